@@ -1,0 +1,96 @@
+//! The component's own database: opening it and telling the caller's faults
+//! from outages and from our bugs.
+
+use spin_sdk::pg4::{Connection, Decode, ParameterValue, PgError, QueryError, Row};
+use spin_sdk::variables;
+
+use crate::Problem;
+
+/// The Spin variable that holds this component's connection string.
+const DB_URL_VARIABLE: &str = "db_url";
+
+pub fn connect() -> Result<Connection, Problem> {
+    let url = variables::get(DB_URL_VARIABLE)
+        .map_err(|e| Problem::internal(format!("variable {DB_URL_VARIABLE}: {e}")))?;
+    Connection::open(&url).map_err(db_problem)
+}
+
+/// The SQLSTATE of a database error, if the server sent one.
+pub fn sqlstate(error: &PgError) -> Option<&str> {
+    match error {
+        PgError::QueryFailed(QueryError::DbError(db)) => Some(db.code.as_str()),
+        _ => None,
+    }
+}
+
+pub fn is_unique_violation(error: &PgError) -> bool {
+    sqlstate(error) == Some("23505")
+}
+
+/// Outages are 503 (retry later); anything else is our bug and a 500.
+pub fn db_problem(error: PgError) -> Problem {
+    let cause = describe(&error);
+    let outage = match &error {
+        PgError::ConnectionFailed(_) => true,
+        PgError::QueryFailed(QueryError::Text(_)) => true,
+        PgError::QueryFailed(QueryError::DbError(db)) => is_outage_state(&db.code),
+        _ => false,
+    };
+    if outage {
+        Problem::unavailable("the database is unavailable; try again shortly").because(cause)
+    } else {
+        Problem::internal(cause)
+    }
+}
+
+/// Connection exceptions, server shutdown, and resource exhaustion: not the request's fault.
+fn is_outage_state(code: &str) -> bool {
+    code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
+}
+
+fn describe(error: &PgError) -> String {
+    match error {
+        PgError::ConnectionFailed(text) => format!("connection failed: {text}"),
+        PgError::BadParameter(text) => format!("bad parameter: {text}"),
+        PgError::QueryFailed(QueryError::Text(text)) => format!("query failed: {text}"),
+        PgError::QueryFailed(QueryError::DbError(db)) => format!("query failed: {} ({})", db.message, db.code),
+        PgError::ValueConversionFailed(text) => format!("value conversion failed: {text}"),
+        PgError::Other(text) => text.clone(),
+    }
+}
+
+/// Runs `work` inside one transaction on `conn`, rolling back on any problem.
+pub fn in_transaction<T>(
+    conn: &Connection,
+    work: impl FnOnce(&Connection) -> Result<T, Problem>,
+) -> Result<T, Problem> {
+    conn.execute("BEGIN", &[]).map_err(db_problem)?;
+    match work(conn) {
+        Ok(value) => {
+            conn.execute("COMMIT", &[]).map_err(db_problem)?;
+            Ok(value)
+        }
+        Err(problem) => {
+            // The connection goes back to the host's pool; leave nothing open on it.
+            let _ = conn.execute("ROLLBACK", &[]);
+            Err(problem)
+        }
+    }
+}
+
+/// A column of a row the component's own SQL selected; absence is our bug.
+pub fn column<T: Decode>(row: &Row<'_>, name: &str) -> Result<T, Problem> {
+    row.get(name)
+        .ok_or_else(|| Problem::internal(format!("column {name} is missing or not of the expected type")))
+}
+
+/// Runs a query, mapping failures to problems; each row becomes a `T`.
+pub fn query<T>(
+    conn: &Connection,
+    sql: &str,
+    params: &[ParameterValue],
+    from_row: impl Fn(&Row<'_>) -> Result<T, Problem>,
+) -> Result<Vec<T>, Problem> {
+    let rows = conn.query(sql, params).map_err(db_problem)?;
+    rows.rows().map(|row| from_row(&row)).collect()
+}

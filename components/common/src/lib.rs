@@ -1,0 +1,20 @@
+//! What every Eventos component shares: the request pipeline (request id, body
+//! limit, CORS, one log line), RFC 9457 problems, strict JSON bodies, pagination
+//! and the health endpoint. Domain logic never lives here.
+
+pub mod db;
+pub mod fields;
+pub mod health;
+pub mod page;
+pub mod problem;
+pub mod request;
+pub mod response;
+pub mod serve;
+pub mod time;
+
+pub use problem::{FieldError, Problem};
+pub use request::ApiRequest;
+pub use response::ApiResponse;
+
+/// What a route handler answers: a response, or the problem that explains why not.
+pub type ApiResult = Result<ApiResponse, Problem>;

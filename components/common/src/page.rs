@@ -1,0 +1,162 @@
+//! Keyset pagination: `?limit=&cursor=` in, `{"items", "next_cursor"}` out.
+//!
+//! Every list is ordered by a timestamp and then the id, so a cursor is that pair
+//! for the last item served; it is hex so that clients treat it as opaque.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+use spin_sdk::pg4::ParameterValue;
+use uuid::Uuid;
+
+use crate::request::Query;
+use crate::{ApiResponse, Problem};
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+/// Where a page starts: just after this (timestamp, id) key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: NaiveDateTime,
+    pub id: Uuid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: i64,
+    pub after: Option<Cursor>,
+}
+
+impl PageRequest {
+    pub fn from_query(query: &Query<'_>) -> Result<Self, Problem> {
+        let limit = match query.get("limit") {
+            None => DEFAULT_LIMIT,
+            Some(text) => text
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| Problem::malformed(format!("limit must be an integer from 1 to {MAX_LIMIT}")))?,
+        };
+        let after = query
+            .get("cursor")
+            .map(|text| Cursor::decode(text).ok_or_else(|| Problem::malformed("cursor is not one this API issued")))
+            .transpose()?;
+        Ok(Self { limit, after })
+    }
+
+    /// Rows to fetch: one more than the page, to learn whether another page follows.
+    pub fn fetch_limit(&self) -> i64 {
+        self.limit + 1
+    }
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        let micros = self.at.and_utc().timestamp_micros();
+        let mut bytes = micros.to_be_bytes().to_vec();
+        bytes.extend_from_slice(self.id.as_bytes());
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        if text.len() != 48 || !text.is_ascii() {
+            return None;
+        }
+        let bytes = (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+            .collect::<Option<Vec<u8>>>()?;
+        let micros = i64::from_be_bytes(bytes[..8].try_into().ok()?);
+        let at = DateTime::<Utc>::from_timestamp_micros(micros)?.naive_utc();
+        let id = Uuid::from_slice(&bytes[8..]).ok()?;
+        Some(Self { at, id })
+    }
+}
+
+/// The cursor as the `(timestamp, id)` parameters of a keyset `WHERE`; both null for the first page.
+pub fn cursor_params(after: Option<Cursor>) -> [ParameterValue; 2] {
+    match after {
+        Some(cursor) => [cursor.at.into(), cursor.id.into()],
+        None => [ParameterValue::DbNull, ParameterValue::DbNull],
+    }
+}
+
+#[derive(Serialize)]
+struct Page<T> {
+    items: Vec<T>,
+    next_cursor: Option<String>,
+}
+
+/// Answers a list fetched with `fetch_limit`, cutting the look-ahead row into a cursor.
+pub fn page_response<T: Serialize>(
+    page: &PageRequest,
+    mut items: Vec<T>,
+    key: impl Fn(&T) -> Cursor,
+) -> ApiResponse {
+    let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|last| key(last).encode())
+    } else {
+        None
+    };
+    ApiResponse::ok(&Page { items, next_cursor })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::{ApiRequest, parse_query};
+
+    fn page(query: &str) -> Result<PageRequest, Problem> {
+        let req = ApiRequest {
+            query: parse_query(query)?,
+            ..ApiRequest::default()
+        };
+        PageRequest::from_query(&req.query_params(&["limit", "cursor"])?)
+    }
+
+    #[test]
+    fn a_cursor_survives_a_round_trip() {
+        let cursor = Cursor {
+            at: DateTime::<Utc>::from_timestamp_micros(1_777_000_000_123_456)
+                .expect("in range")
+                .naive_utc(),
+            id: Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+    }
+
+    #[test]
+    fn the_default_limit_is_fifty() {
+        assert_eq!(page("").map(|p| p.limit), Ok(DEFAULT_LIMIT));
+    }
+
+    #[test]
+    fn a_limit_outside_one_to_two_hundred_is_refused() {
+        for bad in ["0", "201", "-1", "ten", "1.5", ""] {
+            assert_eq!(page(&format!("limit={bad}")).err().map(|p| p.status), Some(400), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_garbage_cursor_is_refused() {
+        for bad in ["abc", "zz", &"g".repeat(48), "é"] {
+            assert!(page(&format!("cursor={bad}")).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_full_page_carries_a_cursor_to_the_next() {
+        let request = PageRequest { limit: 2, after: None };
+        let at = DateTime::<Utc>::from_timestamp_micros(0).expect("epoch").naive_utc();
+        let key = |n: &u128| Cursor { at, id: Uuid::from_u128(*n) };
+        let full: serde_json::Value =
+            serde_json::from_slice(&page_response(&request, vec![1u128, 2, 3], key).body).expect("json");
+        assert_eq!(full["items"].as_array().map(Vec::len), Some(2));
+        assert!(full["next_cursor"].is_string());
+        let last: serde_json::Value =
+            serde_json::from_slice(&page_response(&request, vec![1u128, 2], key).body).expect("json");
+        assert!(last["next_cursor"].is_null());
+    }
+}

@@ -1,0 +1,183 @@
+//! The request pipeline every component runs: read and bound the request, route
+//! it, and answer with a request id, CORS headers and one JSON log line.
+
+use std::time::Instant;
+
+use futures::StreamExt;
+use serde_json::json;
+use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::variables;
+
+use crate::request::parse_query;
+use crate::{ApiRequest, ApiResponse, ApiResult, Problem};
+
+/// The largest request body any endpoint accepts.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+const MAX_REQUEST_ID_LEN: usize = 128;
+const CORS_ALLOWED_HEADERS: &str = "Content-Type, Authorization, Idempotency-Key, X-Request-Id";
+const CORS_ALLOWED_METHODS: &str = "GET, POST, PATCH, DELETE, OPTIONS";
+const CORS_MAX_AGE_SECONDS: &str = "600";
+const DEFAULT_CORS_ORIGINS: &str = "http://127.0.0.1:3000,http://localhost:3000";
+
+/// Handles one request for `component` with its `route` function.
+pub async fn serve(component: &str, incoming: IncomingRequest, route: fn(&ApiRequest) -> ApiResult) -> Response {
+    let started = Instant::now();
+    let method = incoming.method().to_string();
+    let path_and_query = incoming.path_with_query().unwrap_or_else(|| "/".into());
+    let headers: Vec<(String, String)> = incoming
+        .headers()
+        .entries()
+        .into_iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), String::from_utf8_lossy(&value).into_owned()))
+        .collect();
+    let (path, query) = path_and_query.split_once('?').unwrap_or((&path_and_query, ""));
+    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let request_id = header("x-request-id")
+        .filter(|id| is_acceptable_request_id(id))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let origin = header("origin").map(str::to_owned);
+
+    let outcome = match (parse_query(query), read_body(incoming, &headers).await) {
+        (Err(problem), _) | (_, Err(problem)) => Err(problem),
+        (Ok(query), Ok(body)) => {
+            let request = ApiRequest {
+                method: method.clone(),
+                path: path.to_owned(),
+                query,
+                headers,
+                body,
+                request_id: request_id.clone(),
+            };
+            if method == "OPTIONS" {
+                Ok(preflight(origin.as_deref()))
+            } else {
+                route(&request)
+            }
+        }
+    };
+    let (mut response, cause) = match outcome {
+        Ok(response) => (response, None),
+        Err(problem) => (problem_response(&problem), problem.cause),
+    };
+    response.headers.push(("x-request-id".into(), request_id.clone()));
+    add_cors_headers(&mut response, origin.as_deref());
+    log_line(component, &request_id, &method, path, response.status, started, cause.as_deref());
+    into_spin_response(response)
+}
+
+/// Reads the body, refusing anything over the limit without reading it all.
+async fn read_body(incoming: IncomingRequest, headers: &[(String, String)]) -> Result<Vec<u8>, Problem> {
+    let declared = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+        return Err(Problem::too_large(MAX_BODY_BYTES));
+    }
+    let mut stream = incoming.into_body_stream();
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| Problem::malformed(format!("the body could not be read: {e:?}")))?;
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_BODY_BYTES {
+            return Err(Problem::too_large(MAX_BODY_BYTES));
+        }
+    }
+    Ok(body)
+}
+
+fn is_acceptable_request_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_REQUEST_ID_LEN && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+pub fn problem_response(problem: &Problem) -> ApiResponse {
+    let mut response = ApiResponse {
+        status: problem.status,
+        headers: vec![("content-type".into(), "application/problem+json".into())],
+        body: serde_json::to_vec(&problem.to_json()).unwrap_or_default(),
+    };
+    if let Some(allow) = problem.allow {
+        response.headers.push(("allow".into(), allow.into()));
+    }
+    response
+}
+
+fn allowed_origin(origin: Option<&str>) -> Option<&str> {
+    let origin = origin?;
+    let allowed = variables::get("cors_allowed_origins").unwrap_or_else(|_| DEFAULT_CORS_ORIGINS.into());
+    allowed.split(',').any(|candidate| candidate.trim() == origin).then_some(origin)
+}
+
+fn preflight(origin: Option<&str>) -> ApiResponse {
+    let response = ApiResponse::no_content().with_header("allow", CORS_ALLOWED_METHODS);
+    match allowed_origin(origin) {
+        Some(_) => response
+            .with_header("access-control-allow-methods", CORS_ALLOWED_METHODS)
+            .with_header("access-control-allow-headers", CORS_ALLOWED_HEADERS)
+            .with_header("access-control-max-age", CORS_MAX_AGE_SECONDS),
+        None => response,
+    }
+}
+
+fn add_cors_headers(response: &mut ApiResponse, origin: Option<&str>) {
+    if let Some(origin) = allowed_origin(origin) {
+        response.headers.push(("access-control-allow-origin".into(), origin.into()));
+        response.headers.push(("vary".into(), "Origin".into()));
+    }
+}
+
+fn log_line(
+    component: &str,
+    request_id: &str,
+    method: &str,
+    path: &str,
+    status: u16,
+    started: Instant,
+    cause: Option<&str>,
+) {
+    let mut line = json!({
+        "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "request_id": request_id,
+        "component": component,
+        "method": method,
+        "path": path,
+        "status": status,
+        "duration_ms": (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+    });
+    if let Some(cause) = cause {
+        line["error"] = cause.into();
+    }
+    eprintln!("{line}");
+}
+
+fn into_spin_response(response: ApiResponse) -> Response {
+    let mut builder = Response::builder();
+    builder.status(response.status);
+    for (name, value) in response.headers {
+        builder.header(name, value);
+    }
+    builder.body(response.body).build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_visible_ascii_of_bounded_length() {
+        assert!(is_acceptable_request_id("abc-123"));
+        assert!(!is_acceptable_request_id(""));
+        assert!(!is_acceptable_request_id("has space"));
+        assert!(!is_acceptable_request_id("é"));
+        assert!(!is_acceptable_request_id(&"a".repeat(129)));
+    }
+
+    #[test]
+    fn a_405_carries_allow() {
+        let response = problem_response(&Problem::method_not_allowed("GET, POST"));
+        assert_eq!(response.status, 405);
+        assert!(response.headers.contains(&("allow".into(), "GET, POST".into())));
+    }
+}

@@ -1,0 +1,72 @@
+//! The users API: decode, call the repository, encode.
+
+use eventos_common::fields::parse_uuid;
+use eventos_common::health::health;
+use eventos_common::page::{Cursor, PageRequest, page_response};
+use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem, db};
+use uuid::Uuid;
+
+use crate::repo;
+use crate::user::{CreateUserBody, NewUser, UpdateUserBody, UserChanges, parse_email};
+
+pub fn route(req: &ApiRequest) -> ApiResult {
+    let segments = req.segments();
+    match (req.method.as_str(), segments.as_slice()) {
+        ("GET", ["api", "users", "health"]) => Ok(health("users", env!("CARGO_PKG_VERSION"), true)),
+        (_, ["api", "users", "health"]) => Err(Problem::method_not_allowed("GET")),
+        ("POST", ["api", "users"]) => create_user(req),
+        ("GET", ["api", "users"]) => list_users(req),
+        (_, ["api", "users"]) => Err(Problem::method_not_allowed("GET, POST")),
+        ("GET", ["api", "users", id]) => get_user(user_id(id)?),
+        ("PATCH", ["api", "users", id]) => update_user(user_id(id)?, req),
+        ("DELETE", ["api", "users", id]) => delete_user(user_id(id)?),
+        (_, ["api", "users", _]) => Err(Problem::method_not_allowed("GET, PATCH, DELETE")),
+        _ => Err(Problem::no_route(&req.path)),
+    }
+}
+
+/// A malformed id names no user.
+fn user_id(text: &str) -> Result<Uuid, Problem> {
+    parse_uuid(text).ok_or_else(|| Problem::not_found("user"))
+}
+
+// POST /api/users
+fn create_user(req: &ApiRequest) -> ApiResult {
+    let new_user = NewUser::parse(req.json::<CreateUserBody>()?)?;
+    let user = repo::insert(&db::connect()?, &new_user)?;
+    Ok(ApiResponse::created(format!("/api/users/{}", user.id), &user))
+}
+
+// GET /api/users?email=&limit=&cursor=
+fn list_users(req: &ApiRequest) -> ApiResult {
+    let query = req.query_params(&["email", "limit", "cursor"])?;
+    let page = PageRequest::from_query(&query)?;
+    let email = query
+        .get("email")
+        .map(|email| parse_email(Some(email.to_owned())).map_err(|m| Problem::malformed(format!("email {m}"))))
+        .transpose()?;
+    let users = repo::list(&db::connect()?, email, &page)?;
+    Ok(page_response(&page, users, |user| Cursor { at: user.created_at, id: user.id }))
+}
+
+// GET /api/users/{id}
+fn get_user(id: Uuid) -> ApiResult {
+    let user = repo::find(&db::connect()?, id)?.ok_or_else(|| Problem::not_found("user"))?;
+    Ok(ApiResponse::ok(&user))
+}
+
+// PATCH /api/users/{id}
+fn update_user(id: Uuid, req: &ApiRequest) -> ApiResult {
+    let changes = UserChanges::parse(req.json::<UpdateUserBody>()?)?;
+    let user = repo::update(&db::connect()?, id, &changes)?.ok_or_else(|| Problem::not_found("user"))?;
+    Ok(ApiResponse::ok(&user))
+}
+
+// DELETE /api/users/{id}
+fn delete_user(id: Uuid) -> ApiResult {
+    if repo::delete(&db::connect()?, id)? {
+        Ok(ApiResponse::no_content())
+    } else {
+        Err(Problem::not_found("user"))
+    }
+}

@@ -1,0 +1,160 @@
+//! Users as the domain sees them: only valid values get past `parse`.
+
+use chrono::NaiveDateTime;
+use eventos_common::fields::{Fields, Patch, required_text};
+use eventos_common::time::rfc3339;
+use eventos_common::Problem;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const MAX_NAME_CHARS: usize = 200;
+/// RFC 5321's limit on a forward path.
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "rfc3339")]
+    pub updated_at: NaiveDateTime,
+}
+
+/// `POST /api/users` as sent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserBody {
+    email: Option<String>,
+    name: Option<String>,
+}
+
+/// `PATCH /api/users/{id}` as sent; null is the same as leaving a field out
+/// because neither field may be cleared.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserBody {
+    #[serde(default)]
+    email: Patch<String>,
+    #[serde(default)]
+    name: Patch<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserChanges {
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+impl NewUser {
+    pub fn parse(body: CreateUserBody) -> Result<Self, Problem> {
+        let mut fields = Fields::default();
+        let email = fields.take("email", parse_email(body.email));
+        let name = fields.take("name", required_text(body.name, MAX_NAME_CHARS));
+        match (email, name) {
+            (Some(email), Some(name)) => Ok(Self { email, name }),
+            _ => Err(fields.problem()),
+        }
+    }
+}
+
+impl UserChanges {
+    pub fn parse(body: UpdateUserBody) -> Result<Self, Problem> {
+        let mut fields = Fields::default();
+        let email = patch(&mut fields, "email", body.email, parse_email);
+        let name = patch(&mut fields, "name", body.name, |v| required_text(v, MAX_NAME_CHARS));
+        if !fields.is_clean() {
+            return Err(fields.problem());
+        }
+        Ok(Self { email, name })
+    }
+}
+
+/// A field that may be changed but never cleared.
+fn patch<T>(
+    fields: &mut Fields,
+    name: &str,
+    value: Patch<String>,
+    parse: impl Fn(Option<String>) -> Result<T, String>,
+) -> Option<T> {
+    match value {
+        Patch::Absent => None,
+        Patch::Null => fields.take(name, Err("cannot be null".into())),
+        Patch::Value(v) => fields.take(name, parse(Some(v))),
+    }
+}
+
+/// A deliberately plain check: one `@`, a non-empty local part, a dotted domain,
+/// no spaces or control characters. Delivery is the only real proof of an address.
+pub fn parse_email(value: Option<String>) -> Result<String, String> {
+    let email = required_text(value, MAX_EMAIL_CHARS)?.to_lowercase();
+    let invalid = || "must be an email address such as ada@example.com".to_string();
+    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+    let labels_ok = domain.split('.').all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
+    let well_formed = !local.is_empty()
+        && local.len() <= 64
+        && domain.contains('.')
+        && labels_ok
+        && !domain.contains('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if well_formed { Ok(email) } else { Err(invalid()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create(json: &str) -> Result<NewUser, Problem> {
+        NewUser::parse(serde_json::from_str(json).expect("well-formed body"))
+    }
+
+    #[test]
+    fn an_email_is_stored_lower_cased_and_trimmed() {
+        let user = create(r#"{"email":"  Ada@Example.COM ","name":"Ada"}"#).expect("valid");
+        assert_eq!(user.email, "ada@example.com");
+    }
+
+    #[test]
+    fn malformed_emails_are_rejected() {
+        for bad in ["ada", "ada@", "@example.com", "ada@example", "a da@example.com", "ada@@example.com", "ada@.com", "ada@example..com"] {
+            assert!(parse_email(Some(bad.into())).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_name_of_more_than_200_characters_is_rejected() {
+        let problem = create(&format!(r#"{{"email":"a@b.io","name":"{}"}}"#, "x".repeat(201))).expect_err("too long");
+        assert_eq!(problem.errors[0].field, "name");
+    }
+
+    #[test]
+    fn every_missing_field_is_reported() {
+        let problem = create("{}").expect_err("empty");
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.errors.len(), 2);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        assert!(serde_json::from_str::<CreateUserBody>(r#"{"email":"a@b.io","name":"A","admin":true}"#).is_err());
+    }
+
+    #[test]
+    fn a_patch_may_not_null_the_name() {
+        let body: UpdateUserBody = serde_json::from_str(r#"{"name":null}"#).expect("json");
+        assert!(UserChanges::parse(body).is_err());
+    }
+
+    #[test]
+    fn an_empty_patch_changes_nothing() {
+        let body: UpdateUserBody = serde_json::from_str("{}").expect("json");
+        assert_eq!(UserChanges::parse(body), Ok(UserChanges::default()));
+    }
+}

@@ -1,0 +1,125 @@
+//! The loaded application: the engine, each component pre-instantiated once,
+//! the router, and the shared Postgres pools.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use wasmtime::Engine;
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime_wasi_http::bindings::ProxyPre;
+
+use crate::allow::AllowList;
+use crate::capabilities;
+use crate::engine::{load_component, new_engine, start_epoch_ticker};
+use crate::limits::Limits;
+use crate::manifest::Manifest;
+use crate::postgres::Pools;
+use crate::router::Router;
+use crate::state::RequestState;
+use crate::variables::{expand, resolve_component};
+
+pub struct App {
+    pub engine: Engine,
+    pub components: Vec<LoadedComponent>,
+    pub router: Router,
+    pub pg: Pools,
+    pub limits: Limits,
+    /// The name this host answers to in `spin-full-url` and logs.
+    pub instance: String,
+}
+
+pub struct LoadedComponent {
+    pub id: String,
+    pub pre: ProxyPre<RequestState>,
+    pub variables: HashMap<String, String>,
+    pub allow: AllowList,
+}
+
+impl App {
+    /// Compiles (or loads from cache) and pre-instantiates every component.
+    pub fn load(manifest: &Manifest, variables: &HashMap<String, String>, limits: Limits) -> Result<Arc<Self>> {
+        let engine = new_engine(&limits)?;
+        let linker = linker(&engine)?;
+        let cache_dir = manifest.dir.join("target/eventos-cache");
+        let mut components = Vec::new();
+        for (id, decl) in &manifest.components {
+            let wasm = manifest.dir.join(&decl.source);
+            let component = load_one(&engine, &linker, id, &wasm, &cache_dir)?;
+            let allowed = decl
+                .allowed_outbound_hosts
+                .iter()
+                .map(|entry| expand(entry, variables))
+                .collect::<Result<Vec<_>>>()
+                .with_context(|| format!("allowed_outbound_hosts of component `{id}`"))?;
+            components.push(LoadedComponent {
+                id: id.clone(),
+                pre: component,
+                variables: resolve_component(&decl.variables, variables)
+                    .with_context(|| format!("[component.{id}.variables]"))?,
+                allow: AllowList::parse(&allowed).with_context(|| format!("component `{id}`"))?,
+            });
+        }
+        let index: HashMap<&str, usize> = components.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+        let routes = manifest
+            .routes
+            .iter()
+            .filter_map(|r| r.route.clone().map(|route| (route, index[r.component.as_str()])));
+        let router = Router::new(routes);
+        start_epoch_ticker(&engine);
+        Ok(Arc::new(Self {
+            engine,
+            components,
+            router,
+            pg: Pools::new(&limits),
+            limits,
+            instance: instance_name(),
+        }))
+    }
+
+    pub fn component_index(&self, id: &str) -> Option<usize> {
+        self.components.iter().position(|c| c.id == id)
+    }
+}
+
+/// Exactly the capabilities this host provides; anything else fails at load time.
+fn linker(engine: &Engine) -> Result<Linker<RequestState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker)?;
+    capabilities::spin::postgres4_0_0::postgres::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    capabilities::fermyon::spin2_0_0::variables::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    Ok(linker)
+}
+
+fn load_one(
+    engine: &Engine,
+    linker: &Linker<RequestState>,
+    id: &str,
+    wasm: &Path,
+    cache_dir: &Path,
+) -> Result<ProxyPre<RequestState>> {
+    let component = load_component(engine, wasm, cache_dir).with_context(|| format!("component `{id}`"))?;
+    let pre = linker.instantiate_pre(&component).map_err(|e| {
+        anyhow!(
+            "component `{id}` ({}) needs an import this host does not provide: {e:#}. \
+             Eventos components may import WASI 0.2, wasi:http, spin:postgres/postgres@4.0.0 \
+             and fermyon:spin/variables@2.0.0 only",
+            wasm.display()
+        )
+    })?;
+    ProxyPre::new(pre).map_err(|e| {
+        anyhow!("component `{id}` ({}) does not export wasi:http/incoming-handler: {e:#}", wasm.display())
+    })
+}
+
+/// The host name locally; the pod name on Kubernetes (where HOSTNAME is the pod's).
+pub fn instance_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|name| !name.is_empty())
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_else(|| "localhost".into())
+}

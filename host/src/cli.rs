@@ -1,0 +1,172 @@
+//! The command line: `up`, `migrate` and `drop`.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use tokio::net::TcpListener;
+
+use crate::app::App;
+use crate::limits::Limits;
+use crate::manifest::Manifest;
+use crate::provision::{self, DEFAULT_PREFIX};
+use crate::{builder, migrate, server, variables};
+
+const USAGE: &str = "usage: eventos <up|migrate|drop> [--manifest spin.toml] [--prefix eventos] [--listen 127.0.0.1:3000] [--no-build]
+
+  up       build the components, provision PostgreSQL (a database and role per domain),
+           migrate, and serve the application
+  migrate  provision and apply each domain's migrations, then exit
+  drop     drop the databases and roles of --prefix";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verb {
+    Up,
+    Migrate,
+    Drop,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub verb: Verb,
+    pub manifest: PathBuf,
+    pub prefix: String,
+    pub listen: SocketAddr,
+    pub build: bool,
+}
+
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut args = args.into_iter();
+    let verb = match args.next().as_deref() {
+        Some("up") => Verb::Up,
+        Some("migrate") => Verb::Migrate,
+        Some("drop") => Verb::Drop,
+        Some("-h" | "--help") | None => return Err(USAGE.into()),
+        Some(other) => return Err(format!("eventos: unknown command `{other}`\n\n{USAGE}")),
+    };
+    let mut command = Command {
+        verb,
+        manifest: PathBuf::from("spin.toml"),
+        prefix: DEFAULT_PREFIX.into(),
+        listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+        build: true,
+    };
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("eventos: {flag} needs a value\n\n{USAGE}"));
+        match flag.as_str() {
+            "--manifest" => command.manifest = PathBuf::from(value()?),
+            "--prefix" => command.prefix = value()?,
+            "--listen" => {
+                let text = value()?;
+                command.listen = text
+                    .parse()
+                    .map_err(|_| format!("eventos: --listen `{text}` is not an address such as 127.0.0.1:3000"))?;
+            }
+            "--no-build" => command.build = false,
+            other => return Err(format!("eventos: unknown option `{other}`\n\n{USAGE}")),
+        }
+    }
+    Ok(command)
+}
+
+pub async fn run(command: Command) -> Result<()> {
+    let started = Instant::now();
+    let manifest = Manifest::load(&command.manifest)?;
+    let admin_url = provision::admin_url(&manifest).await?;
+    if command.verb == Verb::Drop {
+        return provision::drop_all(&manifest, &admin_url, &command.prefix).await;
+    }
+    if command.build && command.verb == Verb::Up {
+        builder::build_all(&manifest)?;
+    }
+    let databases = provision::provision(&manifest, &admin_url, &command.prefix).await?;
+    for db in &databases {
+        let report = migrate::migrate(&db.url, &db.migrations).await?;
+        eprintln!(
+            "eventos: {}: {} migration(s) applied, {} already applied",
+            db.database,
+            report.applied.len(),
+            report.already_applied
+        );
+    }
+    if command.verb == Verb::Migrate {
+        return Ok(());
+    }
+
+    let mut provided = provision::database_variables(&databases);
+    provided.insert("instance_name".into(), crate::app::instance_name());
+    let values = variables::resolve_application(&manifest, &provided, |name| std::env::var(name).ok())?;
+    let app = App::load(&manifest, &values, Limits::from_env())?;
+    let listener = TcpListener::bind(command.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}: is another server using it? try --listen", command.listen))?;
+    let address = listener.local_addr()?;
+    announce(address, &app, started, &values);
+    server::serve(app, listener, shutdown_signal()).await?;
+    eprintln!("eventos: stopped");
+    Ok(())
+}
+
+/// The one line on stdout tests and scripts wait for, then a summary on stderr.
+fn announce(address: SocketAddr, app: &App, started: Instant, _values: &HashMap<String, String>) {
+    println!("eventos: serving http://{address}");
+    let _ = std::io::stdout().flush();
+    for component in &app.components {
+        eprintln!("eventos:   component {}", component.id);
+    }
+    eprintln!("eventos: ready in {} ms", started.elapsed().as_millis());
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    eprintln!("eventos: shutting down, letting in-flight requests finish");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn up_defaults_to_port_3000_and_builds() {
+        let command = parse(args("up")).expect("valid");
+        assert_eq!(command.listen.port(), 3000);
+        assert!(command.build);
+        assert_eq!(command.prefix, "eventos");
+    }
+
+    #[test]
+    fn options_are_read() {
+        let command = parse(args("up --listen 127.0.0.1:0 --no-build --prefix t1 --manifest x.toml")).expect("valid");
+        assert_eq!(command.listen.port(), 0);
+        assert!(!command.build);
+        assert_eq!(command.manifest, PathBuf::from("x.toml"));
+    }
+
+    #[test]
+    fn unknown_commands_and_options_are_refused() {
+        assert!(parse(args("down")).is_err());
+        assert!(parse(args("up --fast")).is_err());
+        assert!(parse(args("up --listen nowhere")).is_err());
+        assert!(parse(args("up --prefix")).is_err());
+    }
+}

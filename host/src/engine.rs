@@ -1,0 +1,99 @@
+//! The one wasmtime `Engine`, its knobs, and the on-disk cache of compiled components.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::limits::Limits;
+
+/// How often the ticker thread advances the epoch: the granularity of request
+/// deadlines and of yielding a busy guest back to the executor.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+pub fn new_engine(limits: &Limits) -> Result<Engine> {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    // Pooling makes instantiation a matter of microseconds: every request gets a
+    // fresh instance, so this is the hot path. Each slot reserves address space,
+    // not memory; see `limits.rs` for the sizes.
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling
+        .total_component_instances(limits.max_instances)
+        .total_core_instances(limits.max_instances * 2)
+        .total_memories(limits.max_instances * 2)
+        .total_tables(limits.max_instances * 2)
+        .total_stacks(limits.max_instances)
+        .max_memory_size(limits.max_memory_bytes);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    match Engine::new(&config) {
+        Ok(engine) => Ok(engine),
+        Err(pooling_error) => {
+            // A tight `ulimit -v` cannot hold the pool's reservation; run on demand instead.
+            eprintln!("eventos: pooling allocator unavailable ({pooling_error}); allocating instances on demand");
+            config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
+            Ok(Engine::new(&config)?)
+        }
+    }
+}
+
+/// Advances the epoch forever on one thread; a timer per request would cost far more.
+pub fn start_epoch_ticker(engine: &Engine) {
+    let engine = engine.weak();
+    std::thread::Builder::new()
+        .name("eventos-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = engine.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .ok();
+}
+
+/// Loads a component, compiling it only when no cached artifact matches both the
+/// wasm bytes and this engine's configuration.
+pub fn load_component(engine: &Engine, wasm_path: &Path, cache_dir: &Path) -> Result<Component> {
+    let wasm = std::fs::read(wasm_path).with_context(|| {
+        format!(
+            "cannot read the component {}: build it first (`make build`, or `eventos up` without --no-build)",
+            wasm_path.display()
+        )
+    })?;
+    let cached = cache_dir.join(cache_key(engine, &wasm));
+    if cached.exists() {
+        // SAFETY: the file was written by `Component::serialize` of an engine with the
+        // same compatibility hash (it is part of the name) and lives under our own target dir.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
+            return Ok(component);
+        }
+    }
+    let component = Component::new(engine, &wasm).map_err(|e| {
+        anyhow::Error::from(e).context(format!("{} is not a valid WebAssembly component", wasm_path.display()))
+    })?;
+    if let Ok(bytes) = component.serialize() {
+        // The cache is an optimisation: failing to write it only costs the next start.
+        let _ = std::fs::create_dir_all(cache_dir).and_then(|_| write_atomically(&cached, &bytes));
+    }
+    Ok(component)
+}
+
+fn cache_key(engine: &Engine, wasm: &[u8]) -> PathBuf {
+    let mut engine_hash = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut engine_hash);
+    let wasm_hash = Sha256::digest(wasm);
+    let hex: String = wasm_hash.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    PathBuf::from(format!("{hex}-{:016x}.cwasm", engine_hash.finish()))
+}
+
+/// A killed host must never leave a half-written artifact behind.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let temp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&temp, bytes)?;
+    std::fs::rename(temp, path)
+}

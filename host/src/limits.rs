@@ -1,0 +1,47 @@
+//! The host's resource limits, named once, each overridable from the environment.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Wall-clock budget of one request inside a guest (`EVENTOS_REQUEST_TIMEOUT_MS`).
+    pub request_timeout: Duration,
+    /// Instances alive at once, across components (`EVENTOS_MAX_INSTANCES`); the
+    /// pooling allocator reserves a slot for each.
+    pub max_instances: u32,
+    /// Linear memory one instance may grow to (`EVENTOS_MAX_MEMORY_MB`).
+    pub max_memory_bytes: usize,
+    /// Time a client has to send its request headers (`EVENTOS_HEADER_TIMEOUT_MS`).
+    pub header_read_timeout: Duration,
+    /// Largest request body the host forwards to a guest (`EVENTOS_MAX_BODY_KB`);
+    /// components apply their own, smaller limits.
+    pub max_body_bytes: usize,
+    /// Connections per Postgres address (`EVENTOS_PG_POOL_SIZE`).
+    pub pg_pool_size: usize,
+    /// Time to connect to Postgres or wait for a pooled connection (`EVENTOS_PG_CONNECT_TIMEOUT_MS`).
+    pub pg_connect_timeout: Duration,
+}
+
+impl Limits {
+    pub fn from_env() -> Self {
+        Self {
+            request_timeout: Duration::from_millis(env_number("EVENTOS_REQUEST_TIMEOUT_MS", 30_000)),
+            max_instances: env_number("EVENTOS_MAX_INSTANCES", 256) as u32,
+            max_memory_bytes: env_number("EVENTOS_MAX_MEMORY_MB", 64) as usize * 1024 * 1024,
+            header_read_timeout: Duration::from_millis(env_number("EVENTOS_HEADER_TIMEOUT_MS", 10_000)),
+            max_body_bytes: env_number("EVENTOS_MAX_BODY_KB", 1024) as usize * 1024,
+            pg_pool_size: env_number("EVENTOS_PG_POOL_SIZE", 32) as usize,
+            pg_connect_timeout: Duration::from_millis(env_number("EVENTOS_PG_CONNECT_TIMEOUT_MS", 5_000)),
+        }
+    }
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(text) => text.trim().parse().unwrap_or_else(|_| {
+            eprintln!("eventos: ignoring {name}={text:?}: not a whole number; using {default}");
+            default
+        }),
+        Err(_) => default,
+    }
+}

@@ -1,0 +1,47 @@
+//! `eventos`: runs the Eventos `spin.toml` locally on wasmtime, as Spin would.
+
+mod allow;
+mod app;
+mod builder;
+mod capabilities;
+mod cli;
+mod engine;
+mod guest_variables;
+mod handler;
+mod limits;
+mod manifest;
+mod migrate;
+mod outbound;
+mod postgres;
+mod private_cluster;
+mod provision;
+mod router;
+mod server;
+mod state;
+mod variables;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let command = match cli::parse(std::env::args().skip(1)) {
+        Ok(command) => command,
+        Err(usage) => {
+            eprintln!("{usage}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("eventos: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli::run(command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("eventos: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

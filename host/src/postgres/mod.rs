@@ -1,0 +1,85 @@
+//! `spin:postgres/postgres@4.0.0` for guests: pooled tokio-postgres connections,
+//! reachable only at addresses the component's `allowed_outbound_hosts` lists.
+
+mod convert;
+mod pool;
+
+use std::str::FromStr;
+
+use wasmtime::component::Resource;
+
+use crate::capabilities::spin::postgres4_0_0::postgres::{
+    self as wit, Connection, Error, ParameterValue, RowSet,
+};
+use crate::state::RequestState;
+
+pub use convert::error_text;
+pub use pool::{GuestConnection, GuestConnections, Pools};
+
+impl wit::Host for RequestState {}
+
+impl wit::HostConnection for RequestState {
+    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+        let config = match tokio_postgres::Config::from_str(&address) {
+            Ok(config) => config,
+            Err(e) => return Ok(Err(Error::ConnectionFailed(format!("invalid connection string: {e}")))),
+        };
+        if let Err(denied) = check_allowed(self, &config) {
+            return Ok(Err(Error::ConnectionFailed(denied)));
+        }
+        let client = match self.app.pg.get(&address, config).await {
+            Ok(client) => client,
+            Err(e) => return Ok(Err(Error::ConnectionFailed(e))),
+        };
+        let rep = self.pg.insert(GuestConnection::new(client));
+        Ok(Ok(Resource::new_own(rep)))
+    }
+
+    async fn query(
+        &mut self,
+        connection: Resource<Connection>,
+        statement: String,
+        params: Vec<ParameterValue>,
+    ) -> wasmtime::Result<Result<RowSet, Error>> {
+        let conn = self.pg.get_mut(connection.rep())?;
+        Ok(conn.query(&statement, params).await)
+    }
+
+    async fn execute(
+        &mut self,
+        connection: Resource<Connection>,
+        statement: String,
+        params: Vec<ParameterValue>,
+    ) -> wasmtime::Result<Result<u64, Error>> {
+        let conn = self.pg.get_mut(connection.rep())?;
+        Ok(conn.execute(&statement, params).await)
+    }
+
+    async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {
+        self.pg.remove(connection.rep());
+        Ok(())
+    }
+}
+
+/// Every host the connection string names must be allowed, as in Spin.
+fn check_allowed(state: &RequestState, config: &tokio_postgres::Config) -> Result<(), String> {
+    let component = state.component();
+    let ports = config.get_ports();
+    for (i, host) in config.get_hosts().iter().enumerate() {
+        let host = match host {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(path) => {
+                return Err(format!("address {} is a socket; only TCP addresses can be allowed", path.display()));
+            }
+        };
+        let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+        if !component.allow.allows("postgres", &host, port) {
+            return Err(format!("address postgres://{host}:{port} is not permitted"));
+        }
+    }
+    if config.get_hosts().is_empty() {
+        return Err("the connection string names no host".into());
+    }
+    Ok(())
+}

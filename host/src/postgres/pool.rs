@@ -1,0 +1,174 @@
+//! A pool per address, shared by all requests, and the connections one guest holds.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+
+use super::convert::{encode_params, row_set, to_wit_error};
+use crate::capabilities::spin::postgres4_0_0::postgres::{Error, ParameterValue, RowSet};
+use crate::limits::Limits;
+
+/// Statements that leave session state behind: a connection that ran one is
+/// reset before another request may have it.
+const SESSION_STATE_KEYWORDS: &[&str] = &["begin", "start", "set", "prepare", "declare", "listen", "lock", "savepoint", "create temp", "create temporary"];
+const RESET_SESSION: &str = "ROLLBACK; RESET ALL; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all()";
+
+pub struct Pools {
+    pools: Mutex<HashMap<String, Pool>>,
+    max_size: usize,
+    connect_timeout: Duration,
+}
+
+impl Pools {
+    pub fn new(limits: &Limits) -> Self {
+        Self {
+            pools: Mutex::new(HashMap::new()),
+            max_size: limits.pg_pool_size,
+            connect_timeout: limits.pg_connect_timeout,
+        }
+    }
+
+    /// A pooled client for `address`, creating its pool on first use.
+    pub async fn get(&self, address: &str, mut config: tokio_postgres::Config) -> Result<Object, String> {
+        let pool = {
+            let mut pools = self.pools.lock().map_err(|_| "the pool registry is poisoned".to_string())?;
+            match pools.get(address) {
+                Some(pool) => pool.clone(),
+                None => {
+                    config.connect_timeout(self.connect_timeout);
+                    let manager = Manager::from_config(
+                        config,
+                        NoTls,
+                        ManagerConfig {
+                            recycling_method: RecyclingMethod::Fast,
+                        },
+                    );
+                    let pool = Pool::builder(manager)
+                        .max_size(self.max_size)
+                        .wait_timeout(Some(self.connect_timeout))
+                        .create_timeout(Some(self.connect_timeout))
+                        .runtime(Runtime::Tokio1)
+                        .build()
+                        .map_err(|e| format!("cannot create a connection pool: {e}"))?;
+                    pools.insert(address.to_owned(), pool.clone());
+                    pool
+                }
+            }
+        };
+        pool.get().await.map_err(|e| describe_pool_error(&e))
+    }
+}
+
+/// Never echoes the connection string: it may hold a password.
+fn describe_pool_error(error: &deadpool_postgres::PoolError) -> String {
+    use deadpool_postgres::PoolError;
+    match error {
+        PoolError::Timeout(_) => "timed out waiting for a database connection".into(),
+        PoolError::Backend(e) => format!("cannot connect to the database: {}", super::convert::error_text(e)),
+        PoolError::Closed => "the connection pool is closed".into(),
+        PoolError::NoRuntimeSpecified => "the connection pool has no runtime".into(),
+        PoolError::PostCreateHook(_) => "a connection hook failed".into(),
+    }
+}
+
+/// A connection a guest opened; it goes back to its pool when the guest drops it
+/// or the request ends, reset first if the guest left session state on it.
+pub struct GuestConnection {
+    client: Option<Object>,
+    dirty: bool,
+}
+
+impl GuestConnection {
+    pub fn new(client: Object) -> Self {
+        Self {
+            client: Some(client),
+            dirty: false,
+        }
+    }
+
+    pub async fn query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
+        self.note_session_state(sql);
+        let client = self.client.as_ref().ok_or_else(closed)?;
+        let statement = client.prepare_cached(sql).await.map_err(|e| to_wit_error(&e))?;
+        let values = encode_params(params, statement.params())?;
+        let rows = client.query(&statement, &values.as_refs()).await.map_err(|e| to_wit_error(&e))?;
+        row_set(statement.columns(), &rows)
+    }
+
+    pub async fn execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
+        self.note_session_state(sql);
+        let client = self.client.as_ref().ok_or_else(closed)?;
+        let statement = client.prepare_cached(sql).await.map_err(|e| to_wit_error(&e))?;
+        let values = encode_params(params, statement.params())?;
+        client.execute(&statement, &values.as_refs()).await.map_err(|e| to_wit_error(&e))
+    }
+
+    fn note_session_state(&mut self, sql: &str) {
+        if !self.dirty {
+            let start = sql.trim_start().to_ascii_lowercase();
+            self.dirty = SESSION_STATE_KEYWORDS.iter().any(|k| start.starts_with(k));
+        }
+    }
+}
+
+fn closed() -> Error {
+    Error::ConnectionFailed("the connection is closed".into())
+}
+
+impl Drop for GuestConnection {
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else { return };
+        if !self.dirty {
+            return;
+        }
+        // Resetting needs a round trip; do it off the request path. If it fails the
+        // connection is detached from the pool rather than handed to someone else.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if client.batch_execute(RESET_SESSION).await.is_err() {
+                    let _ = Object::take(client);
+                }
+            });
+        } else {
+            let _ = Object::take(client);
+        }
+    }
+}
+
+/// The connections of one request, addressed by the guest's resource handles.
+#[derive(Default)]
+pub struct GuestConnections {
+    slots: Vec<Option<GuestConnection>>,
+}
+
+impl GuestConnections {
+    pub fn insert(&mut self, connection: GuestConnection) -> u32 {
+        let index = match self.slots.iter().position(Option::is_none) {
+            Some(free) => {
+                self.slots[free] = Some(connection);
+                free
+            }
+            None => {
+                self.slots.push(Some(connection));
+                self.slots.len() - 1
+            }
+        };
+        index as u32
+    }
+
+    pub fn get_mut(&mut self, rep: u32) -> wasmtime::Result<&mut GuestConnection> {
+        self.slots
+            .get_mut(rep as usize)
+            .and_then(Option::as_mut)
+            .ok_or_else(|| wasmtime::format_err!("unknown postgres connection handle {rep}"))
+    }
+
+    pub fn remove(&mut self, rep: u32) {
+        if let Some(slot) = self.slots.get_mut(rep as usize) {
+            slot.take();
+        }
+    }
+}

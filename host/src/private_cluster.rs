@@ -1,0 +1,89 @@
+//! A private PostgreSQL cluster under `target/`, for machines with no server running.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+/// The private cluster's port: off the default so it never collides with a system server.
+const PORT: u16 = 54329;
+
+/// Initialises (once) and starts the cluster in `data_dir`; returns its admin URL.
+pub async fn start(data_dir: &Path) -> Result<String> {
+    let bin = postgres_bin_dir().context(
+        "PostgreSQL is not installed: install it (`apt-get install postgresql`) or set EVENTOS_PG_ADMIN_URL",
+    )?;
+    let as_root = is_root();
+    if !data_dir.join("PG_VERSION").exists() {
+        std::fs::create_dir_all(data_dir)?;
+        if as_root {
+            // PostgreSQL refuses to run as root: the cluster belongs to the `postgres` user.
+            run(Command::new("chown").arg("-R").arg("postgres:postgres").arg(data_dir))?;
+        }
+        let initdb = bin.join("initdb");
+        run(as_user(as_root, &initdb)
+            .args(["--auth=trust", "--username=postgres", "--encoding=UTF8", "-D"])
+            .arg(data_dir))?;
+    }
+    let options = format!("-p {PORT} -c listen_addresses=127.0.0.1 -k {}", data_dir.display());
+    let status = as_user(as_root, &bin.join("pg_ctl")).arg("-D").arg(data_dir).arg("status").output()?;
+    if !status.status.success() {
+        run(as_user(as_root, &bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(data_dir)
+            .args(["-l"])
+            .arg(data_dir.join("server.log"))
+            .args(["-o", &options, "-w", "start"]))?;
+    }
+    Ok(format!("postgres://postgres@127.0.0.1:{PORT}/postgres?sslmode=disable"))
+}
+
+fn as_user(as_root: bool, program: &Path) -> Command {
+    if as_root {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+fn run(command: &mut Command) -> Result<()> {
+    let output = command.output().with_context(|| format!("cannot run {command:?}"))?;
+    if !output.status.success() {
+        bail!("{command:?} failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+    }
+    Ok(())
+}
+
+/// The newest `/usr/lib/postgresql/<version>/bin`, or wherever `initdb` is on PATH.
+fn postgres_bin_dir() -> Option<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin).or_else(|| {
+        std::env::var_os("PATH").and_then(|path| {
+            std::env::split_paths(&path).find(|dir| dir.join("initdb").exists())
+        })
+    })
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("Uid:"))
+                .and_then(|line| line.split_whitespace().nth(2).map(|euid| euid == "0"))
+        })
+        .unwrap_or(false)
+}

@@ -1,0 +1,166 @@
+//! PostgreSQL for `eventos up`: find a server (or start a private one), then give
+//! each domain its own database and login role, reachable by that role alone.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use tokio_postgres::{Client, Config, NoTls};
+
+use crate::manifest::Manifest;
+use crate::private_cluster;
+
+/// Where a server usually answers on a developer machine.
+const LOCAL_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
+
+/// One domain's database, as its component will reach it.
+#[derive(Debug, Clone)]
+pub struct DomainDatabase {
+    pub domain: String,
+    pub database: String,
+    pub url: String,
+    /// `host:port`, for the component's `allowed_outbound_hosts`.
+    pub address: String,
+    pub migrations: PathBuf,
+}
+
+/// Components that keep data have `components/<id>/migrations/`.
+pub fn domains_with_databases(manifest: &Manifest) -> Vec<(String, PathBuf)> {
+    manifest
+        .components
+        .keys()
+        .map(|id| (id.clone(), manifest.dir.join("components").join(id).join("migrations")))
+        .filter(|(_, dir)| dir.is_dir())
+        .collect()
+}
+
+/// An admin connection string: `EVENTOS_PG_ADMIN_URL`, else the local server, else a
+/// private cluster under `target/`.
+pub async fn admin_url(manifest: &Manifest) -> Result<String> {
+    if let Ok(url) = std::env::var("EVENTOS_PG_ADMIN_URL") {
+        connect(&url)
+            .await
+            .context("EVENTOS_PG_ADMIN_URL does not answer: fix it or unset it to use a local server")?;
+        return Ok(url);
+    }
+    if connect(LOCAL_ADMIN_URL).await.is_ok() {
+        return Ok(LOCAL_ADMIN_URL.to_owned());
+    }
+    eprintln!("eventos: no PostgreSQL on 127.0.0.1:5432; starting a private cluster under target/");
+    let url = private_cluster::start(&manifest.dir.join("target/postgres")).await?;
+    connect(&url).await.context("the private cluster started but does not answer")?;
+    Ok(url)
+}
+
+pub async fn connect(url: &str) -> Result<Client> {
+    let mut config: Config = url.parse().context("not a PostgreSQL connection string")?;
+    config.connect_timeout(Duration::from_secs(3));
+    let (client, connection) = config.connect(NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+/// Creates (or refreshes) `<prefix>_<domain>` databases and roles.
+pub async fn provision(manifest: &Manifest, admin_url: &str, prefix: &str) -> Result<Vec<DomainDatabase>> {
+    if !is_identifier(prefix) {
+        bail!("--prefix `{prefix}` must be lower_snake_case (a-z, 0-9, _), starting with a letter");
+    }
+    let admin = connect(admin_url).await?;
+    let config: Config = admin_url.parse()?;
+    let address = server_address(&config);
+    let mut databases = Vec::new();
+    for (domain, migrations) in domains_with_databases(manifest) {
+        let name = format!("{prefix}_{domain}");
+        let password = new_password();
+        ensure_role(&admin, &name, &password).await?;
+        ensure_database(&admin, &name).await?;
+        databases.push(DomainDatabase {
+            url: format!("postgres://{name}:{password}@{address}/{name}?sslmode=disable"),
+            address: address.clone(),
+            domain,
+            database: name,
+            migrations,
+        });
+    }
+    Ok(databases)
+}
+
+/// The variables a manifest binds to each domain's database.
+pub fn database_variables(databases: &[DomainDatabase]) -> HashMap<String, String> {
+    databases
+        .iter()
+        .flat_map(|db| {
+            [
+                (format!("{}_db_url", db.domain), db.url.clone()),
+                (format!("{}_db_host", db.domain), db.address.clone()),
+            ]
+        })
+        .collect()
+}
+
+async fn ensure_role(admin: &Client, role: &str, password: &str) -> Result<()> {
+    // Identifiers and the password are checked/generated here: [a-z0-9_] only,
+    // so formatting them into DDL (which takes no parameters) is safe.
+    let exists = admin.query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&role]).await?.is_some();
+    let verb = if exists { "ALTER" } else { "CREATE" };
+    admin
+        .batch_execute(&format!("{verb} ROLE {role} WITH LOGIN PASSWORD '{password}'"))
+        .await
+        .with_context(|| format!("cannot {verb} ROLE {role}"))?;
+    Ok(())
+}
+
+async fn ensure_database(admin: &Client, name: &str) -> Result<()> {
+    let exists = admin.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name]).await?.is_some();
+    if !exists {
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name} OWNER {name}"))
+            .await
+            .with_context(|| format!("cannot create database {name}"))?;
+    }
+    // No other domain's role may even connect.
+    admin
+        .batch_execute(&format!(
+            "REVOKE CONNECT, TEMPORARY ON DATABASE {name} FROM PUBLIC; GRANT CONNECT, TEMPORARY ON DATABASE {name} TO {name}"
+        ))
+        .await?;
+    Ok(())
+}
+
+/// Drops what `provision` made for `prefix`; used by tests and `eventos drop`.
+pub async fn drop_all(manifest: &Manifest, admin_url: &str, prefix: &str) -> Result<()> {
+    let admin = connect(admin_url).await?;
+    for (domain, _) in domains_with_databases(manifest) {
+        let name = format!("{prefix}_{domain}");
+        if is_identifier(&name) {
+            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+            admin.batch_execute(&format!("DROP ROLE IF EXISTS {name}")).await?;
+        }
+    }
+    Ok(())
+}
+
+fn server_address(config: &Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+        _ => "127.0.0.1".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!("{host}:{port}")
+}
+
+fn new_password() -> String {
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+
+pub fn is_identifier(name: &str) -> bool {
+    crate::manifest::is_variable_name(name) && name.len() <= 63
+}
+
+/// The default database prefix, and the one the README's commands use.
+pub const DEFAULT_PREFIX: &str = "eventos";
+
+pub fn migrations_of<'a>(databases: &'a [DomainDatabase], domain: &str) -> Option<&'a Path> {
+    databases.iter().find(|db| db.domain == domain).map(|db| db.migrations.as_path())
+}

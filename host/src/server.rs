@@ -1,0 +1,161 @@
+//! The HTTP listener: manifest routing, Spin's `spin-*` headers, host-made
+//! problem answers, bounded header reads, and graceful shutdown.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use anyhow::Result;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use wasmtime_wasi_http::bindings::http::types::ErrorCode;
+use wasmtime_wasi_http::body::HyperOutgoingBody;
+
+use crate::app::App;
+use crate::handler::handle;
+use crate::router::RouteMatch;
+
+/// How long in-flight requests may take to finish after Ctrl-C.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<Output = ()>) -> Result<()> {
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, client) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Running out of file descriptors must not end the server.
+                    eprintln!("eventos: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let in_flight = in_flight.clone();
+        tokio::spawn(async move {
+            let header_timeout = app.limits.header_read_timeout;
+            let service = service_fn(move |request| {
+                let app = app.clone();
+                let in_flight = in_flight.clone();
+                async move {
+                    in_flight.fetch_add(1, Ordering::SeqCst);
+                    let response = on_request(app, request, client).await;
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    Ok::<_, Infallible>(response)
+                }
+            });
+            let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+    drop(listener);
+    let waited = tokio::time::Instant::now();
+    while in_flight.load(Ordering::SeqCst) > 0 && waited.elapsed() < SHUTDOWN_GRACE {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+async fn on_request(
+    app: Arc<App>,
+    request: Request<hyper::body::Incoming>,
+    client: SocketAddr,
+) -> Response<HyperOutgoingBody> {
+    let path = request.uri().path().to_owned();
+    let Some(matched) = app.router.route(&path) else {
+        return problem(StatusCode::NOT_FOUND, "not-found", "Not found", &format!("no route for {path}"));
+    };
+    let component = matched.component;
+    let mut request = request.map(|body| {
+        Limited::new(body, app.limits.max_body_bytes)
+            .map_err(|e| match e.downcast::<hyper::Error>() {
+                Ok(e) => wasmtime_wasi_http::hyper_request_error(*e),
+                Err(_) => ErrorCode::HttpRequestBodySize(None),
+            })
+            .boxed_unsync()
+    });
+    set_spin_headers(&mut request, &matched, Some(client));
+    match handle(app.clone(), component, request).await {
+        Ok(response) => response,
+        Err(error) => {
+            let id = &app.components[component].id;
+            eprintln!(
+                "{}",
+                serde_json::json!({"component": id, "path": path, "status": 500, "error": format!("{error:#}")})
+            );
+            problem(StatusCode::INTERNAL_SERVER_ERROR, "internal-error", "Internal error", "the component failed to answer")
+        }
+    }
+}
+
+/// The headers Spin gives a guest about how its request was routed.
+pub fn set_spin_headers<B>(request: &mut Request<B>, matched: &RouteMatch<'_>, client: Option<SocketAddr>) {
+    let host = request
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_owned();
+    let path_and_query = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
+    let full_url = format!("http://{host}{path_and_query}");
+    let mut facts = vec![
+        ("spin-full-url", full_url),
+        ("spin-path-info", matched.path_info.clone()),
+        ("spin-matched-route", matched.declared.to_owned()),
+        ("spin-raw-component-route", matched.declared.to_owned()),
+        ("spin-component-route", matched.base.to_owned()),
+        ("spin-base-path", "/".to_owned()),
+    ];
+    if let Some(client) = client {
+        facts.push(("spin-client-addr", client.to_string()));
+    }
+    let headers = request.headers_mut();
+    for (name, value) in facts {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value.clone());
+            if let Ok(twin) = HeaderName::from_bytes(format!("x-{name}").as_bytes()) {
+                headers.insert(twin, value);
+            }
+        }
+    }
+}
+
+/// An answer the host makes itself, in the same problem shape as the components'.
+pub fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> Response<HyperOutgoingBody> {
+    let body = serde_json::json!({
+        "type": format!("https://eventos.dev/problems/{slug}"),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    let mut response = Response::new(
+        Full::new(Bytes::from(body.to_string()))
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        response.headers_mut().insert("x-request-id", id);
+    }
+    response
+}
