@@ -1,0 +1,117 @@
+//! All SQL of the events domain.
+
+use chrono::{DateTime, Utc};
+use eventos_common::db::{column, query};
+use eventos_common::page::{PageRequest, cursor_params};
+use eventos_common::Problem;
+use spin_sdk::pg4::{Connection, ParameterValue, Row};
+use uuid::Uuid;
+
+use crate::event::{Event, NewEvent};
+use crate::status::Status;
+
+const COLUMNS: &str = "id, title, description, venue, starts_at, ends_at, capacity, organizer_id, \
+                       status, moderation_reason, created_at, updated_at";
+
+/// The filters of `GET /api/events`.
+#[derive(Debug, Default)]
+pub struct EventFilter {
+    pub status: Option<Status>,
+    pub organizer_id: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+fn event_from_row(row: &Row<'_>) -> Result<Event, Problem> {
+    let status: String = column(row, "status")?;
+    Ok(Event {
+        id: column(row, "id")?,
+        title: column(row, "title")?,
+        description: column(row, "description")?,
+        venue: column(row, "venue")?,
+        starts_at: column(row, "starts_at")?,
+        ends_at: column(row, "ends_at")?,
+        capacity: column(row, "capacity")?,
+        organizer_id: column(row, "organizer_id")?,
+        status: Status::parse(&status).ok_or_else(|| Problem::internal(format!("stored status `{status}`")))?,
+        moderation_reason: column(row, "moderation_reason")?,
+        created_at: column(row, "created_at")?,
+        updated_at: column(row, "updated_at")?,
+    })
+}
+
+fn one(conn: &Connection, sql: &str, params: &[ParameterValue]) -> Result<Option<Event>, Problem> {
+    Ok(query(conn, sql, params, event_from_row)?.into_iter().next())
+}
+
+pub fn insert(conn: &Connection, event: &NewEvent) -> Result<Event, Problem> {
+    let sql = format!(
+        "INSERT INTO events (title, description, venue, starts_at, ends_at, capacity, organizer_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+    );
+    let params = [
+        event.title.clone().into(),
+        event.description.clone().into(),
+        event.venue.clone().into(),
+        event.starts_at.naive_utc().into(),
+        event.ends_at.naive_utc().into(),
+        event.capacity.into(),
+        event.organizer_id.into(),
+    ];
+    one(conn, &sql, &params)?.ok_or_else(|| Problem::internal("INSERT returned no row"))
+}
+
+pub fn find(conn: &Connection, id: Uuid) -> Result<Option<Event>, Problem> {
+    one(conn, &format!("SELECT {COLUMNS} FROM events WHERE id = $1"), &[id.into()])
+}
+
+/// Locks the event's row until the surrounding transaction ends.
+pub fn find_for_update(conn: &Connection, id: Uuid) -> Result<Option<Event>, Problem> {
+    one(conn, &format!("SELECT {COLUMNS} FROM events WHERE id = $1 FOR UPDATE"), &[id.into()])
+}
+
+/// Writes every mutable field of `event` back.
+pub fn save(conn: &Connection, event: &Event) -> Result<Event, Problem> {
+    let sql = format!(
+        "UPDATE events SET title = $2, description = $3, venue = $4, starts_at = $5, ends_at = $6,
+                capacity = $7, status = $8, moderation_reason = $9, updated_at = clock_timestamp()
+         WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    let params = [
+        event.id.into(),
+        event.title.clone().into(),
+        event.description.clone().into(),
+        event.venue.clone().into(),
+        event.starts_at.into(),
+        event.ends_at.into(),
+        event.capacity.into(),
+        event.status.as_str().to_owned().into(),
+        event.moderation_reason.clone().into(),
+    ];
+    one(conn, &sql, &params)?.ok_or_else(|| Problem::not_found("event"))
+}
+
+/// Ordered by `starts_at, id`; `from` is inclusive and `to` exclusive.
+pub fn list(conn: &Connection, filter: &EventFilter, page: &PageRequest) -> Result<Vec<Event>, Problem> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM events
+         WHERE ($1::text IS NULL OR status = $1)
+           AND ($2::uuid IS NULL OR organizer_id = $2)
+           AND ($3::timestamptz IS NULL OR starts_at >= $3)
+           AND ($4::timestamptz IS NULL OR starts_at < $4)
+           AND ($5::timestamptz IS NULL OR (starts_at, id) > ($5, $6::uuid))
+         ORDER BY starts_at, id
+         LIMIT $7"
+    );
+    let [after_at, after_id] = cursor_params(page.after);
+    let params = [
+        filter.status.map(|s| s.as_str().to_owned()).into(),
+        filter.organizer_id.into(),
+        filter.from.map(|at| at.naive_utc()).into(),
+        filter.to.map(|at| at.naive_utc()).into(),
+        after_at,
+        after_id,
+        page.fetch_limit().into(),
+    ];
+    query(conn, &sql, &params, event_from_row)
+}

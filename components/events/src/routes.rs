@@ -1,0 +1,106 @@
+//! The events API: decode, apply the domain rules, call the repository, encode.
+
+use eventos_common::db::{self, in_transaction};
+use eventos_common::fields::parse_uuid;
+use eventos_common::health::health;
+use eventos_common::page::{Cursor, PageRequest, page_response};
+use eventos_common::time::parse_rfc3339;
+use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
+use spin_sdk::pg4::Connection;
+use uuid::Uuid;
+
+use crate::event::{CreateEventBody, Event, EventChanges, Moderation, ModerationBody, NewEvent, UpdateEventBody};
+use crate::repo::{self, EventFilter};
+use crate::status::Status;
+
+pub fn route(req: &ApiRequest) -> ApiResult {
+    let segments = req.segments();
+    match (req.method.as_str(), segments.as_slice()) {
+        ("GET", ["api", "events", "health"]) => Ok(health("events", env!("CARGO_PKG_VERSION"), true)),
+        (_, ["api", "events", "health"]) => Err(Problem::method_not_allowed("GET")),
+        ("POST", ["api", "events"]) => create_event(req),
+        ("GET", ["api", "events"]) => list_events(req),
+        (_, ["api", "events"]) => Err(Problem::method_not_allowed("GET, POST")),
+        ("GET", ["api", "events", id]) => get_event(event_id(id)?),
+        ("PATCH", ["api", "events", id]) => update_event(event_id(id)?, req),
+        (_, ["api", "events", _]) => Err(Problem::method_not_allowed("GET, PATCH")),
+        ("POST", ["api", "events", id, "moderation"]) => moderate_event(event_id(id)?, req),
+        (_, ["api", "events", _, "moderation"]) => Err(Problem::method_not_allowed("POST")),
+        ("POST", ["api", "events", id, "cancel"]) => cancel_event(event_id(id)?),
+        (_, ["api", "events", _, "cancel"]) => Err(Problem::method_not_allowed("POST")),
+        _ => Err(Problem::no_route(&req.path)),
+    }
+}
+
+/// A malformed id names no event.
+fn event_id(text: &str) -> Result<Uuid, Problem> {
+    parse_uuid(text).ok_or_else(|| Problem::not_found("event"))
+}
+
+// POST /api/events
+fn create_event(req: &ApiRequest) -> ApiResult {
+    let new_event = NewEvent::parse(req.json::<CreateEventBody>()?)?;
+    let event = repo::insert(&db::connect()?, &new_event)?;
+    Ok(ApiResponse::created(format!("/api/events/{}", event.id), &event))
+}
+
+// GET /api/events?status=&organizer_id=&from=&to=&limit=&cursor=
+fn list_events(req: &ApiRequest) -> ApiResult {
+    let query = req.query_params(&["status", "organizer_id", "from", "to", "limit", "cursor"])?;
+    let page = PageRequest::from_query(&query)?;
+    let bad = |name: &str, expected: &str| Problem::malformed(format!("{name} must be {expected}"));
+    let filter = EventFilter {
+        status: query
+            .get("status")
+            .map(|s| Status::parse(s).ok_or_else(|| bad("status", "pending_review, published, rejected or cancelled")))
+            .transpose()?,
+        organizer_id: query
+            .get("organizer_id")
+            .map(|id| parse_uuid(id).ok_or_else(|| bad("organizer_id", "a UUID")))
+            .transpose()?,
+        from: query
+            .get("from")
+            .map(|at| parse_rfc3339(at).ok_or_else(|| bad("from", "an RFC 3339 timestamp")))
+            .transpose()?,
+        to: query
+            .get("to")
+            .map(|at| parse_rfc3339(at).ok_or_else(|| bad("to", "an RFC 3339 timestamp")))
+            .transpose()?,
+    };
+    let events = repo::list(&db::connect()?, &filter, &page)?;
+    Ok(page_response(&page, events, |event| Cursor { at: event.starts_at, id: event.id }))
+}
+
+// GET /api/events/{id}
+fn get_event(id: Uuid) -> ApiResult {
+    let event = repo::find(&db::connect()?, id)?.ok_or_else(|| Problem::not_found("event"))?;
+    Ok(ApiResponse::ok(&event))
+}
+
+// PATCH /api/events/{id}
+fn update_event(id: Uuid, req: &ApiRequest) -> ApiResult {
+    let changes = EventChanges::parse(req.json::<UpdateEventBody>()?)?;
+    change_event(id, |event| event.edited(&changes))
+}
+
+// POST /api/events/{id}/moderation
+fn moderate_event(id: Uuid, req: &ApiRequest) -> ApiResult {
+    let moderation = Moderation::parse(req.json::<ModerationBody>()?)?;
+    change_event(id, |event| event.moderated(&moderation))
+}
+
+// POST /api/events/{id}/cancel
+fn cancel_event(id: Uuid) -> ApiResult {
+    change_event(id, Event::cancelled)
+}
+
+/// Reads the event under a row lock, applies `change`, and stores the result:
+/// concurrent transitions of one event are serialised, unrelated events are not.
+fn change_event(id: Uuid, change: impl FnOnce(&Event) -> Result<Event, Problem>) -> ApiResult {
+    let conn: Connection = db::connect()?;
+    let event = in_transaction(&conn, |conn| {
+        let current = repo::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("event"))?;
+        repo::save(conn, &change(&current)?)
+    })?;
+    Ok(ApiResponse::ok(&event))
+}
