@@ -8,7 +8,9 @@ use crate::manifest::Manifest;
 
 pub fn build_all(manifest: &Manifest) -> Result<()> {
     for (id, component) in &manifest.components {
-        let Some(build) = &component.build else { continue };
+        let Some(build) = &component.build else {
+            continue;
+        };
         let workdir = match &build.workdir {
             Some(dir) => manifest.dir.join(dir),
             None => manifest.dir.clone(),
@@ -19,9 +21,17 @@ pub fn build_all(manifest: &Manifest) -> Result<()> {
             .arg(&build.command)
             .current_dir(&workdir)
             .status()
-            .with_context(|| format!("cannot run the build command of component `{id}` in {}", workdir.display()))?;
+            .with_context(|| {
+                format!(
+                    "cannot run the build command of component `{id}` in {}",
+                    workdir.display()
+                )
+            })?;
         if !status.success() {
-            bail!("the build command of component `{id}` failed ({status}): {}", build.command);
+            bail!(
+                "the build command of component `{id}` failed ({status}): {}",
+                build.command
+            );
         }
     }
     Ok(())

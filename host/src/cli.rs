@@ -1,6 +1,5 @@
 //! The command line: `up`, `migrate` and `drop`.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,12 +14,15 @@ use crate::manifest::Manifest;
 use crate::provision::{self, DEFAULT_PREFIX};
 use crate::{builder, migrate, server, variables};
 
-const USAGE: &str = "usage: eventos <up|migrate|drop> [--manifest spin.toml] [--prefix eventos] [--listen 127.0.0.1:3000] [--no-build]
+const USAGE: &str = "usage: eventos <up|migrate|drop> [--manifest spin.toml] [--prefix eventos] [--listen 127.0.0.1:3000] [--no-build] [--ephemeral]
 
   up       build the components, provision PostgreSQL (a database and role per domain),
            migrate, and serve the application
   migrate  provision and apply each domain's migrations, then exit
-  drop     drop the databases and roles of --prefix";
+  drop     drop the databases and roles of --prefix
+
+  --ephemeral  (up) stop when standard input closes and drop the databases on the way out:
+               what a test harness wants";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verb {
@@ -36,6 +38,7 @@ pub struct Command {
     pub prefix: String,
     pub listen: SocketAddr,
     pub build: bool,
+    pub ephemeral: bool,
 }
 
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
@@ -53,19 +56,24 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         prefix: DEFAULT_PREFIX.into(),
         listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
         build: true,
+        ephemeral: false,
     };
     while let Some(flag) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("eventos: {flag} needs a value\n\n{USAGE}"));
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| format!("eventos: {flag} needs a value\n\n{USAGE}"))
+        };
         match flag.as_str() {
             "--manifest" => command.manifest = PathBuf::from(value()?),
             "--prefix" => command.prefix = value()?,
             "--listen" => {
                 let text = value()?;
-                command.listen = text
-                    .parse()
-                    .map_err(|_| format!("eventos: --listen `{text}` is not an address such as 127.0.0.1:3000"))?;
+                command.listen = text.parse().map_err(|_| {
+                    format!("eventos: --listen `{text}` is not an address such as 127.0.0.1:3000")
+                })?;
             }
             "--no-build" => command.build = false,
+            "--ephemeral" => command.ephemeral = true,
             other => return Err(format!("eventos: unknown option `{other}`\n\n{USAGE}")),
         }
     }
@@ -98,20 +106,34 @@ pub async fn run(command: Command) -> Result<()> {
 
     let mut provided = provision::database_variables(&databases);
     provided.insert("instance_name".into(), crate::app::instance_name());
-    let values = variables::resolve_application(&manifest, &provided, |name| std::env::var(name).ok())?;
+    let values =
+        variables::resolve_application(&manifest, &provided, |name| std::env::var(name).ok())?;
     let app = App::load(&manifest, &values, Limits::from_env())?;
-    let listener = TcpListener::bind(command.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}: is another server using it? try --listen", command.listen))?;
+    let listener = TcpListener::bind(command.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {}: is another server using it? try --listen",
+            command.listen
+        )
+    })?;
     let address = listener.local_addr()?;
-    announce(address, &app, started, &values);
-    server::serve(app, listener, shutdown_signal()).await?;
+    announce(address, &app, started);
+    let stop_on_eof = command.ephemeral;
+    server::serve(app, listener, async move {
+        tokio::select! {
+            () = shutdown_signal() => {},
+            () = stdin_closed(), if stop_on_eof => {},
+        }
+    })
+    .await?;
+    if command.ephemeral {
+        provision::drop_all(&manifest, &admin_url, &command.prefix).await?;
+    }
     eprintln!("eventos: stopped");
     Ok(())
 }
 
 /// The one line on stdout tests and scripts wait for, then a summary on stderr.
-fn announce(address: SocketAddr, app: &App, started: Instant, _values: &HashMap<String, String>) {
+fn announce(address: SocketAddr, app: &App, started: Instant) {
     println!("eventos: serving http://{address}");
     let _ = std::io::stdout().flush();
     for component in &app.components {
@@ -120,14 +142,23 @@ fn announce(address: SocketAddr, app: &App, started: Instant, _values: &HashMap<
     eprintln!("eventos: ready in {} ms", started.elapsed().as_millis());
 }
 
+/// Resolves when standard input reaches its end: the parent process is gone.
+async fn stdin_closed() {
+    use tokio::io::AsyncReadExt;
+    let mut stdin = tokio::io::stdin();
+    let mut buffer = [0u8; 256];
+    while matches!(stdin.read(&mut buffer).await, Ok(n) if n > 0) {}
+}
+
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => return std::future::pending().await,
-        };
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return std::future::pending().await,
+            };
         tokio::select! {
             _ = interrupt => {},
             _ = terminate.recv() => {},
@@ -156,10 +187,15 @@ mod tests {
 
     #[test]
     fn options_are_read() {
-        let command = parse(args("up --listen 127.0.0.1:0 --no-build --prefix t1 --manifest x.toml")).expect("valid");
+        let command = parse(args(
+            "up --listen 127.0.0.1:0 --no-build --prefix t1 --manifest x.toml",
+        ))
+        .expect("valid");
         assert_eq!(command.listen.port(), 0);
         assert!(!command.build);
         assert_eq!(command.manifest, PathBuf::from("x.toml"));
+        assert!(!command.ephemeral);
+        assert!(parse(args("up --ephemeral")).expect("valid").ephemeral);
     }
 
     #[test]

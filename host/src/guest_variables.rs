@@ -17,6 +17,8 @@ impl wit::Host for RequestState {
             .variables
             .get(&name)
             .cloned()
-            .ok_or_else(|| Error::Undefined(format!("no variable `{name}` is bound to this component"))))
+            .ok_or_else(|| {
+                Error::Undefined(format!("no variable `{name}` is bound to this component"))
+            }))
     }
 }

@@ -25,14 +25,18 @@ pub async fn handle(
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |ctx| {
         if ctx.data().started.elapsed() > deadline {
-            Err(wasmtime::Error::msg(format!("the request ran past its deadline of {deadline:?}")))
+            Err(wasmtime::Error::msg(format!(
+                "the request ran past its deadline of {deadline:?}"
+            )))
         } else {
             // Let other requests run on this thread between ticks.
             Ok(UpdateDeadline::Yield(1))
         }
     });
     let (sender, receiver) = tokio::sync::oneshot::channel();
-    let incoming = store.data_mut().new_incoming_request(Scheme::Http, request)?;
+    let incoming = store
+        .data_mut()
+        .new_incoming_request(Scheme::Http, request)?;
     let outparam = store.data_mut().new_response_outparam(sender)?;
 
     // The guest may go on streaming the body after it set the response, so it runs on its own task.

@@ -25,13 +25,22 @@ pub struct Limits {
 impl Limits {
     pub fn from_env() -> Self {
         Self {
-            request_timeout: Duration::from_millis(env_number("EVENTOS_REQUEST_TIMEOUT_MS", 30_000)),
+            request_timeout: Duration::from_millis(env_number(
+                "EVENTOS_REQUEST_TIMEOUT_MS",
+                30_000,
+            )),
             max_instances: env_number("EVENTOS_MAX_INSTANCES", 256) as u32,
             max_memory_bytes: env_number("EVENTOS_MAX_MEMORY_MB", 64) as usize * 1024 * 1024,
-            header_read_timeout: Duration::from_millis(env_number("EVENTOS_HEADER_TIMEOUT_MS", 10_000)),
+            header_read_timeout: Duration::from_millis(env_number(
+                "EVENTOS_HEADER_TIMEOUT_MS",
+                10_000,
+            )),
             max_body_bytes: env_number("EVENTOS_MAX_BODY_KB", 1024) as usize * 1024,
             pg_pool_size: env_number("EVENTOS_PG_POOL_SIZE", 32) as usize,
-            pg_connect_timeout: Duration::from_millis(env_number("EVENTOS_PG_CONNECT_TIMEOUT_MS", 5_000)),
+            pg_connect_timeout: Duration::from_millis(env_number(
+                "EVENTOS_PG_CONNECT_TIMEOUT_MS",
+                5_000,
+            )),
         }
     }
 }

@@ -48,7 +48,10 @@ impl Router {
 
     pub fn route(&self, path: &str) -> Option<RouteMatch<'_>> {
         let trimmed = path.trim_end_matches('/');
-        let exact = self.routes.iter().find(|r| !r.wildcard && r.base == trimmed);
+        let exact = self
+            .routes
+            .iter()
+            .find(|r| !r.wildcard && r.base == trimmed);
         let best = exact.or_else(|| {
             self.routes
                 .iter()

@@ -27,7 +27,11 @@ use crate::router::RouteMatch;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.
-pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<Output = ()>) -> Result<()> {
+pub async fn serve(
+    app: Arc<App>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
     let in_flight = Arc::new(AtomicUsize::new(0));
     tokio::pin!(shutdown);
     loop {
@@ -80,7 +84,12 @@ async fn on_request(
 ) -> Response<HyperOutgoingBody> {
     let path = request.uri().path().to_owned();
     let Some(matched) = app.router.route(&path) else {
-        return problem(StatusCode::NOT_FOUND, "not-found", "Not found", &format!("no route for {path}"));
+        return problem(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            &format!("no route for {path}"),
+        );
     };
     let component = matched.component;
     let mut request = request.map(|body| {
@@ -100,20 +109,34 @@ async fn on_request(
                 "{}",
                 serde_json::json!({"component": id, "path": path, "status": 500, "error": format!("{error:#}")})
             );
-            problem(StatusCode::INTERNAL_SERVER_ERROR, "internal-error", "Internal error", "the component failed to answer")
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal-error",
+                "Internal error",
+                "the component failed to answer",
+            )
         }
     }
 }
 
 /// The headers Spin gives a guest about how its request was routed.
-pub fn set_spin_headers<B>(request: &mut Request<B>, matched: &RouteMatch<'_>, client: Option<SocketAddr>) {
+pub fn set_spin_headers<B>(
+    request: &mut Request<B>,
+    matched: &RouteMatch<'_>,
+    client: Option<SocketAddr>,
+) {
     let host = request
         .headers()
         .get(hyper::header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost")
         .to_owned();
-    let path_and_query = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
+    let path_and_query = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+        .to_owned();
     let full_url = format!("http://{host}{path_and_query}");
     let mut facts = vec![
         ("spin-full-url", full_url),
@@ -138,7 +161,12 @@ pub fn set_spin_headers<B>(request: &mut Request<B>, matched: &RouteMatch<'_>, c
 }
 
 /// An answer the host makes itself, in the same problem shape as the components'.
-pub fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> Response<HyperOutgoingBody> {
+pub fn problem(
+    status: StatusCode,
+    slug: &str,
+    title: &str,
+    detail: &str,
+) -> Response<HyperOutgoingBody> {
     let body = serde_json::json!({
         "type": format!("https://eventos.dev/problems/{slug}"),
         "title": title,
@@ -151,9 +179,10 @@ pub fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> Res
             .boxed_unsync(),
     );
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
         response.headers_mut().insert("x-request-id", id);
     }

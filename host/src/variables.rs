@@ -36,7 +36,8 @@ pub fn resolve_component(
     bindings
         .iter()
         .map(|(name, template)| {
-            let value = expand(template, application).map_err(|e| anyhow!("variable `{name}`: {e}"))?;
+            let value =
+                expand(template, application).map_err(|e| anyhow!("variable `{name}`: {e}"))?;
             Ok((name.clone(), value))
         })
         .collect()
@@ -52,9 +53,9 @@ pub fn expand(template: &str, application: &HashMap<String, String>) -> Result<S
             .find("}}")
             .ok_or_else(|| anyhow!("`{template}` has an unclosed `{{{{`"))?;
         let name = rest[start + 2..start + end].trim();
-        let value = application
-            .get(name)
-            .ok_or_else(|| anyhow!("`{template}` uses `{name}`, which is not declared in [variables]"))?;
+        let value = application.get(name).ok_or_else(|| {
+            anyhow!("`{template}` uses `{name}`, which is not declared in [variables]")
+        })?;
         out.push_str(value);
         rest = &rest[start + end + 2..];
     }
@@ -108,14 +109,18 @@ source = "demo.wasm"
 
     #[test]
     fn a_missing_required_variable_names_its_environment_variable() {
-        let err = resolve_application(&manifest(), &HashMap::new(), |_| None).expect_err("token missing");
+        let err =
+            resolve_application(&manifest(), &HashMap::new(), |_| None).expect_err("token missing");
         assert!(err.to_string().contains("SPIN_VARIABLE_TOKEN"), "{err}");
     }
 
     #[test]
     fn templates_expand_application_variables() {
         let app = HashMap::from([("host".to_string(), "db:5432".to_string())]);
-        assert_eq!(expand("postgres://{{ host }}", &app).expect("ok"), "postgres://db:5432");
+        assert_eq!(
+            expand("postgres://{{ host }}", &app).expect("ok"),
+            "postgres://db:5432"
+        );
         assert!(expand("{{ nope }}", &app).is_err());
         assert!(expand("{{ host", &app).is_err());
     }

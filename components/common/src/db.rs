@@ -53,7 +53,9 @@ fn describe(error: &PgError) -> String {
         PgError::ConnectionFailed(text) => format!("connection failed: {text}"),
         PgError::BadParameter(text) => format!("bad parameter: {text}"),
         PgError::QueryFailed(QueryError::Text(text)) => format!("query failed: {text}"),
-        PgError::QueryFailed(QueryError::DbError(db)) => format!("query failed: {} ({})", db.message, db.code),
+        PgError::QueryFailed(QueryError::DbError(db)) => {
+            format!("query failed: {} ({})", db.message, db.code)
+        }
         PgError::ValueConversionFailed(text) => format!("value conversion failed: {text}"),
         PgError::Other(text) => text.clone(),
     }
@@ -80,8 +82,11 @@ pub fn in_transaction<T>(
 
 /// A column of a row the component's own SQL selected; absence is our bug.
 pub fn column<T: Decode>(row: &Row<'_>, name: &str) -> Result<T, Problem> {
-    row.get(name)
-        .ok_or_else(|| Problem::internal(format!("column {name} is missing or not of the expected type")))
+    row.get(name).ok_or_else(|| {
+        Problem::internal(format!(
+            "column {name} is missing or not of the expected type"
+        ))
+    })
 }
 
 /// Runs a query, mapping failures to problems; each row becomes a `T`.

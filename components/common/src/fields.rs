@@ -89,10 +89,17 @@ pub fn parse_uuid(text: &str) -> Option<Uuid> {
 }
 
 /// A required integer within `range`.
-pub fn required_int(value: Option<i64>, range: std::ops::RangeInclusive<i64>) -> Result<i64, String> {
+pub fn required_int(
+    value: Option<i64>,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, String> {
     let value = value.ok_or("is required")?;
     if !range.contains(&value) {
-        return Err(format!("must be between {} and {}", range.start(), range.end()));
+        return Err(format!(
+            "must be between {} and {}",
+            range.start(),
+            range.end()
+        ));
     }
     Ok(value)
 }

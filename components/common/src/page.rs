@@ -35,11 +35,16 @@ impl PageRequest {
                 .parse::<i64>()
                 .ok()
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| Problem::malformed(format!("limit must be an integer from 1 to {MAX_LIMIT}")))?,
+                .ok_or_else(|| {
+                    Problem::malformed(format!("limit must be an integer from 1 to {MAX_LIMIT}"))
+                })?,
         };
         let after = query
             .get("cursor")
-            .map(|text| Cursor::decode(text).ok_or_else(|| Problem::malformed("cursor is not one this API issued")))
+            .map(|text| {
+                Cursor::decode(text)
+                    .ok_or_else(|| Problem::malformed("cursor is not one this API issued"))
+            })
             .transpose()?;
         Ok(Self { limit, after })
     }
@@ -135,7 +140,11 @@ mod tests {
     #[test]
     fn a_limit_outside_one_to_two_hundred_is_refused() {
         for bad in ["0", "201", "-1", "ten", "1.5", ""] {
-            assert_eq!(page(&format!("limit={bad}")).err().map(|p| p.status), Some(400), "{bad}");
+            assert_eq!(
+                page(&format!("limit={bad}")).err().map(|p| p.status),
+                Some(400),
+                "{bad}"
+            );
         }
     }
 
@@ -148,15 +157,25 @@ mod tests {
 
     #[test]
     fn a_full_page_carries_a_cursor_to_the_next() {
-        let request = PageRequest { limit: 2, after: None };
-        let at = DateTime::<Utc>::from_timestamp_micros(0).expect("epoch").naive_utc();
-        let key = |n: &u128| Cursor { at, id: Uuid::from_u128(*n) };
+        let request = PageRequest {
+            limit: 2,
+            after: None,
+        };
+        let at = DateTime::<Utc>::from_timestamp_micros(0)
+            .expect("epoch")
+            .naive_utc();
+        let key = |n: &u128| Cursor {
+            at,
+            id: Uuid::from_u128(*n),
+        };
         let full: serde_json::Value =
-            serde_json::from_slice(&page_response(&request, vec![1u128, 2, 3], key).body).expect("json");
+            serde_json::from_slice(&page_response(&request, vec![1u128, 2, 3], key).body)
+                .expect("json");
         assert_eq!(full["items"].as_array().map(Vec::len), Some(2));
         assert!(full["next_cursor"].is_string());
         let last: serde_json::Value =
-            serde_json::from_slice(&page_response(&request, vec![1u128, 2], key).body).expect("json");
+            serde_json::from_slice(&page_response(&request, vec![1u128, 2], key).body)
+                .expect("json");
         assert!(last["next_cursor"].is_null());
     }
 }

@@ -38,7 +38,12 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(status: u16, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: u16,
+        slug: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             slug,
@@ -72,11 +77,21 @@ impl Problem {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(404, "not-found", "Not found", format!("no {what} with that id"))
+        Self::new(
+            404,
+            "not-found",
+            "Not found",
+            format!("no {what} with that id"),
+        )
     }
 
     pub fn no_route(path: &str) -> Self {
-        Self::new(404, "not-found", "Not found", format!("no route for {path}"))
+        Self::new(
+            404,
+            "not-found",
+            "Not found",
+            format!("no route for {path}"),
+        )
     }
 
     pub fn method_not_allowed(allow: &'static str) -> Self {
@@ -119,8 +134,13 @@ impl Problem {
 
     /// Our fault: the cause goes to the log, never to the caller.
     pub fn internal(cause: impl Into<String>) -> Self {
-        Self::new(500, "internal-error", "Internal error", "an unexpected error occurred")
-            .because(cause)
+        Self::new(
+            500,
+            "internal-error",
+            "Internal error",
+            "an unexpected error occurred",
+        )
+        .because(cause)
     }
 
     pub fn because(mut self, cause: impl Into<String>) -> Self {
@@ -144,7 +164,10 @@ impl Problem {
         doc.insert("status".into(), self.status.into());
         doc.insert("detail".into(), self.detail.clone().into());
         if !self.errors.is_empty() {
-            doc.insert("errors".into(), serde_json::to_value(&self.errors).unwrap_or_default());
+            doc.insert(
+                "errors".into(),
+                serde_json::to_value(&self.errors).unwrap_or_default(),
+            );
         }
         for (key, value) in &self.extensions {
             doc.insert(key.clone(), value.clone());
@@ -165,7 +188,10 @@ mod tests {
         ]);
         let doc = problem.to_json();
         assert_eq!(doc["status"], 422);
-        assert_eq!(doc["type"], "https://eventos.dev/problems/validation-failed");
+        assert_eq!(
+            doc["type"],
+            "https://eventos.dev/problems/validation-failed"
+        );
         assert_eq!(doc["errors"].as_array().map(Vec::len), Some(2));
     }
 

@@ -34,10 +34,14 @@ impl ApiRequest {
     pub fn query_params(&self, known: &[&str]) -> Result<Query<'_>, Problem> {
         for (index, (name, _)) in self.query.iter().enumerate() {
             if !known.contains(&name.as_str()) {
-                return Err(Problem::malformed(format!("unknown query parameter `{name}`")));
+                return Err(Problem::malformed(format!(
+                    "unknown query parameter `{name}`"
+                )));
             }
             if self.query[..index].iter().any(|(seen, _)| seen == name) {
-                return Err(Problem::malformed(format!("query parameter `{name}` is repeated")));
+                return Err(Problem::malformed(format!(
+                    "query parameter `{name}` is repeated"
+                )));
             }
         }
         Ok(Query(&self.query))
@@ -70,8 +74,14 @@ impl Query<'_> {
 }
 
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Splits and percent-decodes a query string (`+` is a space, as in forms).
@@ -156,13 +166,19 @@ mod tests {
             body: b"{}".to_vec(),
             ..ApiRequest::default()
         };
-        assert_eq!(req.json::<serde_json::Value>().err().map(|p| p.status), Some(415));
+        assert_eq!(
+            req.json::<serde_json::Value>().err().map(|p| p.status),
+            Some(415)
+        );
     }
 
     #[test]
     fn json_with_a_charset_is_accepted() {
         let req = ApiRequest {
-            headers: vec![("content-type".into(), "application/json; charset=utf-8".into())],
+            headers: vec![(
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
             body: b"{\"a\":1}".to_vec(),
             ..ApiRequest::default()
         };

@@ -13,7 +13,10 @@ impl ApiResponse {
     pub fn json(status: u16, value: &impl Serialize) -> Self {
         Self {
             status,
-            headers: vec![("content-type".into(), "application/json; charset=utf-8".into())],
+            headers: vec![(
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
             body: serde_json::to_vec(value).unwrap_or_default(),
         }
     }

@@ -1,9 +1,9 @@
 //! Users as the domain sees them: only valid values get past `parse`.
 
 use chrono::NaiveDateTime;
+use eventos_common::Problem;
 use eventos_common::fields::{Fields, Patch, required_text};
 use eventos_common::time::rfc3339;
-use eventos_common::Problem;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -69,7 +69,9 @@ impl UserChanges {
     pub fn parse(body: UpdateUserBody) -> Result<Self, Problem> {
         let mut fields = Fields::default();
         let email = patch(&mut fields, "email", body.email, parse_email);
-        let name = patch(&mut fields, "name", body.name, |v| required_text(v, MAX_NAME_CHARS));
+        let name = patch(&mut fields, "name", body.name, |v| {
+            required_text(v, MAX_NAME_CHARS)
+        });
         if !fields.is_clean() {
             return Err(fields.problem());
         }
@@ -97,14 +99,20 @@ pub fn parse_email(value: Option<String>) -> Result<String, String> {
     let email = required_text(value, MAX_EMAIL_CHARS)?.to_lowercase();
     let invalid = || "must be an email address such as ada@example.com".to_string();
     let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
-    let labels_ok = domain.split('.').all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
+    let labels_ok = domain
+        .split('.')
+        .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
     let well_formed = !local.is_empty()
         && local.len() <= 64
         && domain.contains('.')
         && labels_ok
         && !domain.contains('@')
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if well_formed { Ok(email) } else { Err(invalid()) }
+    if well_formed {
+        Ok(email)
+    } else {
+        Err(invalid())
+    }
 }
 
 #[cfg(test)]
@@ -123,14 +131,27 @@ mod tests {
 
     #[test]
     fn malformed_emails_are_rejected() {
-        for bad in ["ada", "ada@", "@example.com", "ada@example", "a da@example.com", "ada@@example.com", "ada@.com", "ada@example..com"] {
+        for bad in [
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a da@example.com",
+            "ada@@example.com",
+            "ada@.com",
+            "ada@example..com",
+        ] {
             assert!(parse_email(Some(bad.into())).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn a_name_of_more_than_200_characters_is_rejected() {
-        let problem = create(&format!(r#"{{"email":"a@b.io","name":"{}"}}"#, "x".repeat(201))).expect_err("too long");
+        let problem = create(&format!(
+            r#"{{"email":"a@b.io","name":"{}"}}"#,
+            "x".repeat(201)
+        ))
+        .expect_err("too long");
         assert_eq!(problem.errors[0].field, "name");
     }
 
@@ -143,7 +164,10 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused() {
-        assert!(serde_json::from_str::<CreateUserBody>(r#"{"email":"a@b.io","name":"A","admin":true}"#).is_err());
+        assert!(
+            serde_json::from_str::<CreateUserBody>(r#"{"email":"a@b.io","name":"A","admin":true}"#)
+                .is_err()
+        );
     }
 
     #[test]

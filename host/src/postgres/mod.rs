@@ -19,10 +19,17 @@ pub use pool::{GuestConnection, GuestConnections, Pools};
 impl wit::Host for RequestState {}
 
 impl wit::HostConnection for RequestState {
-    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+    async fn open(
+        &mut self,
+        address: String,
+    ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
         let config = match tokio_postgres::Config::from_str(&address) {
             Ok(config) => config,
-            Err(e) => return Ok(Err(Error::ConnectionFailed(format!("invalid connection string: {e}")))),
+            Err(e) => {
+                return Ok(Err(Error::ConnectionFailed(format!(
+                    "invalid connection string: {e}"
+                ))));
+            }
         };
         if let Err(denied) = check_allowed(self, &config) {
             return Ok(Err(Error::ConnectionFailed(denied)));
@@ -70,7 +77,10 @@ fn check_allowed(state: &RequestState, config: &tokio_postgres::Config) -> Resul
             tokio_postgres::config::Host::Tcp(name) => name.clone(),
             #[cfg(unix)]
             tokio_postgres::config::Host::Unix(path) => {
-                return Err(format!("address {} is a socket; only TCP addresses can be allowed", path.display()));
+                return Err(format!(
+                    "address {} is a socket; only TCP addresses can be allowed",
+                    path.display()
+                ));
             }
         };
         let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);

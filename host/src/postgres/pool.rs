@@ -13,8 +13,20 @@ use crate::limits::Limits;
 
 /// Statements that leave session state behind: a connection that ran one is
 /// reset before another request may have it.
-const SESSION_STATE_KEYWORDS: &[&str] = &["begin", "start", "set", "prepare", "declare", "listen", "lock", "savepoint", "create temp", "create temporary"];
-const RESET_SESSION: &str = "ROLLBACK; RESET ALL; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all()";
+const SESSION_STATE_KEYWORDS: &[&str] = &[
+    "begin",
+    "start",
+    "set",
+    "prepare",
+    "declare",
+    "listen",
+    "lock",
+    "savepoint",
+    "create temp",
+    "create temporary",
+];
+const RESET_SESSION: &str =
+    "ROLLBACK; RESET ALL; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all()";
 
 pub struct Pools {
     pools: Mutex<HashMap<String, Pool>>,
@@ -32,9 +44,16 @@ impl Pools {
     }
 
     /// A pooled client for `address`, creating its pool on first use.
-    pub async fn get(&self, address: &str, mut config: tokio_postgres::Config) -> Result<Object, String> {
+    pub async fn get(
+        &self,
+        address: &str,
+        mut config: tokio_postgres::Config,
+    ) -> Result<Object, String> {
         let pool = {
-            let mut pools = self.pools.lock().map_err(|_| "the pool registry is poisoned".to_string())?;
+            let mut pools = self
+                .pools
+                .lock()
+                .map_err(|_| "the pool registry is poisoned".to_string())?;
             match pools.get(address) {
                 Some(pool) => pool.clone(),
                 None => {
@@ -67,7 +86,10 @@ fn describe_pool_error(error: &deadpool_postgres::PoolError) -> String {
     use deadpool_postgres::PoolError;
     match error {
         PoolError::Timeout(_) => "timed out waiting for a database connection".into(),
-        PoolError::Backend(e) => format!("cannot connect to the database: {}", super::convert::error_text(e)),
+        PoolError::Backend(e) => format!(
+            "cannot connect to the database: {}",
+            super::convert::error_text(e)
+        ),
         PoolError::Closed => "the connection pool is closed".into(),
         PoolError::NoRuntimeSpecified => "the connection pool has no runtime".into(),
         PoolError::PostCreateHook(_) => "a connection hook failed".into(),
@@ -92,18 +114,30 @@ impl GuestConnection {
     pub async fn query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
         self.note_session_state(sql);
         let client = self.client.as_ref().ok_or_else(closed)?;
-        let statement = client.prepare_cached(sql).await.map_err(|e| to_wit_error(&e))?;
+        let statement = client
+            .prepare_cached(sql)
+            .await
+            .map_err(|e| to_wit_error(&e))?;
         let values = encode_params(params, statement.params())?;
-        let rows = client.query(&statement, &values.as_refs()).await.map_err(|e| to_wit_error(&e))?;
+        let rows = client
+            .query(&statement, &values.as_refs())
+            .await
+            .map_err(|e| to_wit_error(&e))?;
         row_set(statement.columns(), &rows)
     }
 
     pub async fn execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
         self.note_session_state(sql);
         let client = self.client.as_ref().ok_or_else(closed)?;
-        let statement = client.prepare_cached(sql).await.map_err(|e| to_wit_error(&e))?;
+        let statement = client
+            .prepare_cached(sql)
+            .await
+            .map_err(|e| to_wit_error(&e))?;
         let values = encode_params(params, statement.params())?;
-        client.execute(&statement, &values.as_refs()).await.map_err(|e| to_wit_error(&e))
+        client
+            .execute(&statement, &values.as_refs())
+            .await
+            .map_err(|e| to_wit_error(&e))
     }
 
     fn note_session_state(&mut self, sql: &str) {
@@ -120,7 +154,9 @@ fn closed() -> Error {
 
 impl Drop for GuestConnection {
     fn drop(&mut self) {
-        let Some(client) = self.client.take() else { return };
+        let Some(client) = self.client.take() else {
+            return;
+        };
         if !self.dirty {
             return;
         }

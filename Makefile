@@ -1,0 +1,37 @@
+# Eventos: `make up` runs the platform, `make test` proves it works.
+# Both install what a fresh machine is missing (wasm targets, PostgreSQL) first.
+
+CARGO ?= cargo
+WASM_TARGET := wasm32-wasip2
+COMPONENTS := users events
+TEST_GUESTS := probe
+EVENTOS := target/release/eventos
+LISTEN ?= 127.0.0.1:3000
+
+.PHONY: up test setup build components host lint unit clean-test-logs
+
+up: build
+	$(EVENTOS) up --no-build --listen $(LISTEN)
+
+test: setup components host lint unit
+	$(CARGO) test --release -p eventos --tests
+
+build: setup components host
+
+setup:
+	@scripts/setup.sh
+
+components:
+	$(CARGO) build --release --target $(WASM_TARGET) $(addprefix -p ,$(COMPONENTS) $(TEST_GUESTS))
+
+host:
+	$(CARGO) build --release -p eventos
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --release --all-targets -p eventos -p eventos-common -- -D warnings
+	$(CARGO) clippy --release --target $(WASM_TARGET) $(addprefix -p ,$(COMPONENTS) $(TEST_GUESTS)) -- -D warnings
+
+# Domain rules run natively; they do not need the host.
+unit:
+	$(CARGO) test --release $(addprefix -p ,$(COMPONENTS)) -p eventos-common --lib

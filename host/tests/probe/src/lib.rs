@@ -1,0 +1,105 @@
+//! A guest for host tests: each route exercises one host behaviour.
+//!
+//! - `/probe/echo`         the request's headers, as JSON
+//! - `/probe/var?name=`    a Spin variable, or 404 with the host's error
+//! - `/probe/pg?address=`  opens a Postgres connection: 200 `connected` or 502 with the error
+//! - `/probe/trap`         panics (the host must answer 500 and carry on)
+//! - `/probe/spin`         loops forever (the host's deadline must end it)
+//! - `/probe/get?url=`     an outbound GET, answering the peer's status and body
+
+use spin_sdk::http::{Method, Request, Response, send};
+use spin_sdk::{http_component, pg4, variables};
+
+#[http_component]
+async fn handle(request: Request) -> Response {
+    let query = parse_query(request.query());
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    match request.path() {
+        "/probe/echo" => {
+            let headers: serde_json::Map<String, serde_json::Value> = request
+                .headers()
+                .map(|(k, v)| (k.to_owned(), v.as_str().unwrap_or_default().into()))
+                .collect();
+            text(200, serde_json::Value::Object(headers).to_string())
+        }
+        "/probe/var" => match variables::get(&param("name")) {
+            Ok(value) => text(200, value),
+            Err(e) => text(404, format!("{e:?}")),
+        },
+        "/probe/pg" => match pg4::Connection::open(&param("address")) {
+            Ok(conn) => match conn.query("SELECT 1", &[]) {
+                Ok(_) => text(200, "connected".into()),
+                Err(e) => text(502, format!("{e:?}")),
+            },
+            Err(e) => text(502, format!("{e:?}")),
+        },
+        "/probe/trap" => panic!("the probe traps on purpose"),
+        "/probe/spin" => spin_forever(),
+        "/probe/get" => {
+            let outbound = Request::builder()
+                .method(Method::Get)
+                .uri(param("url"))
+                .build();
+            match send::<_, Response>(outbound).await {
+                Ok(response) => text(
+                    *response.status(),
+                    String::from_utf8_lossy(response.body()).into_owned(),
+                ),
+                Err(e) => text(502, format!("{e:?}")),
+            }
+        }
+        _ => text(404, "no such probe".into()),
+    }
+}
+
+fn text(status: u16, body: String) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/plain")
+        .body(body)
+        .build()
+}
+
+#[allow(clippy::empty_loop)]
+fn spin_forever() -> Response {
+    let mut n: u64 = 0;
+    loop {
+        n = std::hint::black_box(n.wrapping_add(1));
+    }
+}
+
+fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| {
+                text.get(i + 1..i + 3)
+                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            })
+            .flatten();
+        if let Some(byte) = escaped {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

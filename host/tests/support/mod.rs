@@ -1,0 +1,280 @@
+//! Black-box test support: the real `eventos` binary serving real `.wasm`
+//! components against a real PostgreSQL, on a free port, with databases of its own.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host lives in the workspace")
+        .to_path_buf()
+}
+
+/// A running platform. Dropping it (or the test process ending) closes the host's
+/// stdin, which stops it and drops its databases (`--ephemeral`).
+pub struct Platform {
+    pub base: String,
+    pub prefix: String,
+    pub log: PathBuf,
+    child: Child,
+    _stdin: ChildStdin,
+}
+
+/// A unique database prefix for this process and call.
+pub fn unique_prefix(tag: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!(
+        "t_{tag}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+impl Platform {
+    /// The application of the repository's `spin.toml`.
+    pub fn start() -> Self {
+        Self::start_with(&workspace().join("spin.toml"), "app", &[])
+    }
+
+    pub fn start_with(manifest: &Path, tag: &str, env: &[(&str, &str)]) -> Self {
+        for (id, wasm) in wasm_sources(manifest) {
+            assert!(
+                wasm.exists(),
+                "component `{id}` is not built ({}): run `make components` first",
+                wasm.display()
+            );
+        }
+        let prefix = unique_prefix(tag);
+        let log = workspace()
+            .join("target/test-logs")
+            .join(format!("{prefix}.log"));
+        std::fs::create_dir_all(log.parent().expect("log dir")).expect("create log dir");
+        let log_file = std::fs::File::create(&log).expect("create log file");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_eventos"));
+        command
+            .args([
+                "up",
+                "--no-build",
+                "--ephemeral",
+                "--listen",
+                "127.0.0.1:0",
+                "--prefix",
+                &prefix,
+                "--manifest",
+            ])
+            .arg(manifest)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log_file);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("start eventos");
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the host's first line");
+        let base = line
+            .trim()
+            .strip_prefix("eventos: serving ")
+            .unwrap_or_else(|| {
+                let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("eventos did not start: {line:?}\n{log_text}")
+            })
+            .to_owned();
+        Self {
+            base,
+            prefix,
+            log,
+            child,
+            _stdin: stdin,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, &[], None)
+    }
+
+    pub fn delete(&self, path: &str) -> Reply {
+        self.send("DELETE", path, &[], None)
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> Reply {
+        self.json("POST", path, body)
+    }
+
+    pub fn patch(&self, path: &str, body: &Value) -> Reply {
+        self.json("PATCH", path, body)
+    }
+
+    pub fn json(&self, method: &str, path: &str, body: &Value) -> Reply {
+        self.send(
+            method,
+            path,
+            &[("content-type", "application/json")],
+            Some(body.to_string().into_bytes()),
+        )
+    }
+
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        send(&self.url(path), method, headers, body)
+    }
+
+    /// Everything the host and its components logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        // Closing stdin (when `_stdin` drops) asks the host to stop and clean up; wait for it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while std::time::Instant::now() < deadline {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+    }
+}
+
+fn wasm_sources(manifest: &Path) -> Vec<(String, PathBuf)> {
+    let text = std::fs::read_to_string(manifest).expect("read manifest");
+    let doc: toml::Table = text.parse().expect("manifest is TOML");
+    let dir = manifest.parent().expect("manifest dir");
+    doc.get("component")
+        .and_then(|c| c.as_table())
+        .map(|components| {
+            components
+                .iter()
+                .filter_map(|(id, c)| Some((id.clone(), dir.join(c.get("source")?.as_str()?))))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// An HTTP answer, with its body parsed as JSON when it is JSON.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub text: String,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Asserts an RFC 9457 problem with this status and type slug.
+    pub fn assert_problem(&self, status: u16, slug: &str) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "expected {status} {slug}, got {self:#?}"
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{self:#?}"
+        );
+        assert_eq!(
+            self.body["type"],
+            format!("https://eventos.dev/problems/{slug}"),
+            "{self:#?}"
+        );
+        assert_eq!(self.body["status"], status, "{self:#?}");
+        assert!(
+            self.body["title"].is_string() && self.body["detail"].is_string(),
+            "{self:#?}"
+        );
+        self
+    }
+
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "{self:#?}");
+        self
+    }
+
+    /// The fields named by a validation problem's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+pub fn send(url: &str, method: &str, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Reply {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
+        .body(body.unwrap_or_default())
+        .expect("valid request");
+    let mut response = agent
+        .run(request)
+        .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                v.to_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        text,
+        body,
+    }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what `make up` and `make test` need and a fresh machine may lack:
+# the WebAssembly targets, rustfmt/clippy, and PostgreSQL's server binaries
+# (used only when no server answers on 127.0.0.1:5432; the host then starts a
+# private cluster under target/).
+set -euo pipefail
+
+installed_targets=$(rustup target list --installed 2>/dev/null || true)
+for target in wasm32-wasip2 wasm32-wasip1; do
+  if ! grep -qx "$target" <<<"$installed_targets"; then
+    echo "setup: adding the $target Rust target"
+    rustup target add "$target"
+  fi
+done
+
+for component in rustfmt clippy; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+    echo "setup: adding $component"
+    rustup component add "$component"
+  fi
+done
+
+server_answers() {
+  if command -v pg_isready >/dev/null 2>&1; then
+    pg_isready -q -h 127.0.0.1 -p 5432
+  else
+    (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null
+  fi
+}
+
+if [ -z "${EVENTOS_PG_ADMIN_URL:-}" ] && ! server_answers; then
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+    echo "setup: no PostgreSQL server answers and none is installed; installing Debian's postgresql"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq postgresql >/dev/null
+  fi
+fi
