@@ -1,6 +1,7 @@
 //! The request pipeline every component runs: read and bound the request, route
 //! it, and answer with a request id, CORS headers and one JSON log line.
 
+use std::io::Write;
 use std::time::Instant;
 
 use futures::StreamExt;
@@ -185,7 +186,10 @@ fn log_line(
     if let Some(cause) = cause {
         line["error"] = cause.into();
     }
-    eprintln!("{line}");
+    // One write per line, so that lines of concurrent requests never interleave.
+    let mut text = line.to_string();
+    text.push('\n');
+    let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 fn into_spin_response(response: ApiResponse) -> Response {
