@@ -26,8 +26,6 @@ pub struct App {
     pub router: Router,
     pub pg: Pools,
     pub limits: Limits,
-    /// The name this host answers to in `spin-full-url` and logs.
-    pub instance: String,
 }
 
 pub struct LoadedComponent {
@@ -83,7 +81,6 @@ impl App {
             router,
             pg: Pools::new(&limits),
             limits,
-            instance: instance_name(),
         }))
     }
 

@@ -1,5 +1,6 @@
 //! The command line: `up`, `migrate` and `drop`.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -116,7 +117,7 @@ pub async fn run(command: Command) -> Result<()> {
         )
     })?;
     let address = listener.local_addr()?;
-    announce(address, &app, started);
+    announce(address, &manifest, &values, started);
     let stop_on_eof = command.ephemeral;
     server::serve(app, listener, async move {
         tokio::select! {
@@ -133,11 +134,29 @@ pub async fn run(command: Command) -> Result<()> {
 }
 
 /// The one line on stdout tests and scripts wait for, then a summary on stderr.
-fn announce(address: SocketAddr, app: &App, started: Instant) {
+fn announce(
+    address: SocketAddr,
+    manifest: &Manifest,
+    values: &HashMap<String, String>,
+    started: Instant,
+) {
     println!("eventos: serving http://{address}");
     let _ = std::io::stdout().flush();
-    for component in &app.components {
-        eprintln!("eventos:   component {}", component.id);
+    eprintln!(
+        "eventos: {} {} on http://{address}",
+        manifest.name, manifest.version
+    );
+    for route in &manifest.routes {
+        let path = route.route.as_deref().unwrap_or("(private)");
+        eprintln!("eventos:   {path} -> {}", route.component);
+    }
+    for (name, decl) in &manifest.variables {
+        let value = if decl.secret {
+            "(secret)"
+        } else {
+            values.get(name).map_or("", String::as_str)
+        };
+        eprintln!("eventos:   variable {name} = {value}");
     }
     eprintln!("eventos: ready in {} ms", started.elapsed().as_millis());
 }

@@ -48,7 +48,9 @@ pub struct ComponentDecl {
 pub struct BuildDecl {
     pub command: String,
     pub workdir: Option<String>,
+    /// For `spin watch`; this host builds on every `up` instead.
     #[serde(default)]
+    #[allow(dead_code)]
     pub watch: Vec<String>,
 }
 
@@ -116,14 +118,23 @@ impl Manifest {
             .trigger
             .http
             .into_iter()
-            .map(|trigger| RouteDecl {
-                route: match trigger.route {
+            .map(|trigger| {
+                let route = match trigger.route {
                     RawRoute::Path(route) => Some(route),
-                    RawRoute::Private { .. } => None,
-                },
-                component: trigger.component,
+                    RawRoute::Private { private: true } => None,
+                    RawRoute::Private { private: false } => {
+                        bail!(
+                            "component `{}`: write a path route, not `{{ private = false }}`",
+                            trigger.component
+                        )
+                    }
+                };
+                Ok(RouteDecl {
+                    route,
+                    component: trigger.component,
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let manifest = Self {
             dir,
             name: raw.application.name,
@@ -175,12 +186,6 @@ impl Manifest {
         }
         Ok(())
     }
-
-    pub fn source_path(&self, component: &str) -> Option<PathBuf> {
-        self.components
-            .get(component)
-            .map(|c| self.dir.join(&c.source))
-    }
 }
 
 /// Spin's rule for variable names.
@@ -218,8 +223,8 @@ message = "{{ greeting }}"
         assert_eq!(manifest.routes.len(), 2);
         assert_eq!(manifest.routes[1].route, None);
         assert_eq!(
-            manifest.source_path("demo"),
-            Some(PathBuf::from("/app/demo.wasm"))
+            manifest.dir.join(&manifest.components["demo"].source),
+            PathBuf::from("/app/demo.wasm")
         );
     }
 

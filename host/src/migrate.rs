@@ -33,7 +33,7 @@ const LEDGER: &str = "CREATE TABLE IF NOT EXISTS eventos_migrations (
 )";
 
 /// Serialises concurrent migrators of one database (two hosts starting at once).
-const LOCK_KEY: i64 = 0x6576_656e_746f_73;
+const LOCK_KEY: i64 = 0x0065_7665_6e74_6f73;
 
 /// Reads `dir`, sorted by version; names must be `NNNN_lower_snake.sql`.
 pub fn read_migrations(dir: &Path) -> Result<Vec<Migration>> {

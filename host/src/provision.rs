@@ -2,7 +2,7 @@
 //! each domain its own database and login role, reachable by that role alone.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -187,10 +187,3 @@ pub fn is_identifier(name: &str) -> bool {
 
 /// The default database prefix, and the one the README's commands use.
 pub const DEFAULT_PREFIX: &str = "eventos";
-
-pub fn migrations_of<'a>(databases: &'a [DomainDatabase], domain: &str) -> Option<&'a Path> {
-    databases
-        .iter()
-        .find(|db| db.domain == domain)
-        .map(|db| db.migrations.as_path())
-}

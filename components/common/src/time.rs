@@ -22,6 +22,22 @@ pub fn required_timestamp(value: Option<String>) -> Result<DateTime<Utc>, String
         .ok_or_else(|| "must be an RFC 3339 timestamp such as 2026-05-01T18:00:00Z".into())
 }
 
+/// `#[serde(serialize_with = "rfc3339")]` for stored timestamps.
+pub fn rfc3339<S: serde::Serializer>(at: &NaiveDateTime, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format_rfc3339(at))
+}
+
+/// `#[serde(serialize_with = "rfc3339_opt")]` for stored timestamps that may be null.
+pub fn rfc3339_opt<S: serde::Serializer>(
+    at: &Option<NaiveDateTime>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => rfc3339(at, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,21 +62,5 @@ mod tests {
             format_rfc3339(&at.naive_utc()),
             "2026-05-01T18:00:00.123456Z"
         );
-    }
-}
-
-/// `#[serde(serialize_with = "rfc3339")]` for stored timestamps.
-pub fn rfc3339<S: serde::Serializer>(at: &NaiveDateTime, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&format_rfc3339(at))
-}
-
-/// `#[serde(serialize_with = "rfc3339_opt")]` for stored timestamps that may be null.
-pub fn rfc3339_opt<S: serde::Serializer>(
-    at: &Option<NaiveDateTime>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match at {
-        Some(at) => rfc3339(at, serializer),
-        None => serializer.serialize_none(),
     }
 }

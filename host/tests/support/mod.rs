@@ -24,7 +24,7 @@ pub struct Platform {
     pub prefix: String,
     pub log: PathBuf,
     child: Child,
-    _stdin: ChildStdin,
+    stdin: Option<ChildStdin>,
 }
 
 /// A unique database prefix for this process and call.
@@ -100,7 +100,7 @@ impl Platform {
             prefix,
             log,
             child,
-            _stdin: stdin,
+            stdin: Some(stdin),
         }
     }
 
@@ -155,7 +155,8 @@ impl Platform {
 
 impl Drop for Platform {
     fn drop(&mut self) {
-        // Closing stdin (when `_stdin` drops) asks the host to stop and clean up; wait for it.
+        // Closing stdin asks the host to stop and drop its databases; wait for it.
+        drop(self.stdin.take());
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
         while std::time::Instant::now() < deadline {
             if !matches!(self.child.try_wait(), Ok(None)) {
@@ -276,5 +277,74 @@ pub fn send(url: &str, method: &str, headers: &[(&str, &str)], body: Option<Vec<
         headers,
         text,
         body,
+    }
+}
+
+/// The administrative connection string the host itself would pick.
+pub fn admin_url() -> String {
+    if let Ok(url) = std::env::var("EVENTOS_PG_ADMIN_URL") {
+        return url;
+    }
+    let local = std::net::TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], 5432)),
+        Duration::from_secs(1),
+    );
+    match local {
+        Ok(_) => "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".into(),
+        Err(_) => "postgres://postgres@127.0.0.1:54329/postgres?sslmode=disable".into(),
+    }
+}
+
+/// `host:port` of the admin server.
+pub fn admin_address() -> String {
+    let url = admin_url();
+    let after_at = url.split('@').nth(1).unwrap_or("127.0.0.1:5432/");
+    after_at
+        .split('/')
+        .next()
+        .unwrap_or("127.0.0.1:5432")
+        .to_owned()
+}
+
+/// Runs `eventos` to completion with these arguments.
+pub fn run_eventos(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_eventos"))
+        .args(args)
+        .output()
+        .expect("run eventos")
+}
+
+/// Runs SQL through the admin connection on `database`, returning each row's first column as text.
+pub fn admin_query(database: &str, sql: &str) -> Result<Vec<String>, String> {
+    let url = admin_url().replacen("/postgres?", &format!("/{database}?"), 1);
+    connect_and_query(&url, sql)
+}
+
+/// Connects with `url` and runs `sql`; errors carry the SQLSTATE.
+pub fn connect_and_query(url: &str, sql: &str) -> Result<Vec<String>, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .map_err(describe)?;
+        tokio::spawn(connection);
+        let rows = client.simple_query(sql).await.map_err(describe)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                _ => None,
+            })
+            .collect())
+    })
+}
+
+fn describe(error: tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => error.to_string(),
     }
 }
