@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 WASM_TARGET := wasm32-wasip2
-COMPONENTS := users events
+COMPONENTS := users events participation tickets
 TEST_GUESTS := probe
 EVENTOS := target/release/eventos
 LISTEN ?= 127.0.0.1:3000

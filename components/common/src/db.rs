@@ -61,21 +61,21 @@ fn describe(error: &PgError) -> String {
     }
 }
 
-/// Runs `work` inside one transaction on `conn`, rolling back on any problem.
-pub fn in_transaction<T>(
+/// Runs `work` inside one transaction on `conn`, rolling back on any error.
+pub fn in_transaction<T, E: From<Problem>>(
     conn: &Connection,
-    work: impl FnOnce(&Connection) -> Result<T, Problem>,
-) -> Result<T, Problem> {
+    work: impl FnOnce(&Connection) -> Result<T, E>,
+) -> Result<T, E> {
     conn.execute("BEGIN", &[]).map_err(db_problem)?;
     match work(conn) {
         Ok(value) => {
             conn.execute("COMMIT", &[]).map_err(db_problem)?;
             Ok(value)
         }
-        Err(problem) => {
+        Err(error) => {
             // The connection goes back to the host's pool; leave nothing open on it.
             let _ = conn.execute("ROLLBACK", &[]);
-            Err(problem)
+            Err(error)
         }
     }
 }

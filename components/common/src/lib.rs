@@ -8,6 +8,7 @@ pub mod db;
 pub mod fields;
 pub mod health;
 pub mod page;
+pub mod peer;
 pub mod problem;
 pub mod request;
 pub mod response;

@@ -2,6 +2,8 @@
 //! components against a real PostgreSQL, on a free port, with databases of its own.
 #![allow(dead_code)]
 
+pub mod world;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};

@@ -1,0 +1,119 @@
+//! Registrations as the domain sees them.
+
+use chrono::NaiveDateTime;
+use eventos_common::Problem;
+use eventos_common::fields::{Fields, required_uuid};
+use eventos_common::time::rfc3339;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Confirmed,
+    Waitlisted,
+    Cancelled,
+}
+
+impl Status {
+    pub const ALL: [Status; 3] = [Status::Confirmed, Status::Waitlisted, Status::Cancelled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Confirmed => "confirmed",
+            Status::Waitlisted => "waitlisted",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Cancelling is allowed once; the caller learns whether a seat was freed.
+    pub fn cancel(self) -> Result<Status, Problem> {
+        match self {
+            Status::Cancelled => Err(Problem::conflict(
+                "already-cancelled",
+                "Registration already cancelled",
+                "this registration was cancelled before",
+            )),
+            _ => Ok(Status::Cancelled),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Registration {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    pub user_id: Uuid,
+    pub status: Status,
+    /// 1-based place in the waitlist; null unless waitlisted.
+    pub position: Option<i64>,
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "rfc3339")]
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterBody {
+    event_id: Option<String>,
+    user_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewRegistration {
+    pub event_id: Uuid,
+    pub user_id: Uuid,
+}
+
+impl NewRegistration {
+    pub fn parse(body: RegisterBody) -> Result<Self, Problem> {
+        let mut fields = Fields::default();
+        let event_id = fields.take("event_id", required_uuid(body.event_id));
+        let user_id = fields.take("user_id", required_uuid(body.user_id));
+        match (event_id, user_id) {
+            (Some(event_id), Some(user_id)) => Ok(Self { event_id, user_id }),
+            _ => Err(fields.problem()),
+        }
+    }
+}
+
+/// `GET /api/participation/events/{id}/summary`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub event_id: Uuid,
+    pub capacity: i64,
+    pub confirmed: i64,
+    pub waitlisted: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_ids_are_required_uuids() {
+        let body: RegisterBody = serde_json::from_str(r#"{"event_id":"x"}"#).expect("json");
+        let problem = NewRegistration::parse(body).expect_err("invalid");
+        let fields: Vec<_> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["event_id", "user_id"]);
+    }
+
+    #[test]
+    fn a_live_registration_can_be_cancelled_once() {
+        assert_eq!(Status::Confirmed.cancel(), Ok(Status::Cancelled));
+        assert_eq!(Status::Waitlisted.cancel(), Ok(Status::Cancelled));
+        assert_eq!(Status::Cancelled.cancel().map_err(|p| p.status), Err(409));
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_names() {
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+        }
+    }
+}

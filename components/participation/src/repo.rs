@@ -1,0 +1,160 @@
+//! All SQL of the participation domain.
+//!
+//! Every write to one event's registrations first takes that event's transaction
+//! lock, so counting confirmed seats and acting on the count are one step: the
+//! capacity invariant holds under any concurrency, and other events are not held up.
+
+use eventos_common::Problem;
+use eventos_common::db::{column, db_problem, is_unique_violation, query};
+use eventos_common::page::{PageRequest, cursor_params};
+use spin_sdk::pg4::{Connection, ParameterValue, Row};
+use uuid::Uuid;
+
+use crate::registration::{NewRegistration, Registration, Status};
+
+/// The waitlist position is derived, so it never goes stale: the number of
+/// waitlisted registrations of the event that arrived no later than this one.
+const COLUMNS: &str = "r.id, r.event_id, r.user_id, r.status, r.created_at, r.updated_at,
+    CASE WHEN r.status = 'waitlisted' THEN
+        (SELECT count(*) FROM registrations w
+         WHERE w.event_id = r.event_id AND w.status = 'waitlisted' AND w.queue_seq <= r.queue_seq)
+    END AS position";
+
+#[derive(Debug, Default)]
+pub struct RegistrationFilter {
+    pub event_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    pub status: Option<Status>,
+}
+
+fn registration_from_row(row: &Row<'_>) -> Result<Registration, Problem> {
+    let status: String = column(row, "status")?;
+    Ok(Registration {
+        id: column(row, "id")?,
+        event_id: column(row, "event_id")?,
+        user_id: column(row, "user_id")?,
+        status: Status::parse(&status)
+            .ok_or_else(|| Problem::internal(format!("stored status `{status}`")))?,
+        position: column(row, "position")?,
+        created_at: column(row, "created_at")?,
+        updated_at: column(row, "updated_at")?,
+    })
+}
+
+/// Holds the event's lock until the transaction ends.
+pub fn lock_event(conn: &Connection, event_id: Uuid) -> Result<(), Problem> {
+    conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))",
+        &[event_id.to_string().into()],
+    )
+    .map_err(db_problem)?;
+    Ok(())
+}
+
+/// Confirms the earliest waitlisted registrations while seats are free
+/// (after a cancellation, or after the capacity was raised). Needs the event's lock.
+pub fn promote_waitlisted(
+    conn: &Connection,
+    event_id: Uuid,
+    capacity: i64,
+) -> Result<u64, Problem> {
+    conn.execute(
+        "UPDATE registrations SET status = 'confirmed', updated_at = clock_timestamp()
+         WHERE id IN (
+             SELECT id FROM registrations
+             WHERE event_id = $1 AND status = 'waitlisted'
+             ORDER BY queue_seq
+             LIMIT GREATEST(0, $2 - (SELECT count(*) FROM registrations WHERE event_id = $1 AND status = 'confirmed'))
+         )",
+        &[event_id.into(), capacity.into()],
+    )
+    .map_err(db_problem)
+}
+
+/// Confirmed if a seat is free, else waitlisted. Needs the event's lock.
+pub fn insert(conn: &Connection, new: &NewRegistration, capacity: i64) -> Result<Uuid, Problem> {
+    let rows = conn
+        .query(
+            "INSERT INTO registrations (event_id, user_id, status)
+             SELECT $1, $2, CASE WHEN count(*) < $3 THEN 'confirmed' ELSE 'waitlisted' END
+             FROM registrations WHERE event_id = $1 AND status = 'confirmed'
+             RETURNING id",
+            &[new.event_id.into(), new.user_id.into(), capacity.into()],
+        )
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                Problem::conflict(
+                    "already-registered",
+                    "Already registered",
+                    "this user already holds a registration for this event",
+                )
+            } else {
+                db_problem(e)
+            }
+        })?;
+    let row = rows
+        .rows()
+        .next()
+        .ok_or_else(|| Problem::internal("INSERT returned no row"))?;
+    column(&row, "id")
+}
+
+pub fn find(conn: &Connection, id: Uuid) -> Result<Option<Registration>, Problem> {
+    let sql = format!("SELECT {COLUMNS} FROM registrations r WHERE r.id = $1");
+    Ok(query(conn, &sql, &[id.into()], registration_from_row)?
+        .into_iter()
+        .next())
+}
+
+pub fn set_status(conn: &Connection, id: Uuid, status: Status) -> Result<(), Problem> {
+    conn.execute(
+        "UPDATE registrations SET status = $2, updated_at = clock_timestamp() WHERE id = $1",
+        &[id.into(), status.as_str().to_owned().into()],
+    )
+    .map_err(db_problem)?;
+    Ok(())
+}
+
+/// Ordered by `created_at, id`.
+pub fn list(
+    conn: &Connection,
+    filter: &RegistrationFilter,
+    page: &PageRequest,
+) -> Result<Vec<Registration>, Problem> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM registrations r
+         WHERE ($1::uuid IS NULL OR r.event_id = $1)
+           AND ($2::uuid IS NULL OR r.user_id = $2)
+           AND ($3::text IS NULL OR r.status = $3)
+           AND ($4::timestamptz IS NULL OR (r.created_at, r.id) > ($4, $5::uuid))
+         ORDER BY r.created_at, r.id
+         LIMIT $6"
+    );
+    let [after_at, after_id] = cursor_params(page.after);
+    let params: [ParameterValue; 6] = [
+        filter.event_id.into(),
+        filter.user_id.into(),
+        filter.status.map(|s| s.as_str().to_owned()).into(),
+        after_at,
+        after_id,
+        page.fetch_limit().into(),
+    ];
+    query(conn, &sql, &params, registration_from_row)
+}
+
+/// (confirmed, waitlisted) of one event.
+pub fn counts(conn: &Connection, event_id: Uuid) -> Result<(i64, i64), Problem> {
+    let rows = conn
+        .query(
+            "SELECT count(*) FILTER (WHERE status = 'confirmed') AS confirmed,
+                    count(*) FILTER (WHERE status = 'waitlisted') AS waitlisted
+             FROM registrations WHERE event_id = $1",
+            &[event_id.into()],
+        )
+        .map_err(db_problem)?;
+    let row = rows
+        .rows()
+        .next()
+        .ok_or_else(|| Problem::internal("count returned no row"))?;
+    Ok((column(&row, "confirmed")?, column(&row, "waitlisted")?))
+}

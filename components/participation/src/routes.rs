@@ -1,0 +1,140 @@
+//! The participation API: decode, ask the peers, apply the rules in one transaction, encode.
+
+use eventos_common::db::{self, in_transaction};
+use eventos_common::fields::parse_uuid;
+use eventos_common::health::health;
+use eventos_common::page::{Cursor, PageRequest, page_response};
+use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
+use uuid::Uuid;
+
+use crate::peers;
+use crate::registration::{NewRegistration, RegisterBody, Status, Summary};
+use crate::repo::{self, RegistrationFilter};
+
+pub fn route(req: &ApiRequest) -> ApiResult {
+    let segments = req.segments();
+    match (req.method.as_str(), segments.as_slice()) {
+        ("GET", ["api", "participation", "health"]) => {
+            Ok(health("participation", env!("CARGO_PKG_VERSION"), true))
+        }
+        (_, ["api", "participation", "health"]) => Err(Problem::method_not_allowed("GET")),
+        ("POST", ["api", "participation", "registrations"]) => register(req),
+        ("GET", ["api", "participation", "registrations"]) => list_registrations(req),
+        (_, ["api", "participation", "registrations"]) => {
+            Err(Problem::method_not_allowed("GET, POST"))
+        }
+        ("GET", ["api", "participation", "registrations", id]) => {
+            get_registration(registration_id(id)?)
+        }
+        ("DELETE", ["api", "participation", "registrations", id]) => {
+            cancel_registration(registration_id(id)?)
+        }
+        (_, ["api", "participation", "registrations", _]) => {
+            Err(Problem::method_not_allowed("GET, DELETE"))
+        }
+        ("GET", ["api", "participation", "events", id, "summary"]) => summary(id),
+        (_, ["api", "participation", "events", _, "summary"]) => {
+            Err(Problem::method_not_allowed("GET"))
+        }
+        _ => Err(Problem::no_route(&req.path)),
+    }
+}
+
+fn registration_id(text: &str) -> Result<Uuid, Problem> {
+    parse_uuid(text).ok_or_else(|| Problem::not_found("registration"))
+}
+
+// POST /api/participation/registrations
+fn register(req: &ApiRequest) -> ApiResult {
+    let new = NewRegistration::parse(req.json::<RegisterBody>()?)?;
+    let capacity = peers::open_event_capacity(new.event_id)?;
+    eventos_common::peer::require_user(new.user_id)?;
+    let conn = db::connect()?;
+    let id = in_transaction(&conn, |conn| {
+        repo::lock_event(conn, new.event_id)?;
+        // Waiting registrations go first when seats opened up since they queued.
+        repo::promote_waitlisted(conn, new.event_id, capacity)?;
+        repo::insert(conn, &new, capacity)
+    })?;
+    let registration =
+        repo::find(&conn, id)?.ok_or_else(|| Problem::internal("a new registration vanished"))?;
+    Ok(ApiResponse::created(
+        format!("/api/participation/registrations/{id}"),
+        &registration,
+    ))
+}
+
+// GET /api/participation/registrations?event_id=&user_id=&status=&limit=&cursor=
+fn list_registrations(req: &ApiRequest) -> ApiResult {
+    let query = req.query_params(&["event_id", "user_id", "status", "limit", "cursor"])?;
+    let page = PageRequest::from_query(&query)?;
+    let uuid_param = |name: &str| {
+        query
+            .get(name)
+            .map(|v| {
+                parse_uuid(v).ok_or_else(|| Problem::malformed(format!("{name} must be a UUID")))
+            })
+            .transpose()
+    };
+    let filter = RegistrationFilter {
+        event_id: uuid_param("event_id")?,
+        user_id: uuid_param("user_id")?,
+        status: query
+            .get("status")
+            .map(|s| {
+                Status::parse(s).ok_or_else(|| {
+                    Problem::malformed("status must be confirmed, waitlisted or cancelled")
+                })
+            })
+            .transpose()?,
+    };
+    let registrations = repo::list(&db::connect()?, &filter, &page)?;
+    Ok(page_response(&page, registrations, |r| Cursor {
+        at: r.created_at,
+        id: r.id,
+    }))
+}
+
+// GET /api/participation/registrations/{id}
+fn get_registration(id: Uuid) -> ApiResult {
+    let registration =
+        repo::find(&db::connect()?, id)?.ok_or_else(|| Problem::not_found("registration"))?;
+    Ok(ApiResponse::ok(&registration))
+}
+
+// DELETE /api/participation/registrations/{id}
+fn cancel_registration(id: Uuid) -> ApiResult {
+    let conn = db::connect()?;
+    let current = repo::find(&conn, id)?.ok_or_else(|| Problem::not_found("registration"))?;
+    current.status.cancel()?;
+    // A freed seat goes to the waitlist, within the event's current capacity.
+    let capacity = match current.status {
+        Status::Confirmed => peers::event_capacity(current.event_id)?.map(|(capacity, _)| capacity),
+        _ => None,
+    };
+    in_transaction(&conn, |conn| {
+        repo::lock_event(conn, current.event_id)?;
+        let locked = repo::find(conn, id)?.ok_or_else(|| Problem::not_found("registration"))?;
+        repo::set_status(conn, id, locked.status.cancel()?)?;
+        if let Some(capacity) = capacity {
+            repo::promote_waitlisted(conn, current.event_id, capacity)?;
+        }
+        Ok(())
+    })?;
+    let registration = repo::find(&conn, id)?.ok_or_else(|| Problem::not_found("registration"))?;
+    Ok(ApiResponse::ok(&registration))
+}
+
+// GET /api/participation/events/{event_id}/summary
+fn summary(event_id: &str) -> ApiResult {
+    let event_id = parse_uuid(event_id).ok_or_else(|| Problem::not_found("event"))?;
+    let (capacity, _) =
+        peers::event_capacity(event_id)?.ok_or_else(|| Problem::not_found("event"))?;
+    let (confirmed, waitlisted) = repo::counts(&db::connect()?, event_id)?;
+    Ok(ApiResponse::ok(&Summary {
+        event_id,
+        capacity,
+        confirmed,
+        waitlisted,
+    }))
+}

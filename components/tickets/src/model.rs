@@ -1,0 +1,274 @@
+//! Ticket types, orders and tickets as the domain sees them.
+
+use chrono::NaiveDateTime;
+use eventos_common::Problem;
+use eventos_common::fields::{Fields, required_int, required_text, required_uuid};
+use eventos_common::time::{rfc3339, rfc3339_opt};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const MAX_NAME_CHARS: usize = 100;
+pub const QUANTITY_RANGE: std::ops::RangeInclusive<i64> = 1..=1_000_000;
+pub const ORDER_QUANTITY_RANGE: std::ops::RangeInclusive<i64> = 1..=10;
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketType {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    pub name: String,
+    pub price_cents: i64,
+    pub currency: String,
+    pub quantity: i32,
+    pub sold: i32,
+    pub available: i32,
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Ticket {
+    pub code: String,
+    pub order_id: Uuid,
+    pub ticket_type_id: Uuid,
+    pub event_id: Uuid,
+    pub status: String,
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub checked_in_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Order {
+    pub id: Uuid,
+    pub ticket_type_id: Uuid,
+    pub user_id: Uuid,
+    pub quantity: i32,
+    pub total_cents: i64,
+    pub currency: String,
+    pub status: String,
+    pub tickets: Vec<Ticket>,
+    pub processed_by: String,
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicketTypeBody {
+    event_id: Option<String>,
+    name: Option<String>,
+    price_cents: Option<i64>,
+    currency: Option<String>,
+    quantity: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTicketType {
+    pub event_id: Uuid,
+    pub name: String,
+    pub price_cents: i64,
+    pub currency: String,
+    pub quantity: i32,
+}
+
+impl NewTicketType {
+    pub fn parse(body: CreateTicketTypeBody) -> Result<Self, Problem> {
+        let mut fields = Fields::default();
+        let event_id = fields.take("event_id", required_uuid(body.event_id));
+        let name = fields.take("name", required_text(body.name, MAX_NAME_CHARS));
+        let price_cents = fields.take("price_cents", required_int(body.price_cents, 0..=i64::MAX));
+        let currency = fields.take("currency", currency(body.currency));
+        let quantity = fields.take(
+            "quantity",
+            required_int(body.quantity, QUANTITY_RANGE).map(|q| q as i32),
+        );
+        match (event_id, name, price_cents, currency, quantity) {
+            (Some(event_id), Some(name), Some(price_cents), Some(currency), Some(quantity)) => {
+                Ok(Self {
+                    event_id,
+                    name,
+                    price_cents,
+                    currency,
+                    quantity,
+                })
+            }
+            _ => Err(fields.problem()),
+        }
+    }
+}
+
+/// ISO 4217's shape: three upper-case letters.
+fn currency(value: Option<String>) -> Result<String, String> {
+    let value = value.ok_or("is required")?;
+    let value = value.trim();
+    if value.len() == 3 && value.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(value.to_owned())
+    } else {
+        Err("must be an ISO 4217 code such as EUR".into())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrderBody {
+    ticket_type_id: Option<String>,
+    user_id: Option<String>,
+    quantity: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOrder {
+    pub ticket_type_id: Uuid,
+    pub user_id: Uuid,
+    pub quantity: i32,
+    pub idempotency_key: Option<String>,
+}
+
+impl NewOrder {
+    pub fn parse(body: CreateOrderBody, idempotency_key: Option<&str>) -> Result<Self, Problem> {
+        let idempotency_key = idempotency_key.map(parse_idempotency_key).transpose()?;
+        let mut fields = Fields::default();
+        let ticket_type_id = fields.take("ticket_type_id", required_uuid(body.ticket_type_id));
+        let user_id = fields.take("user_id", required_uuid(body.user_id));
+        let quantity = fields.take(
+            "quantity",
+            required_int(body.quantity, ORDER_QUANTITY_RANGE).map(|q| q as i32),
+        );
+        match (ticket_type_id, user_id, quantity) {
+            (Some(ticket_type_id), Some(user_id), Some(quantity)) => Ok(Self {
+                ticket_type_id,
+                user_id,
+                quantity,
+                idempotency_key,
+            }),
+            _ => Err(fields.problem()),
+        }
+    }
+
+    /// What makes two requests "the same" for an idempotency key.
+    pub fn fingerprint(&self) -> String {
+        format!("{}|{}|{}", self.ticket_type_id, self.user_id, self.quantity)
+    }
+}
+
+fn parse_idempotency_key(key: &str) -> Result<String, Problem> {
+    let length = key.chars().count();
+    if length == 0 || length > MAX_IDEMPOTENCY_KEY_CHARS || key.chars().any(char::is_control) {
+        return Err(Problem::malformed(
+            "Idempotency-Key must be 1 to 255 printable characters",
+        ));
+    }
+    Ok(key.to_owned())
+}
+
+pub fn sold_out(available: i32, wanted: i32) -> Problem {
+    Problem::conflict(
+        "sold-out",
+        "Sold out",
+        format!("{wanted} ticket(s) asked for, {available} left; nothing was sold"),
+    )
+    .with("available", available)
+}
+
+pub fn ticket_type_not_found() -> Problem {
+    Problem {
+        errors: vec![eventos_common::FieldError::new(
+            "ticket_type_id",
+            "no such ticket type",
+        )],
+        ..Problem::new(
+            422,
+            "ticket-type-not-found",
+            "Ticket type not found",
+            "no ticket type with that id",
+        )
+    }
+}
+
+pub fn key_reused() -> Problem {
+    Problem::new(
+        422,
+        "idempotency-key-reused",
+        "Idempotency key reused",
+        "this Idempotency-Key was used for a different request",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(json: &str, key: Option<&str>) -> Result<NewOrder, Problem> {
+        NewOrder::parse(serde_json::from_str(json).expect("json"), key)
+    }
+
+    const ORDER: &str = r#"{"ticket_type_id":"0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d","user_id":"3d5c1a7e-2222-4d4d-9b9b-abcdefabcdef","quantity":2}"#;
+
+    #[test]
+    fn an_order_takes_one_to_ten_tickets() {
+        assert!(order(ORDER, None).is_ok());
+        assert!(order(&ORDER.replace("\"quantity\":2", "\"quantity\":0"), None).is_err());
+        assert!(order(&ORDER.replace("\"quantity\":2", "\"quantity\":11"), None).is_err());
+    }
+
+    #[test]
+    fn an_idempotency_key_is_one_to_255_characters() {
+        assert!(order(ORDER, Some("k")).is_ok());
+        assert!(order(ORDER, Some(&"k".repeat(255))).is_ok());
+        assert_eq!(
+            order(ORDER, Some(&"k".repeat(256)))
+                .map_err(|p| p.status)
+                .err(),
+            Some(400)
+        );
+        assert_eq!(
+            order(ORDER, Some("")).map_err(|p| p.status).err(),
+            Some(400)
+        );
+    }
+
+    #[test]
+    fn the_same_request_has_the_same_fingerprint() {
+        let a = order(ORDER, Some("a")).expect("valid");
+        let b = order(ORDER, Some("b")).expect("valid");
+        let c = order(
+            &ORDER.replace("\"quantity\":2", "\"quantity\":3"),
+            Some("a"),
+        )
+        .expect("valid");
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_ne!(a.fingerprint(), c.fingerprint());
+    }
+
+    #[test]
+    fn currencies_are_three_upper_case_letters() {
+        assert_eq!(currency(Some("EUR".into())), Ok("EUR".into()));
+        for bad in ["eur", "EURO", "E1R", ""] {
+            assert!(currency(Some(bad.into())).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_ticket_type_needs_every_field() {
+        let body: CreateTicketTypeBody = serde_json::from_str("{}").expect("json");
+        assert_eq!(
+            NewTicketType::parse(body)
+                .expect_err("invalid")
+                .errors
+                .len(),
+            5
+        );
+    }
+
+    #[test]
+    fn a_negative_price_is_rejected() {
+        let body: CreateTicketTypeBody = serde_json::from_str(
+            r#"{"event_id":"0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d","name":"GA","price_cents":-1,"currency":"EUR","quantity":5}"#,
+        )
+        .expect("json");
+        assert_eq!(
+            NewTicketType::parse(body).expect_err("invalid").errors[0].field,
+            "price_cents"
+        );
+    }
+}

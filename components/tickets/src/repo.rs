@@ -1,0 +1,296 @@
+//! All SQL of the ticketing domain.
+//!
+//! Stock is taken with one conditional `UPDATE` of the ticket type's row, so the
+//! only buyers that wait for each other are buyers of the same ticket type, and
+//! the database refuses to sell past `quantity` whatever the concurrency.
+
+use eventos_common::Problem;
+use eventos_common::db::{column, db_problem, is_unique_violation, query};
+use eventos_common::page::{PageRequest, cursor_params};
+use spin_sdk::pg4::{Connection, ParameterValue, Row};
+use uuid::Uuid;
+
+use crate::model::{NewOrder, NewTicketType, Order, Ticket, TicketType};
+
+const TYPE_COLUMNS: &str = "id, event_id, name, price_cents, currency, quantity, sold, created_at";
+const ORDER_COLUMNS: &str = "id, ticket_type_id, user_id, quantity, total_cents, currency, status, processed_by, \
+                             request_fingerprint, created_at";
+const TICKET_COLUMNS: &str = "code, order_id, ticket_type_id, event_id, status, checked_in_at";
+
+fn ticket_type_from_row(row: &Row<'_>) -> Result<TicketType, Problem> {
+    let quantity: i32 = column(row, "quantity")?;
+    let sold: i32 = column(row, "sold")?;
+    Ok(TicketType {
+        id: column(row, "id")?,
+        event_id: column(row, "event_id")?,
+        name: column(row, "name")?,
+        price_cents: column(row, "price_cents")?,
+        currency: column(row, "currency")?,
+        quantity,
+        sold,
+        available: quantity - sold,
+        created_at: column(row, "created_at")?,
+    })
+}
+
+fn ticket_from_row(row: &Row<'_>) -> Result<Ticket, Problem> {
+    Ok(Ticket {
+        code: column(row, "code")?,
+        order_id: column(row, "order_id")?,
+        ticket_type_id: column(row, "ticket_type_id")?,
+        event_id: column(row, "event_id")?,
+        status: column(row, "status")?,
+        checked_in_at: column(row, "checked_in_at")?,
+    })
+}
+
+/// An order row with the fingerprint of the request that made it.
+struct OrderRow {
+    order: Order,
+    fingerprint: Option<String>,
+}
+
+fn order_from_row(row: &Row<'_>) -> Result<OrderRow, Problem> {
+    Ok(OrderRow {
+        order: Order {
+            id: column(row, "id")?,
+            ticket_type_id: column(row, "ticket_type_id")?,
+            user_id: column(row, "user_id")?,
+            quantity: column(row, "quantity")?,
+            total_cents: column(row, "total_cents")?,
+            currency: column(row, "currency")?,
+            status: column(row, "status")?,
+            tickets: Vec::new(),
+            processed_by: column(row, "processed_by")?,
+            created_at: column(row, "created_at")?,
+        },
+        fingerprint: column(row, "request_fingerprint")?,
+    })
+}
+
+pub fn insert_ticket_type(conn: &Connection, new: &NewTicketType) -> Result<TicketType, Problem> {
+    let sql = format!(
+        "INSERT INTO ticket_types (event_id, name, price_cents, currency, quantity)
+         VALUES ($1, $2, $3, $4, $5) RETURNING {TYPE_COLUMNS}"
+    );
+    let params = [
+        new.event_id.into(),
+        new.name.clone().into(),
+        new.price_cents.into(),
+        new.currency.clone().into(),
+        new.quantity.into(),
+    ];
+    query(conn, &sql, &params, ticket_type_from_row)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Problem::internal("INSERT returned no row"))
+}
+
+pub fn find_ticket_type(conn: &Connection, id: Uuid) -> Result<Option<TicketType>, Problem> {
+    let sql = format!("SELECT {TYPE_COLUMNS} FROM ticket_types WHERE id = $1");
+    Ok(query(conn, &sql, &[id.into()], ticket_type_from_row)?
+        .into_iter()
+        .next())
+}
+
+/// Ordered by `created_at, id`.
+pub fn list_ticket_types(
+    conn: &Connection,
+    event_id: Option<Uuid>,
+    page: &PageRequest,
+) -> Result<Vec<TicketType>, Problem> {
+    let sql = format!(
+        "SELECT {TYPE_COLUMNS} FROM ticket_types
+         WHERE ($1::uuid IS NULL OR event_id = $1)
+           AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
+         ORDER BY created_at, id
+         LIMIT $4"
+    );
+    let [after_at, after_id] = cursor_params(page.after);
+    query(
+        conn,
+        &sql,
+        &[
+            event_id.into(),
+            after_at,
+            after_id,
+            page.fetch_limit().into(),
+        ],
+        ticket_type_from_row,
+    )
+}
+
+/// Takes `quantity` from the stock, all or nothing; `None` when not enough is left.
+pub fn take_stock(
+    conn: &Connection,
+    ticket_type_id: Uuid,
+    quantity: i32,
+) -> Result<Option<TicketType>, Problem> {
+    let sql = format!(
+        "UPDATE ticket_types SET sold = sold + $2
+         WHERE id = $1 AND sold + $2 <= quantity
+         RETURNING {TYPE_COLUMNS}"
+    );
+    Ok(query(
+        conn,
+        &sql,
+        &[ticket_type_id.into(), quantity.into()],
+        ticket_type_from_row,
+    )?
+    .into_iter()
+    .next())
+}
+
+pub fn return_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32) -> Result<(), Problem> {
+    conn.execute(
+        "UPDATE ticket_types SET sold = sold - $2 WHERE id = $1",
+        &[ticket_type_id.into(), quantity.into()],
+    )
+    .map_err(db_problem)?;
+    Ok(())
+}
+
+/// What inserting an order can run into besides success.
+pub enum InsertOrder {
+    Inserted(Uuid),
+    /// Another request with the same idempotency key committed first.
+    KeyTaken,
+    /// A ticket code collided with an existing one (a 1 in 2^40 event); try again.
+    CodeTaken,
+}
+
+pub fn insert_order(
+    conn: &Connection,
+    new: &NewOrder,
+    ticket_type: &TicketType,
+    processed_by: &str,
+    codes: Vec<String>,
+) -> Result<InsertOrder, Problem> {
+    let inserted = conn.query(
+        "INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, processed_by,
+                             idempotency_key, request_fingerprint)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        &[
+            new.ticket_type_id.into(),
+            new.user_id.into(),
+            new.quantity.into(),
+            (ticket_type.price_cents * i64::from(new.quantity)).into(),
+            ticket_type.currency.clone().into(),
+            processed_by.to_owned().into(),
+            new.idempotency_key.clone().into(),
+            new.idempotency_key.as_ref().map(|_| new.fingerprint()).into(),
+        ],
+    );
+    let rows = match inserted {
+        Ok(rows) => rows,
+        Err(e) if is_unique_violation(&e) => return Ok(InsertOrder::KeyTaken),
+        Err(e) => return Err(db_problem(e)),
+    };
+    let row = rows
+        .rows()
+        .next()
+        .ok_or_else(|| Problem::internal("INSERT returned no row"))?;
+    let order_id: Uuid = column(&row, "id")?;
+    let issued = conn.execute(
+        "INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
+         SELECT code, $2, $3, $4 FROM unnest($1::text[]) AS code",
+        &[
+            ParameterValue::ArrayStr(codes.into_iter().map(Some).collect()),
+            order_id.into(),
+            ticket_type.id.into(),
+            ticket_type.event_id.into(),
+        ],
+    );
+    match issued {
+        Ok(_) => Ok(InsertOrder::Inserted(order_id)),
+        Err(e) if is_unique_violation(&e) => Ok(InsertOrder::CodeTaken),
+        Err(e) => Err(db_problem(e)),
+    }
+}
+
+fn tickets_of(conn: &Connection, order_id: Uuid) -> Result<Vec<Ticket>, Problem> {
+    let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE order_id = $1 ORDER BY code");
+    query(conn, &sql, &[order_id.into()], ticket_from_row)
+}
+
+fn find_order_where(
+    conn: &Connection,
+    condition: &str,
+    param: ParameterValue,
+) -> Result<Option<(Order, Option<String>)>, Problem> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE {condition}");
+    let Some(row) = query(conn, &sql, &[param], order_from_row)?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    let mut order = row.order;
+    order.tickets = tickets_of(conn, order.id)?;
+    Ok(Some((order, row.fingerprint)))
+}
+
+pub fn find_order(conn: &Connection, id: Uuid) -> Result<Option<Order>, Problem> {
+    Ok(find_order_where(conn, "id = $1", id.into())?.map(|(order, _)| order))
+}
+
+/// The order an idempotency key produced, with the fingerprint of its request.
+pub fn find_order_by_key(
+    conn: &Connection,
+    key: &str,
+) -> Result<Option<(Order, Option<String>)>, Problem> {
+    find_order_where(conn, "idempotency_key = $1", key.to_owned().into())
+}
+
+/// Locks the order and its tickets until the transaction ends.
+pub fn lock_order(conn: &Connection, id: Uuid) -> Result<Option<Order>, Problem> {
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE");
+    let Some(row) = query(conn, &sql, &[id.into()], order_from_row)?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    let mut order = row.order;
+    let sql = format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets WHERE order_id = $1 ORDER BY code FOR UPDATE"
+    );
+    order.tickets = query(conn, &sql, &[id.into()], ticket_from_row)?;
+    Ok(Some(order))
+}
+
+pub fn cancel_order(conn: &Connection, id: Uuid) -> Result<(), Problem> {
+    conn.execute(
+        "UPDATE orders SET status = 'cancelled', updated_at = clock_timestamp() WHERE id = $1",
+        &[id.into()],
+    )
+    .map_err(db_problem)?;
+    conn.execute(
+        "UPDATE tickets SET status = 'void' WHERE order_id = $1",
+        &[id.into()],
+    )
+    .map_err(db_problem)?;
+    Ok(())
+}
+
+pub fn find_ticket(conn: &Connection, code: &str) -> Result<Option<Ticket>, Problem> {
+    let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE code = $1");
+    Ok(
+        query(conn, &sql, &[code.to_owned().into()], ticket_from_row)?
+            .into_iter()
+            .next(),
+    )
+}
+
+/// Checks a valid ticket in; `None` when it was not valid (already in, void, or unknown).
+pub fn check_in(conn: &Connection, code: &str) -> Result<Option<Ticket>, Problem> {
+    let sql = format!(
+        "UPDATE tickets SET status = 'checked_in', checked_in_at = clock_timestamp()
+         WHERE code = $1 AND status = 'valid' RETURNING {TICKET_COLUMNS}"
+    );
+    Ok(
+        query(conn, &sql, &[code.to_owned().into()], ticket_from_row)?
+            .into_iter()
+            .next(),
+    )
+}

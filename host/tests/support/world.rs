@@ -1,0 +1,47 @@
+//! Builders for the things most tests need first: users, published events, ticket types.
+
+use serde_json::{Value, json};
+
+use super::{Platform, unique_prefix};
+
+pub fn user(app: &Platform) -> Value {
+    let email = format!("{}@example.com", unique_prefix("user"));
+    let reply = app.post("/api/users", &json!({"email": email, "name": "Test User"}));
+    reply.assert_status(201);
+    reply.body
+}
+
+pub fn event(app: &Platform, capacity: i64) -> Value {
+    let organizer = user(app);
+    let reply = app.post(
+        "/api/events",
+        &json!({"title": "Concert", "starts_at": "2027-06-01T19:00:00Z", "ends_at": "2027-06-01T23:00:00Z",
+                "capacity": capacity, "organizer_id": organizer["id"]}),
+    );
+    reply.assert_status(201);
+    reply.body
+}
+
+pub fn published_event(app: &Platform, capacity: i64) -> Value {
+    let event = event(app, capacity);
+    let reply = app.post(
+        &format!("/api/events/{}/moderation", id(&event)),
+        &json!({"decision": "approve"}),
+    );
+    reply.assert_status(200);
+    reply.body
+}
+
+pub fn ticket_type(app: &Platform, event: &Value, quantity: i64) -> Value {
+    let reply = app.post(
+        "/api/tickets/types",
+        &json!({"event_id": event["id"], "name": "General admission", "price_cents": 2500,
+                "currency": "EUR", "quantity": quantity}),
+    );
+    reply.assert_status(201);
+    reply.body
+}
+
+pub fn id(value: &Value) -> &str {
+    value["id"].as_str().expect("an id")
+}
