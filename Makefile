@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 WASM_TARGET := wasm32-wasip2
-COMPONENTS := users events participation tickets
+COMPONENTS := users events participation tickets status
 TEST_GUESTS := probe
 EVENTOS := target/release/eventos
 LISTEN ?= 127.0.0.1:3000

@@ -36,3 +36,15 @@ if [ -z "${EVENTOS_PG_ADMIN_URL:-}" ] && ! server_answers; then
     apt-get install -y -qq postgresql >/dev/null
   fi
 fi
+
+# The status page's browser test: Debian's Chromium driven by playwright-core.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: installing Debian's chromium for the browser test"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+fi
+browser_tests="$(dirname "$0")/../host/tests/browser"
+if [ ! -d "$browser_tests/node_modules/playwright-core" ]; then
+  echo "setup: installing playwright-core for the browser test"
+  npm ci --prefix "$browser_tests" --no-audit --no-fund --silent
+fi

@@ -7,8 +7,12 @@
 use std::time::Duration;
 
 use spin_sdk::variables;
+use wasi::clocks::monotonic_clock;
 use wasi::http::outgoing_handler;
-use wasi::http::types::{Fields, IncomingBody, Method, OutgoingRequest, RequestOptions, Scheme};
+use wasi::http::types::{
+    Fields, FutureIncomingResponse, IncomingBody, Method, OutgoingRequest, RequestOptions, Scheme,
+};
+use wasi::io::poll::{self, Pollable};
 use wasi::io::streams::StreamError;
 
 use crate::{FieldError, Problem};
@@ -42,36 +46,87 @@ pub fn get(peer: &str, base_variable: &str, path: &str) -> Result<PeerResponse, 
         ))
         .because(format!("{peer}: {why}"))
     };
-    let (scheme, authority) = split_base(&base).ok_or_else(|| {
-        Problem::internal(format!("{base_variable} `{base}` is not an http(s) URL"))
-    })?;
+    let pending = start_get(&base, path, PEER_TIMEOUT).map_err(unavailable)?;
+    pending.subscribe().block();
+    finish(&pending).map_err(unavailable)
+}
 
+/// `GET`s every `(base URL, path)` at once and waits at most `timeout` for all of
+/// them; each answer comes with how long it took.
+pub fn get_all(
+    targets: &[(String, String)],
+    timeout: Duration,
+) -> Vec<Result<(PeerResponse, Duration), String>> {
+    let started = monotonic_clock::now();
+    let mut results: Vec<Option<Result<(PeerResponse, Duration), String>>> =
+        vec![None; targets.len()];
+    let mut waiting: Vec<(usize, FutureIncomingResponse)> = Vec::new();
+    for (i, (base, path)) in targets.iter().enumerate() {
+        match start_get(base, path, timeout) {
+            Ok(pending) => waiting.push((i, pending)),
+            Err(why) => results[i] = Some(Err(why)),
+        }
+    }
+    let deadline = monotonic_clock::subscribe_duration(timeout.as_nanos() as u64);
+    while !waiting.is_empty() {
+        let pollables: Vec<Pollable> = waiting
+            .iter()
+            .map(|(_, pending)| pending.subscribe())
+            .collect();
+        let mut all: Vec<&Pollable> = pollables.iter().collect();
+        all.push(&deadline);
+        let ready = poll::poll(&all);
+        let elapsed = Duration::from_nanos(monotonic_clock::now() - started);
+        if ready.contains(&(waiting.len() as u32)) {
+            break;
+        }
+        drop(pollables);
+        let mut still_waiting = Vec::new();
+        for (position, (i, pending)) in waiting.into_iter().enumerate() {
+            if ready.contains(&(position as u32)) {
+                results[i] = Some(finish(&pending).map(|response| (response, elapsed)));
+            } else {
+                still_waiting.push((i, pending));
+            }
+        }
+        waiting = still_waiting;
+    }
+    results
+        .into_iter()
+        .map(|result| result.unwrap_or_else(|| Err(format!("no answer within {timeout:?}"))))
+        .collect()
+}
+
+fn start_get(base: &str, path: &str, timeout: Duration) -> Result<FutureIncomingResponse, String> {
+    let (scheme, authority) =
+        split_base(base).ok_or_else(|| format!("`{base}` is not an http(s) URL"))?;
     let request = OutgoingRequest::new(Fields::new());
-    let built = request
+    request
         .set_method(&Method::Get)
         .and_then(|()| request.set_scheme(Some(&scheme)))
         .and_then(|()| request.set_authority(Some(authority)))
-        .and_then(|()| request.set_path_with_query(Some(path)));
-    built.map_err(|()| Problem::internal(format!("cannot build a request to {base}{path}")))?;
+        .and_then(|()| request.set_path_with_query(Some(path)))
+        .map_err(|()| format!("cannot build a request to {base}{path}"))?;
     let options = RequestOptions::new();
     let nanos = |d: Duration| d.as_nanos() as u64;
-    let _ = options.set_connect_timeout(Some(nanos(CONNECT_TIMEOUT)));
-    let _ = options.set_first_byte_timeout(Some(nanos(PEER_TIMEOUT)));
-    let _ = options.set_between_bytes_timeout(Some(nanos(PEER_TIMEOUT)));
+    let _ = options.set_connect_timeout(Some(nanos(CONNECT_TIMEOUT.min(timeout))));
+    let _ = options.set_first_byte_timeout(Some(nanos(timeout)));
+    let _ = options.set_between_bytes_timeout(Some(nanos(timeout)));
+    outgoing_handler::handle(request, Some(options)).map_err(|e| format!("{e:?}"))
+}
 
-    let pending = outgoing_handler::handle(request, Some(options))
-        .map_err(|e| unavailable(format!("{e:?}")))?;
-    pending.subscribe().block();
+/// Reads the answer of a request whose future is ready.
+fn finish(pending: &FutureIncomingResponse) -> Result<PeerResponse, String> {
     let response = match pending.get() {
         Some(Ok(Ok(response))) => response,
-        Some(Ok(Err(code))) => return Err(unavailable(format!("{code:?}"))),
-        Some(Err(())) | None => return Err(unavailable("no response".into())),
+        Some(Ok(Err(code))) => return Err(format!("{code:?}")),
+        Some(Err(())) | None => return Err("no response".into()),
     };
     let status = response.status();
     let body = response
         .consume()
-        .map_err(|()| unavailable("the response has no body".into()))?;
-    let bytes = read_all(&body).map_err(unavailable)?;
+        .map_err(|()| "the response has no body".to_string())?;
+    let bytes = read_all(&body)?;
     drop(body);
     Ok(PeerResponse {
         status,

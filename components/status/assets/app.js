@@ -1,0 +1,222 @@
+// The status page: live health of every domain, and a box office to try the platform.
+// Plain DOM, no framework, no build step; everything it shows is set as text.
+"use strict";
+
+const REFRESH_MS = 3000;
+const LABELS = { ok: "✓ OK", degraded: "! Degraded", unavailable: "✕ Unavailable" };
+const byId = (id) => document.getElementById(id);
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === "text") node.textContent = value;
+    else node.setAttribute(name, value);
+  }
+  node.append(...children);
+  return node;
+}
+
+/** Calls the API; a problem document becomes an Error with its readable detail. */
+async function api(method, path, body, headers = {}) {
+  const init = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new Error("The platform cannot be reached. Is it running?");
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const detail = data && (data.detail || data.title);
+    throw new Error(detail ? sentence(detail) : `The request failed (${response.status}).`);
+  }
+  return data;
+}
+
+function sentence(text) {
+  const trimmed = String(text).trim();
+  return trimmed.charAt(0).toUpperCase() + trimmed.slice(1) + (/[.!?]$/.test(trimmed) ? "" : ".");
+}
+
+// ---- Health -------------------------------------------------------------
+
+async function refreshHealth() {
+  const overall = byId("overall");
+  try {
+    const status = await api("GET", "/api/status");
+    renderHealth(status.components);
+    overall.dataset.status = status.status;
+    overall.textContent = status.status === "ok" ? "✓ All systems operational" : "! Some parts are degraded";
+  } catch (error) {
+    overall.dataset.status = "down";
+    overall.textContent = "✕ Status unavailable";
+  }
+  byId("updated").textContent = `Last checked ${new Date().toLocaleTimeString()}.`;
+}
+
+function renderHealth(components) {
+  const rows = components.map((c) => {
+    const latency = c.latency_ms == null ? "—" : `${c.latency_ms.toFixed(1)} ms`;
+    return element("tr", { "data-component": c.name, "data-status": c.status },
+      element("th", { scope: "row", class: "domain", text: c.name }),
+      element("td", { "data-label": "Status" }, element("span", { class: "badge", "data-status": c.status, text: LABELS[c.status] || c.status })),
+      element("td", { "data-label": "Latency", class: "mono", text: latency }),
+      element("td", { "data-label": "Instance", class: "mono", text: c.instance || "—" }),
+      element("td", { "data-label": "Version", class: "mono", text: c.version || "—" }));
+  });
+  byId("health-rows").replaceChildren(...rows);
+}
+
+// ---- Box office ---------------------------------------------------------
+
+function showMessage(text, kind = "error") {
+  const message = byId("message");
+  message.textContent = text;
+  message.dataset.kind = kind;
+  message.hidden = false;
+}
+
+function clearMessage() {
+  byId("message").hidden = true;
+}
+
+async function loadBuyers(selectId) {
+  const page = await api("GET", "/api/users?limit=100");
+  const select = byId("buyer");
+  const options = page.items.map((u) => element("option", { value: u.id, text: `${u.name} <${u.email}>` }));
+  if (options.length === 0) options.push(element("option", { value: "", text: "No buyers yet: create one below" }));
+  select.replaceChildren(...options);
+  if (selectId) select.value = selectId;
+}
+
+async function loadEvents() {
+  const container = byId("events");
+  container.setAttribute("aria-busy", "true");
+  const page = await api("GET", "/api/events?status=published&limit=20");
+  const cards = await Promise.all(page.items.map(async (event) => {
+    const types = await api("GET", `/api/tickets/types?event_id=${encodeURIComponent(event.id)}`);
+    return eventCard(event, types.items);
+  }));
+  container.replaceChildren(...cards);
+  container.setAttribute("aria-busy", "false");
+  byId("no-events").hidden = cards.length > 0;
+}
+
+function eventCard(event, ticketTypes) {
+  const when = new Date(event.starts_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  const tickets = ticketTypes.map((type) => ticketRow(event, type));
+  const list = tickets.length ? element("ul", { class: "tickets" }, ...tickets) : element("p", { class: "when", text: "No tickets on sale yet." });
+  return element("article", { class: "event", "data-event-id": event.id },
+    element("h3", { text: event.title }),
+    element("p", { class: "when", text: [when, event.venue].filter(Boolean).join(" · ") }),
+    list);
+}
+
+function ticketRow(event, type) {
+  const price = new Intl.NumberFormat([], { style: "currency", currency: type.currency }).format(type.price_cents / 100);
+  const row = element("li", { class: "ticket", "data-ticket-type-id": type.id },
+    element("span", { class: "name", text: `${type.name} · ${price}` }),
+    element("span", { class: "left", text: `${type.available} of ${type.quantity} left` }));
+  if (type.available <= 0) {
+    row.append(element("span", { class: "soldout", text: "Sold out" }));
+    return row;
+  }
+  const quantityId = `quantity-${type.id}`;
+  const quantity = element("select", { id: quantityId, "aria-label": `Number of ${type.name} tickets for ${event.title}` },
+    ...Array.from({ length: Math.min(10, type.available) }, (_, i) => element("option", { value: String(i + 1), text: String(i + 1) })));
+  const button = element("button", { type: "button", class: "buy-button", text: "Buy" });
+  button.addEventListener("click", () => buy(event, type, Number(quantity.value), button));
+  row.append(element("div", { class: "buy" }, quantity, button));
+  return row;
+}
+
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function buy(event, type, quantity, button) {
+  const buyer = byId("buyer").value;
+  clearMessage();
+  if (!buyer) {
+    showMessage("Choose or create a buyer first.");
+    byId("buyer").focus();
+    return;
+  }
+  button.disabled = true;
+  try {
+    const order = await api("POST", "/api/tickets/orders",
+      { ticket_type_id: type.id, user_id: buyer, quantity },
+      { "Idempotency-Key": newKey() });
+    showReceipt(event, order);
+  } catch (error) {
+    showMessage(error.message);
+  } finally {
+    button.disabled = false;
+    loadEvents().catch((error) => showMessage(error.message));
+  }
+}
+
+function showReceipt(event, order) {
+  byId("ticket-code").textContent = order.tickets.map((t) => t.code).join(", ");
+  byId("ticket-event").textContent = event.title;
+  byId("processed-by").textContent = order.processed_by;
+  const receipt = byId("receipt");
+  receipt.hidden = false;
+  receipt.scrollIntoView({ behavior: "smooth", block: "nearest" });
+}
+
+async function createBuyer(form) {
+  clearMessage();
+  const name = byId("new-name").value;
+  const email = byId("new-email").value;
+  try {
+    const user = await api("POST", "/api/users", { name, email });
+    await loadBuyers(user.id);
+    form.reset();
+    byId("new-buyer").open = false;
+    showMessage(`${user.name} can buy now.`, "info");
+  } catch (error) {
+    showMessage(error.message);
+  }
+}
+
+async function createDemoEvent(button) {
+  clearMessage();
+  button.disabled = true;
+  try {
+    const suffix = newKey().slice(0, 8);
+    const organizer = await api("POST", "/api/users", { name: "Demo organizer", email: `organizer-${suffix}@demo.eventos.dev` });
+    const starts = new Date(Date.now() + 7 * 24 * 3600 * 1000);
+    starts.setUTCHours(19, 0, 0, 0);
+    const ends = new Date(starts.getTime() + 3 * 3600 * 1000);
+    const event = await api("POST", "/api/events", {
+      title: "Demo night", venue: "Main hall", description: "A concert to try the box office with.",
+      starts_at: starts.toISOString().replace(/\.\d{3}Z$/, "Z"), ends_at: ends.toISOString().replace(/\.\d{3}Z$/, "Z"),
+      capacity: 100, organizer_id: organizer.id,
+    });
+    await api("POST", `/api/events/${event.id}/moderation`, { decision: "approve" });
+    await api("POST", "/api/tickets/types", { event_id: event.id, name: "General admission", price_cents: 2500, currency: "EUR", quantity: 100 });
+    await loadBuyers(organizer.id);
+    await loadEvents();
+  } catch (error) {
+    showMessage(error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  byId("buyer-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    createBuyer(e.target);
+  });
+  byId("create-demo").addEventListener("click", (e) => createDemoEvent(e.currentTarget));
+  refreshHealth();
+  setInterval(refreshHealth, REFRESH_MS);
+  Promise.all([loadBuyers(), loadEvents()]).catch((error) => showMessage(error.message));
+});

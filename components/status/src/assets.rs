@@ -1,0 +1,57 @@
+//! The page and its assets, compiled into the component: no CDN, no build step.
+
+pub struct Asset {
+    pub content_type: &'static str,
+    pub body: &'static str,
+}
+
+const INDEX: Asset = Asset {
+    content_type: "text/html; charset=utf-8",
+    body: include_str!("../assets/index.html"),
+};
+const STYLE: Asset = Asset {
+    content_type: "text/css; charset=utf-8",
+    body: include_str!("../assets/app.css"),
+};
+const SCRIPT: Asset = Asset {
+    content_type: "text/javascript; charset=utf-8",
+    body: include_str!("../assets/app.js"),
+};
+const ICON: Asset = Asset {
+    content_type: "image/svg+xml",
+    body: include_str!("../assets/icon.svg"),
+};
+
+/// Looks an asset up by its exact name: nothing outside this list can be served.
+pub fn find(name: &str) -> Option<&'static Asset> {
+    match name {
+        "index.html" => Some(&INDEX),
+        "app.css" => Some(&STYLE),
+        "app.js" => Some(&SCRIPT),
+        "icon.svg" => Some(&ICON),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_listed_names_are_assets() {
+        assert!(find("app.js").is_some());
+        for name in ["../Cargo.toml", "app.js/..", "", "APP.JS", "%2e%2e/secret"] {
+            assert!(find(name).is_none(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_page_loads_nothing_from_elsewhere() {
+        for asset in [&INDEX, &STYLE, &SCRIPT] {
+            assert!(
+                !asset.body.contains("http://") && !asset.body.contains("https://"),
+                "no external URLs"
+            );
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The status component: the platform's live health, and a page people can try it from.
+// A `Problem` is built at most once per failed request; its size on the error path costs nothing.
+#![allow(clippy::result_large_err)]
+
+use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http_component;
+
+mod assets;
+mod overview;
+mod routes;
+
+#[http_component]
+async fn handle(request: IncomingRequest) -> Response {
+    eventos_common::serve::serve("status", request, routes::route).await
+}
