@@ -48,3 +48,19 @@ if [ ! -d "$browser_tests/node_modules/playwright-core" ]; then
   echo "setup: installing playwright-core for the browser test"
   npm ci --prefix "$browser_tests" --no-audit --no-fund --silent
 fi
+
+# The Kubernetes manifests are rendered with kubectl's kustomize and validated
+# with Python's jsonschema; the migration Job's script needs psql and pg_dump.
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "setup: installing kubectl"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq kubectl >/dev/null 2>&1 || apt-get install -y -qq kubernetes-client >/dev/null
+fi
+if ! command -v psql >/dev/null 2>&1 || ! command -v pg_dump >/dev/null 2>&1; then
+  echo "setup: installing the PostgreSQL client"
+  apt-get install -y -qq postgresql-client >/dev/null
+fi
+if ! python3 -c 'import jsonschema, referencing, yaml' >/dev/null 2>&1; then
+  echo "setup: installing jsonschema and PyYAML for the manifest validator"
+  python3 -m pip install --quiet 'jsonschema>=4.18' pyyaml
+fi

@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Validates Eventos' Kubernetes manifests offline, as the API server and the
+SpinKube webhooks would: every object against its strict JSON schema (Kubernetes
+1.32 for built-in kinds, the CRD's openAPIV3Schema with unknown fields refused for
+custom resources), the rules the webhooks enforce, and consistency with spin.toml.
+
+usage: validate.py (--overlay DIR | --rendered FILE) --schemas DIR --manifest spin.toml
+Prints one line per problem ("Kind/name: field: message") and exits 1 if any.
+"""
+
+import argparse
+import copy
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+K8S_VERSION_DIR = "kubernetes/v1.32.0-local-strict"
+MAX_SPINAPP_NAME = 52
+TEMPLATE = re.compile(r"\{\{\s*([a-z][a-z0-9_]*)\s*\}\}")
+
+
+def render(overlay):
+    out = subprocess.run(["kubectl", "kustomize", overlay], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"kubectl kustomize {overlay} failed:\n{out.stderr}")
+    return out.stdout
+
+
+def name_of(obj):
+    return f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')}"
+
+
+# ---- schemas ----------------------------------------------------------------
+
+class Schemas:
+    def __init__(self, root):
+        self.root = Path(root)
+        defs = json.loads((self.root / K8S_VERSION_DIR / "_definitions.json").read_text())
+        self.registry = Registry().with_resource(defs["$id"], Resource.from_contents(defs))
+        self.crds = {}
+        for path in self.root.glob("*.yaml"):
+            crd = yaml.safe_load(path.read_text())
+            for version in crd["spec"]["versions"]:
+                if version.get("served"):
+                    key = (crd["spec"]["group"], version["name"], crd["spec"]["names"]["kind"])
+                    self.crds[key] = (crd["spec"]["scope"], version["schema"]["openAPIV3Schema"])
+
+    def validator(self, obj):
+        group, _, version = obj.get("apiVersion", "").rpartition("/")
+        kind = obj.get("kind", "")
+        crd = self.crds.get((group, version, kind))
+        if crd:
+            return Draft202012Validator(strict_crd_schema(crd[1])), crd[0]
+        short = group.split(".")[0] if group else ""
+        file = self.root / K8S_VERSION_DIR / f"{kind.lower()}{'-' + short if short else ''}-{version}.json"
+        if not file.exists():
+            return None, None
+        return Draft202012Validator(json.loads(file.read_text()), registry=self.registry), "Namespaced"
+
+
+def strict_crd_schema(schema):
+    """The API server refuses unknown fields; JSON Schema only does with additionalProperties: false."""
+    schema = copy.deepcopy(schema)
+
+    def walk(node):
+        if not isinstance(node, dict):
+            return
+        if node.get("x-kubernetes-int-or-string"):
+            node.pop("type", None)
+            node.setdefault("anyOf", [{"type": "integer"}, {"type": "string"}])
+        if "properties" in node and not node.get("x-kubernetes-preserve-unknown-fields"):
+            node.setdefault("additionalProperties", False)
+        for key in ("properties",):
+            for child in node.get(key, {}).values():
+                walk(child)
+        for key in ("items", "additionalProperties"):
+            if isinstance(node.get(key), dict):
+                walk(node[key])
+        for key in ("anyOf", "allOf", "oneOf"):
+            for child in node.get(key, []):
+                walk(child)
+
+    walk(schema)
+    schema.setdefault("properties", {})["metadata"] = {"type": "object"}
+    return schema
+
+
+def schema_errors(objects, schemas):
+    for obj in objects:
+        validator, _ = schemas.validator(obj)
+        if validator is None:
+            yield f"{name_of(obj)}: no schema for {obj.get('apiVersion')} {obj.get('kind')}"
+            continue
+        for error in sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path)):
+            field = ".".join(str(p) for p in error.absolute_path) or "(object)"
+            yield f"{name_of(obj)}: {field}: {error.message}"
+
+
+# ---- webhook rules ------------------------------------------------------------
+
+UNITS = {"": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+
+def quantity(text):
+    match = re.fullmatch(r"([0-9.]+)([KMGT]i?|k)?", str(text))
+    if not match:
+        return None
+    return float(match.group(1)) * UNITS[match.group(2) or ""]
+
+
+def webhook_errors(objects):
+    executors = {(o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objects if o.get("kind") == "SpinAppExecutor"}
+    for app in (o for o in objects if o.get("kind") == "SpinApp"):
+        spec, meta = app.get("spec", {}), app["metadata"]
+        where = name_of(app)
+        if len(meta["name"]) > MAX_SPINAPP_NAME:
+            yield f"{where}: metadata.name: longer than {MAX_SPINAPP_NAME} characters"
+        if spec.get("enableAutoscaling"):
+            if "replicas" in spec:
+                yield f"{where}: spec.replicas: must be absent when enableAutoscaling is true"
+        elif isinstance(spec.get("replicas", 1), int) and spec.get("replicas", 1) < 1:
+            yield f"{where}: spec.replicas: must be at least 1 unless enableAutoscaling is true"
+        if (meta.get("namespace"), spec.get("executor")) not in executors:
+            yield f"{where}: spec.executor: no SpinAppExecutor {spec.get('executor')!r} in namespace {meta.get('namespace')!r}"
+        invocation = spec.get("invocationLimits", {}).get("memory")
+        limit = spec.get("resources", {}).get("limits", {}).get("memory")
+        if invocation is not None:
+            if limit is None:
+                yield f"{where}: spec.invocationLimits.memory: set, but resources.limits.memory is not"
+            elif quantity(invocation) is None or quantity(limit) is None:
+                yield f"{where}: spec.invocationLimits.memory: {invocation!r} is not a memory quantity"
+            elif quantity(invocation) > quantity(limit):
+                yield f"{where}: spec.invocationLimits.memory: {invocation} exceeds resources.limits.memory {limit}"
+
+
+# ---- consistency with spin.toml ----------------------------------------------------
+
+def component_needs(manifest, component):
+    """Application variables a component's bindings and allowed hosts refer to."""
+    decl = manifest["component"][component]
+    texts = list(decl.get("variables", {}).values()) + decl.get("allowed_outbound_hosts", [])
+    return {name for text in texts for name in TEMPLATE.findall(text)}
+
+
+def consistency_errors(objects, manifest):
+    services = {o["metadata"]["name"] for o in objects if o.get("kind") == "Service"}
+    services |= {o["metadata"]["name"] for o in objects if o.get("kind") == "SpinApp"}
+    configmaps = {o["metadata"]["name"]: o.get("data", {}) for o in objects if o.get("kind") == "ConfigMap"}
+    apps = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "SpinApp"}
+    allowed_by_app = {}
+    for name, app in apps.items():
+        where = name_of(app)
+        components = app.get("spec", {}).get("components", [])
+        bound = {v["name"]: v for v in app.get("spec", {}).get("variables", [])}
+        needs = set()
+        allowed = []
+        for component in components:
+            if component not in manifest.get("component", {}):
+                yield f"{where}: spec.components: {component!r} is not a component of spin.toml"
+                continue
+            needs |= component_needs(manifest, component)
+            allowed += manifest["component"][component].get("allowed_outbound_hosts", [])
+        allowed_by_app[name] = allowed
+        for variable in sorted(needs - set(bound)):
+            yield f"{where}: spec.variables: {variable!r} is used by its component but not bound"
+        for variable in sorted(set(bound) - set(manifest.get("variables", {}))):
+            yield f"{where}: spec.variables: {variable!r} is not a variable of spin.toml"
+        for variable, binding in bound.items():
+            if not variable.endswith("_url") or variable.endswith("_db_url"):
+                continue
+            url = binding.get("value")
+            ref = binding.get("valueFrom", {}).get("configMapKeyRef")
+            if ref:
+                url = configmaps.get(ref["name"], {}).get(ref["key"])
+                if url is None:
+                    yield f"{where}: spec.variables.{variable}: ConfigMap {ref['name']!r} has no key {ref['key']!r}"
+                    continue
+            host = re.sub(r"^https?://", "", url or "").split(":")[0].split("/")[0]
+            service = host.split(".")[0]
+            if service not in services:
+                yield f"{where}: spec.variables.{variable}: {url!r} names Service {service!r}, which does not exist"
+    for policy in (o for o in objects if o.get("kind") == "NetworkPolicy"):
+        app = policy["spec"].get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name")
+        if app not in apps:
+            continue
+        allowed = " ".join(allowed_by_app.get(app, []))
+        for i, rule in enumerate(policy["spec"].get("egress", [])):
+            for peer in rule.get("to", []):
+                labels = peer.get("podSelector", {}).get("matchLabels", {})
+                field = f"spec.egress[{i}]"
+                if "cnpg.io/cluster" in labels:
+                    database = labels["cnpg.io/cluster"].removesuffix("-db")
+                    if f"{{{{ {database}_db_host }}}}" not in allowed:
+                        yield f"{name_of(policy)}: {field}: database {labels['cnpg.io/cluster']} is not in {app}'s allowed_outbound_hosts"
+                elif "app.kubernetes.io/name" in labels:
+                    target = labels["app.kubernetes.io/name"]
+                    if f"{{{{ {target}_url }}}}" not in allowed:
+                        yield f"{name_of(policy)}: {field}: peer {target} is not in {app}'s allowed_outbound_hosts"
+                elif labels.get("app.kubernetes.io/component") == "interceptor":
+                    if "_url }}" not in allowed:
+                        yield f"{name_of(policy)}: {field}: {app} declares no peers, so it has no business with the interceptor"
+                else:
+                    yield f"{name_of(policy)}: {field}: egress to {peer} matches no allowed_outbound_hosts entry of {app}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--overlay")
+    source.add_argument("--rendered")
+    parser.add_argument("--schemas", required=True)
+    parser.add_argument("--manifest", required=True)
+    args = parser.parse_args()
+    text = render(args.overlay) if args.overlay else Path(args.rendered).read_text()
+    objects = [o for o in yaml.safe_load_all(text) if o]
+    manifest = tomllib.loads(Path(args.manifest).read_text())
+    problems = list(schema_errors(objects, Schemas(args.schemas)))
+    problems += list(webhook_errors(objects))
+    problems += list(consistency_errors(objects, manifest))
+    for problem in problems:
+        print(problem)
+    print(f"{len(objects)} objects, {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
