@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
+use tokio::sync::Semaphore;
 use wasmtime::Engine;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime_wasi_http::bindings::ProxyPre;
@@ -26,6 +27,8 @@ pub struct App {
     pub router: Router,
     pub pg: Pools,
     pub limits: Limits,
+    /// Admission to guests: one permit per live instance, `limits.max_instances` in all.
+    pub instances: Arc<Semaphore>,
 }
 
 pub struct LoadedComponent {
@@ -80,6 +83,7 @@ impl App {
             components,
             router,
             pg: Pools::new(&limits),
+            instances: Arc::new(Semaphore::new(limits.max_instances.max(1) as usize)),
             limits,
         }))
     }

@@ -15,6 +15,10 @@ use crate::limits::Limits;
 /// deadlines and of yielding a busy guest back to the executor.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// A spin-sdk component is one main module plus the adapter shims
+/// wit-component adds; four leaves headroom.
+const CORE_INSTANCES_PER_COMPONENT: u32 = 4;
+
 pub fn new_engine(limits: &Limits) -> Result<Engine> {
     let mut config = Config::new();
     config.epoch_interruption(true);
@@ -22,12 +26,16 @@ pub fn new_engine(limits: &Limits) -> Result<Engine> {
     // fresh instance, so this is the hot path. Each slot reserves address space,
     // not memory; see `limits.rs` for the sizes.
     let mut pooling = PoolingAllocationConfig::default();
+    // The host admits at most `max_instances` requests into guests at once (a
+    // semaphore in `App`); the pool holds that many with room for the few core
+    // instances, memories and tables each component instance is made of.
+    let slots = limits.max_instances.max(1);
     pooling
-        .total_component_instances(limits.max_instances)
-        .total_core_instances(limits.max_instances * 2)
-        .total_memories(limits.max_instances * 2)
-        .total_tables(limits.max_instances * 2)
-        .total_stacks(limits.max_instances)
+        .total_component_instances(slots)
+        .total_core_instances(slots * CORE_INSTANCES_PER_COMPONENT)
+        .total_memories(slots * CORE_INSTANCES_PER_COMPONENT)
+        .total_tables(slots * CORE_INSTANCES_PER_COMPONENT)
+        .total_stacks(slots)
         .max_memory_size(limits.max_memory_bytes);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     match Engine::new(&config) {

@@ -12,12 +12,47 @@ use wasmtime_wasi_http::body::HyperOutgoingBody;
 use crate::app::App;
 use crate::state::RequestState;
 
-/// Runs `component` on `request`; an `Err` means the guest failed to answer
-/// (trap, deadline, no response) and the caller owes the client a 500.
+/// Why a request got no answer from its guest.
+#[derive(Debug)]
+pub enum Unanswered {
+    /// Every instance slot stayed taken for `instance_wait`: the caller owes a 503.
+    Busy,
+    /// The guest trapped, ran past its deadline or set no response: a 500.
+    Failed(anyhow::Error),
+}
+
+impl std::fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unanswered::Busy => f.write_str("every instance slot is taken"),
+            Unanswered::Failed(error) => write!(f, "{error:#}"),
+        }
+    }
+}
+
+/// Runs `component` on `request` in a fresh instance.
 pub async fn handle(
     app: Arc<App>,
     component: usize,
     request: hyper::Request<HyperOutgoingBody>,
+) -> Result<hyper::Response<HyperOutgoingBody>, Unanswered> {
+    let permit = tokio::time::timeout(
+        app.limits.instance_wait,
+        app.instances.clone().acquire_owned(),
+    )
+    .await
+    .map_err(|_| Unanswered::Busy)?
+    .map_err(|_| Unanswered::Busy)?;
+    run_guest(app, component, request, permit)
+        .await
+        .map_err(Unanswered::Failed)
+}
+
+async fn run_guest(
+    app: Arc<App>,
+    component: usize,
+    request: hyper::Request<HyperOutgoingBody>,
+    permit: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<hyper::Response<HyperOutgoingBody>> {
     let deadline = app.limits.request_timeout;
     let pre = app.components[component].pre.clone();
@@ -41,6 +76,8 @@ pub async fn handle(
 
     // The guest may go on streaming the body after it set the response, so it runs on its own task.
     let guest = tokio::spawn(async move {
+        // The slot is held until the instance is gone, body streaming included.
+        let _permit = permit;
         let proxy = pre.instantiate_async(&mut store).await?;
         proxy
             .wasi_http_incoming_handler()

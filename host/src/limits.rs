@@ -9,10 +9,14 @@ pub struct Limits {
     /// Instances alive at once, across components (`EVENTOS_MAX_INSTANCES`); the
     /// pooling allocator reserves a slot for each.
     pub max_instances: u32,
+    /// How long a request waits for a free instance slot before a 503 (`EVENTOS_INSTANCE_WAIT_MS`).
+    pub instance_wait: Duration,
     /// Linear memory one instance may grow to (`EVENTOS_MAX_MEMORY_MB`).
     pub max_memory_bytes: usize,
     /// Time a client has to send its request headers (`EVENTOS_HEADER_TIMEOUT_MS`).
     pub header_read_timeout: Duration,
+    /// Largest request head (request line and headers) a client may send (`EVENTOS_MAX_HEADER_KB`).
+    pub max_header_bytes: usize,
     /// Largest request body the host forwards to a guest (`EVENTOS_MAX_BODY_KB`);
     /// components apply their own, smaller limits.
     pub max_body_bytes: usize,
@@ -30,7 +34,9 @@ impl Limits {
                 30_000,
             )),
             max_instances: env_number("EVENTOS_MAX_INSTANCES", 256) as u32,
+            instance_wait: Duration::from_millis(env_number("EVENTOS_INSTANCE_WAIT_MS", 1_000)),
             max_memory_bytes: env_number("EVENTOS_MAX_MEMORY_MB", 64) as usize * 1024 * 1024,
+            max_header_bytes: env_number("EVENTOS_MAX_HEADER_KB", 64) as usize * 1024,
             header_read_timeout: Duration::from_millis(env_number(
                 "EVENTOS_HEADER_TIMEOUT_MS",
                 10_000,

@@ -99,7 +99,7 @@ async fn send_chained(
     let response = timeout(config.first_byte_timeout, handle(app, target, request))
         .await
         .map_err(|_| ErrorCode::ConnectionReadTimeout)?
-        .map_err(|e| ErrorCode::InternalError(Some(format!("{e:#}"))))?;
+        .map_err(|e| ErrorCode::InternalError(Some(e.to_string())))?;
     Ok(IncomingResponse {
         resp: response,
         worker: None,

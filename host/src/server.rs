@@ -20,7 +20,7 @@ use wasmtime_wasi_http::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::body::HyperOutgoingBody;
 
 use crate::app::App;
-use crate::handler::handle;
+use crate::handler::{Unanswered, handle};
 use crate::router::RouteMatch;
 
 /// How long in-flight requests may take to finish after Ctrl-C.
@@ -52,6 +52,7 @@ pub async fn serve(
         let in_flight = in_flight.clone();
         tokio::spawn(async move {
             let header_timeout = app.limits.header_read_timeout;
+            let max_header_bytes = app.limits.max_header_bytes.max(8192);
             let service = service_fn(move |request| {
                 let app = app.clone();
                 let in_flight = in_flight.clone();
@@ -65,6 +66,7 @@ pub async fn serve(
             let _ = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
+                .max_buf_size(max_header_bytes)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
@@ -92,6 +94,23 @@ async fn on_request(
         );
     };
     let component = matched.component;
+    let declared_length = request
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared_length.is_some_and(|length| length > app.limits.max_body_bytes) {
+        let detail = format!(
+            "the body is larger than {} bytes",
+            app.limits.max_body_bytes
+        );
+        return problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Payload too large",
+            &detail,
+        );
+    }
     let mut request = request.map(|body| {
         Limited::new(body, app.limits.max_body_bytes)
             .map_err(|e| match e.downcast::<hyper::Error>() {
@@ -103,6 +122,18 @@ async fn on_request(
     set_spin_headers(&mut request, &matched, Some(client));
     match handle(app.clone(), component, request).await {
         Ok(response) => response,
+        Err(Unanswered::Busy) => {
+            let mut response = problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service-unavailable",
+                "Service unavailable",
+                "the server is at capacity; try again shortly",
+            );
+            response
+                .headers_mut()
+                .insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
         Err(error) => {
             let id = &app.components[component].id;
             eprintln!(

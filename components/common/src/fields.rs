@@ -68,6 +68,10 @@ pub fn optional_text(value: Option<String>, max: usize) -> Result<Option<String>
 }
 
 fn bounded(text: &str, max: usize) -> Result<&str, String> {
+    // PostgreSQL text cannot hold NUL; everything else is stored as sent.
+    if text.contains('\0') {
+        return Err("must not contain NUL characters".into());
+    }
     if text.chars().count() > max {
         return Err(format!("must be at most {max} characters"));
     }
@@ -123,6 +127,12 @@ mod tests {
     fn length_is_counted_in_characters_not_bytes() {
         assert!(required_text(Some("é".repeat(10)), 10).is_ok());
         assert!(required_text(Some("é".repeat(11)), 10).is_err());
+    }
+
+    #[test]
+    fn nul_characters_are_rejected() {
+        assert!(required_text(Some("a\0b".into()), 10).is_err());
+        assert!(optional_text(Some("\0".into()), 10).is_err());
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! - `/probe/trap`         panics (the host must answer 500 and carry on)
 //! - `/probe/spin`         loops forever (the host's deadline must end it)
 //! - `/probe/get?url=`     an outbound GET, answering the peer's status and body
+//! - `/probe/alloc?mb=`    allocates and touches that many MiB (the host's memory limit must stop it)
+//! - `/probe/sleep?ms=`    holds its instance that long (to fill the host's instance cap)
 
 use spin_sdk::http::{Method, Request, Response, send};
 use spin_sdk::{http_component, pg4, variables};
@@ -53,6 +55,19 @@ async fn handle(request: Request) -> Response {
                 ),
                 Err(e) => text(502, format!("{e:?}")),
             }
+        }
+        "/probe/alloc" => {
+            let bytes = param("mb").parse::<usize>().unwrap_or(0) * 1024 * 1024;
+            let block = vec![1u8; bytes];
+            text(
+                200,
+                format!("allocated {}", std::hint::black_box(block).len()),
+            )
+        }
+        "/probe/sleep" => {
+            let ms = param("ms").parse::<u64>().unwrap_or(0);
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            text(200, "slept".into())
         }
         _ => text(404, "no such probe".into()),
     }
