@@ -12,11 +12,8 @@ use std::{env, fs};
 const SPIN_SDK: &str = "spin-sdk-5.2.0";
 
 fn main() {
-    let manifest_dir =
-        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let workspace = manifest_dir
-        .parent()
-        .expect("the host lives inside the workspace");
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let workspace = manifest_dir.parent().expect("the host lives inside the workspace");
     let world_file = workspace.join("wit/eventos.wit");
     println!("cargo:rerun-if-changed={}", world_file.display());
 
@@ -34,8 +31,7 @@ fn main() {
 "#,
         path = spin_wit.display().to_string(),
     );
-    let out =
-        PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("capabilities.rs");
+    let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("capabilities.rs");
     fs::write(out, bindings).expect("OUT_DIR is writable");
 }
 

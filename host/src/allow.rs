@@ -52,30 +52,20 @@ impl AllowList {
     pub fn parse(entries: &[String]) -> Result<Self> {
         let entries = entries
             .iter()
-            .map(|entry| {
-                Entry::parse(entry)
-                    .map_err(|e| anyhow!("allowed_outbound_hosts entry `{entry}`: {e}"))
-            })
+            .map(|entry| Entry::parse(entry).map_err(|e| anyhow!("allowed_outbound_hosts entry `{entry}`: {e}")))
             .collect::<Result<_>>()?;
         Ok(Self { entries })
     }
 
     pub fn allows(&self, scheme: &str, host: &str, port: u16) -> bool {
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase();
-        self.entries
-            .iter()
-            .any(|entry| entry.matches(scheme, &host, port))
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        self.entries.iter().any(|entry| entry.matches(scheme, &host, port))
     }
 }
 
 impl Entry {
     fn parse(text: &str) -> Result<Self> {
-        let (scheme, rest) = text
-            .split_once("://")
-            .ok_or_else(|| anyhow!("write it as scheme://host[:port]"))?;
+        let (scheme, rest) = text.split_once("://").ok_or_else(|| anyhow!("write it as scheme://host[:port]"))?;
         if rest.contains('/') {
             bail!("an address has no path");
         }
@@ -90,11 +80,7 @@ impl Entry {
             "" => bail!("the host is empty"),
             h if h.starts_with("*.") => HostPattern::Suffix(h[1..].to_ascii_lowercase()),
             h if h.contains('*') => bail!("`*` may only stand alone or as the first label"),
-            h => HostPattern::Exact(
-                h.trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .to_ascii_lowercase(),
-            ),
+            h => HostPattern::Exact(h.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase()),
         };
         let ports = match port {
             Some("*") => Ports::Any,
@@ -108,18 +94,13 @@ impl Entry {
             }
             None => match &scheme {
                 Pattern::Exact(s) => {
-                    let port = default_port(s)
-                        .ok_or_else(|| anyhow!("scheme `{s}` has no default port; add one"))?;
+                    let port = default_port(s).ok_or_else(|| anyhow!("scheme `{s}` has no default port; add one"))?;
                     Ports::Range(port, port)
                 }
                 Pattern::Any => bail!("with scheme `*` the port must be given"),
             },
         };
-        Ok(Self {
-            scheme,
-            host,
-            ports,
-        })
+        Ok(Self { scheme, host, ports })
     }
 
     fn matches(&self, scheme: &str, host: &str, port: u16) -> bool {
@@ -129,9 +110,7 @@ impl Entry {
         };
         let host_ok = match &self.host {
             HostPattern::Any => true,
-            HostPattern::Suffix(suffix) => {
-                host.ends_with(suffix.as_str()) && host.len() > suffix.len()
-            }
+            HostPattern::Suffix(suffix) => host.ends_with(suffix.as_str()) && host.len() > suffix.len(),
             HostPattern::Exact(h) => h == host,
         };
         let port_ok = match self.ports {
@@ -205,15 +184,7 @@ mod tests {
 
     #[test]
     fn malformed_entries_are_refused() {
-        for bad in [
-            "localhost",
-            "http://",
-            "http://a/b",
-            "http://a:x",
-            "*://a",
-            "foo://a",
-            "http://ev*il.com",
-        ] {
+        for bad in ["localhost", "http://", "http://a/b", "http://a:x", "*://a", "foo://a", "http://ev*il.com"] {
             assert!(AllowList::parse(&[bad.to_string()]).is_err(), "{bad}");
         }
     }

@@ -40,11 +40,7 @@ pub struct LoadedComponent {
 
 impl App {
     /// Compiles (or loads from cache) and pre-instantiates every component.
-    pub fn load(
-        manifest: &Manifest,
-        variables: &HashMap<String, String>,
-        limits: Limits,
-    ) -> Result<Arc<Self>> {
+    pub fn load(manifest: &Manifest, variables: &HashMap<String, String>, limits: Limits) -> Result<Arc<Self>> {
         let engine = new_engine(&limits)?;
         let linker = linker(&engine)?;
         let cache_dir = manifest.dir.join("target/eventos-cache");
@@ -66,16 +62,9 @@ impl App {
                 allow: AllowList::parse(&allowed).with_context(|| format!("component `{id}`"))?,
             });
         }
-        let index: HashMap<&str, usize> = components
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id.as_str(), i))
-            .collect();
-        let routes = manifest.routes.iter().filter_map(|r| {
-            r.route
-                .clone()
-                .map(|route| (route, index[r.component.as_str()]))
-        });
+        let index: HashMap<&str, usize> = components.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+        let routes =
+            manifest.routes.iter().filter_map(|r| r.route.clone().map(|route| (route, index[r.component.as_str()])));
         let router = Router::new(routes);
         start_epoch_ticker(&engine);
         Ok(Arc::new(Self {
@@ -98,14 +87,8 @@ fn linker(engine: &Engine) -> Result<Linker<RequestState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker)?;
-    capabilities::spin::postgres4_0_0::postgres::add_to_linker::<_, HasSelf<_>>(
-        &mut linker,
-        |s| s,
-    )?;
-    capabilities::fermyon::spin2_0_0::variables::add_to_linker::<_, HasSelf<_>>(
-        &mut linker,
-        |s| s,
-    )?;
+    capabilities::spin::postgres4_0_0::postgres::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    capabilities::fermyon::spin2_0_0::variables::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     Ok(linker)
 }
 
@@ -116,8 +99,7 @@ fn load_one(
     wasm: &Path,
     cache_dir: &Path,
 ) -> Result<ProxyPre<RequestState>> {
-    let component =
-        load_component(engine, wasm, cache_dir).with_context(|| format!("component `{id}`"))?;
+    let component = load_component(engine, wasm, cache_dir).with_context(|| format!("component `{id}`"))?;
     let pre = linker.instantiate_pre(&component).map_err(|e| {
         anyhow!(
             "component `{id}` ({}) needs an import this host does not provide: {e:#}. \
@@ -126,12 +108,8 @@ fn load_one(
             wasm.display()
         )
     })?;
-    ProxyPre::new(pre).map_err(|e| {
-        anyhow!(
-            "component `{id}` ({}) does not export wasi:http/incoming-handler: {e:#}",
-            wasm.display()
-        )
-    })
+    ProxyPre::new(pre)
+        .map_err(|e| anyhow!("component `{id}` ({}) does not export wasi:http/incoming-handler: {e:#}", wasm.display()))
 }
 
 /// The host name locally; the pod name on Kubernetes (where HOSTNAME is the pod's).

@@ -16,22 +16,12 @@ pub fn build_all(manifest: &Manifest) -> Result<()> {
             None => manifest.dir.clone(),
         };
         eprintln!("eventos: building {id}: {}", build.command);
-        let status = Command::new("sh")
-            .arg("-c")
-            .arg(&build.command)
-            .current_dir(&workdir)
-            .status()
-            .with_context(|| {
-                format!(
-                    "cannot run the build command of component `{id}` in {}",
-                    workdir.display()
-                )
+        let status =
+            Command::new("sh").arg("-c").arg(&build.command).current_dir(&workdir).status().with_context(|| {
+                format!("cannot run the build command of component `{id}` in {}", workdir.display())
             })?;
         if !status.success() {
-            bail!(
-                "the build command of component `{id}` failed ({status}): {}",
-                build.command
-            );
+            bail!("the build command of component `{id}` failed ({status}): {}", build.command);
         }
     }
     Ok(())

@@ -60,18 +60,15 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         ephemeral: false,
     };
     while let Some(flag) = args.next() {
-        let mut value = || {
-            args.next()
-                .ok_or_else(|| format!("eventos: {flag} needs a value\n\n{USAGE}"))
-        };
+        let mut value = || args.next().ok_or_else(|| format!("eventos: {flag} needs a value\n\n{USAGE}"));
         match flag.as_str() {
             "--manifest" => command.manifest = PathBuf::from(value()?),
             "--prefix" => command.prefix = value()?,
             "--listen" => {
                 let text = value()?;
-                command.listen = text.parse().map_err(|_| {
-                    format!("eventos: --listen `{text}` is not an address such as 127.0.0.1:3000")
-                })?;
+                command.listen = text
+                    .parse()
+                    .map_err(|_| format!("eventos: --listen `{text}` is not an address such as 127.0.0.1:3000"))?;
             }
             "--no-build" => command.build = false,
             "--ephemeral" => command.ephemeral = true,
@@ -107,15 +104,11 @@ pub async fn run(command: Command) -> Result<()> {
 
     let mut provided = provision::database_variables(&databases);
     provided.insert("instance_name".into(), crate::app::instance_name());
-    let values =
-        variables::resolve_application(&manifest, &provided, |name| std::env::var(name).ok())?;
+    let values = variables::resolve_application(&manifest, &provided, |name| std::env::var(name).ok())?;
     let app = App::load(&manifest, &values, Limits::from_env())?;
-    let listener = TcpListener::bind(command.listen).await.with_context(|| {
-        format!(
-            "cannot listen on {}: is another server using it? try --listen",
-            command.listen
-        )
-    })?;
+    let listener = TcpListener::bind(command.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}: is another server using it? try --listen", command.listen))?;
     let address = listener.local_addr()?;
     announce(address, &manifest, &values, started);
     let stop_on_eof = command.ephemeral;
@@ -134,28 +127,16 @@ pub async fn run(command: Command) -> Result<()> {
 }
 
 /// The one line on stdout tests and scripts wait for, then a summary on stderr.
-fn announce(
-    address: SocketAddr,
-    manifest: &Manifest,
-    values: &HashMap<String, String>,
-    started: Instant,
-) {
+fn announce(address: SocketAddr, manifest: &Manifest, values: &HashMap<String, String>, started: Instant) {
     println!("eventos: serving http://{address}");
     let _ = std::io::stdout().flush();
-    eprintln!(
-        "eventos: {} {} on http://{address}",
-        manifest.name, manifest.version
-    );
+    eprintln!("eventos: {} {} on http://{address}", manifest.name, manifest.version);
     for route in &manifest.routes {
         let path = route.route.as_deref().unwrap_or("(private)");
         eprintln!("eventos:   {path} -> {}", route.component);
     }
     for (name, decl) in &manifest.variables {
-        let value = if decl.secret {
-            "(secret)"
-        } else {
-            values.get(name).map_or("", String::as_str)
-        };
+        let value = if decl.secret { "(secret)" } else { values.get(name).map_or("", String::as_str) };
         eprintln!("eventos:   variable {name} = {value}");
     }
     eprintln!("eventos: ready in {} ms", started.elapsed().as_millis());
@@ -173,11 +154,10 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => return std::future::pending().await,
-            };
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => return std::future::pending().await,
+        };
         tokio::select! {
             _ = interrupt => {},
             _ = terminate.recv() => {},
@@ -206,10 +186,7 @@ mod tests {
 
     #[test]
     fn options_are_read() {
-        let command = parse(args(
-            "up --listen 127.0.0.1:0 --no-build --prefix t1 --manifest x.toml",
-        ))
-        .expect("valid");
+        let command = parse(args("up --listen 127.0.0.1:0 --no-build --prefix t1 --manifest x.toml")).expect("valid");
         assert_eq!(command.listen.port(), 0);
         assert!(!command.build);
         assert_eq!(command.manifest, PathBuf::from("x.toml"));

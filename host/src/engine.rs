@@ -42,9 +42,7 @@ pub fn new_engine(limits: &Limits) -> Result<Engine> {
         Ok(engine) => Ok(engine),
         Err(pooling_error) => {
             // A tight `ulimit -v` cannot hold the pool's reservation; run on demand instead.
-            eprintln!(
-                "eventos: pooling allocator unavailable ({pooling_error}); allocating instances on demand"
-            );
+            eprintln!("eventos: pooling allocator unavailable ({pooling_error}); allocating instances on demand");
             config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
             Ok(Engine::new(&config)?)
         }
@@ -84,10 +82,7 @@ pub fn load_component(engine: &Engine, wasm_path: &Path, cache_dir: &Path) -> Re
         }
     }
     let component = Component::new(engine, &wasm).map_err(|e| {
-        anyhow::Error::from(e).context(format!(
-            "{} is not a valid WebAssembly component",
-            wasm_path.display()
-        ))
+        anyhow::Error::from(e).context(format!("{} is not a valid WebAssembly component", wasm_path.display()))
     })?;
     if let Ok(bytes) = component.serialize() {
         // The cache is an optimisation: failing to write it only costs the next start.
@@ -98,15 +93,9 @@ pub fn load_component(engine: &Engine, wasm_path: &Path, cache_dir: &Path) -> Re
 
 fn cache_key(engine: &Engine, wasm: &[u8]) -> PathBuf {
     let mut engine_hash = DefaultHasher::new();
-    engine
-        .precompile_compatibility_hash()
-        .hash(&mut engine_hash);
+    engine.precompile_compatibility_hash().hash(&mut engine_hash);
     let wasm_hash = Sha256::digest(wasm);
-    let hex: String = wasm_hash
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex: String = wasm_hash.iter().take(16).map(|b| format!("{b:02x}")).collect();
     PathBuf::from(format!("{hex}-{:016x}.cwasm", engine_hash.finish()))
 }
 

@@ -8,17 +8,13 @@ use crate::state::RequestState;
 impl wit::Host for RequestState {
     async fn get(&mut self, name: String) -> wasmtime::Result<Result<String, Error>> {
         if !is_variable_name(&name) {
-            return Ok(Err(Error::InvalidName(format!(
-                "`{name}` is not a variable name (lower_snake_case)"
-            ))));
+            return Ok(Err(Error::InvalidName(format!("`{name}` is not a variable name (lower_snake_case)"))));
         }
         Ok(self
             .component()
             .variables
             .get(&name)
             .cloned()
-            .ok_or_else(|| {
-                Error::Undefined(format!("no variable `{name}` is bound to this component"))
-            }))
+            .ok_or_else(|| Error::Undefined(format!("no variable `{name}` is bound to this component"))))
     }
 }

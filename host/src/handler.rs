@@ -36,16 +36,11 @@ pub async fn handle(
     component: usize,
     request: hyper::Request<HyperOutgoingBody>,
 ) -> Result<hyper::Response<HyperOutgoingBody>, Unanswered> {
-    let permit = tokio::time::timeout(
-        app.limits.instance_wait,
-        app.instances.clone().acquire_owned(),
-    )
-    .await
-    .map_err(|_| Unanswered::Busy)?
-    .map_err(|_| Unanswered::Busy)?;
-    run_guest(app, component, request, permit)
+    let permit = tokio::time::timeout(app.limits.instance_wait, app.instances.clone().acquire_owned())
         .await
-        .map_err(Unanswered::Failed)
+        .map_err(|_| Unanswered::Busy)?
+        .map_err(|_| Unanswered::Busy)?;
+    run_guest(app, component, request, permit).await.map_err(Unanswered::Failed)
 }
 
 async fn run_guest(
@@ -60,18 +55,14 @@ async fn run_guest(
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |ctx| {
         if ctx.data().started.elapsed() > deadline {
-            Err(wasmtime::Error::msg(format!(
-                "the request ran past its deadline of {deadline:?}"
-            )))
+            Err(wasmtime::Error::msg(format!("the request ran past its deadline of {deadline:?}")))
         } else {
             // Let other requests run on this thread between ticks.
             Ok(UpdateDeadline::Yield(1))
         }
     });
     let (sender, receiver) = tokio::sync::oneshot::channel();
-    let incoming = store
-        .data_mut()
-        .new_incoming_request(Scheme::Http, request)?;
+    let incoming = store.data_mut().new_incoming_request(Scheme::Http, request)?;
     let outparam = store.data_mut().new_response_outparam(sender)?;
 
     // The guest may go on streaming the body after it set the response, so it runs on its own task.
@@ -79,10 +70,7 @@ async fn run_guest(
         // The slot is held until the instance is gone, body streaming included.
         let _permit = permit;
         let proxy = pre.instantiate_async(&mut store).await?;
-        proxy
-            .wasi_http_incoming_handler()
-            .call_handle(&mut store, incoming, outparam)
-            .await
+        proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
     });
     match receiver.await {
         Ok(Ok(response)) => Ok(response),

@@ -24,29 +24,25 @@ pub struct Limits {
     pub pg_pool_size: usize,
     /// Time to connect to Postgres or wait for a pooled connection (`EVENTOS_PG_CONNECT_TIMEOUT_MS`).
     pub pg_connect_timeout: Duration,
+    /// Time one statement may take before the guest gets an error and the
+    /// connection is dropped (`EVENTOS_PG_QUERY_TIMEOUT_MS`): a database that
+    /// stopped answering is an outage (503), not a request stuck to its deadline.
+    pub pg_query_timeout: Duration,
 }
 
 impl Limits {
     pub fn from_env() -> Self {
         Self {
-            request_timeout: Duration::from_millis(env_number(
-                "EVENTOS_REQUEST_TIMEOUT_MS",
-                30_000,
-            )),
+            request_timeout: Duration::from_millis(env_number("EVENTOS_REQUEST_TIMEOUT_MS", 30_000)),
             max_instances: env_number("EVENTOS_MAX_INSTANCES", 256) as u32,
             instance_wait: Duration::from_millis(env_number("EVENTOS_INSTANCE_WAIT_MS", 1_000)),
             max_memory_bytes: env_number("EVENTOS_MAX_MEMORY_MB", 64) as usize * 1024 * 1024,
             max_header_bytes: env_number("EVENTOS_MAX_HEADER_KB", 64) as usize * 1024,
-            header_read_timeout: Duration::from_millis(env_number(
-                "EVENTOS_HEADER_TIMEOUT_MS",
-                10_000,
-            )),
+            header_read_timeout: Duration::from_millis(env_number("EVENTOS_HEADER_TIMEOUT_MS", 10_000)),
             max_body_bytes: env_number("EVENTOS_MAX_BODY_KB", 1024) as usize * 1024,
             pg_pool_size: env_number("EVENTOS_PG_POOL_SIZE", 32) as usize,
-            pg_connect_timeout: Duration::from_millis(env_number(
-                "EVENTOS_PG_CONNECT_TIMEOUT_MS",
-                5_000,
-            )),
+            pg_connect_timeout: Duration::from_millis(env_number("EVENTOS_PG_CONNECT_TIMEOUT_MS", 5_000)),
+            pg_query_timeout: Duration::from_millis(env_number("EVENTOS_PG_QUERY_TIMEOUT_MS", 10_000)),
         }
     }
 }

@@ -96,23 +96,16 @@ enum RawRoute {
 impl Manifest {
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| {
-            format!(
-                "cannot read the manifest {}: pass --manifest <path to spin.toml>",
-                path.display()
-            )
+            format!("cannot read the manifest {}: pass --manifest <path to spin.toml>", path.display())
         })?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Self::parse(&text, dir)
-            .with_context(|| format!("{} is not a manifest this host can run", path.display()))
+        Self::parse(&text, dir).with_context(|| format!("{} is not a manifest this host can run", path.display()))
     }
 
     pub fn parse(text: &str, dir: PathBuf) -> Result<Self> {
         let raw: RawManifest = toml::from_str(text)?;
         if raw.spin_manifest_version != 2 {
-            bail!(
-                "spin_manifest_version is {}; only 2 is supported",
-                raw.spin_manifest_version
-            );
+            bail!("spin_manifest_version is {}; only 2 is supported", raw.spin_manifest_version);
         }
         let routes = raw
             .trigger
@@ -123,16 +116,10 @@ impl Manifest {
                     RawRoute::Path(route) => Some(route),
                     RawRoute::Private { private: true } => None,
                     RawRoute::Private { private: false } => {
-                        bail!(
-                            "component `{}`: write a path route, not `{{ private = false }}`",
-                            trigger.component
-                        )
+                        bail!("component `{}`: write a path route, not `{{ private = false }}`", trigger.component)
                     }
                 };
-                Ok(RouteDecl {
-                    route,
-                    component: trigger.component,
-                })
+                Ok(RouteDecl { route, component: trigger.component })
             })
             .collect::<Result<_>>()?;
         let manifest = Self {
@@ -150,25 +137,17 @@ impl Manifest {
     fn check(&self) -> Result<()> {
         for route in &self.routes {
             if !self.components.contains_key(&route.component) {
-                bail!(
-                    "[[trigger.http]] names component `{}`, which has no [component.{0}] table",
-                    route.component
-                );
+                bail!("[[trigger.http]] names component `{}`, which has no [component.{0}] table", route.component);
             }
             if let Some(path) = &route.route
                 && !path.starts_with('/')
             {
-                bail!(
-                    "route `{path}` of component `{}` must start with `/`",
-                    route.component
-                );
+                bail!("route `{path}` of component `{}` must start with `/`", route.component);
             }
         }
         for (name, decl) in &self.variables {
             if !is_variable_name(name) {
-                bail!(
-                    "variable `{name}` must be lower_snake_case (a-z, 0-9, _), starting with a letter"
-                );
+                bail!("variable `{name}` must be lower_snake_case (a-z, 0-9, _), starting with a letter");
             }
             if decl.default.is_none() && !decl.required {
                 bail!("variable `{name}` needs a `default` or `required = true`");
@@ -222,28 +201,19 @@ message = "{{ greeting }}"
         let manifest = Manifest::parse(MINIMAL, PathBuf::from("/app")).expect("valid");
         assert_eq!(manifest.routes.len(), 2);
         assert_eq!(manifest.routes[1].route, None);
-        assert_eq!(
-            manifest.dir.join(&manifest.components["demo"].source),
-            PathBuf::from("/app/demo.wasm")
-        );
+        assert_eq!(manifest.dir.join(&manifest.components["demo"].source), PathBuf::from("/app/demo.wasm"));
     }
 
     #[test]
     fn a_route_to_a_missing_component_is_refused() {
-        let text = MINIMAL.replace(
-            "component = \"demo\"\n[[trigger",
-            "component = \"ghost\"\n[[trigger",
-        );
+        let text = MINIMAL.replace("component = \"demo\"\n[[trigger", "component = \"ghost\"\n[[trigger");
         let err = Manifest::parse(&text, PathBuf::new()).expect_err("ghost");
         assert!(err.to_string().contains("ghost"), "{err}");
     }
 
     #[test]
     fn a_variable_without_default_or_required_is_refused() {
-        let text = MINIMAL.replace(
-            "greeting = { default = \"hi\" }",
-            "greeting = { secret = true }",
-        );
+        let text = MINIMAL.replace("greeting = { default = \"hi\" }", "greeting = { secret = true }");
         assert!(Manifest::parse(&text, PathBuf::new()).is_err());
     }
 

@@ -18,30 +18,15 @@ pub async fn start(data_dir: &Path) -> Result<String> {
         std::fs::create_dir_all(data_dir)?;
         if as_root {
             // PostgreSQL refuses to run as root: the cluster belongs to the `postgres` user.
-            run(Command::new("chown")
-                .arg("-R")
-                .arg("postgres:postgres")
-                .arg(data_dir))?;
+            run(Command::new("chown").arg("-R").arg("postgres:postgres").arg(data_dir))?;
         }
         let initdb = bin.join("initdb");
         run(as_user(as_root, &initdb)
-            .args([
-                "--auth=trust",
-                "--username=postgres",
-                "--encoding=UTF8",
-                "-D",
-            ])
+            .args(["--auth=trust", "--username=postgres", "--encoding=UTF8", "-D"])
             .arg(data_dir))?;
     }
-    let options = format!(
-        "-p {PORT} -c listen_addresses=127.0.0.1 -k {}",
-        data_dir.display()
-    );
-    let status = as_user(as_root, &bin.join("pg_ctl"))
-        .arg("-D")
-        .arg(data_dir)
-        .arg("status")
-        .output()?;
+    let options = format!("-p {PORT} -c listen_addresses=127.0.0.1 -k {}", data_dir.display());
+    let status = as_user(as_root, &bin.join("pg_ctl")).arg("-D").arg(data_dir).arg("status").output()?;
     if !status.status.success() {
         run(as_user(as_root, &bin.join("pg_ctl"))
             .arg("-D")
@@ -50,9 +35,7 @@ pub async fn start(data_dir: &Path) -> Result<String> {
             .arg(data_dir.join("server.log"))
             .args(["-o", &options, "-w", "start"]))?;
     }
-    Ok(format!(
-        "postgres://postgres@127.0.0.1:{PORT}/postgres?sslmode=disable"
-    ))
+    Ok(format!("postgres://postgres@127.0.0.1:{PORT}/postgres?sslmode=disable"))
 }
 
 fn as_user(as_root: bool, program: &Path) -> Command {
@@ -66,14 +49,9 @@ fn as_user(as_root: bool, program: &Path) -> Command {
 }
 
 fn run(command: &mut Command) -> Result<()> {
-    let output = command
-        .output()
-        .with_context(|| format!("cannot run {command:?}"))?;
+    let output = command.output().with_context(|| format!("cannot run {command:?}"))?;
     if !output.status.success() {
-        bail!(
-            "{command:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
+        bail!("{command:?} failed: {}", String::from_utf8_lossy(&output.stderr).trim());
     }
     Ok(())
 }
@@ -92,8 +70,7 @@ fn postgres_bin_dir() -> Option<PathBuf> {
         .collect();
     versions.sort();
     versions.pop().map(|(_, bin)| bin).or_else(|| {
-        std::env::var_os("PATH")
-            .and_then(|path| std::env::split_paths(&path).find(|dir| dir.join("initdb").exists()))
+        std::env::var_os("PATH").and_then(|path| std::env::split_paths(&path).find(|dir| dir.join("initdb").exists()))
     })
 }
 

@@ -30,12 +30,7 @@ pub fn domains_with_databases(manifest: &Manifest) -> Vec<(String, PathBuf)> {
     manifest
         .components
         .keys()
-        .map(|id| {
-            (
-                id.clone(),
-                manifest.dir.join("components").join(id).join("migrations"),
-            )
-        })
+        .map(|id| (id.clone(), manifest.dir.join("components").join(id).join("migrations")))
         .filter(|(_, dir)| dir.is_dir())
         .collect()
 }
@@ -44,9 +39,9 @@ pub fn domains_with_databases(manifest: &Manifest) -> Vec<(String, PathBuf)> {
 /// private cluster under `target/`.
 pub async fn admin_url(manifest: &Manifest) -> Result<String> {
     if let Ok(url) = std::env::var("EVENTOS_PG_ADMIN_URL") {
-        connect(&url).await.context(
-            "EVENTOS_PG_ADMIN_URL does not answer: fix it or unset it to use a local server",
-        )?;
+        connect(&url)
+            .await
+            .context("EVENTOS_PG_ADMIN_URL does not answer: fix it or unset it to use a local server")?;
         return Ok(url);
     }
     if connect(LOCAL_ADMIN_URL).await.is_ok() {
@@ -54,9 +49,7 @@ pub async fn admin_url(manifest: &Manifest) -> Result<String> {
     }
     eprintln!("eventos: no PostgreSQL on 127.0.0.1:5432; starting a private cluster under target/");
     let url = private_cluster::start(&manifest.dir.join("target/postgres")).await?;
-    connect(&url)
-        .await
-        .context("the private cluster started but does not answer")?;
+    connect(&url).await.context("the private cluster started but does not answer")?;
     Ok(url)
 }
 
@@ -69,11 +62,7 @@ pub async fn connect(url: &str) -> Result<Client> {
 }
 
 /// Creates (or refreshes) `<prefix>_<domain>` databases and roles.
-pub async fn provision(
-    manifest: &Manifest,
-    admin_url: &str,
-    prefix: &str,
-) -> Result<Vec<DomainDatabase>> {
+pub async fn provision(manifest: &Manifest, admin_url: &str, prefix: &str) -> Result<Vec<DomainDatabase>> {
     if !is_identifier(prefix) {
         bail!("--prefix `{prefix}` must be lower_snake_case (a-z, 0-9, _), starting with a letter");
     }
@@ -102,10 +91,7 @@ pub fn database_variables(databases: &[DomainDatabase]) -> HashMap<String, Strin
     databases
         .iter()
         .flat_map(|db| {
-            [
-                (format!("{}_db_url", db.domain), db.url.clone()),
-                (format!("{}_db_host", db.domain), db.address.clone()),
-            ]
+            [(format!("{}_db_url", db.domain), db.url.clone()), (format!("{}_db_host", db.domain), db.address.clone())]
         })
         .collect()
 }
@@ -113,25 +99,17 @@ pub fn database_variables(databases: &[DomainDatabase]) -> HashMap<String, Strin
 async fn ensure_role(admin: &Client, role: &str, password: &str) -> Result<()> {
     // Identifiers and the password are checked/generated here: [a-z0-9_] only,
     // so formatting them into DDL (which takes no parameters) is safe.
-    let exists = admin
-        .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&role])
-        .await?
-        .is_some();
+    let exists = admin.query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&role]).await?.is_some();
     let verb = if exists { "ALTER" } else { "CREATE" };
     admin
-        .batch_execute(&format!(
-            "{verb} ROLE {role} WITH LOGIN PASSWORD '{password}'"
-        ))
+        .batch_execute(&format!("{verb} ROLE {role} WITH LOGIN PASSWORD '{password}'"))
         .await
         .with_context(|| format!("cannot {verb} ROLE {role}"))?;
     Ok(())
 }
 
 async fn ensure_database(admin: &Client, name: &str) -> Result<()> {
-    let exists = admin
-        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
-        .await?
-        .is_some();
+    let exists = admin.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name]).await?.is_some();
     if !exists {
         admin
             .batch_execute(&format!("CREATE DATABASE {name} OWNER {name}"))
@@ -153,12 +131,8 @@ pub async fn drop_all(manifest: &Manifest, admin_url: &str, prefix: &str) -> Res
     for (domain, _) in domains_with_databases(manifest) {
         let name = format!("{prefix}_{domain}");
         if is_identifier(&name) {
-            admin
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await?;
-            admin
-                .batch_execute(&format!("DROP ROLE IF EXISTS {name}"))
-                .await?;
+            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
+            admin.batch_execute(&format!("DROP ROLE IF EXISTS {name}")).await?;
         }
     }
     Ok(())
@@ -174,11 +148,7 @@ fn server_address(config: &Config) -> String {
 }
 
 fn new_password() -> String {
-    format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    )
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
 }
 
 pub fn is_identifier(name: &str) -> bool {

@@ -35,12 +35,7 @@ impl Router {
                     Some(base) => (base.to_owned(), true),
                     None => (declared.trim_end_matches('/').to_owned(), false),
                 };
-                Route {
-                    declared,
-                    base,
-                    wildcard,
-                    component,
-                }
+                Route { declared, base, wildcard, component }
             })
             .collect();
         Self { routes }
@@ -48,15 +43,9 @@ impl Router {
 
     pub fn route(&self, path: &str) -> Option<RouteMatch<'_>> {
         let trimmed = path.trim_end_matches('/');
-        let exact = self
-            .routes
-            .iter()
-            .find(|r| !r.wildcard && r.base == trimmed);
+        let exact = self.routes.iter().find(|r| !r.wildcard && r.base == trimmed);
         let best = exact.or_else(|| {
-            self.routes
-                .iter()
-                .filter(|r| r.wildcard && is_under(path, &r.base))
-                .max_by_key(|r| r.base.len())
+            self.routes.iter().filter(|r| r.wildcard && is_under(path, &r.base)).max_by_key(|r| r.base.len())
         })?;
         Some(RouteMatch {
             component: best.component,
@@ -69,8 +58,7 @@ impl Router {
 
 /// `/api/users` is under `/api/users` and `/api/users/x`, not `/api/usersx`.
 fn is_under(path: &str, base: &str) -> bool {
-    path.strip_prefix(base)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || base.is_empty())
+    path.strip_prefix(base).is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || base.is_empty())
 }
 
 #[cfg(test)]

@@ -27,11 +27,7 @@ use crate::router::RouteMatch;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.
-pub async fn serve(
-    app: Arc<App>,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()>,
-) -> Result<()> {
+pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<Output = ()>) -> Result<()> {
     let in_flight = Arc::new(AtomicUsize::new(0));
     tokio::pin!(shutdown);
     loop {
@@ -86,12 +82,7 @@ async fn on_request(
 ) -> Response<HyperOutgoingBody> {
     let path = request.uri().path().to_owned();
     let Some(matched) = app.router.route(&path) else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "Not found",
-            &format!("no route for {path}"),
-        );
+        return problem(StatusCode::NOT_FOUND, "not-found", "Not found", &format!("no route for {path}"));
     };
     let component = matched.component;
     let declared_length = request
@@ -100,16 +91,8 @@ async fn on_request(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared_length.is_some_and(|length| length > app.limits.max_body_bytes) {
-        let detail = format!(
-            "the body is larger than {} bytes",
-            app.limits.max_body_bytes
-        );
-        return problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload-too-large",
-            "Payload too large",
-            &detail,
-        );
+        let detail = format!("the body is larger than {} bytes", app.limits.max_body_bytes);
+        return problem(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large", &detail);
     }
     let mut request = request.map(|body| {
         Limited::new(body, app.limits.max_body_bytes)
@@ -129,9 +112,7 @@ async fn on_request(
                 "Service unavailable",
                 "the server is at capacity; try again shortly",
             );
-            response
-                .headers_mut()
-                .insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response.headers_mut().insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
             response
         }
         Err(error) => {
@@ -151,23 +132,10 @@ async fn on_request(
 }
 
 /// The headers Spin gives a guest about how its request was routed.
-pub fn set_spin_headers<B>(
-    request: &mut Request<B>,
-    matched: &RouteMatch<'_>,
-    client: Option<SocketAddr>,
-) {
-    let host = request
-        .headers()
-        .get(hyper::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost")
-        .to_owned();
-    let path_and_query = request
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/")
-        .to_owned();
+pub fn set_spin_headers<B>(request: &mut Request<B>, matched: &RouteMatch<'_>, client: Option<SocketAddr>) {
+    let host =
+        request.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_owned();
+    let path_and_query = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
     let full_url = format!("http://{host}{path_and_query}");
     let mut facts = vec![
         ("spin-full-url", full_url),
@@ -192,28 +160,17 @@ pub fn set_spin_headers<B>(
 }
 
 /// An answer the host makes itself, in the same problem shape as the components'.
-pub fn problem(
-    status: StatusCode,
-    slug: &str,
-    title: &str,
-    detail: &str,
-) -> Response<HyperOutgoingBody> {
+pub fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> Response<HyperOutgoingBody> {
     let body = serde_json::json!({
         "type": format!("https://eventos.dev/problems/{slug}"),
         "title": title,
         "status": status.as_u16(),
         "detail": detail,
     });
-    let mut response = Response::new(
-        Full::new(Bytes::from(body.to_string()))
-            .map_err(|never| match never {})
-            .boxed_unsync(),
-    );
+    let mut response =
+        Response::new(Full::new(Bytes::from(body.to_string())).map_err(|never| match never {}).boxed_unsync());
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
+    response.headers_mut().insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
         response.headers_mut().insert("x-request-id", id);
     }

@@ -17,9 +17,7 @@ pub fn resolve_application(
     let mut values = HashMap::new();
     for (name, decl) in &manifest.variables {
         let env_name = format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase());
-        let value = env(&env_name)
-            .or_else(|| provided.get(name).cloned())
-            .or_else(|| decl.default.clone());
+        let value = env(&env_name).or_else(|| provided.get(name).cloned()).or_else(|| decl.default.clone());
         match value {
             Some(value) => values.insert(name.clone(), value),
             None => bail!("variable `{name}` is required: set {env_name}"),
@@ -36,8 +34,7 @@ pub fn resolve_component(
     bindings
         .iter()
         .map(|(name, template)| {
-            let value =
-                expand(template, application).map_err(|e| anyhow!("variable `{name}`: {e}"))?;
+            let value = expand(template, application).map_err(|e| anyhow!("variable `{name}`: {e}"))?;
             Ok((name.clone(), value))
         })
         .collect()
@@ -49,13 +46,11 @@ pub fn expand(template: &str, application: &HashMap<String, String>) -> Result<S
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
-        let end = rest[start..]
-            .find("}}")
-            .ok_or_else(|| anyhow!("`{template}` has an unclosed `{{{{`"))?;
+        let end = rest[start..].find("}}").ok_or_else(|| anyhow!("`{template}` has an unclosed `{{{{`"))?;
         let name = rest[start + 2..start + end].trim();
-        let value = application.get(name).ok_or_else(|| {
-            anyhow!("`{template}` uses `{name}`, which is not declared in [variables]")
-        })?;
+        let value = application
+            .get(name)
+            .ok_or_else(|| anyhow!("`{template}` uses `{name}`, which is not declared in [variables]"))?;
         out.push_str(value);
         rest = &rest[start + end + 2..];
     }
@@ -99,28 +94,22 @@ source = "demo.wasm"
 
     #[test]
     fn provided_values_override_defaults() {
-        let provided = HashMap::from([
-            ("greeting".to_string(), "provided".to_string()),
-            ("token".to_string(), "t".to_string()),
-        ]);
+        let provided =
+            HashMap::from([("greeting".to_string(), "provided".to_string()), ("token".to_string(), "t".to_string())]);
         let values = resolve_application(&manifest(), &provided, |_| None).expect("resolves");
         assert_eq!(values["greeting"], "provided");
     }
 
     #[test]
     fn a_missing_required_variable_names_its_environment_variable() {
-        let err =
-            resolve_application(&manifest(), &HashMap::new(), |_| None).expect_err("token missing");
+        let err = resolve_application(&manifest(), &HashMap::new(), |_| None).expect_err("token missing");
         assert!(err.to_string().contains("SPIN_VARIABLE_TOKEN"), "{err}");
     }
 
     #[test]
     fn templates_expand_application_variables() {
         let app = HashMap::from([("host".to_string(), "db:5432".to_string())]);
-        assert_eq!(
-            expand("postgres://{{ host }}", &app).expect("ok"),
-            "postgres://db:5432"
-        );
+        assert_eq!(expand("postgres://{{ host }}", &app).expect("ok"), "postgres://db:5432");
         assert!(expand("{{ nope }}", &app).is_err());
         assert!(expand("{{ host", &app).is_err());
     }

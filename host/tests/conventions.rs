@@ -23,46 +23,27 @@ fn valid_event() -> serde_json::Value {
 
 #[test]
 fn malformed_json_is_400() {
-    for body in [
-        &b"{"[..],
-        b"{\"email\": }",
-        b"not json",
-        b"[1,2]",
-        b"",
-        b"   ",
-        b"null",
-        b"\xff\xfe",
-    ] {
+    for body in [&b"{"[..], b"{\"email\": }", b"not json", b"[1,2]", b"", b"   ", b"null", b"\xff\xfe"] {
         post_raw("/api/users", &[JSON], body).assert_problem(400, "malformed-request");
     }
 }
 
 #[test]
 fn unknown_fields_are_400() {
-    APP.post(
-        "/api/users",
-        &json!({"email": "a@b.io", "name": "A", "is_admin": true}),
-    )
-    .assert_problem(400, "malformed-request");
+    APP.post("/api/users", &json!({"email": "a@b.io", "name": "A", "is_admin": true}))
+        .assert_problem(400, "malformed-request");
     let mut event = valid_event();
     event["status"] = "published".into();
-    APP.post("/api/events", &event)
-        .assert_problem(400, "malformed-request");
+    APP.post("/api/events", &event).assert_problem(400, "malformed-request");
 }
 
 #[test]
 fn wrong_types_are_400() {
-    APP.post("/api/users", &json!({"email": 42, "name": "A"}))
-        .assert_problem(400, "malformed-request");
-    for (field, value) in [
-        ("capacity", json!("ten")),
-        ("capacity", json!(10.5)),
-        ("title", json!(["T"])),
-    ] {
+    APP.post("/api/users", &json!({"email": 42, "name": "A"})).assert_problem(400, "malformed-request");
+    for (field, value) in [("capacity", json!("ten")), ("capacity", json!(10.5)), ("title", json!(["T"]))] {
         let mut event = valid_event();
         event[field] = value;
-        APP.post("/api/events", &event)
-            .assert_problem(400, "malformed-request");
+        APP.post("/api/events", &event).assert_problem(400, "malformed-request");
     }
 }
 
@@ -70,23 +51,16 @@ fn wrong_types_are_400() {
 fn numbers_beyond_any_integer_are_400_and_out_of_range_ones_422() {
     let mut event = valid_event();
     event["capacity"] = json!(1e30);
-    APP.post("/api/events", &event)
-        .assert_problem(400, "malformed-request");
+    APP.post("/api/events", &event).assert_problem(400, "malformed-request");
     let reply = post_raw("/api/events", &[JSON], br#"{"title":"T","starts_at":"2026-05-01T18:00:00Z","ends_at":"2026-05-01T19:00:00Z","capacity":99999999999999999999999,"organizer_id":"0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d"}"#);
     reply.assert_problem(400, "malformed-request");
     event["capacity"] = json!(-5);
-    APP.post("/api/events", &event)
-        .assert_problem(422, "validation-failed");
+    APP.post("/api/events", &event).assert_problem(422, "validation-failed");
 }
 
 #[test]
 fn invalid_timestamps_are_422() {
-    for bad in [
-        "2026-02-30T10:00:00Z",
-        "2026-05-01 18:00:00",
-        "2026-05-01T18:00:00",
-        "1714586400",
-    ] {
+    for bad in ["2026-02-30T10:00:00Z", "2026-05-01 18:00:00", "2026-05-01T18:00:00", "1714586400"] {
         let mut event = valid_event();
         event["starts_at"] = bad.into();
         let reply = APP.post("/api/events", &event);
@@ -112,43 +86,25 @@ fn a_body_just_under_64_kib_is_read() {
 
 #[test]
 fn a_body_that_is_not_json_is_415() {
-    for content_type in [
-        "text/plain",
-        "application/x-www-form-urlencoded",
-        "application/xml",
-    ] {
-        post_raw(
-            "/api/users",
-            &[("content-type", content_type)],
-            br#"{"email":"a@b.io","name":"A"}"#,
-        )
-        .assert_problem(415, "unsupported-media-type");
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", "application/xml"] {
+        post_raw("/api/users", &[("content-type", content_type)], br#"{"email":"a@b.io","name":"A"}"#)
+            .assert_problem(415, "unsupported-media-type");
     }
-    post_raw("/api/users", &[], br#"{"email":"a@b.io","name":"A"}"#)
-        .assert_problem(415, "unsupported-media-type");
+    post_raw("/api/users", &[], br#"{"email":"a@b.io","name":"A"}"#).assert_problem(415, "unsupported-media-type");
 }
 
 #[test]
 fn invalid_uuids_in_paths_are_404() {
-    for id in [
-        "nope",
-        "1234",
-        "0b6a3b4e8f7e4a8e9d554f3c2a1b0c9d",
-        "%27%20OR%201=1",
-    ] {
-        APP.get(&format!("/api/users/{id}"))
-            .assert_problem(404, "not-found");
-        APP.get(&format!("/api/events/{id}"))
-            .assert_problem(404, "not-found");
+    for id in ["nope", "1234", "0b6a3b4e8f7e4a8e9d554f3c2a1b0c9d", "%27%20OR%201=1"] {
+        APP.get(&format!("/api/users/{id}")).assert_problem(404, "not-found");
+        APP.get(&format!("/api/events/{id}")).assert_problem(404, "not-found");
     }
 }
 
 #[test]
 fn unknown_routes_are_404_problems() {
-    APP.get("/api/nothing-here")
-        .assert_problem(404, "not-found");
-    APP.get("/api/users/0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d/extra")
-        .assert_problem(404, "not-found");
+    APP.get("/api/nothing-here").assert_problem(404, "not-found");
+    APP.get("/api/users/0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d/extra").assert_problem(404, "not-found");
 }
 
 #[test]
@@ -156,20 +112,10 @@ fn every_response_carries_a_request_id() {
     let generated = APP.get("/api/users/health");
     let id = generated.header("x-request-id").expect("generated id");
     assert!(!id.is_empty() && id.len() <= 128);
-    let echoed = APP.send(
-        "GET",
-        "/api/users/health",
-        &[("x-request-id", "trace-abc-123")],
-        None,
-    );
+    let echoed = APP.send("GET", "/api/users/health", &[("x-request-id", "trace-abc-123")], None);
     assert_eq!(echoed.header("x-request-id"), Some("trace-abc-123"));
     let long = "a".repeat(129);
-    let replaced = APP.send(
-        "GET",
-        "/api/events/health",
-        &[("x-request-id", &long)],
-        None,
-    );
+    let replaced = APP.send("GET", "/api/events/health", &[("x-request-id", &long)], None);
     assert_ne!(replaced.header("x-request-id"), Some(long.as_str()));
     let problem = APP.get("/api/users/nope");
     assert!(problem.header("x-request-id").is_some());
@@ -178,13 +124,7 @@ fn every_response_carries_a_request_id() {
 #[test]
 fn every_request_writes_one_json_log_line() {
     let marker = format!("log-{}", support::unique_prefix("l"));
-    APP.send(
-        "GET",
-        "/api/events/health",
-        &[("x-request-id", &marker)],
-        None,
-    )
-    .assert_status(200);
+    APP.send("GET", "/api/events/health", &[("x-request-id", &marker)], None).assert_status(200);
     let log = APP.log_text();
     let lines: Vec<serde_json::Value> = log
         .lines()
@@ -203,22 +143,10 @@ fn every_request_writes_one_json_log_line() {
 #[test]
 fn an_allowed_origin_gets_cors_headers() {
     let origin = ("origin", "http://localhost:3000");
-    let preflight = APP.send(
-        "OPTIONS",
-        "/api/users",
-        &[origin, ("access-control-request-method", "POST")],
-        None,
-    );
+    let preflight = APP.send("OPTIONS", "/api/users", &[origin, ("access-control-request-method", "POST")], None);
     preflight.assert_status(204);
-    assert_eq!(
-        preflight.header("access-control-allow-origin"),
-        Some("http://localhost:3000")
-    );
-    assert!(
-        preflight
-            .header("access-control-allow-methods")
-            .is_some_and(|m| m.contains("POST"))
-    );
+    assert_eq!(preflight.header("access-control-allow-origin"), Some("http://localhost:3000"));
+    assert!(preflight.header("access-control-allow-methods").is_some_and(|m| m.contains("POST")));
     assert!(
         preflight
             .header("access-control-allow-headers")
@@ -226,10 +154,7 @@ fn an_allowed_origin_gets_cors_headers() {
     );
     assert!(preflight.header("access-control-max-age").is_some());
     let simple = APP.send("GET", "/api/events/health", &[origin], None);
-    assert_eq!(
-        simple.header("access-control-allow-origin"),
-        Some("http://localhost:3000")
-    );
+    assert_eq!(simple.header("access-control-allow-origin"), Some("http://localhost:3000"));
     assert_eq!(simple.header("vary"), Some("Origin"));
 }
 
@@ -239,22 +164,14 @@ fn another_origin_gets_no_cors_headers() {
     let preflight = APP.send("OPTIONS", "/api/users", &[origin], None);
     assert_eq!(preflight.header("access-control-allow-origin"), None);
     assert_eq!(preflight.header("access-control-allow-methods"), None);
-    assert_eq!(
-        APP.send("GET", "/api/users/health", &[origin], None)
-            .header("access-control-allow-origin"),
-        None
-    );
+    assert_eq!(APP.send("GET", "/api/users/health", &[origin], None).header("access-control-allow-origin"), None);
 }
 
 #[test]
 fn the_server_stays_healthy_after_garbage() {
     for _ in 0..20 {
         post_raw("/api/events", &[JSON], b"{\"title\": \"\\ud800\"}");
-        post_raw(
-            "/api/users",
-            &[("content-type", "application/json; charset=latin1")],
-            b"\x00\x01\x02",
-        );
+        post_raw("/api/users", &[("content-type", "application/json; charset=latin1")], b"\x00\x01\x02");
         APP.get("/api/events?limit=-1&cursor=%00");
     }
     APP.get("/api/users/health").assert_status(200);

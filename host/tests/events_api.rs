@@ -117,11 +117,7 @@ fn moderation_approves_or_rejects_with_a_reason() {
     let approved = moderate(&create(&event_body("A")), "approve", None);
     approved.assert_status(200);
     assert_eq!(approved.body["status"], "published");
-    let rejected = moderate(
-        &create(&event_body("R")),
-        "reject",
-        Some("Duplicate listing"),
-    );
+    let rejected = moderate(&create(&event_body("R")), "reject", Some("Duplicate listing"));
     rejected.assert_status(200);
     assert_eq!(rejected.body["status"], "rejected");
     assert_eq!(rejected.body["moderation_reason"], "Duplicate listing");
@@ -186,8 +182,7 @@ fn editing_a_published_event_keeps_it_published() {
 #[test]
 fn a_cancelled_event_cannot_be_edited() {
     let event = event_in("cancelled");
-    APP.patch(&path_of(&event), &json!({"title": "Again"}))
-        .assert_problem(409, "invalid-transition");
+    APP.patch(&path_of(&event), &json!({"title": "Again"})).assert_problem(409, "invalid-transition");
 }
 
 #[test]
@@ -197,12 +192,9 @@ fn edits_are_validated_against_the_stored_event() {
     let reply = APP.patch(&path, &json!({"ends_at": "2026-05-01T17:00:00Z"}));
     reply.assert_problem(422, "validation-failed");
     assert_eq!(reply.error_fields(), ["ends_at"]);
-    APP.patch(&path, &json!({"organizer_id": ORGANIZER}))
-        .assert_problem(422, "validation-failed");
-    APP.patch(&path, &json!({"capacity": null}))
-        .assert_problem(422, "validation-failed");
-    APP.patch(&path, &json!({"status": "published"}))
-        .assert_problem(400, "malformed-request");
+    APP.patch(&path, &json!({"organizer_id": ORGANIZER})).assert_problem(422, "validation-failed");
+    APP.patch(&path, &json!({"capacity": null})).assert_problem(422, "validation-failed");
+    APP.patch(&path, &json!({"status": "published"})).assert_problem(400, "malformed-request");
     assert_eq!(APP.get(&path).body, event);
 }
 
@@ -210,15 +202,9 @@ fn edits_are_validated_against_the_stored_event() {
 fn unknown_events_are_404_for_every_operation() {
     let path = "/api/events/6f1c7f9e-1111-4c4c-8a8a-123456789abc";
     APP.get(path).assert_problem(404, "not-found");
-    APP.patch(path, &json!({"title": "x"}))
-        .assert_problem(404, "not-found");
-    APP.post(
-        &format!("{path}/moderation"),
-        &json!({"decision": "approve"}),
-    )
-    .assert_problem(404, "not-found");
-    APP.send("POST", &format!("{path}/cancel"), &[], None)
-        .assert_problem(404, "not-found");
+    APP.patch(path, &json!({"title": "x"})).assert_problem(404, "not-found");
+    APP.post(&format!("{path}/moderation"), &json!({"decision": "approve"})).assert_problem(404, "not-found");
+    APP.send("POST", &format!("{path}/cancel"), &[], None).assert_problem(404, "not-found");
     APP.get("/api/events/42").assert_problem(404, "not-found");
 }
 
@@ -241,36 +227,19 @@ fn the_list_filters_and_pages_in_start_order() {
     loop {
         let reply = APP.get(&path);
         reply.assert_status(200);
-        seen.extend(
-            reply.body["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .map(|e| e["id"].clone()),
-        );
+        seen.extend(reply.body["items"].as_array().expect("items").iter().map(|e| e["id"].clone()));
         match reply.body["next_cursor"].as_str() {
-            Some(cursor) => {
-                path = format!("/api/events?organizer_id={organizer}&limit=2&cursor={cursor}")
-            }
+            Some(cursor) => path = format!("/api/events?organizer_id={organizer}&limit=2&cursor={cursor}"),
             None => break,
         }
     }
     assert_eq!(seen, expected);
 
-    let window = APP.get(&format!(
-        "/api/events?organizer_id={organizer}&from=2027-03-02T10:00:00Z&to=2027-03-04T10:00:00Z"
-    ));
-    let window_ids: Vec<Value> = window.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|e| e["id"].clone())
-        .collect();
-    assert_eq!(
-        window_ids,
-        expected[1..3],
-        "from is inclusive, to exclusive"
-    );
+    let window =
+        APP.get(&format!("/api/events?organizer_id={organizer}&from=2027-03-02T10:00:00Z&to=2027-03-04T10:00:00Z"));
+    let window_ids: Vec<Value> =
+        window.body["items"].as_array().expect("items").iter().map(|e| e["id"].clone()).collect();
+    assert_eq!(window_ids, expected[1..3], "from is inclusive, to exclusive");
 }
 
 #[test]
@@ -281,9 +250,7 @@ fn the_list_filters_by_status() {
     let published = create(&body);
     moderate(&published, "approve", None).assert_status(200);
     create(&body);
-    let reply = APP.get(&format!(
-        "/api/events?organizer_id={organizer}&status=published"
-    ));
+    let reply = APP.get(&format!("/api/events?organizer_id={organizer}&status=published"));
     let items = reply.body["items"].as_array().expect("items");
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["id"], published["id"]);
@@ -300,8 +267,7 @@ fn list_parameters_are_checked() {
         "cursor=%%%",
         "colour=blue",
     ] {
-        APP.get(&format!("/api/events?{query}"))
-            .assert_problem(400, "malformed-request");
+        APP.get(&format!("/api/events?{query}")).assert_problem(400, "malformed-request");
     }
 }
 

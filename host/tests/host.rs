@@ -44,30 +44,16 @@ fn the_guest_sees_spin_routing_headers() {
     assert_eq!(headers["spin-component-route"], "/probe");
     assert_eq!(headers["spin-path-info"], "/echo");
     assert_eq!(headers["spin-base-path"], "/");
-    assert!(
-        headers["spin-full-url"]
-            .as_str()
-            .is_some_and(|u| u.ends_with("/probe/echo?x=1"))
-    );
-    assert!(
-        headers["spin-client-addr"]
-            .as_str()
-            .is_some_and(|a| a.starts_with("127.0.0.1:"))
-    );
+    assert!(headers["spin-full-url"].as_str().is_some_and(|u| u.ends_with("/probe/echo?x=1")));
+    assert!(headers["spin-client-addr"].as_str().is_some_and(|a| a.starts_with("127.0.0.1:")));
 }
 
 #[test]
 fn variables_come_from_the_manifest_unless_the_environment_overrides_them() {
     let defaults = start_probe(&[]);
-    assert_eq!(
-        defaults.get("/probe/var?name=greeting").text,
-        "hello from the manifest"
-    );
+    assert_eq!(defaults.get("/probe/var?name=greeting").text, "hello from the manifest");
     let overridden = start_probe(&[("SPIN_VARIABLE_GREETING", "hello from the environment")]);
-    assert_eq!(
-        overridden.get("/probe/var?name=greeting").text,
-        "hello from the environment"
-    );
+    assert_eq!(overridden.get("/probe/var?name=greeting").text, "hello from the environment");
 }
 
 #[test]
@@ -103,9 +89,7 @@ fn postgres_is_reachable_only_at_allowed_addresses() {
 #[test]
 fn a_trapping_component_fails_only_that_request() {
     let probe = start_probe(&[]);
-    probe
-        .get("/probe/trap")
-        .assert_problem(500, "internal-error");
+    probe.get("/probe/trap").assert_problem(500, "internal-error");
     let after = probe.get("/probe/echo");
     after.assert_status(200);
     assert!(probe.log_text().contains("trapped"), "the trap is logged");
@@ -115,39 +99,22 @@ fn a_trapping_component_fails_only_that_request() {
 fn a_component_stuck_in_a_loop_is_ended_at_its_deadline() {
     let probe = start_probe(&[("EVENTOS_REQUEST_TIMEOUT_MS", "300")]);
     let started = std::time::Instant::now();
-    probe
-        .get("/probe/spin")
-        .assert_problem(500, "internal-error");
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(20),
-        "the loop was interrupted"
-    );
+    probe.get("/probe/spin").assert_problem(500, "internal-error");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "the loop was interrupted");
     probe.get("/probe/echo").assert_status(200);
 }
 
 #[test]
 fn service_chaining_is_served_in_process_and_checked_against_the_allow_list() {
     let probe = start_probe(&[]);
-    let chained = probe.get(&format!(
-        "/probe/get?url={}",
-        encode("http://probe.spin.internal/probe/var?name=greeting")
-    ));
-    assert_eq!(
-        (chained.status, chained.text.as_str()),
-        (200, "hello from the manifest")
-    );
-    let denied = probe.get(&format!(
-        "/probe/get?url={}",
-        encode("http://users.spin.internal/api/users/health")
-    ));
+    let chained =
+        probe.get(&format!("/probe/get?url={}", encode("http://probe.spin.internal/probe/var?name=greeting")));
+    assert_eq!((chained.status, chained.text.as_str()), (200, "hello from the manifest"));
+    let denied = probe.get(&format!("/probe/get?url={}", encode("http://users.spin.internal/api/users/health")));
     denied.assert_status(502);
     assert!(denied.text.contains("HttpRequestDenied"), "{}", denied.text);
     let outside = probe.get(&format!("/probe/get?url={}", encode("http://127.0.0.1:9/")));
-    assert!(
-        outside.text.contains("HttpRequestDenied"),
-        "{}",
-        outside.text
-    );
+    assert!(outside.text.contains("HttpRequestDenied"), "{}", outside.text);
 }
 
 #[test]
@@ -166,17 +133,12 @@ fn a_domain_role_cannot_connect_to_another_domains_database() {
         "SELECT 1",
     );
     let error = other.expect_err("another domain's database is closed to this role");
-    assert!(
-        error.starts_with("42501"),
-        "insufficient privilege, got {error}"
-    );
+    assert!(error.starts_with("42501"), "insufficient privilege, got {error}");
 }
 
 #[test]
 fn migrations_are_applied_once_and_never_edited() {
-    let dir = workspace()
-        .join("target/test-fixtures")
-        .join(support::unique_prefix("mig"));
+    let dir = workspace().join("target/test-fixtures").join(support::unique_prefix("mig"));
     let migrations = dir.join("components/demo/migrations");
     std::fs::create_dir_all(&migrations).expect("fixture dir");
     std::fs::write(
@@ -184,48 +146,25 @@ fn migrations_are_applied_once_and_never_edited() {
         "spin_manifest_version = 2\n[application]\nname = \"demo\"\n[component.demo]\nsource = \"demo.wasm\"\n",
     )
     .expect("manifest");
-    std::fs::write(
-        migrations.join("0001_create_things.sql"),
-        "CREATE TABLE things (id int PRIMARY KEY);",
-    )
-    .expect("sql");
-    std::fs::write(
-        migrations.join("0002_add_name.sql"),
-        "ALTER TABLE things ADD COLUMN name text;",
-    )
-    .expect("sql");
+    std::fs::write(migrations.join("0001_create_things.sql"), "CREATE TABLE things (id int PRIMARY KEY);")
+        .expect("sql");
+    std::fs::write(migrations.join("0002_add_name.sql"), "ALTER TABLE things ADD COLUMN name text;").expect("sql");
     let manifest = dir.join("spin.toml");
     let manifest = manifest.to_str().expect("utf-8 path");
     let prefix = support::unique_prefix("mig");
     let migrate = || run_eventos(&["migrate", "--manifest", manifest, "--prefix", &prefix]);
 
     let first = migrate();
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&first.stderr)
-            .contains("2 migration(s) applied, 0 already applied")
-    );
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stderr).contains("2 migration(s) applied, 0 already applied"));
     let second = migrate();
-    assert!(
-        String::from_utf8_lossy(&second.stderr)
-            .contains("0 migration(s) applied, 2 already applied")
-    );
+    assert!(String::from_utf8_lossy(&second.stderr).contains("0 migration(s) applied, 2 already applied"));
     let database = format!("{prefix}_demo");
-    let ledger = support::admin_query(
-        &database,
-        "SELECT version FROM eventos_migrations ORDER BY version",
-    );
+    let ledger = support::admin_query(&database, "SELECT version FROM eventos_migrations ORDER BY version");
     assert_eq!(ledger, Ok(vec!["0001".to_string(), "0002".to_string()]));
 
-    std::fs::write(
-        migrations.join("0001_create_things.sql"),
-        "CREATE TABLE things (id bigint PRIMARY KEY);",
-    )
-    .expect("edit");
+    std::fs::write(migrations.join("0001_create_things.sql"), "CREATE TABLE things (id bigint PRIMARY KEY);")
+        .expect("edit");
     let edited = migrate();
     assert!(!edited.status.success());
     assert!(String::from_utf8_lossy(&edited.stderr).contains("changed after it was applied"));
@@ -237,9 +176,7 @@ fn migrations_are_applied_once_and_never_edited() {
 
 #[test]
 fn a_missing_component_is_a_clear_error() {
-    let dir = workspace()
-        .join("target/test-fixtures")
-        .join(support::unique_prefix("missing"));
+    let dir = workspace().join("target/test-fixtures").join(support::unique_prefix("missing"));
     std::fs::create_dir_all(&dir).expect("fixture dir");
     std::fs::write(
         dir.join("spin.toml"),
@@ -256,31 +193,19 @@ fn a_missing_component_is_a_clear_error() {
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(
-        stderr.contains("nowhere.wasm") && stderr.contains("build it first"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("nowhere.wasm") && stderr.contains("build it first"), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn a_bad_manifest_is_a_clear_error() {
-    let dir = workspace()
-        .join("target/test-fixtures")
-        .join(support::unique_prefix("bad"));
+    let dir = workspace().join("target/test-fixtures").join(support::unique_prefix("bad"));
     std::fs::create_dir_all(&dir).expect("fixture dir");
     std::fs::write(dir.join("spin.toml"), "spin_manifest_version = 2\n[application]\nname = \"x\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"ghost\"\n").expect("manifest");
-    let out = run_eventos(&[
-        "migrate",
-        "--manifest",
-        dir.join("spin.toml").to_str().expect("path"),
-    ]);
+    let out = run_eventos(&["migrate", "--manifest", dir.join("spin.toml").to_str().expect("path")]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(
-        stderr.contains("spin.toml") && stderr.contains("ghost"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("spin.toml") && stderr.contains("ghost"), "{stderr}");
     let missing = run_eventos(&["migrate", "--manifest", "/nonexistent/spin.toml"]);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("--manifest"));
     std::fs::remove_dir_all(&dir).ok();

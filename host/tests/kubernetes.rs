@@ -12,10 +12,7 @@ use support::{admin_query, admin_url, run_eventos, unique_prefix, workspace};
 
 fn schemas() -> PathBuf {
     let dir = workspace().join("../shared/k8s-schemas");
-    assert!(
-        dir.is_dir(),
-        "the schemas are expected beside the project, in ../shared/k8s-schemas"
-    );
+    assert!(dir.is_dir(), "the schemas are expected beside the project, in ../shared/k8s-schemas");
     dir
 }
 
@@ -30,11 +27,7 @@ fn validate(source: &[&str]) -> (bool, String) {
         .arg(workspace().join("spin.toml"))
         .output()
         .expect("python3 runs the validator");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
 }
 
@@ -44,11 +37,7 @@ fn render(overlay: &str) -> String {
         .arg(workspace().join("k8s/overlays").join(overlay))
         .output()
         .expect("kubectl renders the overlay");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
@@ -57,16 +46,10 @@ fn every_overlay_renders_and_validates_with_zero_problems() {
     for overlay in ["dev", "prod"] {
         let dir = workspace().join("k8s/overlays").join(overlay);
         let (ok, report) = validate(&["--overlay", dir.to_str().expect("path")]);
-        assert!(
-            ok && report.contains(" 0 problem(s)"),
-            "{overlay}:\n{report}"
-        );
+        assert!(ok && report.contains(" 0 problem(s)"), "{overlay}:\n{report}");
     }
-    let runtime_class = Command::new("kubectl")
-        .arg("kustomize")
-        .arg(workspace().join("runtime-class"))
-        .output()
-        .expect("render");
+    let runtime_class =
+        Command::new("kubectl").arg("kustomize").arg(workspace().join("runtime-class")).output().expect("render");
     assert!(runtime_class.status.success());
 }
 
@@ -77,21 +60,12 @@ fn the_overlays_differ_where_they_should() {
     assert!(prod.contains("instances: 3") && prod.contains("podAntiAffinityType: required"));
     assert!(dev.contains("eventos/eventos:dev") && prod.contains("eventos/eventos:0.1.0"));
     assert_eq!(dev.matches("kind: SpinApp\n").count(), 5);
-    assert_eq!(
-        dev.matches("minReplicaCount: 0").count(),
-        4,
-        "every domain but status scales to zero"
-    );
+    assert_eq!(dev.matches("minReplicaCount: 0").count(), 4, "every domain but status scales to zero");
 }
 
 /// (what to break, how, a fragment the validator's message must contain)
 const BROKEN: &[(&str, &str, &str, &str)] = &[
-    (
-        "a replica count that is not a number",
-        "  replicas: 1\n",
-        "  replicas: two\n",
-        "SpinApp/status: spec.replicas",
-    ),
+    ("a replica count that is not a number", "  replicas: 1\n", "  replicas: two\n", "SpinApp/status: spec.replicas"),
     (
         "a misplaced field",
         "  executor: containerd-shim-spin\n",
@@ -142,71 +116,38 @@ fn broken_manifests_are_rejected_naming_the_object_and_field() {
     let dir = workspace().join("target/test-fixtures");
     std::fs::create_dir_all(&dir).expect("fixture dir");
     for (what, from, to, expected) in BROKEN {
-        assert!(
-            rendered.contains(from),
-            "{what}: the rendered manifests no longer contain {from:?}"
-        );
+        assert!(rendered.contains(from), "{what}: the rendered manifests no longer contain {from:?}");
         let broken = dir.join(format!("{}.yaml", unique_prefix("broken")));
         std::fs::write(&broken, rendered.replacen(from, to, 1)).expect("write");
         let (ok, report) = validate(&["--rendered", broken.to_str().expect("path")]);
         assert!(!ok, "{what} was accepted:\n{report}");
-        assert!(
-            report.contains(expected),
-            "{what}: expected {expected:?} in\n{report}"
-        );
+        assert!(report.contains(expected), "{what}: expected {expected:?} in\n{report}");
         std::fs::remove_file(broken).ok();
     }
 }
 
 #[test]
 fn every_migration_file_is_packaged_for_the_jobs() {
-    let kustomization =
-        std::fs::read_to_string(workspace().join("components/kustomization.yaml")).expect("read");
+    let kustomization = std::fs::read_to_string(workspace().join("components/kustomization.yaml")).expect("read");
     for domain in ["users", "events", "participation", "tickets"] {
-        let dir = workspace()
-            .join("components")
-            .join(domain)
-            .join("migrations");
+        let dir = workspace().join("components").join(domain).join("migrations");
         for file in std::fs::read_dir(&dir).expect("migrations dir") {
-            let name = file
-                .expect("entry")
-                .file_name()
-                .into_string()
-                .expect("utf-8");
-            assert!(
-                kustomization.contains(&format!("{domain}/migrations/{name}")),
-                "{domain}/{name} is not packaged"
-            );
+            let name = file.expect("entry").file_name().into_string().expect("utf-8");
+            assert!(kustomization.contains(&format!("{domain}/migrations/{name}")), "{domain}/{name} is not packaged");
         }
     }
 }
 
 fn schema_of(database: &str) -> String {
-    let url = admin_url()
-        .replacen("/postgres?", &format!("/{database}?"), 1)
-        .replace("?sslmode=disable", "");
+    let url = admin_url().replacen("/postgres?", &format!("/{database}?"), 1).replace("?sslmode=disable", "");
     let out = Command::new("pg_dump")
-        .args([
-            "--schema-only",
-            "--no-owner",
-            "--no-privileges",
-            "--no-comments",
-            &url,
-        ])
+        .args(["--schema-only", "--no-owner", "--no-privileges", "--no-comments", &url])
         .output()
         .expect("pg_dump");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter(|line| {
-            !line.starts_with("--")
-                && !line.starts_with("\\restrict")
-                && !line.starts_with("\\unrestrict")
-        })
+        .filter(|line| !line.starts_with("--") && !line.starts_with("\\restrict") && !line.starts_with("\\unrestrict"))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -217,58 +158,25 @@ fn the_migration_job_script_leaves_the_same_schema_and_ledger_as_eventos_migrate
     let manifest = workspace().join("spin.toml");
     let manifest = manifest.to_str().expect("path");
     let migrated = run_eventos(&["migrate", "--manifest", manifest, "--prefix", &prefix]);
-    assert!(
-        migrated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&migrated.stderr)
-    );
+    assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
     for domain in ["users", "events", "participation", "tickets"] {
         let by_eventos = format!("{prefix}_{domain}");
         let by_script = format!("{prefix}_{domain}_job");
         admin_query("postgres", &format!("CREATE DATABASE {by_script}")).expect("create database");
-        let url = admin_url()
-            .replacen("/postgres?", &format!("/{by_script}?"), 1)
-            .replace("?sslmode=disable", "");
+        let url = admin_url().replacen("/postgres?", &format!("/{by_script}?"), 1).replace("?sslmode=disable", "");
         let script = workspace().join("k8s/base/migrate/migrate.sh");
-        let migrations = workspace()
-            .join("components")
-            .join(domain)
-            .join("migrations");
+        let migrations = workspace().join("components").join(domain).join("migrations");
         let run = || {
-            Command::new("sh")
-                .arg(&script)
-                .arg(&migrations)
-                .env("DATABASE_URL", &url)
-                .output()
-                .expect("run migrate.sh")
+            Command::new("sh").arg(&script).arg(&migrations).env("DATABASE_URL", &url).output().expect("run migrate.sh")
         };
         let first = run();
-        assert!(
-            first.status.success(),
-            "{}",
-            String::from_utf8_lossy(&first.stderr)
-        );
+        assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
         let second = run();
-        assert!(
-            String::from_utf8_lossy(&second.stdout).contains("0 migration(s) applied"),
-            "applied once only"
-        );
-        assert_eq!(
-            schema_of(&by_script),
-            schema_of(&by_eventos),
-            "{domain}: the schemas differ"
-        );
+        assert!(String::from_utf8_lossy(&second.stdout).contains("0 migration(s) applied"), "applied once only");
+        assert_eq!(schema_of(&by_script), schema_of(&by_eventos), "{domain}: the schemas differ");
         let ledger = "SELECT string_agg(version || ' ' || name || ' ' || checksum, ',' ORDER BY version) FROM eventos_migrations";
-        assert_eq!(
-            admin_query(&by_script, ledger),
-            admin_query(&by_eventos, ledger),
-            "{domain}: the ledgers differ"
-        );
-        admin_query(
-            "postgres",
-            &format!("DROP DATABASE {by_script} WITH (FORCE)"),
-        )
-        .expect("drop");
+        assert_eq!(admin_query(&by_script, ledger), admin_query(&by_eventos, ledger), "{domain}: the ledgers differ");
+        admin_query("postgres", &format!("DROP DATABASE {by_script} WITH (FORCE)")).expect("drop");
     }
     let dropped = run_eventos(&["drop", "--manifest", manifest, "--prefix", &prefix]);
     assert!(dropped.status.success());
@@ -276,38 +184,19 @@ fn the_migration_job_script_leaves_the_same_schema_and_ledger_as_eventos_migrate
 
 #[test]
 fn the_migration_job_script_refuses_an_edited_migration() {
-    let dir = workspace()
-        .join("target/test-fixtures")
-        .join(unique_prefix("edited"));
+    let dir = workspace().join("target/test-fixtures").join(unique_prefix("edited"));
     std::fs::create_dir_all(&dir).expect("dir");
     std::fs::write(dir.join("0001_first.sql"), "CREATE TABLE first (id int);").expect("write");
     let database = unique_prefix("edited");
     admin_query("postgres", &format!("CREATE DATABASE {database}")).expect("create");
-    let url = admin_url()
-        .replacen("/postgres?", &format!("/{database}?"), 1)
-        .replace("?sslmode=disable", "");
+    let url = admin_url().replacen("/postgres?", &format!("/{database}?"), 1).replace("?sslmode=disable", "");
     let script = workspace().join("k8s/base/migrate/migrate.sh");
-    let run = || {
-        Command::new("sh")
-            .arg(&script)
-            .arg(&dir)
-            .env("DATABASE_URL", &url)
-            .output()
-            .expect("run")
-    };
+    let run = || Command::new("sh").arg(&script).arg(&dir).env("DATABASE_URL", &url).output().expect("run");
     assert!(run().status.success());
-    std::fs::write(
-        dir.join("0001_first.sql"),
-        "CREATE TABLE first (id bigint);",
-    )
-    .expect("edit");
+    std::fs::write(dir.join("0001_first.sql"), "CREATE TABLE first (id bigint);").expect("edit");
     let edited = run();
     assert!(!edited.status.success());
     assert!(String::from_utf8_lossy(&edited.stderr).contains("changed after it was applied"));
-    admin_query(
-        "postgres",
-        &format!("DROP DATABASE {database} WITH (FORCE)"),
-    )
-    .expect("drop");
+    admin_query("postgres", &format!("DROP DATABASE {database} WITH (FORCE)")).expect("drop");
     std::fs::remove_dir_all(dir).ok();
 }

@@ -14,81 +14,49 @@ fn probe(env: &[(&str, &str)]) -> Platform {
     let address = admin_address();
     let mut env = env.to_vec();
     env.push(("SPIN_VARIABLE_PROBE_DB_HOST", &address));
-    Platform::start_with(
-        &workspace().join("host/tests/fixtures/probe.toml"),
-        "limits",
-        &env,
-    )
+    Platform::start_with(&workspace().join("host/tests/fixtures/probe.toml"), "limits", &env)
 }
 
 #[test]
 fn an_instance_cannot_grow_past_its_memory_limit() {
     let app = probe(&[("EVENTOS_MAX_MEMORY_MB", "16")]);
     app.get("/probe/alloc?mb=4").assert_status(200);
-    app.get("/probe/alloc?mb=64")
-        .assert_problem(500, "internal-error");
+    app.get("/probe/alloc?mb=64").assert_problem(500, "internal-error");
     app.get("/probe/alloc?mb=4").assert_status(200);
 }
 
 #[test]
 fn requests_beyond_the_instance_cap_get_a_quick_503() {
-    let app = probe(&[
-        ("EVENTOS_MAX_INSTANCES", "2"),
-        ("EVENTOS_INSTANCE_WAIT_MS", "100"),
-    ]);
+    let app = probe(&[("EVENTOS_MAX_INSTANCES", "2"), ("EVENTOS_INSTANCE_WAIT_MS", "100")]);
     let replies = std::thread::scope(|scope| {
-        let sleepers: Vec<_> = (0..2)
-            .map(|_| scope.spawn(|| app.get("/probe/sleep?ms=1500")))
-            .collect();
+        let sleepers: Vec<_> = (0..2).map(|_| scope.spawn(|| app.get("/probe/sleep?ms=1500"))).collect();
         std::thread::sleep(Duration::from_millis(400));
         let started = Instant::now();
         let refused = app.get("/probe/echo");
         let waited = started.elapsed();
-        let slept: Vec<_> = sleepers
-            .into_iter()
-            .map(|s| s.join().expect("thread"))
-            .collect();
+        let slept: Vec<_> = sleepers.into_iter().map(|s| s.join().expect("thread")).collect();
         (refused, waited, slept)
     });
     let (refused, waited, slept) = replies;
     refused.assert_problem(503, "service-unavailable");
     assert_eq!(refused.header("retry-after"), Some("1"));
-    assert!(
-        waited < Duration::from_secs(1),
-        "refused after {waited:?}, not held"
-    );
-    assert!(
-        slept.iter().all(|r| r.status == 200),
-        "the admitted requests finish"
-    );
+    assert!(waited < Duration::from_secs(1), "refused after {waited:?}, not held");
+    assert!(slept.iter().all(|r| r.status == 200), "the admitted requests finish");
     app.get("/probe/echo").assert_status(200);
 }
 
 #[test]
 fn a_body_over_the_host_limit_is_413_before_any_guest_runs() {
     let app = probe(&[("EVENTOS_MAX_BODY_KB", "8")]);
-    let reply = app.send(
-        "POST",
-        "/probe/echo",
-        &[("content-type", "text/plain")],
-        Some(vec![b'x'; 9 * 1024]),
-    );
+    let reply = app.send("POST", "/probe/echo", &[("content-type", "text/plain")], Some(vec![b'x'; 9 * 1024]));
     reply.assert_problem(413, "payload-too-large");
-    app.send(
-        "POST",
-        "/probe/echo",
-        &[("content-type", "text/plain")],
-        Some(vec![b'x'; 1024]),
-    )
-    .assert_status(200);
+    app.send("POST", "/probe/echo", &[("content-type", "text/plain")], Some(vec![b'x'; 1024])).assert_status(200);
 }
 
 fn raw_request(app: &Platform, request: &[u8]) -> String {
     let address = app.base.trim_start_matches("http://");
     let mut stream = TcpStream::connect(address).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
     stream.write_all(request).expect("write");
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
@@ -98,16 +66,9 @@ fn raw_request(app: &Platform, request: &[u8]) -> String {
 #[test]
 fn request_headers_over_the_limit_are_refused() {
     let app = probe(&[("EVENTOS_MAX_HEADER_KB", "16")]);
-    let big = format!(
-        "GET /probe/echo HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
-        "a".repeat(64 * 1024)
-    );
+    let big = format!("GET /probe/echo HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n", "a".repeat(64 * 1024));
     let answer = raw_request(&app, big.as_bytes());
-    assert!(
-        answer.starts_with("HTTP/1.1 431"),
-        "{}",
-        answer.lines().next().unwrap_or_default()
-    );
+    assert!(answer.starts_with("HTTP/1.1 431"), "{}", answer.lines().next().unwrap_or_default());
     app.get("/probe/echo").assert_status(200);
 }
 
@@ -116,17 +77,12 @@ fn a_client_that_never_finishes_its_headers_is_cut_off() {
     let app = probe(&[("EVENTOS_HEADER_TIMEOUT_MS", "500")]);
     let address = app.base.trim_start_matches("http://");
     let mut slow = TcpStream::connect(address).expect("connect");
-    slow.write_all(b"GET /probe/echo HTTP/1.1\r\nhost: x\r\n")
-        .expect("write part");
-    slow.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
+    slow.write_all(b"GET /probe/echo HTTP/1.1\r\nhost: x\r\n").expect("write part");
+    slow.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
     let started = Instant::now();
     let mut answer = Vec::new();
     let _ = slow.read_to_end(&mut answer);
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "the server closed the connection"
-    );
+    assert!(started.elapsed() < Duration::from_secs(5), "the server closed the connection");
     assert!(answer.is_empty() || String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 408"));
     app.get("/probe/echo").assert_status(200);
 }

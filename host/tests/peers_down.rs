@@ -19,8 +19,7 @@ fn timed(call: impl FnOnce() -> Reply) -> (Reply, Duration) {
 
 fn exercise(app: &Platform) {
     let user = support::world::user(app);
-    let registration =
-        json!({"event_id": "6f1c7f9e-1111-4c4c-8a8a-123456789abc", "user_id": user["id"]});
+    let registration = json!({"event_id": "6f1c7f9e-1111-4c4c-8a8a-123456789abc", "user_id": user["id"]});
     let (reply, took) = timed(|| app.post("/api/participation/registrations", &registration));
     reply.assert_problem(503, "service-unavailable");
     assert!(took < NO_HANG, "registration took {took:?}");
@@ -35,16 +34,9 @@ fn exercise(app: &Platform) {
 #[test]
 fn an_unreachable_events_component_is_a_503() {
     // A port nobody listens on: connections are refused at once.
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr");
+    let closed = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
     let url = format!("http://{closed}");
-    let app = Platform::start_with(
-        &workspace().join("spin.toml"),
-        "down",
-        &[("SPIN_VARIABLE_EVENTS_URL", &url)],
-    );
+    let app = Platform::start_with(&workspace().join("spin.toml"), "down", &[("SPIN_VARIABLE_EVENTS_URL", &url)]);
     exercise(&app);
 }
 
@@ -53,11 +45,7 @@ fn a_hanging_events_component_is_a_503_after_the_timeout() {
     // Accepts connections and never answers.
     let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", silent.local_addr().expect("addr"));
-    let app = Platform::start_with(
-        &workspace().join("spin.toml"),
-        "hang",
-        &[("SPIN_VARIABLE_EVENTS_URL", &url)],
-    );
+    let app = Platform::start_with(&workspace().join("spin.toml"), "hang", &[("SPIN_VARIABLE_EVENTS_URL", &url)]);
     exercise(&app);
     drop(silent);
 }

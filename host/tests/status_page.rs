@@ -17,47 +17,31 @@ fn the_overview_lists_every_domain_as_ok() {
     reply.assert_status(200);
     assert_eq!(reply.body["status"], "ok");
     let components = reply.body["components"].as_array().expect("components");
-    let names: Vec<&str> = components
-        .iter()
-        .map(|c| c["name"].as_str().expect("name"))
-        .collect();
+    let names: Vec<&str> = components.iter().map(|c| c["name"].as_str().expect("name")).collect();
     assert_eq!(names, ["users", "events", "participation", "tickets"]);
     for component in components {
         assert_eq!(component["status"], "ok", "{component}");
         assert!(component["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0));
-        assert!(
-            component["instance"]
-                .as_str()
-                .is_some_and(|i| !i.is_empty())
-        );
+        assert!(component["instance"].as_str().is_some_and(|i| !i.is_empty()));
         assert_eq!(component["version"], "0.1.0");
     }
     let health = app.get("/api/status/health");
-    assert_eq!(
-        (health.body["status"].as_str(), health.body.get("database")),
-        (Some("ok"), None)
-    );
+    assert_eq!((health.body["status"].as_str(), health.body.get("database")), (Some("ok"), None));
 }
 
 #[test]
 fn a_hanging_domain_is_unavailable_and_the_overview_still_answers_in_time() {
     let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", silent.local_addr().expect("addr"));
-    let app = Platform::start_with(
-        &workspace().join("spin.toml"),
-        "statushang",
-        &[("SPIN_VARIABLE_TICKETS_URL", &url)],
-    );
+    let app =
+        Platform::start_with(&workspace().join("spin.toml"), "statushang", &[("SPIN_VARIABLE_TICKETS_URL", &url)]);
     let started = Instant::now();
     let reply = app.get("/api/status");
     let took = started.elapsed();
     reply.assert_status(200);
     assert_eq!(reply.body["status"], "degraded");
     let tickets = &reply.body["components"][3];
-    assert_eq!(
-        (tickets["name"].as_str(), tickets["status"].as_str()),
-        (Some("tickets"), Some("unavailable"))
-    );
+    assert_eq!((tickets["name"].as_str(), tickets["status"].as_str()), (Some("tickets"), Some("unavailable")));
     assert_eq!(reply.body["components"][0]["status"], "ok");
     // The contract's bound is 2 s; the margin absorbs a busy machine, not a hang.
     assert!(took < Duration::from_secs(3), "took {took:?}");
@@ -69,24 +53,15 @@ fn the_page_and_its_assets_are_served_by_the_component() {
     let app = Platform::start();
     let page = app.get("/");
     page.assert_status(200);
-    assert!(
-        page.header("content-type")
-            .is_some_and(|t| t.starts_with("text/html"))
-    );
-    assert!(
-        page.header("content-security-policy")
-            .is_some_and(|csp| csp.contains("default-src 'self'"))
-    );
+    assert!(page.header("content-type").is_some_and(|t| t.starts_with("text/html")));
+    assert!(page.header("content-security-policy").is_some_and(|csp| csp.contains("default-src 'self'")));
     assert!(page.text.contains("<script src=\"/static/app.js\""));
     for asset in ["/static/app.js", "/static/app.css", "/static/icon.svg"] {
         app.get(asset).assert_status(200);
     }
-    for traversal in [
-        "/static/../spin.toml",
-        "/static/%2e%2e%2fspin.toml",
-        "/static/..%2f..%2fCargo.toml",
-        "/static/nope.js",
-    ] {
+    for traversal in
+        ["/static/../spin.toml", "/static/%2e%2e%2fspin.toml", "/static/..%2f..%2fCargo.toml", "/static/nope.js"]
+    {
         app.get(traversal).assert_problem(404, "not-found");
     }
 }
@@ -111,29 +86,13 @@ fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
         .output()
         .expect("run node");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     let result: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
     let code = result["code"].as_str().expect("code");
     assert!(code.starts_with("TKT-") && code.len() == 13, "{code}");
-    assert!(
-        result["processed_by"]
-            .as_str()
-            .is_some_and(|p| !p.is_empty())
-    );
+    assert!(result["processed_by"].as_str().is_some_and(|p| !p.is_empty()));
     let ticket = app.get(&format!("/api/tickets/{code}"));
-    assert_eq!(
-        (ticket.status, ticket.body["ticket_type_id"].clone()),
-        (200, ticket_type["id"].clone())
-    );
-    assert!(
-        shots.join("status-page.png").is_file() && shots.join("status-page-phone.png").is_file()
-    );
-    println!(
-        "status page: loaded in {} ms, {} bytes",
-        result["load_ms"], result["page_bytes"]
-    );
+    assert_eq!((ticket.status, ticket.body["ticket_type_id"].clone()), (200, ticket_type["id"].clone()));
+    assert!(shots.join("status-page.png").is_file() && shots.join("status-page-phone.png").is_file());
+    println!("status page: loaded in {} ms, {} bytes", result["load_ms"], result["page_bytes"]);
 }

@@ -13,18 +13,12 @@ use support::{Platform, Reply};
 static APP: LazyLock<Platform> = LazyLock::new(Platform::start);
 
 fn buy(ticket_type: &Value, user: &Value, quantity: i64, key: Option<&str>) -> Reply {
-    let body =
-        json!({"ticket_type_id": ticket_type["id"], "user_id": user["id"], "quantity": quantity});
+    let body = json!({"ticket_type_id": ticket_type["id"], "user_id": user["id"], "quantity": quantity});
     let mut headers = vec![("content-type", "application/json")];
     if let Some(key) = key {
         headers.push(("idempotency-key", key));
     }
-    APP.send(
-        "POST",
-        "/api/tickets/orders",
-        &headers,
-        Some(body.to_string().into_bytes()),
-    )
+    APP.send("POST", "/api/tickets/orders", &headers, Some(body.to_string().into_bytes()))
 }
 
 fn on_sale(quantity: i64) -> (Value, Value) {
@@ -34,15 +28,11 @@ fn on_sale(quantity: i64) -> (Value, Value) {
 }
 
 fn stock(ticket_type: &Value) -> Value {
-    APP.get(&format!("/api/tickets/types/{}", id(ticket_type)))
-        .body
+    APP.get(&format!("/api/tickets/types/{}", id(ticket_type))).body
 }
 
 fn code_of(order: &Value, index: usize) -> String {
-    order["tickets"][index]["code"]
-        .as_str()
-        .expect("a ticket code")
-        .to_owned()
+    order["tickets"][index]["code"].as_str().expect("a ticket code").to_owned()
 }
 
 #[test]
@@ -54,16 +44,9 @@ fn a_ticket_type_starts_with_all_of_its_stock() {
     );
     reply.assert_status(201);
     let created = &reply.body;
+    assert_eq!(reply.header("location"), Some(format!("/api/tickets/types/{}", id(created)).as_str()));
     assert_eq!(
-        reply.header("location"),
-        Some(format!("/api/tickets/types/{}", id(created)).as_str())
-    );
-    assert_eq!(
-        (
-            created["name"].as_str(),
-            created["sold"].as_i64(),
-            created["available"].as_i64()
-        ),
+        (created["name"].as_str(), created["sold"].as_i64(), created["available"].as_i64()),
         (Some("VIP"), Some(0), Some(20))
     );
     assert_eq!(stock(created), *created);
@@ -74,23 +57,12 @@ fn a_ticket_type_starts_with_all_of_its_stock() {
 #[test]
 fn ticket_types_need_an_event_that_is_not_cancelled() {
     let body = |event_id: &Value| json!({"event_id": event_id, "name": "GA", "price_cents": 0, "currency": "EUR", "quantity": 1});
-    APP.post(
-        "/api/tickets/types",
-        &body(&json!("6f1c7f9e-1111-4c4c-8a8a-123456789abc")),
-    )
-    .assert_problem(422, "event-not-found");
+    APP.post("/api/tickets/types", &body(&json!("6f1c7f9e-1111-4c4c-8a8a-123456789abc")))
+        .assert_problem(422, "event-not-found");
     let pending = world::event(&APP, 5);
-    APP.post("/api/tickets/types", &body(&pending["id"]))
-        .assert_status(201);
-    APP.send(
-        "POST",
-        &format!("/api/events/{}/cancel", id(&pending)),
-        &[],
-        None,
-    )
-    .assert_status(200);
-    APP.post("/api/tickets/types", &body(&pending["id"]))
-        .assert_problem(409, "event-not-open");
+    APP.post("/api/tickets/types", &body(&pending["id"])).assert_status(201);
+    APP.send("POST", &format!("/api/events/{}/cancel", id(&pending)), &[], None).assert_status(200);
+    APP.post("/api/tickets/types", &body(&pending["id"])).assert_problem(409, "event-not-open");
 }
 
 #[test]
@@ -104,7 +76,8 @@ fn invalid_ticket_types_are_422() {
         ("quantity", json!(0)),
         ("quantity", json!(1_000_001)),
     ] {
-        let mut body = json!({"event_id": event["id"], "name": "GA", "price_cents": 100, "currency": "EUR", "quantity": 5});
+        let mut body =
+            json!({"event_id": event["id"], "name": "GA", "price_cents": 100, "currency": "EUR", "quantity": 5});
         body[field] = value;
         let reply = APP.post("/api/tickets/types", &body);
         reply.assert_problem(422, "validation-failed");
@@ -119,54 +92,28 @@ fn an_order_issues_its_tickets_and_takes_them_from_stock() {
     let reply = buy(&ticket_type, &user, 3, None);
     reply.assert_status(201);
     let order = &reply.body;
-    assert_eq!(
-        reply.header("location"),
-        Some(format!("/api/tickets/orders/{}", id(order)).as_str())
-    );
+    assert_eq!(reply.header("location"), Some(format!("/api/tickets/orders/{}", id(order)).as_str()));
     assert_eq!(order["status"], "confirmed");
     assert_eq!(order["total_cents"], 7500);
     assert_eq!(order["currency"], "EUR");
-    assert!(
-        order["processed_by"]
-            .as_str()
-            .is_some_and(|p| !p.is_empty())
-    );
+    assert!(order["processed_by"].as_str().is_some_and(|p| !p.is_empty()));
     let tickets = order["tickets"].as_array().expect("tickets");
     assert_eq!(tickets.len(), 3);
     for ticket in tickets {
         let code = ticket["code"].as_str().expect("code");
         assert!(is_ticket_code(code), "{code}");
-        assert_eq!(
-            (ticket["status"].as_str(), ticket["event_id"].clone()),
-            (Some("valid"), event["id"].clone())
-        );
+        assert_eq!((ticket["status"].as_str(), ticket["event_id"].clone()), (Some("valid"), event["id"].clone()));
     }
-    assert_eq!(
-        (
-            stock(&ticket_type)["sold"].as_i64(),
-            stock(&ticket_type)["available"].as_i64()
-        ),
-        (Some(3), Some(7))
-    );
-    assert_eq!(
-        APP.get(&format!("/api/tickets/orders/{}", id(order))).body,
-        *order
-    );
-    assert_eq!(
-        APP.get(&format!("/api/tickets/{}", code_of(order, 0))).body,
-        tickets[0]
-    );
+    assert_eq!((stock(&ticket_type)["sold"].as_i64(), stock(&ticket_type)["available"].as_i64()), (Some(3), Some(7)));
+    assert_eq!(APP.get(&format!("/api/tickets/orders/{}", id(order))).body, *order);
+    assert_eq!(APP.get(&format!("/api/tickets/{}", code_of(order, 0))).body, tickets[0]);
 }
 
 fn is_ticket_code(code: &str) -> bool {
     let parts: Vec<&str> = code.split('-').collect();
     parts.len() == 3
         && parts[0] == "TKT"
-        && parts[1..].iter().all(|p| {
-            p.len() == 4
-                && p.chars()
-                    .all(|c| "0123456789ABCDEFGHJKMNPQRSTVWXYZ".contains(c))
-        })
+        && parts[1..].iter().all(|p| p.len() == 4 && p.chars().all(|c| "0123456789ABCDEFGHJKMNPQRSTVWXYZ".contains(c)))
 }
 
 #[test]
@@ -234,35 +181,15 @@ fn a_hundred_buyers_race_for_fifty_tickets() {
                 scope.spawn(move || buy(ticket_type, user, 1, None))
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("thread"))
-            .collect()
+        handles.into_iter().map(|h| h.join().expect("thread")).collect()
     });
     let sold = replies.iter().filter(|r| r.status == 201).count();
-    let refused = replies
-        .iter()
-        .filter(|r| r.status == 409 && r.body["type"] == "https://eventos.dev/problems/sold-out")
-        .count();
-    assert_eq!(
-        (sold, refused),
-        (50, 50),
-        "{:?}",
-        replies.iter().map(|r| r.status).collect::<Vec<_>>()
-    );
-    let codes: HashSet<String> = replies
-        .iter()
-        .filter(|r| r.status == 201)
-        .map(|r| code_of(&r.body, 0))
-        .collect();
+    let refused =
+        replies.iter().filter(|r| r.status == 409 && r.body["type"] == "https://eventos.dev/problems/sold-out").count();
+    assert_eq!((sold, refused), (50, 50), "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    let codes: HashSet<String> = replies.iter().filter(|r| r.status == 201).map(|r| code_of(&r.body, 0)).collect();
     assert_eq!(codes.len(), 50, "every ticket code is distinct");
-    assert_eq!(
-        (
-            stock(&ticket_type)["sold"].as_i64(),
-            stock(&ticket_type)["available"].as_i64()
-        ),
-        (Some(50), Some(0))
-    );
+    assert_eq!((stock(&ticket_type)["sold"].as_i64(), stock(&ticket_type)["available"].as_i64()), (Some(50), Some(0)));
     assert_sold_matches_tickets(&ticket_type);
 }
 
@@ -274,10 +201,7 @@ fn assert_sold_matches_tickets(ticket_type: &Value) {
          FROM ticket_types t WHERE t.id = '{}'",
         id(ticket_type)
     );
-    assert_eq!(
-        support::admin_query(&format!("{}_tickets", APP.prefix), &sql),
-        Ok(vec!["t".to_string()])
-    );
+    assert_eq!(support::admin_query(&format!("{}_tickets", APP.prefix), &sql), Ok(vec!["t".to_string()]));
 }
 
 #[test]
@@ -291,21 +215,12 @@ fn multi_ticket_orders_racing_never_oversell() {
                 scope.spawn(move || buy(ticket_type, user, 1 + (i % 3), None))
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("thread"))
-            .collect()
+        handles.into_iter().map(|h| h.join().expect("thread")).collect()
     });
-    let sold: i64 = replies
-        .iter()
-        .filter(|r| r.status == 201)
-        .map(|r| r.body["quantity"].as_i64().expect("quantity"))
-        .sum();
+    let sold: i64 =
+        replies.iter().filter(|r| r.status == 201).map(|r| r.body["quantity"].as_i64().expect("quantity")).sum();
     assert!(replies.iter().all(|r| r.status == 201 || r.status == 409));
-    assert!(
-        (18..=20).contains(&sold),
-        "sold {sold}: a refusal means fewer were left than asked"
-    );
+    assert!((18..=20).contains(&sold), "sold {sold}: a refusal means fewer were left than asked");
     assert_eq!(stock(&ticket_type)["sold"], sold);
     assert_sold_matches_tickets(&ticket_type);
 }
@@ -316,24 +231,13 @@ fn the_same_key_sent_ten_times_at_once_makes_one_order() {
     let user = world::user(&APP);
     let key = support::unique_prefix("key");
     let replies: Vec<Reply> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..10)
-            .map(|_| scope.spawn(|| buy(&ticket_type, &user, 2, Some(&key))))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("thread"))
-            .collect()
+        let handles: Vec<_> = (0..10).map(|_| scope.spawn(|| buy(&ticket_type, &user, 2, Some(&key)))).collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).collect()
     });
-    assert!(
-        replies.iter().all(|r| r.status == 200 || r.status == 201),
-        "{replies:#?}"
-    );
+    assert!(replies.iter().all(|r| r.status == 200 || r.status == 201), "{replies:#?}");
     let orders: HashSet<&str> = replies.iter().map(|r| id(&r.body)).collect();
     assert_eq!(orders.len(), 1, "one order for one key");
-    assert!(
-        replies.iter().all(|r| r.body == replies[0].body),
-        "every replay carries the same body"
-    );
+    assert!(replies.iter().all(|r| r.body == replies[0].body), "every replay carries the same body");
     assert_eq!(stock(&ticket_type)["sold"], 2);
 }
 
@@ -341,63 +245,25 @@ fn the_same_key_sent_ten_times_at_once_makes_one_order() {
 fn cancelling_an_order_voids_its_tickets_and_returns_the_stock() {
     let (_, ticket_type) = on_sale(5);
     let order = buy(&ticket_type, &world::user(&APP), 2, None).body;
-    let reply = APP.send(
-        "POST",
-        &format!("/api/tickets/orders/{}/cancel", id(&order)),
-        &[],
-        None,
-    );
+    let reply = APP.send("POST", &format!("/api/tickets/orders/{}/cancel", id(&order)), &[], None);
     reply.assert_status(200);
     assert_eq!(reply.body["status"], "cancelled");
-    assert!(
-        reply.body["tickets"]
-            .as_array()
-            .expect("tickets")
-            .iter()
-            .all(|t| t["status"] == "void")
-    );
-    assert_eq!(
-        (
-            stock(&ticket_type)["sold"].as_i64(),
-            stock(&ticket_type)["available"].as_i64()
-        ),
-        (Some(0), Some(5))
-    );
+    assert!(reply.body["tickets"].as_array().expect("tickets").iter().all(|t| t["status"] == "void"));
+    assert_eq!((stock(&ticket_type)["sold"].as_i64(), stock(&ticket_type)["available"].as_i64()), (Some(0), Some(5)));
     assert_sold_matches_tickets(&ticket_type);
-    APP.send(
-        "POST",
-        &format!("/api/tickets/orders/{}/cancel", id(&order)),
-        &[],
-        None,
-    )
-    .assert_problem(409, "already-cancelled");
-    APP.send(
-        "POST",
-        &format!("/api/tickets/{}/check-in", code_of(&order, 0)),
-        &[],
-        None,
-    )
-    .assert_problem(409, "ticket-void");
+    APP.send("POST", &format!("/api/tickets/orders/{}/cancel", id(&order)), &[], None)
+        .assert_problem(409, "already-cancelled");
+    APP.send("POST", &format!("/api/tickets/{}/check-in", code_of(&order, 0)), &[], None)
+        .assert_problem(409, "ticket-void");
 }
 
 #[test]
 fn an_order_with_a_checked_in_ticket_cannot_be_cancelled() {
     let (_, ticket_type) = on_sale(5);
     let order = buy(&ticket_type, &world::user(&APP), 2, None).body;
-    APP.send(
-        "POST",
-        &format!("/api/tickets/{}/check-in", code_of(&order, 1)),
-        &[],
-        None,
-    )
-    .assert_status(200);
-    APP.send(
-        "POST",
-        &format!("/api/tickets/orders/{}/cancel", id(&order)),
-        &[],
-        None,
-    )
-    .assert_problem(409, "order-checked-in");
+    APP.send("POST", &format!("/api/tickets/{}/check-in", code_of(&order, 1)), &[], None).assert_status(200);
+    APP.send("POST", &format!("/api/tickets/orders/{}/cancel", id(&order)), &[], None)
+        .assert_problem(409, "order-checked-in");
     assert_eq!(stock(&ticket_type)["sold"], 2);
 }
 
@@ -409,16 +275,8 @@ fn a_ticket_is_checked_in_once() {
     let first = APP.send("POST", &format!("/api/tickets/{code}/check-in"), &[], None);
     first.assert_status(200);
     assert_eq!(first.body["status"], "checked_in");
-    let at = first.body["checked_in_at"]
-        .as_str()
-        .expect("checked_in_at")
-        .to_owned();
-    let again = APP.send(
-        "POST",
-        &format!("/api/tickets/{}/check-in", code.to_lowercase()),
-        &[],
-        None,
-    );
+    let at = first.body["checked_in_at"].as_str().expect("checked_in_at").to_owned();
+    let again = APP.send("POST", &format!("/api/tickets/{}/check-in", code.to_lowercase()), &[], None);
     again.assert_problem(409, "already-checked-in");
     assert_eq!(again.body["checked_in_at"], at);
 }
@@ -429,15 +287,9 @@ fn ten_doors_scanning_one_ticket_admit_it_once() {
     let code = code_of(&buy(&ticket_type, &world::user(&APP), 1, None).body, 0);
     let replies: Vec<Reply> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..10)
-            .map(|_| {
-                scope
-                    .spawn(|| APP.send("POST", &format!("/api/tickets/{code}/check-in"), &[], None))
-            })
+            .map(|_| scope.spawn(|| APP.send("POST", &format!("/api/tickets/{code}/check-in"), &[], None)))
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("thread"))
-            .collect()
+        handles.into_iter().map(|h| h.join().expect("thread")).collect()
     });
     let admitted: Vec<&Reply> = replies.iter().filter(|r| r.status == 200).collect();
     assert_eq!(admitted.len(), 1, "{replies:#?}");
@@ -459,19 +311,11 @@ fn unknown_codes_orders_and_types_are_404() {
     ] {
         APP.get(path).assert_problem(404, "not-found");
     }
-    APP.send("POST", "/api/tickets/TKT-0000-0000/check-in", &[], None)
+    APP.send("POST", "/api/tickets/TKT-0000-0000/check-in", &[], None).assert_problem(404, "not-found");
+    APP.send("POST", "/api/tickets/orders/6f1c7f9e-1111-4c4c-8a8a-123456789abc/cancel", &[], None)
         .assert_problem(404, "not-found");
-    APP.send(
-        "POST",
-        "/api/tickets/orders/6f1c7f9e-1111-4c4c-8a8a-123456789abc/cancel",
-        &[],
-        None,
-    )
-    .assert_problem(404, "not-found");
-    APP.get("/api/tickets/types?event_id=nope")
-        .assert_problem(400, "malformed-request");
-    APP.get("/api/tickets/orders")
-        .assert_problem(405, "method-not-allowed");
+    APP.get("/api/tickets/types?event_id=nope").assert_problem(400, "malformed-request");
+    APP.get("/api/tickets/orders").assert_problem(405, "method-not-allowed");
 }
 
 #[test]

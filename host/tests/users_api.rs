@@ -14,10 +14,7 @@ fn unique_email(tag: &str) -> String {
 }
 
 fn create_user(name: &str) -> Value {
-    let reply = APP.post(
-        "/api/users",
-        &json!({"email": unique_email(name), "name": name}),
-    );
+    let reply = APP.post("/api/users", &json!({"email": unique_email(name), "name": name}));
     reply.assert_status(201);
     reply.body
 }
@@ -25,24 +22,14 @@ fn create_user(name: &str) -> Value {
 #[test]
 fn creating_a_user_answers_201_with_its_location() {
     let email = unique_email("ada");
-    let reply = APP.post(
-        "/api/users",
-        &json!({"email": email.to_uppercase(), "name": "  Ada Lovelace "}),
-    );
+    let reply = APP.post("/api/users", &json!({"email": email.to_uppercase(), "name": "  Ada Lovelace "}));
     reply.assert_status(201);
     let id = reply.body["id"].as_str().expect("id");
-    assert_eq!(
-        reply.header("location"),
-        Some(format!("/api/users/{id}").as_str())
-    );
+    assert_eq!(reply.header("location"), Some(format!("/api/users/{id}").as_str()));
     assert_eq!(reply.body["email"], email.to_lowercase());
     assert_eq!(reply.body["name"], "Ada Lovelace");
     assert_eq!(reply.body["created_at"], reply.body["updated_at"]);
-    assert!(
-        reply
-            .header("content-type")
-            .is_some_and(|t| t.starts_with("application/json"))
-    );
+    assert!(reply.header("content-type").is_some_and(|t| t.starts_with("application/json")));
 }
 
 #[test]
@@ -56,12 +43,8 @@ fn a_created_user_can_be_read_back() {
 #[test]
 fn an_email_is_unique_whatever_its_case() {
     let email = unique_email("dup");
-    APP.post("/api/users", &json!({"email": email, "name": "One"}))
-        .assert_status(201);
-    let reply = APP.post(
-        "/api/users",
-        &json!({"email": email.to_uppercase(), "name": "Two"}),
-    );
+    APP.post("/api/users", &json!({"email": email, "name": "One"})).assert_status(201);
+    let reply = APP.post("/api/users", &json!({"email": email.to_uppercase(), "name": "Two"}));
     reply.assert_problem(409, "duplicate-email");
     assert_eq!(reply.error_fields(), ["email"]);
 }
@@ -77,20 +60,15 @@ fn invalid_fields_are_all_reported_as_422() {
 
 #[test]
 fn a_name_of_201_characters_is_rejected() {
-    let reply = APP.post(
-        "/api/users",
-        &json!({"email": unique_email("long"), "name": "n".repeat(201)}),
-    );
+    let reply = APP.post("/api/users", &json!({"email": unique_email("long"), "name": "n".repeat(201)}));
     reply.assert_problem(422, "validation-failed");
     assert_eq!(reply.error_fields(), ["name"]);
 }
 
 #[test]
 fn an_unknown_user_is_404() {
-    APP.get("/api/users/0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d")
-        .assert_problem(404, "not-found");
-    APP.get("/api/users/not-a-uuid")
-        .assert_problem(404, "not-found");
+    APP.get("/api/users/0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d").assert_problem(404, "not-found");
+    APP.get("/api/users/not-a-uuid").assert_problem(404, "not-found");
 }
 
 #[test]
@@ -110,19 +88,12 @@ fn patching_applies_the_same_rules_as_creating() {
     let user = create_user("Rules");
     let other = create_user("Other");
     let path = format!("/api/users/{}", user["id"].as_str().expect("id"));
-    APP.patch(&path, &json!({"email": "broken"}))
-        .assert_problem(422, "validation-failed");
-    APP.patch(&path, &json!({"name": null}))
-        .assert_problem(422, "validation-failed");
-    APP.patch(&path, &json!({"email": other["email"]}))
-        .assert_problem(409, "duplicate-email");
-    APP.patch(&path, &json!({"role": "admin"}))
-        .assert_problem(400, "malformed-request");
-    APP.patch(
-        "/api/users/0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d",
-        &json!({"name": "X"}),
-    )
-    .assert_problem(404, "not-found");
+    APP.patch(&path, &json!({"email": "broken"})).assert_problem(422, "validation-failed");
+    APP.patch(&path, &json!({"name": null})).assert_problem(422, "validation-failed");
+    APP.patch(&path, &json!({"email": other["email"]})).assert_problem(409, "duplicate-email");
+    APP.patch(&path, &json!({"role": "admin"})).assert_problem(400, "malformed-request");
+    APP.patch("/api/users/0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d", &json!({"name": "X"}))
+        .assert_problem(404, "not-found");
 }
 
 #[test]
@@ -140,10 +111,7 @@ fn a_deleted_user_is_gone() {
 fn the_list_filters_by_email() {
     let user = create_user("Findme");
     let email = user["email"].as_str().expect("email");
-    let reply = APP.get(&format!(
-        "/api/users?email={}",
-        email.to_uppercase().replace('@', "%40")
-    ));
+    let reply = APP.get(&format!("/api/users?email={}", email.to_uppercase().replace('@', "%40")));
     reply.assert_status(200);
     assert_eq!(reply.body["items"], json!([user]));
     assert_eq!(reply.body["next_cursor"], Value::Null);
@@ -168,16 +136,9 @@ fn the_list_pages_through_every_user_in_creation_order() {
     let ids: Vec<&Value> = seen.iter().map(|u| &u["id"]).collect();
     let positions: Vec<usize> = created
         .iter()
-        .map(|u| {
-            ids.iter()
-                .position(|id| **id == u["id"])
-                .expect("every created user is listed")
-        })
+        .map(|u| ids.iter().position(|id| **id == u["id"]).expect("every created user is listed"))
         .collect();
-    assert!(
-        positions.windows(2).all(|w| w[0] < w[1]),
-        "creation order: {positions:?}"
-    );
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "creation order: {positions:?}");
     let mut unique = ids.clone();
     unique.dedup();
     assert_eq!(unique.len(), ids.len(), "no user is listed twice");
@@ -185,18 +146,12 @@ fn the_list_pages_through_every_user_in_creation_order() {
 
 #[test]
 fn list_parameters_are_checked() {
-    APP.get("/api/users?limit=0")
-        .assert_problem(400, "malformed-request");
-    APP.get("/api/users?limit=201")
-        .assert_problem(400, "malformed-request");
-    APP.get("/api/users?limit=abc")
-        .assert_problem(400, "malformed-request");
-    APP.get("/api/users?cursor=garbage")
-        .assert_problem(400, "malformed-request");
-    APP.get("/api/users?sort=name")
-        .assert_problem(400, "malformed-request");
-    APP.get("/api/users?email=nope")
-        .assert_problem(400, "malformed-request");
+    APP.get("/api/users?limit=0").assert_problem(400, "malformed-request");
+    APP.get("/api/users?limit=201").assert_problem(400, "malformed-request");
+    APP.get("/api/users?limit=abc").assert_problem(400, "malformed-request");
+    APP.get("/api/users?cursor=garbage").assert_problem(400, "malformed-request");
+    APP.get("/api/users?sort=name").assert_problem(400, "malformed-request");
+    APP.get("/api/users?email=nope").assert_problem(400, "malformed-request");
     APP.get("/api/users?limit=200").assert_status(200);
 }
 
@@ -205,12 +160,7 @@ fn wrong_methods_are_405_with_allow() {
     let reply = APP.send("PUT", "/api/users", &[], None);
     reply.assert_problem(405, "method-not-allowed");
     assert_eq!(reply.header("allow"), Some("GET, POST"));
-    let reply = APP.send(
-        "POST",
-        "/api/users/0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d",
-        &[],
-        None,
-    );
+    let reply = APP.send("POST", "/api/users/0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d", &[], None);
     assert_eq!(reply.header("allow"), Some("GET, PATCH, DELETE"));
 }
 
@@ -221,15 +171,7 @@ fn health_reports_the_database() {
     assert_eq!(reply.body["status"], "ok");
     assert_eq!(reply.body["component"], "users");
     assert_eq!(reply.body["version"], "0.1.0");
-    assert!(
-        reply.body["instance"]
-            .as_str()
-            .is_some_and(|i| !i.is_empty())
-    );
+    assert!(reply.body["instance"].as_str().is_some_and(|i| !i.is_empty()));
     assert_eq!(reply.body["database"]["status"], "ok");
-    assert!(
-        reply.body["database"]["latency_ms"]
-            .as_f64()
-            .is_some_and(|ms| ms >= 0.0)
-    );
+    assert!(reply.body["database"]["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0));
 }

@@ -10,8 +10,8 @@ use crate::Problem;
 const DB_URL_VARIABLE: &str = "db_url";
 
 pub fn connect() -> Result<Connection, Problem> {
-    let url = variables::get(DB_URL_VARIABLE)
-        .map_err(|e| Problem::internal(format!("variable {DB_URL_VARIABLE}: {e}")))?;
+    let url =
+        variables::get(DB_URL_VARIABLE).map_err(|e| Problem::internal(format!("variable {DB_URL_VARIABLE}: {e}")))?;
     Connection::open(&url).map_err(db_problem)
 }
 
@@ -82,11 +82,7 @@ pub fn in_transaction<T, E: From<Problem>>(
 
 /// A column of a row the component's own SQL selected; absence is our bug.
 pub fn column<T: Decode>(row: &Row<'_>, name: &str) -> Result<T, Problem> {
-    row.get(name).ok_or_else(|| {
-        Problem::internal(format!(
-            "column {name} is missing or not of the expected type"
-        ))
-    })
+    row.get(name).ok_or_else(|| Problem::internal(format!("column {name} is missing or not of the expected type")))
 }
 
 /// Runs a query, mapping failures to problems; each row becomes a `T`.

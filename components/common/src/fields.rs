@@ -14,9 +14,7 @@ pub struct Fields {
 impl Fields {
     /// Keeps the value, or records why the field is invalid.
     pub fn take<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
-        parsed
-            .map_err(|message| self.errors.push(FieldError::new(field, message)))
-            .ok()
+        parsed.map_err(|message| self.errors.push(FieldError::new(field, message))).ok()
     }
 
     /// Records an error that involves a field whose own value was fine (e.g. `ends_at`).
@@ -93,17 +91,10 @@ pub fn parse_uuid(text: &str) -> Option<Uuid> {
 }
 
 /// A required integer within `range`.
-pub fn required_int(
-    value: Option<i64>,
-    range: std::ops::RangeInclusive<i64>,
-) -> Result<i64, String> {
+pub fn required_int(value: Option<i64>, range: std::ops::RangeInclusive<i64>) -> Result<i64, String> {
     let value = value.ok_or("is required")?;
     if !range.contains(&value) {
-        return Err(format!(
-            "must be between {} and {}",
-            range.start(),
-            range.end()
-        ));
+        return Err(format!("must be between {} and {}", range.start(), range.end()));
     }
     Ok(value)
 }

@@ -24,22 +24,15 @@ pub fn health(component: &str, version: &str, with_database: bool) -> ApiRespons
         return ApiResponse::ok(&doc);
     }
     let started = Instant::now();
-    let database =
-        db::connect().and_then(|conn| conn.query("SELECT 1", &[]).map_err(db::db_problem));
+    let database = db::connect().and_then(|conn| conn.query("SELECT 1", &[]).map_err(db::db_problem));
     let (status, database) = match database {
         Ok(_) => {
             let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-            (
-                200,
-                json!({"status": "ok", "latency_ms": (latency_ms * 1000.0).round() / 1000.0}),
-            )
+            (200, json!({"status": "ok", "latency_ms": (latency_ms * 1000.0).round() / 1000.0}))
         }
         Err(problem) => {
             doc["status"] = Value::from("degraded");
-            (
-                503,
-                json!({"status": "unavailable", "error": problem.detail}),
-            )
+            (503, json!({"status": "unavailable", "error": problem.detail}))
         }
     };
     doc["database"] = database;

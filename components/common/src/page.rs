@@ -35,16 +35,11 @@ impl PageRequest {
                 .parse::<i64>()
                 .ok()
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| {
-                    Problem::malformed(format!("limit must be an integer from 1 to {MAX_LIMIT}"))
-                })?,
+                .ok_or_else(|| Problem::malformed(format!("limit must be an integer from 1 to {MAX_LIMIT}")))?,
         };
         let after = query
             .get("cursor")
-            .map(|text| {
-                Cursor::decode(text)
-                    .ok_or_else(|| Problem::malformed("cursor is not one this API issued"))
-            })
+            .map(|text| Cursor::decode(text).ok_or_else(|| Problem::malformed("cursor is not one this API issued")))
             .transpose()?;
         Ok(Self { limit, after })
     }
@@ -93,11 +88,7 @@ struct Page<T> {
 }
 
 /// Answers a list fetched with `fetch_limit`, cutting the look-ahead row into a cursor.
-pub fn page_response<T: Serialize>(
-    page: &PageRequest,
-    mut items: Vec<T>,
-    key: impl Fn(&T) -> Cursor,
-) -> ApiResponse {
+pub fn page_response<T: Serialize>(page: &PageRequest, mut items: Vec<T>, key: impl Fn(&T) -> Cursor) -> ApiResponse {
     let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
     let next_cursor = if items.len() > limit {
         items.truncate(limit);
@@ -114,19 +105,14 @@ mod tests {
     use crate::request::{ApiRequest, parse_query};
 
     fn page(query: &str) -> Result<PageRequest, Problem> {
-        let req = ApiRequest {
-            query: parse_query(query)?,
-            ..ApiRequest::default()
-        };
+        let req = ApiRequest { query: parse_query(query)?, ..ApiRequest::default() };
         PageRequest::from_query(&req.query_params(&["limit", "cursor"])?)
     }
 
     #[test]
     fn a_cursor_survives_a_round_trip() {
         let cursor = Cursor {
-            at: DateTime::<Utc>::from_timestamp_micros(1_777_000_000_123_456)
-                .expect("in range")
-                .naive_utc(),
+            at: DateTime::<Utc>::from_timestamp_micros(1_777_000_000_123_456).expect("in range").naive_utc(),
             id: Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
         };
         assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
@@ -140,11 +126,7 @@ mod tests {
     #[test]
     fn a_limit_outside_one_to_two_hundred_is_refused() {
         for bad in ["0", "201", "-1", "ten", "1.5", ""] {
-            assert_eq!(
-                page(&format!("limit={bad}")).err().map(|p| p.status),
-                Some(400),
-                "{bad}"
-            );
+            assert_eq!(page(&format!("limit={bad}")).err().map(|p| p.status), Some(400), "{bad}");
         }
     }
 
@@ -157,25 +139,15 @@ mod tests {
 
     #[test]
     fn a_full_page_carries_a_cursor_to_the_next() {
-        let request = PageRequest {
-            limit: 2,
-            after: None,
-        };
-        let at = DateTime::<Utc>::from_timestamp_micros(0)
-            .expect("epoch")
-            .naive_utc();
-        let key = |n: &u128| Cursor {
-            at,
-            id: Uuid::from_u128(*n),
-        };
+        let request = PageRequest { limit: 2, after: None };
+        let at = DateTime::<Utc>::from_timestamp_micros(0).expect("epoch").naive_utc();
+        let key = |n: &u128| Cursor { at, id: Uuid::from_u128(*n) };
         let full: serde_json::Value =
-            serde_json::from_slice(&page_response(&request, vec![1u128, 2, 3], key).body)
-                .expect("json");
+            serde_json::from_slice(&page_response(&request, vec![1u128, 2, 3], key).body).expect("json");
         assert_eq!(full["items"].as_array().map(Vec::len), Some(2));
         assert!(full["next_cursor"].is_string());
         let last: serde_json::Value =
-            serde_json::from_slice(&page_response(&request, vec![1u128, 2], key).body)
-                .expect("json");
+            serde_json::from_slice(&page_response(&request, vec![1u128, 2], key).body).expect("json");
         assert!(last["next_cursor"].is_null());
     }
 }

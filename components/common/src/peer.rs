@@ -38,13 +38,11 @@ impl PeerResponse {
 
 /// `GET {base}{path}` where `base` is the Spin variable `base_variable` (e.g. `events_url`).
 pub fn get(peer: &str, base_variable: &str, path: &str) -> Result<PeerResponse, Problem> {
-    let base = variables::get(base_variable)
-        .map_err(|e| Problem::internal(format!("variable {base_variable}: {e}")))?;
+    let base =
+        variables::get(base_variable).map_err(|e| Problem::internal(format!("variable {base_variable}: {e}")))?;
     let unavailable = |why: String| {
-        Problem::unavailable(format!(
-            "the {peer} service is unavailable; try again shortly"
-        ))
-        .because(format!("{peer}: {why}"))
+        Problem::unavailable(format!("the {peer} service is unavailable; try again shortly"))
+            .because(format!("{peer}: {why}"))
     };
     let pending = start_get(&base, path, PEER_TIMEOUT).map_err(unavailable)?;
     pending.subscribe().block();
@@ -53,13 +51,9 @@ pub fn get(peer: &str, base_variable: &str, path: &str) -> Result<PeerResponse, 
 
 /// `GET`s every `(base URL, path)` at once and waits at most `timeout` for all of
 /// them; each answer comes with how long it took.
-pub fn get_all(
-    targets: &[(String, String)],
-    timeout: Duration,
-) -> Vec<Result<(PeerResponse, Duration), String>> {
+pub fn get_all(targets: &[(String, String)], timeout: Duration) -> Vec<Result<(PeerResponse, Duration), String>> {
     let started = monotonic_clock::now();
-    let mut results: Vec<Option<Result<(PeerResponse, Duration), String>>> =
-        vec![None; targets.len()];
+    let mut results: Vec<Option<Result<(PeerResponse, Duration), String>>> = vec![None; targets.len()];
     let mut waiting: Vec<(usize, FutureIncomingResponse)> = Vec::new();
     for (i, (base, path)) in targets.iter().enumerate() {
         match start_get(base, path, timeout) {
@@ -69,10 +63,7 @@ pub fn get_all(
     }
     let deadline = monotonic_clock::subscribe_duration(timeout.as_nanos() as u64);
     while !waiting.is_empty() {
-        let pollables: Vec<Pollable> = waiting
-            .iter()
-            .map(|(_, pending)| pending.subscribe())
-            .collect();
+        let pollables: Vec<Pollable> = waiting.iter().map(|(_, pending)| pending.subscribe()).collect();
         let mut all: Vec<&Pollable> = pollables.iter().collect();
         all.push(&deadline);
         let ready = poll::poll(&all);
@@ -91,15 +82,11 @@ pub fn get_all(
         }
         waiting = still_waiting;
     }
-    results
-        .into_iter()
-        .map(|result| result.unwrap_or_else(|| Err(format!("no answer within {timeout:?}"))))
-        .collect()
+    results.into_iter().map(|result| result.unwrap_or_else(|| Err(format!("no answer within {timeout:?}")))).collect()
 }
 
 fn start_get(base: &str, path: &str, timeout: Duration) -> Result<FutureIncomingResponse, String> {
-    let (scheme, authority) =
-        split_base(base).ok_or_else(|| format!("`{base}` is not an http(s) URL"))?;
+    let (scheme, authority) = split_base(base).ok_or_else(|| format!("`{base}` is not an http(s) URL"))?;
     let request = OutgoingRequest::new(Fields::new());
     request
         .set_method(&Method::Get)
@@ -123,21 +110,14 @@ fn finish(pending: &FutureIncomingResponse) -> Result<PeerResponse, String> {
         Some(Err(())) | None => return Err("no response".into()),
     };
     let status = response.status();
-    let body = response
-        .consume()
-        .map_err(|()| "the response has no body".to_string())?;
+    let body = response.consume().map_err(|()| "the response has no body".to_string())?;
     let bytes = read_all(&body)?;
     drop(body);
-    Ok(PeerResponse {
-        status,
-        body: bytes,
-    })
+    Ok(PeerResponse { status, body: bytes })
 }
 
 fn read_all(body: &IncomingBody) -> Result<Vec<u8>, String> {
-    let stream = body
-        .stream()
-        .map_err(|()| "the body cannot be read".to_string())?;
+    let stream = body.stream().map_err(|()| "the body cannot be read".to_string())?;
     let mut bytes = Vec::new();
     loop {
         match stream.blocking_read(64 * 1024) {
@@ -163,22 +143,14 @@ fn split_base(base: &str) -> Option<(Scheme, &str)> {
 }
 
 /// `GET` a resource from a peer: `Some(document)` on 200, `None` on 404.
-pub fn fetch(
-    peer: &str,
-    base_variable: &str,
-    path: &str,
-) -> Result<Option<serde_json::Value>, Problem> {
+pub fn fetch(peer: &str, base_variable: &str, path: &str) -> Result<Option<serde_json::Value>, Problem> {
     let response = get(peer, base_variable, path)?;
     match response.status {
         200 => response.json().map(Some),
         404 => Ok(None),
-        503 => Err(Problem::unavailable(format!(
-            "the {peer} service is unavailable; try again shortly"
-        ))),
-        other => Err(
-            Problem::unavailable(format!("the {peer} service failed; try again shortly"))
-                .because(format!("{peer} answered {other}")),
-        ),
+        503 => Err(Problem::unavailable(format!("the {peer} service is unavailable; try again shortly"))),
+        other => Err(Problem::unavailable(format!("the {peer} service failed; try again shortly"))
+            .because(format!("{peer} answered {other}"))),
     }
 }
 
@@ -186,12 +158,7 @@ pub fn fetch(
 pub fn event_not_found() -> Problem {
     Problem {
         errors: vec![FieldError::new("event_id", "no such event")],
-        ..Problem::new(
-            422,
-            "event-not-found",
-            "Event not found",
-            "no event with that id",
-        )
+        ..Problem::new(422, "event-not-found", "Event not found", "no event with that id")
     }
 }
 
@@ -199,12 +166,7 @@ pub fn event_not_found() -> Problem {
 pub fn user_not_found() -> Problem {
     Problem {
         errors: vec![FieldError::new("user_id", "no such user")],
-        ..Problem::new(
-            422,
-            "user-not-found",
-            "User not found",
-            "no user with that id",
-        )
+        ..Problem::new(422, "user-not-found", "User not found", "no user with that id")
     }
 }
 

@@ -14,10 +14,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -38,12 +35,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(
-        status: u16,
-        slug: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn new(status: u16, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
         Self {
             status,
             slug,
@@ -61,15 +53,8 @@ impl Problem {
     }
 
     pub fn invalid(errors: Vec<FieldError>) -> Self {
-        let detail = errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; ");
-        Self {
-            errors,
-            ..Self::new(422, "validation-failed", "Invalid input", detail)
-        }
+        let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
+        Self { errors, ..Self::new(422, "validation-failed", "Invalid input", detail) }
     }
 
     pub fn invalid_field(field: &str, message: &str) -> Self {
@@ -77,32 +62,17 @@ impl Problem {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            404,
-            "not-found",
-            "Not found",
-            format!("no {what} with that id"),
-        )
+        Self::new(404, "not-found", "Not found", format!("no {what} with that id"))
     }
 
     pub fn no_route(path: &str) -> Self {
-        Self::new(
-            404,
-            "not-found",
-            "Not found",
-            format!("no route for {path}"),
-        )
+        Self::new(404, "not-found", "Not found", format!("no route for {path}"))
     }
 
     pub fn method_not_allowed(allow: &'static str) -> Self {
         Self {
             allow: Some(allow),
-            ..Self::new(
-                405,
-                "method-not-allowed",
-                "Method not allowed",
-                format!("this resource allows {allow}"),
-            )
+            ..Self::new(405, "method-not-allowed", "Method not allowed", format!("this resource allows {allow}"))
         }
     }
 
@@ -111,21 +81,11 @@ impl Problem {
     }
 
     pub fn too_large(limit: usize) -> Self {
-        Self::new(
-            413,
-            "payload-too-large",
-            "Payload too large",
-            format!("the body is larger than {limit} bytes"),
-        )
+        Self::new(413, "payload-too-large", "Payload too large", format!("the body is larger than {limit} bytes"))
     }
 
     pub fn unsupported_media_type() -> Self {
-        Self::new(
-            415,
-            "unsupported-media-type",
-            "Unsupported media type",
-            "send the body as application/json",
-        )
+        Self::new(415, "unsupported-media-type", "Unsupported media type", "send the body as application/json")
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
@@ -134,13 +94,7 @@ impl Problem {
 
     /// Our fault: the cause goes to the log, never to the caller.
     pub fn internal(cause: impl Into<String>) -> Self {
-        Self::new(
-            500,
-            "internal-error",
-            "Internal error",
-            "an unexpected error occurred",
-        )
-        .because(cause)
+        Self::new(500, "internal-error", "Internal error", "an unexpected error occurred").because(cause)
     }
 
     pub fn because(mut self, cause: impl Into<String>) -> Self {
@@ -164,10 +118,7 @@ impl Problem {
         doc.insert("status".into(), self.status.into());
         doc.insert("detail".into(), self.detail.clone().into());
         if !self.errors.is_empty() {
-            doc.insert(
-                "errors".into(),
-                serde_json::to_value(&self.errors).unwrap_or_default(),
-            );
+            doc.insert("errors".into(), serde_json::to_value(&self.errors).unwrap_or_default());
         }
         for (key, value) in &self.extensions {
             doc.insert(key.clone(), value.clone());
@@ -188,10 +139,7 @@ mod tests {
         ]);
         let doc = problem.to_json();
         assert_eq!(doc["status"], 422);
-        assert_eq!(
-            doc["type"],
-            "https://eventos.dev/problems/validation-failed"
-        );
+        assert_eq!(doc["type"], "https://eventos.dev/problems/validation-failed");
         assert_eq!(doc["errors"].as_array().map(Vec::len), Some(2));
     }
 

@@ -23,10 +23,7 @@ impl ApiRequest {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        self.headers.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
     }
 
     /// The query parameters, refusing names the route does not know and repeated names:
@@ -34,14 +31,10 @@ impl ApiRequest {
     pub fn query_params(&self, known: &[&str]) -> Result<Query<'_>, Problem> {
         for (index, (name, _)) in self.query.iter().enumerate() {
             if !known.contains(&name.as_str()) {
-                return Err(Problem::malformed(format!(
-                    "unknown query parameter `{name}`"
-                )));
+                return Err(Problem::malformed(format!("unknown query parameter `{name}`")));
             }
             if self.query[..index].iter().any(|(seen, _)| seen == name) {
-                return Err(Problem::malformed(format!(
-                    "query parameter `{name}` is repeated"
-                )));
+                return Err(Problem::malformed(format!("query parameter `{name}` is repeated")));
             }
         }
         Ok(Query(&self.query))
@@ -66,22 +59,13 @@ pub struct Query<'a>(&'a [(String, String)]);
 
 impl Query<'_> {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        self.0.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
     }
 }
 
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Splits and percent-decodes a query string (`+` is a space, as in forms).
@@ -127,10 +111,7 @@ mod tests {
     use super::*;
 
     fn request(query: &str) -> ApiRequest {
-        ApiRequest {
-            query: parse_query(query).expect("valid query"),
-            ..ApiRequest::default()
-        }
+        ApiRequest { query: parse_query(query).expect("valid query"), ..ApiRequest::default() }
     }
 
     #[test]
@@ -166,19 +147,13 @@ mod tests {
             body: b"{}".to_vec(),
             ..ApiRequest::default()
         };
-        assert_eq!(
-            req.json::<serde_json::Value>().err().map(|p| p.status),
-            Some(415)
-        );
+        assert_eq!(req.json::<serde_json::Value>().err().map(|p| p.status), Some(415));
     }
 
     #[test]
     fn json_with_a_charset_is_accepted() {
         let req = ApiRequest {
-            headers: vec![(
-                "content-type".into(),
-                "application/json; charset=utf-8".into(),
-            )],
+            headers: vec![("content-type".into(), "application/json; charset=utf-8".into())],
             body: b"{\"a\":1}".to_vec(),
             ..ApiRequest::default()
         };

@@ -13,10 +13,7 @@ impl ApiResponse {
     pub fn json(status: u16, value: &impl Serialize) -> Self {
         Self {
             status,
-            headers: vec![(
-                "content-type".into(),
-                "application/json; charset=utf-8".into(),
-            )],
+            headers: vec![("content-type".into(), "application/json; charset=utf-8".into())],
             body: serde_json::to_vec(value).unwrap_or_default(),
         }
     }
@@ -33,11 +30,7 @@ impl ApiResponse {
     }
 
     pub fn no_content() -> Self {
-        Self {
-            status: 204,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
+        Self { status: 204, headers: Vec::new(), body: Vec::new() }
     }
 
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {

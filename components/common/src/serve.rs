@@ -22,11 +22,7 @@ const CORS_MAX_AGE_SECONDS: &str = "600";
 const DEFAULT_CORS_ORIGINS: &str = "http://127.0.0.1:3000,http://localhost:3000";
 
 /// Handles one request for `component` with its `route` function.
-pub async fn serve(
-    component: &str,
-    incoming: IncomingRequest,
-    route: fn(&ApiRequest) -> ApiResult,
-) -> Response {
+pub async fn serve(component: &str, incoming: IncomingRequest, route: fn(&ApiRequest) -> ApiResult) -> Response {
     let started = Instant::now();
     let method = incoming.method().to_string();
     let path_and_query = incoming.path_with_query().unwrap_or_else(|| "/".into());
@@ -34,22 +30,10 @@ pub async fn serve(
         .headers()
         .entries()
         .into_iter()
-        .map(|(name, value)| {
-            (
-                name.to_ascii_lowercase(),
-                String::from_utf8_lossy(&value).into_owned(),
-            )
-        })
+        .map(|(name, value)| (name.to_ascii_lowercase(), String::from_utf8_lossy(&value).into_owned()))
         .collect();
-    let (path, query) = path_and_query
-        .split_once('?')
-        .unwrap_or((&path_and_query, ""));
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let (path, query) = path_and_query.split_once('?').unwrap_or((&path_and_query, ""));
+    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let request_id = header("x-request-id")
         .filter(|id| is_acceptable_request_id(id))
         .map(str::to_owned)
@@ -67,50 +51,30 @@ pub async fn serve(
                 body,
                 request_id: request_id.clone(),
             };
-            if method == "OPTIONS" {
-                Ok(preflight(origin.as_deref()))
-            } else {
-                route(&request)
-            }
+            if method == "OPTIONS" { Ok(preflight(origin.as_deref())) } else { route(&request) }
         }
     };
     let (mut response, cause) = match outcome {
         Ok(response) => (response, None),
         Err(problem) => (problem_response(&problem), problem.cause),
     };
-    response
-        .headers
-        .push(("x-request-id".into(), request_id.clone()));
+    response.headers.push(("x-request-id".into(), request_id.clone()));
     add_cors_headers(&mut response, origin.as_deref());
-    log_line(
-        component,
-        &request_id,
-        &method,
-        path,
-        response.status,
-        started,
-        cause.as_deref(),
-    );
+    log_line(component, &request_id, &method, path, response.status, started, cause.as_deref());
     into_spin_response(response)
 }
 
 /// Reads the body, refusing anything over the limit without reading it all.
-async fn read_body(
-    incoming: IncomingRequest,
-    headers: &[(String, String)],
-) -> Result<Vec<u8>, Problem> {
-    let declared = headers
-        .iter()
-        .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| v.trim().parse::<usize>().ok());
+async fn read_body(incoming: IncomingRequest, headers: &[(String, String)]) -> Result<Vec<u8>, Problem> {
+    let declared =
+        headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.trim().parse::<usize>().ok());
     if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
         return Err(Problem::too_large(MAX_BODY_BYTES));
     }
     let mut stream = incoming.into_body_stream();
     let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk =
-            chunk.map_err(|e| Problem::malformed(format!("the body could not be read: {e:?}")))?;
+        let chunk = chunk.map_err(|e| Problem::malformed(format!("the body could not be read: {e:?}")))?;
         body.extend_from_slice(&chunk);
         if body.len() > MAX_BODY_BYTES {
             return Err(Problem::too_large(MAX_BODY_BYTES));
@@ -137,12 +101,8 @@ pub fn problem_response(problem: &Problem) -> ApiResponse {
 
 fn allowed_origin(origin: Option<&str>) -> Option<&str> {
     let origin = origin?;
-    let allowed =
-        variables::get("cors_allowed_origins").unwrap_or_else(|_| DEFAULT_CORS_ORIGINS.into());
-    allowed
-        .split(',')
-        .any(|candidate| candidate.trim() == origin)
-        .then_some(origin)
+    let allowed = variables::get("cors_allowed_origins").unwrap_or_else(|_| DEFAULT_CORS_ORIGINS.into());
+    allowed.split(',').any(|candidate| candidate.trim() == origin).then_some(origin)
 }
 
 fn preflight(origin: Option<&str>) -> ApiResponse {
@@ -158,9 +118,7 @@ fn preflight(origin: Option<&str>) -> ApiResponse {
 
 fn add_cors_headers(response: &mut ApiResponse, origin: Option<&str>) {
     if let Some(origin) = allowed_origin(origin) {
-        response
-            .headers
-            .push(("access-control-allow-origin".into(), origin.into()));
+        response.headers.push(("access-control-allow-origin".into(), origin.into()));
         response.headers.push(("vary".into(), "Origin".into()));
     }
 }
@@ -218,10 +176,6 @@ mod tests {
     fn a_405_carries_allow() {
         let response = problem_response(&Problem::method_not_allowed("GET, POST"));
         assert_eq!(response.status, 405);
-        assert!(
-            response
-                .headers
-                .contains(&("allow".into(), "GET, POST".into()))
-        );
+        assert!(response.headers.contains(&("allow".into(), "GET, POST".into())));
     }
 }

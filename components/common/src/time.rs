@@ -4,9 +4,7 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 
 /// Parses RFC 3339 with any offset into UTC, keeping the microseconds Postgres stores.
 pub fn parse_rfc3339(text: &str) -> Option<DateTime<Utc>> {
-    let parsed = DateTime::parse_from_rfc3339(text.trim())
-        .ok()?
-        .with_timezone(&Utc);
+    let parsed = DateTime::parse_from_rfc3339(text.trim()).ok()?.with_timezone(&Utc);
     DateTime::from_timestamp_micros(parsed.timestamp_micros())
 }
 
@@ -18,8 +16,7 @@ pub fn format_rfc3339(at: &NaiveDateTime) -> String {
 /// A required timestamp field of a body.
 pub fn required_timestamp(value: Option<String>) -> Result<DateTime<Utc>, String> {
     let value = value.ok_or("is required")?;
-    parse_rfc3339(&value)
-        .ok_or_else(|| "must be an RFC 3339 timestamp such as 2026-05-01T18:00:00Z".into())
+    parse_rfc3339(&value).ok_or_else(|| "must be an RFC 3339 timestamp such as 2026-05-01T18:00:00Z".into())
 }
 
 /// `#[serde(serialize_with = "rfc3339")]` for stored timestamps.
@@ -28,10 +25,7 @@ pub fn rfc3339<S: serde::Serializer>(at: &NaiveDateTime, serializer: S) -> Resul
 }
 
 /// `#[serde(serialize_with = "rfc3339_opt")]` for stored timestamps that may be null.
-pub fn rfc3339_opt<S: serde::Serializer>(
-    at: &Option<NaiveDateTime>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
+pub fn rfc3339_opt<S: serde::Serializer>(at: &Option<NaiveDateTime>, serializer: S) -> Result<S::Ok, S::Error> {
     match at {
         Some(at) => rfc3339(at, serializer),
         None => serializer.serialize_none(),
@@ -58,9 +52,6 @@ mod tests {
     #[test]
     fn sub_microsecond_digits_are_dropped() {
         let at = parse_rfc3339("2026-05-01T18:00:00.1234567Z").expect("valid");
-        assert_eq!(
-            format_rfc3339(&at.naive_utc()),
-            "2026-05-01T18:00:00.123456Z"
-        );
+        assert_eq!(format_rfc3339(&at.naive_utc()), "2026-05-01T18:00:00.123456Z");
     }
 }

@@ -2,9 +2,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use eventos_common::Problem;
-use eventos_common::fields::{
-    Fields, Patch, optional_text, required_int, required_text, required_uuid,
-};
+use eventos_common::fields::{Fields, Patch, optional_text, required_int, required_text, required_uuid};
 use eventos_common::time::{required_timestamp, rfc3339};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -111,10 +109,7 @@ impl NewEvent {
     pub fn parse(body: CreateEventBody) -> Result<Self, Problem> {
         let mut fields = Fields::default();
         let title = fields.take("title", required_text(body.title, MAX_TITLE_CHARS));
-        let description = fields.take(
-            "description",
-            optional_text(body.description, MAX_DESCRIPTION_CHARS),
-        );
+        let description = fields.take("description", optional_text(body.description, MAX_DESCRIPTION_CHARS));
         let venue = fields.take("venue", optional_text(body.venue, MAX_VENUE_CHARS));
         let starts_at = fields.take("starts_at", required_timestamp(body.starts_at));
         let ends_at = fields.take("ends_at", required_timestamp(body.ends_at));
@@ -123,15 +118,7 @@ impl NewEvent {
         if let (Some(starts), Some(ends)) = (starts_at, ends_at) {
             check_order(&mut fields, starts, ends);
         }
-        match (
-            title,
-            description,
-            venue,
-            starts_at,
-            ends_at,
-            capacity,
-            organizer_id,
-        ) {
+        match (title, description, venue, starts_at, ends_at, capacity, organizer_id) {
             (
                 Some(title),
                 Some(description),
@@ -140,15 +127,9 @@ impl NewEvent {
                 Some(ends_at),
                 Some(capacity),
                 Some(organizer_id),
-            ) if fields.is_clean() => Ok(Self {
-                title,
-                description,
-                venue,
-                starts_at,
-                ends_at,
-                capacity,
-                organizer_id,
-            }),
+            ) if fields.is_clean() => {
+                Ok(Self { title, description, venue, starts_at, ends_at, capacity, organizer_id })
+            }
             _ => Err(fields.problem()),
         }
     }
@@ -161,42 +142,26 @@ impl EventChanges {
             fields.reject("organizer_id", "cannot be changed");
         }
         let changes = Self {
-            title: required(&mut fields, "title", body.title, |v| {
-                required_text(v, MAX_TITLE_CHARS)
-            }),
-            description: clearable(
-                &mut fields,
-                "description",
-                body.description,
-                MAX_DESCRIPTION_CHARS,
-            ),
+            title: required(&mut fields, "title", body.title, |v| required_text(v, MAX_TITLE_CHARS)),
+            description: clearable(&mut fields, "description", body.description, MAX_DESCRIPTION_CHARS),
             venue: clearable(&mut fields, "venue", body.venue, MAX_VENUE_CHARS),
             starts_at: required(&mut fields, "starts_at", body.starts_at, required_timestamp),
             ends_at: required(&mut fields, "ends_at", body.ends_at, required_timestamp),
             capacity: required(&mut fields, "capacity", body.capacity, capacity),
         };
-        if fields.is_clean() {
-            Ok(changes)
-        } else {
-            Err(fields.problem())
-        }
+        if fields.is_clean() { Ok(changes) } else { Err(fields.problem()) }
     }
 }
 
 impl Moderation {
     pub fn parse(body: ModerationBody) -> Result<Self, Problem> {
         let mut fields = Fields::default();
-        let decision = fields.take(
-            "decision",
-            body.decision
-                .ok_or_else(|| "is required: approve or reject".into()),
-        );
+        let decision = fields.take("decision", body.decision.ok_or_else(|| "is required: approve or reject".into()));
         let reason = fields.take("reason", optional_text(body.reason, MAX_REASON_CHARS));
         match (decision, reason) {
-            (Some(Decision::Reject), Some(None)) => Err(Problem::invalid_field(
-                "reason",
-                "is required to reject an event",
-            )),
+            (Some(Decision::Reject), Some(None)) => {
+                Err(Problem::invalid_field("reason", "is required to reject an event"))
+            }
             (Some(decision), Some(reason)) => Ok(Self { decision, reason }),
             _ => Err(fields.problem()),
         }
@@ -207,32 +172,16 @@ impl Event {
     /// The event after an edit, or why the edit is not allowed.
     pub fn edited(&self, changes: &EventChanges) -> Result<Event, Problem> {
         let status = self.status.after_edit()?;
-        let starts_at = changes
-            .starts_at
-            .map_or(self.starts_at, |at| at.naive_utc());
+        let starts_at = changes.starts_at.map_or(self.starts_at, |at| at.naive_utc());
         let ends_at = changes.ends_at.map_or(self.ends_at, |at| at.naive_utc());
         if ends_at <= starts_at {
-            let field = if changes.ends_at.is_some() {
-                "ends_at"
-            } else {
-                "starts_at"
-            };
-            return Err(Problem::invalid_field(
-                field,
-                "ends_at must be after starts_at",
-            ));
+            let field = if changes.ends_at.is_some() { "ends_at" } else { "starts_at" };
+            return Err(Problem::invalid_field(field, "ends_at must be after starts_at"));
         }
-        let reason = if status == self.status {
-            self.moderation_reason.clone()
-        } else {
-            None
-        };
+        let reason = if status == self.status { self.moderation_reason.clone() } else { None };
         Ok(Event {
             title: changes.title.clone().unwrap_or_else(|| self.title.clone()),
-            description: changes
-                .description
-                .clone()
-                .unwrap_or_else(|| self.description.clone()),
+            description: changes.description.clone().unwrap_or_else(|| self.description.clone()),
             venue: changes.venue.clone().unwrap_or_else(|| self.venue.clone()),
             starts_at,
             ends_at,
@@ -252,10 +201,7 @@ impl Event {
     }
 
     pub fn cancelled(&self) -> Result<Event, Problem> {
-        Ok(Event {
-            status: self.status.cancel()?,
-            ..self.clone()
-        })
+        Ok(Event { status: self.status.cancel()?, ..self.clone() })
     }
 }
 
@@ -285,12 +231,7 @@ fn required<S, T>(
 }
 
 /// A text that may be changed or cleared with null.
-fn clearable(
-    fields: &mut Fields,
-    name: &str,
-    value: Patch<String>,
-    max: usize,
-) -> Option<Option<String>> {
+fn clearable(fields: &mut Fields, name: &str, value: Patch<String>, max: usize) -> Option<Option<String>> {
     match value {
         Patch::Absent => None,
         Patch::Null => Some(None),
@@ -316,12 +257,7 @@ mod tests {
     }
 
     fn invalid_fields(json: &str) -> Vec<String> {
-        create(json)
-            .expect_err("invalid")
-            .errors
-            .into_iter()
-            .map(|e| e.field)
-            .collect()
+        create(json).expect_err("invalid").errors.into_iter().map(|e| e.field).collect()
     }
 
     #[test]
@@ -343,18 +279,12 @@ mod tests {
 
     #[test]
     fn an_event_must_end_after_it_starts() {
-        assert_eq!(
-            invalid_fields(&with("ends_at", "\"2026-05-01T18:00:00Z\"")),
-            ["ends_at"]
-        );
+        assert_eq!(invalid_fields(&with("ends_at", "\"2026-05-01T18:00:00Z\"")), ["ends_at"]);
     }
 
     #[test]
     fn timestamps_must_be_rfc3339() {
-        assert_eq!(
-            invalid_fields(&with("starts_at", "\"May 1st\"")),
-            ["starts_at"]
-        );
+        assert_eq!(invalid_fields(&with("starts_at", "\"May 1st\"")), ["starts_at"]);
     }
 
     #[test]
@@ -364,10 +294,7 @@ mod tests {
 
     #[test]
     fn a_description_over_5000_characters_is_rejected() {
-        assert_eq!(
-            invalid_fields(&with("description", &format!("\"{}\"", "d".repeat(5001)))),
-            ["description"]
-        );
+        assert_eq!(invalid_fields(&with("description", &format!("\"{}\"", "d".repeat(5001)))), ["description"]);
     }
 
     #[test]
@@ -408,11 +335,7 @@ mod tests {
     }
 
     fn stored(status: Status) -> Event {
-        let at = |h: i64| {
-            DateTime::<Utc>::from_timestamp(1_777_000_000 + h * 3600, 0)
-                .expect("valid")
-                .naive_utc()
-        };
+        let at = |h: i64| DateTime::<Utc>::from_timestamp(1_777_000_000 + h * 3600, 0).expect("valid").naive_utc();
         Event {
             id: Uuid::nil(),
             title: "T".into(),
@@ -435,22 +358,12 @@ mod tests {
             ends_at: Some(DateTime::<Utc>::from_timestamp(1_000, 0).expect("valid")),
             ..EventChanges::default()
         };
-        assert_eq!(
-            stored(Status::Published)
-                .edited(&changes)
-                .map_err(|p| p.status),
-            Err(422)
-        );
+        assert_eq!(stored(Status::Published).edited(&changes).map_err(|p| p.status), Err(422));
     }
 
     #[test]
     fn editing_a_rejected_event_resubmits_it_without_the_old_reason() {
-        let edited = stored(Status::Rejected)
-            .edited(&EventChanges::default())
-            .expect("allowed");
-        assert_eq!(
-            (edited.status, edited.moderation_reason),
-            (Status::PendingReview, None)
-        );
+        let edited = stored(Status::Rejected).edited(&EventChanges::default()).expect("allowed");
+        assert_eq!((edited.status, edited.moderation_reason), (Status::PendingReview, None));
     }
 }

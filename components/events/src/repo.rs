@@ -33,8 +33,7 @@ fn event_from_row(row: &Row<'_>) -> Result<Event, Problem> {
         ends_at: column(row, "ends_at")?,
         capacity: column(row, "capacity")?,
         organizer_id: column(row, "organizer_id")?,
-        status: Status::parse(&status)
-            .ok_or_else(|| Problem::internal(format!("stored status `{status}`")))?,
+        status: Status::parse(&status).ok_or_else(|| Problem::internal(format!("stored status `{status}`")))?,
         moderation_reason: column(row, "moderation_reason")?,
         created_at: column(row, "created_at")?,
         updated_at: column(row, "updated_at")?,
@@ -63,20 +62,12 @@ pub fn insert(conn: &Connection, event: &NewEvent) -> Result<Event, Problem> {
 }
 
 pub fn find(conn: &Connection, id: Uuid) -> Result<Option<Event>, Problem> {
-    one(
-        conn,
-        &format!("SELECT {COLUMNS} FROM events WHERE id = $1"),
-        &[id.into()],
-    )
+    one(conn, &format!("SELECT {COLUMNS} FROM events WHERE id = $1"), &[id.into()])
 }
 
 /// Locks the event's row until the surrounding transaction ends.
 pub fn find_for_update(conn: &Connection, id: Uuid) -> Result<Option<Event>, Problem> {
-    one(
-        conn,
-        &format!("SELECT {COLUMNS} FROM events WHERE id = $1 FOR UPDATE"),
-        &[id.into()],
-    )
+    one(conn, &format!("SELECT {COLUMNS} FROM events WHERE id = $1 FOR UPDATE"), &[id.into()])
 }
 
 /// Writes every mutable field of `event` back.
@@ -101,11 +92,7 @@ pub fn save(conn: &Connection, event: &Event) -> Result<Event, Problem> {
 }
 
 /// Ordered by `starts_at, id`; `from` is inclusive and `to` exclusive.
-pub fn list(
-    conn: &Connection,
-    filter: &EventFilter,
-    page: &PageRequest,
-) -> Result<Vec<Event>, Problem> {
+pub fn list(conn: &Connection, filter: &EventFilter, page: &PageRequest) -> Result<Vec<Event>, Problem> {
     let sql = format!(
         "SELECT {COLUMNS} FROM events
          WHERE ($1::text IS NULL OR status = $1)

@@ -9,18 +9,14 @@ use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
 use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
-use crate::event::{
-    CreateEventBody, Event, EventChanges, Moderation, ModerationBody, NewEvent, UpdateEventBody,
-};
+use crate::event::{CreateEventBody, Event, EventChanges, Moderation, ModerationBody, NewEvent, UpdateEventBody};
 use crate::repo::{self, EventFilter};
 use crate::status::Status;
 
 pub fn route(req: &ApiRequest) -> ApiResult {
     let segments = req.segments();
     match (req.method.as_str(), segments.as_slice()) {
-        ("GET", ["api", "events", "health"]) => {
-            Ok(health("events", env!("CARGO_PKG_VERSION"), true))
-        }
+        ("GET", ["api", "events", "health"]) => Ok(health("events", env!("CARGO_PKG_VERSION"), true)),
         (_, ["api", "events", "health"]) => Err(Problem::method_not_allowed("GET")),
         ("POST", ["api", "events"]) => create_event(req),
         ("GET", ["api", "events"]) => list_events(req),
@@ -45,10 +41,7 @@ fn event_id(text: &str) -> Result<Uuid, Problem> {
 fn create_event(req: &ApiRequest) -> ApiResult {
     let new_event = NewEvent::parse(req.json::<CreateEventBody>()?)?;
     let event = repo::insert(&db::connect()?, &new_event)?;
-    Ok(ApiResponse::created(
-        format!("/api/events/{}", event.id),
-        &event,
-    ))
+    Ok(ApiResponse::created(format!("/api/events/{}", event.id), &event))
 }
 
 // GET /api/events?status=&organizer_id=&from=&to=&limit=&cursor=
@@ -59,11 +52,7 @@ fn list_events(req: &ApiRequest) -> ApiResult {
     let filter = EventFilter {
         status: query
             .get("status")
-            .map(|s| {
-                Status::parse(s).ok_or_else(|| {
-                    bad("status", "pending_review, published, rejected or cancelled")
-                })
-            })
+            .map(|s| Status::parse(s).ok_or_else(|| bad("status", "pending_review, published, rejected or cancelled")))
             .transpose()?,
         organizer_id: query
             .get("organizer_id")
@@ -79,10 +68,7 @@ fn list_events(req: &ApiRequest) -> ApiResult {
             .transpose()?,
     };
     let events = repo::list(&db::connect()?, &filter, &page)?;
-    Ok(page_response(&page, events, |event| Cursor {
-        at: event.starts_at,
-        id: event.id,
-    }))
+    Ok(page_response(&page, events, |event| Cursor { at: event.starts_at, id: event.id }))
 }
 
 // GET /api/events/{id}
@@ -113,8 +99,7 @@ fn cancel_event(id: Uuid) -> ApiResult {
 fn change_event(id: Uuid, change: impl FnOnce(&Event) -> Result<Event, Problem>) -> ApiResult {
     let conn: Connection = db::connect()?;
     let event = in_transaction(&conn, |conn| {
-        let current =
-            repo::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("event"))?;
+        let current = repo::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("event"))?;
         repo::save(conn, &change(&current)?)
     })?;
     Ok(ApiResponse::ok(&event))

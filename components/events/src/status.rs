@@ -28,12 +28,7 @@ pub enum Decision {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [
-        Status::PendingReview,
-        Status::Published,
-        Status::Rejected,
-        Status::Cancelled,
-    ];
+    pub const ALL: [Status; 4] = [Status::PendingReview, Status::Published, Status::Rejected, Status::Cancelled];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -53,22 +48,14 @@ impl Status {
         match (self, decision) {
             (Status::PendingReview, Decision::Approve) => Ok(Status::Published),
             (Status::PendingReview, Decision::Reject) => Ok(Status::Rejected),
-            (current, _) => Err(illegal(
-                current,
-                "moderated",
-                "only events pending review can be moderated",
-            )),
+            (current, _) => Err(illegal(current, "moderated", "only events pending review can be moderated")),
         }
     }
 
     pub fn cancel(self) -> Result<Status, Problem> {
         match self {
             Status::PendingReview | Status::Published => Ok(Status::Cancelled),
-            current => Err(illegal(
-                current,
-                "cancelled",
-                "only pending or published events can be cancelled",
-            )),
+            current => Err(illegal(current, "cancelled", "only pending or published events can be cancelled")),
         }
     }
 
@@ -76,11 +63,7 @@ impl Status {
     pub fn after_edit(self) -> Result<Status, Problem> {
         match self {
             Status::Rejected => Ok(Status::PendingReview),
-            Status::Cancelled => Err(illegal(
-                self,
-                "edited",
-                "a cancelled event cannot be edited",
-            )),
+            Status::Cancelled => Err(illegal(self, "edited", "a cancelled event cannot be edited")),
             other => Ok(other),
         }
     }
@@ -90,10 +73,7 @@ fn illegal(current: Status, verb: &str, rule: &str) -> Problem {
     Problem::conflict(
         "invalid-transition",
         "Not allowed in the event's current status",
-        format!(
-            "the event is {} and cannot be {verb}: {rule}",
-            current.as_str()
-        ),
+        format!("the event is {} and cannot be {verb}: {rule}", current.as_str()),
     )
     .with("current_status", current.as_str())
 }
@@ -117,11 +97,7 @@ mod tests {
     fn only_pending_events_can_be_moderated() {
         for status in [Published, Rejected, Cancelled] {
             for decision in [Decision::Approve, Decision::Reject] {
-                assert_eq!(
-                    status.moderate(decision).map_err(|p| p.status),
-                    Err(409),
-                    "{status:?}"
-                );
+                assert_eq!(status.moderate(decision).map_err(|p| p.status), Err(409), "{status:?}");
             }
         }
     }

@@ -16,18 +16,11 @@ pub fn event_capacity(id: Uuid) -> Result<Option<(i64, String)>, Problem> {
 pub fn open_event_capacity(id: Uuid) -> Result<i64, Problem> {
     match facts(&event(id)?)? {
         (capacity, status) if status == "published" => Ok(capacity),
-        (_, status) => Err(event_not_open(&format!(
-            "the event is {status}; only published events take registrations"
-        ))),
+        (_, status) => Err(event_not_open(&format!("the event is {status}; only published events take registrations"))),
     }
 }
 
 fn facts(event: &serde_json::Value) -> Result<(i64, String), Problem> {
-    let capacity = event["capacity"]
-        .as_i64()
-        .ok_or_else(|| Problem::internal("an event without capacity"))?;
-    Ok((
-        capacity,
-        event["status"].as_str().unwrap_or_default().to_owned(),
-    ))
+    let capacity = event["capacity"].as_i64().ok_or_else(|| Problem::internal("an event without capacity"))?;
+    Ok((capacity, event["status"].as_str().unwrap_or_default().to_owned()))
 }

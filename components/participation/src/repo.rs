@@ -33,8 +33,7 @@ fn registration_from_row(row: &Row<'_>) -> Result<Registration, Problem> {
         id: column(row, "id")?,
         event_id: column(row, "event_id")?,
         user_id: column(row, "user_id")?,
-        status: Status::parse(&status)
-            .ok_or_else(|| Problem::internal(format!("stored status `{status}`")))?,
+        status: Status::parse(&status).ok_or_else(|| Problem::internal(format!("stored status `{status}`")))?,
         position: column(row, "position")?,
         created_at: column(row, "created_at")?,
         updated_at: column(row, "updated_at")?,
@@ -43,21 +42,14 @@ fn registration_from_row(row: &Row<'_>) -> Result<Registration, Problem> {
 
 /// Holds the event's lock until the transaction ends.
 pub fn lock_event(conn: &Connection, event_id: Uuid) -> Result<(), Problem> {
-    conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))",
-        &[event_id.to_string().into()],
-    )
-    .map_err(db_problem)?;
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))", &[event_id.to_string().into()])
+        .map_err(db_problem)?;
     Ok(())
 }
 
 /// Confirms the earliest waitlisted registrations while seats are free
 /// (after a cancellation, or after the capacity was raised). Needs the event's lock.
-pub fn promote_waitlisted(
-    conn: &Connection,
-    event_id: Uuid,
-    capacity: i64,
-) -> Result<u64, Problem> {
+pub fn promote_waitlisted(conn: &Connection, event_id: Uuid, capacity: i64) -> Result<u64, Problem> {
     conn.execute(
         "UPDATE registrations SET status = 'confirmed', updated_at = clock_timestamp()
          WHERE id IN (
@@ -92,18 +84,13 @@ pub fn insert(conn: &Connection, new: &NewRegistration, capacity: i64) -> Result
                 db_problem(e)
             }
         })?;
-    let row = rows
-        .rows()
-        .next()
-        .ok_or_else(|| Problem::internal("INSERT returned no row"))?;
+    let row = rows.rows().next().ok_or_else(|| Problem::internal("INSERT returned no row"))?;
     column(&row, "id")
 }
 
 pub fn find(conn: &Connection, id: Uuid) -> Result<Option<Registration>, Problem> {
     let sql = format!("SELECT {COLUMNS} FROM registrations r WHERE r.id = $1");
-    Ok(query(conn, &sql, &[id.into()], registration_from_row)?
-        .into_iter()
-        .next())
+    Ok(query(conn, &sql, &[id.into()], registration_from_row)?.into_iter().next())
 }
 
 pub fn set_status(conn: &Connection, id: Uuid, status: Status) -> Result<(), Problem> {
@@ -116,11 +103,7 @@ pub fn set_status(conn: &Connection, id: Uuid, status: Status) -> Result<(), Pro
 }
 
 /// Ordered by `created_at, id`.
-pub fn list(
-    conn: &Connection,
-    filter: &RegistrationFilter,
-    page: &PageRequest,
-) -> Result<Vec<Registration>, Problem> {
+pub fn list(conn: &Connection, filter: &RegistrationFilter, page: &PageRequest) -> Result<Vec<Registration>, Problem> {
     let sql = format!(
         "SELECT {COLUMNS} FROM registrations r
          WHERE ($1::uuid IS NULL OR r.event_id = $1)
@@ -152,9 +135,6 @@ pub fn counts(conn: &Connection, event_id: Uuid) -> Result<(i64, i64), Problem> 
             &[event_id.into()],
         )
         .map_err(db_problem)?;
-    let row = rows
-        .rows()
-        .next()
-        .ok_or_else(|| Problem::internal("count returned no row"))?;
+    let row = rows.rows().next().ok_or_else(|| Problem::internal("count returned no row"))?;
     Ok((column(&row, "confirmed")?, column(&row, "waitlisted")?))
 }

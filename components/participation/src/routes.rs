@@ -14,28 +14,16 @@ use crate::repo::{self, RegistrationFilter};
 pub fn route(req: &ApiRequest) -> ApiResult {
     let segments = req.segments();
     match (req.method.as_str(), segments.as_slice()) {
-        ("GET", ["api", "participation", "health"]) => {
-            Ok(health("participation", env!("CARGO_PKG_VERSION"), true))
-        }
+        ("GET", ["api", "participation", "health"]) => Ok(health("participation", env!("CARGO_PKG_VERSION"), true)),
         (_, ["api", "participation", "health"]) => Err(Problem::method_not_allowed("GET")),
         ("POST", ["api", "participation", "registrations"]) => register(req),
         ("GET", ["api", "participation", "registrations"]) => list_registrations(req),
-        (_, ["api", "participation", "registrations"]) => {
-            Err(Problem::method_not_allowed("GET, POST"))
-        }
-        ("GET", ["api", "participation", "registrations", id]) => {
-            get_registration(registration_id(id)?)
-        }
-        ("DELETE", ["api", "participation", "registrations", id]) => {
-            cancel_registration(registration_id(id)?)
-        }
-        (_, ["api", "participation", "registrations", _]) => {
-            Err(Problem::method_not_allowed("GET, DELETE"))
-        }
+        (_, ["api", "participation", "registrations"]) => Err(Problem::method_not_allowed("GET, POST")),
+        ("GET", ["api", "participation", "registrations", id]) => get_registration(registration_id(id)?),
+        ("DELETE", ["api", "participation", "registrations", id]) => cancel_registration(registration_id(id)?),
+        (_, ["api", "participation", "registrations", _]) => Err(Problem::method_not_allowed("GET, DELETE")),
         ("GET", ["api", "participation", "events", id, "summary"]) => summary(id),
-        (_, ["api", "participation", "events", _, "summary"]) => {
-            Err(Problem::method_not_allowed("GET"))
-        }
+        (_, ["api", "participation", "events", _, "summary"]) => Err(Problem::method_not_allowed("GET")),
         _ => Err(Problem::no_route(&req.path)),
     }
 }
@@ -56,12 +44,8 @@ fn register(req: &ApiRequest) -> ApiResult {
         repo::promote_waitlisted(conn, new.event_id, capacity)?;
         repo::insert(conn, &new, capacity)
     })?;
-    let registration =
-        repo::find(&conn, id)?.ok_or_else(|| Problem::internal("a new registration vanished"))?;
-    Ok(ApiResponse::created(
-        format!("/api/participation/registrations/{id}"),
-        &registration,
-    ))
+    let registration = repo::find(&conn, id)?.ok_or_else(|| Problem::internal("a new registration vanished"))?;
+    Ok(ApiResponse::created(format!("/api/participation/registrations/{id}"), &registration))
 }
 
 // GET /api/participation/registrations?event_id=&user_id=&status=&limit=&cursor=
@@ -71,9 +55,7 @@ fn list_registrations(req: &ApiRequest) -> ApiResult {
     let uuid_param = |name: &str| {
         query
             .get(name)
-            .map(|v| {
-                parse_uuid(v).ok_or_else(|| Problem::malformed(format!("{name} must be a UUID")))
-            })
+            .map(|v| parse_uuid(v).ok_or_else(|| Problem::malformed(format!("{name} must be a UUID"))))
             .transpose()
     };
     let filter = RegistrationFilter {
@@ -82,23 +64,17 @@ fn list_registrations(req: &ApiRequest) -> ApiResult {
         status: query
             .get("status")
             .map(|s| {
-                Status::parse(s).ok_or_else(|| {
-                    Problem::malformed("status must be confirmed, waitlisted or cancelled")
-                })
+                Status::parse(s).ok_or_else(|| Problem::malformed("status must be confirmed, waitlisted or cancelled"))
             })
             .transpose()?,
     };
     let registrations = repo::list(&db::connect()?, &filter, &page)?;
-    Ok(page_response(&page, registrations, |r| Cursor {
-        at: r.created_at,
-        id: r.id,
-    }))
+    Ok(page_response(&page, registrations, |r| Cursor { at: r.created_at, id: r.id }))
 }
 
 // GET /api/participation/registrations/{id}
 fn get_registration(id: Uuid) -> ApiResult {
-    let registration =
-        repo::find(&db::connect()?, id)?.ok_or_else(|| Problem::not_found("registration"))?;
+    let registration = repo::find(&db::connect()?, id)?.ok_or_else(|| Problem::not_found("registration"))?;
     Ok(ApiResponse::ok(&registration))
 }
 
@@ -128,13 +104,7 @@ fn cancel_registration(id: Uuid) -> ApiResult {
 // GET /api/participation/events/{event_id}/summary
 fn summary(event_id: &str) -> ApiResult {
     let event_id = parse_uuid(event_id).ok_or_else(|| Problem::not_found("event"))?;
-    let (capacity, _) =
-        peers::event_capacity(event_id)?.ok_or_else(|| Problem::not_found("event"))?;
+    let (capacity, _) = peers::event_capacity(event_id)?.ok_or_else(|| Problem::not_found("event"))?;
     let (confirmed, waitlisted) = repo::counts(&db::connect()?, event_id)?;
-    Ok(ApiResponse::ok(&Summary {
-        event_id,
-        capacity,
-        confirmed,
-        waitlisted,
-    }))
+    Ok(ApiResponse::ok(&Summary { event_id, capacity, confirmed, waitlisted }))
 }

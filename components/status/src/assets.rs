@@ -5,22 +5,10 @@ pub struct Asset {
     pub body: &'static str,
 }
 
-const INDEX: Asset = Asset {
-    content_type: "text/html; charset=utf-8",
-    body: include_str!("../assets/index.html"),
-};
-const STYLE: Asset = Asset {
-    content_type: "text/css; charset=utf-8",
-    body: include_str!("../assets/app.css"),
-};
-const SCRIPT: Asset = Asset {
-    content_type: "text/javascript; charset=utf-8",
-    body: include_str!("../assets/app.js"),
-};
-const ICON: Asset = Asset {
-    content_type: "image/svg+xml",
-    body: include_str!("../assets/icon.svg"),
-};
+const INDEX: Asset = Asset { content_type: "text/html; charset=utf-8", body: include_str!("../assets/index.html") };
+const STYLE: Asset = Asset { content_type: "text/css; charset=utf-8", body: include_str!("../assets/app.css") };
+const SCRIPT: Asset = Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/app.js") };
+const ICON: Asset = Asset { content_type: "image/svg+xml", body: include_str!("../assets/icon.svg") };
 
 /// Looks an asset up by its exact name: nothing outside this list can be served.
 pub fn find(name: &str) -> Option<&'static Asset> {
@@ -48,10 +36,7 @@ mod tests {
     #[test]
     fn the_page_loads_nothing_from_elsewhere() {
         for asset in [&INDEX, &STYLE, &SCRIPT] {
-            assert!(
-                !asset.body.contains("http://") && !asset.body.contains("https://"),
-                "no external URLs"
-            );
+            assert!(!asset.body.contains("http://") && !asset.body.contains("https://"), "no external URLs");
         }
     }
 }

@@ -37,36 +37,18 @@ pub struct Overview {
 pub fn overview() -> Overview {
     let targets: Vec<(String, String)> = DOMAINS
         .iter()
-        .map(|(name, variable)| {
-            (
-                variables::get(variable).unwrap_or_default(),
-                format!("/api/{name}/health"),
-            )
-        })
+        .map(|(name, variable)| (variables::get(variable).unwrap_or_default(), format!("/api/{name}/health")))
         .collect();
     let answers = get_all(&targets, HEALTH_TIMEOUT);
-    let components: Vec<ComponentStatus> = DOMAINS
-        .iter()
-        .zip(answers)
-        .map(|((name, _), answer)| judge(name, answer.ok()))
-        .collect();
-    let status = if components.iter().all(|c| c.status == "ok") {
-        "ok"
-    } else {
-        "degraded"
-    };
+    let components: Vec<ComponentStatus> =
+        DOMAINS.iter().zip(answers).map(|((name, _), answer)| judge(name, answer.ok())).collect();
+    let status = if components.iter().all(|c| c.status == "ok") { "ok" } else { "degraded" };
     Overview { status, components }
 }
 
 /// What one health answer says about its domain.
 pub fn judge(name: &'static str, answer: Option<(PeerResponse, Duration)>) -> ComponentStatus {
-    let unavailable = ComponentStatus {
-        name,
-        status: "unavailable",
-        latency_ms: None,
-        instance: None,
-        version: None,
-    };
+    let unavailable = ComponentStatus { name, status: "unavailable", latency_ms: None, instance: None, version: None };
     let Some((response, took)) = answer else {
         return unavailable;
     };
@@ -92,24 +74,12 @@ mod tests {
     use super::*;
 
     fn answer(status: u16, body: &str) -> Option<(PeerResponse, Duration)> {
-        Some((
-            PeerResponse {
-                status,
-                body: body.as_bytes().to_vec(),
-            },
-            Duration::from_millis(3),
-        ))
+        Some((PeerResponse { status, body: body.as_bytes().to_vec() }, Duration::from_millis(3)))
     }
 
     #[test]
     fn a_healthy_answer_is_ok_with_its_facts() {
-        let judged = judge(
-            "users",
-            answer(
-                200,
-                r#"{"status":"ok","instance":"pod-1","version":"0.1.0"}"#,
-            ),
-        );
+        let judged = judge("users", answer(200, r#"{"status":"ok","instance":"pod-1","version":"0.1.0"}"#));
         assert_eq!(judged.status, "ok");
         assert_eq!(judged.instance.as_deref(), Some("pod-1"));
         assert_eq!(judged.latency_ms, Some(3.0));
@@ -117,19 +87,13 @@ mod tests {
 
     #[test]
     fn a_domain_whose_database_is_down_is_degraded() {
-        assert_eq!(
-            judge("users", answer(503, r#"{"status":"degraded"}"#)).status,
-            "degraded"
-        );
+        assert_eq!(judge("users", answer(503, r#"{"status":"degraded"}"#)).status, "degraded");
     }
 
     #[test]
     fn no_answer_or_garbage_is_unavailable() {
         assert_eq!(judge("users", None).status, "unavailable");
         assert_eq!(judge("users", answer(200, "<html>")).status, "unavailable");
-        assert_eq!(
-            judge("users", answer(500, r#"{"status":"ok"}"#)).status,
-            "unavailable"
-        );
+        assert_eq!(judge("users", answer(500, r#"{"status":"ok"}"#)).status, "unavailable");
     }
 }

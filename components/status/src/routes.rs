@@ -17,15 +17,9 @@ pub fn route(req: &ApiRequest) -> ApiResult {
         ("GET", []) => asset("index.html"),
         ("GET", ["static", name]) => asset(name),
         (_, [] | ["static", _]) => Err(Problem::method_not_allowed("GET")),
-        ("GET", ["api", "status"]) => {
-            Ok(ApiResponse::ok(&overview()).with_header("cache-control", "no-store"))
-        }
-        ("GET", ["api", "status", "health"]) => {
-            Ok(health("status", env!("CARGO_PKG_VERSION"), false))
-        }
-        (_, ["api", "status"] | ["api", "status", "health"]) => {
-            Err(Problem::method_not_allowed("GET"))
-        }
+        ("GET", ["api", "status"]) => Ok(ApiResponse::ok(&overview()).with_header("cache-control", "no-store")),
+        ("GET", ["api", "status", "health"]) => Ok(health("status", env!("CARGO_PKG_VERSION"), false)),
+        (_, ["api", "status"] | ["api", "status", "health"]) => Err(Problem::method_not_allowed("GET")),
         _ => Err(Problem::no_route(&req.path)),
     }
 }
@@ -38,10 +32,7 @@ fn asset(name: &str) -> ApiResult {
             ("content-type".into(), asset.content_type.into()),
             ("cache-control".into(), ASSET_CACHE.into()),
             ("x-content-type-options".into(), "nosniff".into()),
-            (
-                "content-security-policy".into(),
-                CONTENT_SECURITY_POLICY.into(),
-            ),
+            ("content-security-policy".into(), CONTENT_SECURITY_POLICY.into()),
         ],
         body: asset.body.as_bytes().to_vec(),
     })

@@ -78,19 +78,10 @@ impl NewTicketType {
         let name = fields.take("name", required_text(body.name, MAX_NAME_CHARS));
         let price_cents = fields.take("price_cents", required_int(body.price_cents, 0..=i64::MAX));
         let currency = fields.take("currency", currency(body.currency));
-        let quantity = fields.take(
-            "quantity",
-            required_int(body.quantity, QUANTITY_RANGE).map(|q| q as i32),
-        );
+        let quantity = fields.take("quantity", required_int(body.quantity, QUANTITY_RANGE).map(|q| q as i32));
         match (event_id, name, price_cents, currency, quantity) {
             (Some(event_id), Some(name), Some(price_cents), Some(currency), Some(quantity)) => {
-                Ok(Self {
-                    event_id,
-                    name,
-                    price_cents,
-                    currency,
-                    quantity,
-                })
+                Ok(Self { event_id, name, price_cents, currency, quantity })
             }
             _ => Err(fields.problem()),
         }
@@ -130,17 +121,11 @@ impl NewOrder {
         let mut fields = Fields::default();
         let ticket_type_id = fields.take("ticket_type_id", required_uuid(body.ticket_type_id));
         let user_id = fields.take("user_id", required_uuid(body.user_id));
-        let quantity = fields.take(
-            "quantity",
-            required_int(body.quantity, ORDER_QUANTITY_RANGE).map(|q| q as i32),
-        );
+        let quantity = fields.take("quantity", required_int(body.quantity, ORDER_QUANTITY_RANGE).map(|q| q as i32));
         match (ticket_type_id, user_id, quantity) {
-            (Some(ticket_type_id), Some(user_id), Some(quantity)) => Ok(Self {
-                ticket_type_id,
-                user_id,
-                quantity,
-                idempotency_key,
-            }),
+            (Some(ticket_type_id), Some(user_id), Some(quantity)) => {
+                Ok(Self { ticket_type_id, user_id, quantity, idempotency_key })
+            }
             _ => Err(fields.problem()),
         }
     }
@@ -154,9 +139,7 @@ impl NewOrder {
 fn parse_idempotency_key(key: &str) -> Result<String, Problem> {
     let length = key.chars().count();
     if length == 0 || length > MAX_IDEMPOTENCY_KEY_CHARS || key.chars().any(char::is_control) {
-        return Err(Problem::malformed(
-            "Idempotency-Key must be 1 to 255 printable characters",
-        ));
+        return Err(Problem::malformed("Idempotency-Key must be 1 to 255 printable characters"));
     }
     Ok(key.to_owned())
 }
@@ -172,16 +155,8 @@ pub fn sold_out(available: i32, wanted: i32) -> Problem {
 
 pub fn ticket_type_not_found() -> Problem {
     Problem {
-        errors: vec![eventos_common::FieldError::new(
-            "ticket_type_id",
-            "no such ticket type",
-        )],
-        ..Problem::new(
-            422,
-            "ticket-type-not-found",
-            "Ticket type not found",
-            "no ticket type with that id",
-        )
+        errors: vec![eventos_common::FieldError::new("ticket_type_id", "no such ticket type")],
+        ..Problem::new(422, "ticket-type-not-found", "Ticket type not found", "no ticket type with that id")
     }
 }
 
@@ -215,27 +190,15 @@ mod tests {
     fn an_idempotency_key_is_one_to_255_characters() {
         assert!(order(ORDER, Some("k")).is_ok());
         assert!(order(ORDER, Some(&"k".repeat(255))).is_ok());
-        assert_eq!(
-            order(ORDER, Some(&"k".repeat(256)))
-                .map_err(|p| p.status)
-                .err(),
-            Some(400)
-        );
-        assert_eq!(
-            order(ORDER, Some("")).map_err(|p| p.status).err(),
-            Some(400)
-        );
+        assert_eq!(order(ORDER, Some(&"k".repeat(256))).map_err(|p| p.status).err(), Some(400));
+        assert_eq!(order(ORDER, Some("")).map_err(|p| p.status).err(), Some(400));
     }
 
     #[test]
     fn the_same_request_has_the_same_fingerprint() {
         let a = order(ORDER, Some("a")).expect("valid");
         let b = order(ORDER, Some("b")).expect("valid");
-        let c = order(
-            &ORDER.replace("\"quantity\":2", "\"quantity\":3"),
-            Some("a"),
-        )
-        .expect("valid");
+        let c = order(&ORDER.replace("\"quantity\":2", "\"quantity\":3"), Some("a")).expect("valid");
         assert_eq!(a.fingerprint(), b.fingerprint());
         assert_ne!(a.fingerprint(), c.fingerprint());
     }
@@ -251,13 +214,7 @@ mod tests {
     #[test]
     fn a_ticket_type_needs_every_field() {
         let body: CreateTicketTypeBody = serde_json::from_str("{}").expect("json");
-        assert_eq!(
-            NewTicketType::parse(body)
-                .expect_err("invalid")
-                .errors
-                .len(),
-            5
-        );
+        assert_eq!(NewTicketType::parse(body).expect_err("invalid").errors.len(), 5);
     }
 
     #[test]
@@ -266,9 +223,6 @@ mod tests {
             r#"{"event_id":"0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d","name":"GA","price_cents":-1,"currency":"EUR","quantity":5}"#,
         )
         .expect("json");
-        assert_eq!(
-            NewTicketType::parse(body).expect_err("invalid").errors[0].field,
-            "price_cents"
-        );
+        assert_eq!(NewTicketType::parse(body).expect_err("invalid").errors[0].field, "price_cents");
     }
 }

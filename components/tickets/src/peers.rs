@@ -20,8 +20,6 @@ pub fn require_event_not_cancelled(id: Uuid) -> Result<(), Problem> {
 pub fn require_event_on_sale(id: Uuid) -> Result<(), Problem> {
     match event_status(id)?.as_str() {
         "published" => Ok(()),
-        status => Err(event_not_open(&format!(
-            "the event is {status}; tickets are sold for published events only"
-        ))),
+        status => Err(event_not_open(&format!("the event is {status}; tickets are sold for published events only"))),
     }
 }

@@ -88,9 +88,7 @@ pub fn insert_ticket_type(conn: &Connection, new: &NewTicketType) -> Result<Tick
 
 pub fn find_ticket_type(conn: &Connection, id: Uuid) -> Result<Option<TicketType>, Problem> {
     let sql = format!("SELECT {TYPE_COLUMNS} FROM ticket_types WHERE id = $1");
-    Ok(query(conn, &sql, &[id.into()], ticket_type_from_row)?
-        .into_iter()
-        .next())
+    Ok(query(conn, &sql, &[id.into()], ticket_type_from_row)?.into_iter().next())
 }
 
 /// Ordered by `created_at, id`.
@@ -107,46 +105,22 @@ pub fn list_ticket_types(
          LIMIT $4"
     );
     let [after_at, after_id] = cursor_params(page.after);
-    query(
-        conn,
-        &sql,
-        &[
-            event_id.into(),
-            after_at,
-            after_id,
-            page.fetch_limit().into(),
-        ],
-        ticket_type_from_row,
-    )
+    query(conn, &sql, &[event_id.into(), after_at, after_id, page.fetch_limit().into()], ticket_type_from_row)
 }
 
 /// Takes `quantity` from the stock, all or nothing; `None` when not enough is left.
-pub fn take_stock(
-    conn: &Connection,
-    ticket_type_id: Uuid,
-    quantity: i32,
-) -> Result<Option<TicketType>, Problem> {
+pub fn take_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32) -> Result<Option<TicketType>, Problem> {
     let sql = format!(
         "UPDATE ticket_types SET sold = sold + $2
          WHERE id = $1 AND sold + $2 <= quantity
          RETURNING {TYPE_COLUMNS}"
     );
-    Ok(query(
-        conn,
-        &sql,
-        &[ticket_type_id.into(), quantity.into()],
-        ticket_type_from_row,
-    )?
-    .into_iter()
-    .next())
+    Ok(query(conn, &sql, &[ticket_type_id.into(), quantity.into()], ticket_type_from_row)?.into_iter().next())
 }
 
 pub fn return_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32) -> Result<(), Problem> {
-    conn.execute(
-        "UPDATE ticket_types SET sold = sold - $2 WHERE id = $1",
-        &[ticket_type_id.into(), quantity.into()],
-    )
-    .map_err(db_problem)?;
+    conn.execute("UPDATE ticket_types SET sold = sold - $2 WHERE id = $1", &[ticket_type_id.into(), quantity.into()])
+        .map_err(db_problem)?;
     Ok(())
 }
 
@@ -186,10 +160,7 @@ pub fn insert_order(
         Err(e) if is_unique_violation(&e) => return Ok(InsertOrder::KeyTaken),
         Err(e) => return Err(db_problem(e)),
     };
-    let row = rows
-        .rows()
-        .next()
-        .ok_or_else(|| Problem::internal("INSERT returned no row"))?;
+    let row = rows.rows().next().ok_or_else(|| Problem::internal("INSERT returned no row"))?;
     let order_id: Uuid = column(&row, "id")?;
     let issued = conn.execute(
         "INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
@@ -219,10 +190,7 @@ fn find_order_where(
     param: ParameterValue,
 ) -> Result<Option<(Order, Option<String>)>, Problem> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE {condition}");
-    let Some(row) = query(conn, &sql, &[param], order_from_row)?
-        .into_iter()
-        .next()
-    else {
+    let Some(row) = query(conn, &sql, &[param], order_from_row)?.into_iter().next() else {
         return Ok(None);
     };
     let mut order = row.order;
@@ -235,51 +203,32 @@ pub fn find_order(conn: &Connection, id: Uuid) -> Result<Option<Order>, Problem>
 }
 
 /// The order an idempotency key produced, with the fingerprint of its request.
-pub fn find_order_by_key(
-    conn: &Connection,
-    key: &str,
-) -> Result<Option<(Order, Option<String>)>, Problem> {
+pub fn find_order_by_key(conn: &Connection, key: &str) -> Result<Option<(Order, Option<String>)>, Problem> {
     find_order_where(conn, "idempotency_key = $1", key.to_owned().into())
 }
 
 /// Locks the order and its tickets until the transaction ends.
 pub fn lock_order(conn: &Connection, id: Uuid) -> Result<Option<Order>, Problem> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE");
-    let Some(row) = query(conn, &sql, &[id.into()], order_from_row)?
-        .into_iter()
-        .next()
-    else {
+    let Some(row) = query(conn, &sql, &[id.into()], order_from_row)?.into_iter().next() else {
         return Ok(None);
     };
     let mut order = row.order;
-    let sql = format!(
-        "SELECT {TICKET_COLUMNS} FROM tickets WHERE order_id = $1 ORDER BY code FOR UPDATE"
-    );
+    let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE order_id = $1 ORDER BY code FOR UPDATE");
     order.tickets = query(conn, &sql, &[id.into()], ticket_from_row)?;
     Ok(Some(order))
 }
 
 pub fn cancel_order(conn: &Connection, id: Uuid) -> Result<(), Problem> {
-    conn.execute(
-        "UPDATE orders SET status = 'cancelled', updated_at = clock_timestamp() WHERE id = $1",
-        &[id.into()],
-    )
-    .map_err(db_problem)?;
-    conn.execute(
-        "UPDATE tickets SET status = 'void' WHERE order_id = $1",
-        &[id.into()],
-    )
-    .map_err(db_problem)?;
+    conn.execute("UPDATE orders SET status = 'cancelled', updated_at = clock_timestamp() WHERE id = $1", &[id.into()])
+        .map_err(db_problem)?;
+    conn.execute("UPDATE tickets SET status = 'void' WHERE order_id = $1", &[id.into()]).map_err(db_problem)?;
     Ok(())
 }
 
 pub fn find_ticket(conn: &Connection, code: &str) -> Result<Option<Ticket>, Problem> {
     let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE code = $1");
-    Ok(
-        query(conn, &sql, &[code.to_owned().into()], ticket_from_row)?
-            .into_iter()
-            .next(),
-    )
+    Ok(query(conn, &sql, &[code.to_owned().into()], ticket_from_row)?.into_iter().next())
 }
 
 /// Checks a valid ticket in; `None` when it was not valid (already in, void, or unknown).
@@ -288,9 +237,5 @@ pub fn check_in(conn: &Connection, code: &str) -> Result<Option<Ticket>, Problem
         "UPDATE tickets SET status = 'checked_in', checked_in_at = clock_timestamp()
          WHERE code = $1 AND status = 'valid' RETURNING {TICKET_COLUMNS}"
     );
-    Ok(
-        query(conn, &sql, &[code.to_owned().into()], ticket_from_row)?
-            .into_iter()
-            .next(),
-    )
+    Ok(query(conn, &sql, &[code.to_owned().into()], ticket_from_row)?.into_iter().next())
 }

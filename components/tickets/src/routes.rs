@@ -10,8 +10,7 @@ use uuid::Uuid;
 
 use crate::code;
 use crate::model::{
-    CreateOrderBody, CreateTicketTypeBody, NewOrder, NewTicketType, key_reused, sold_out,
-    ticket_type_not_found,
+    CreateOrderBody, CreateTicketTypeBody, NewOrder, NewTicketType, key_reused, sold_out, ticket_type_not_found,
 };
 use crate::peers;
 use crate::repo::{self, InsertOrder};
@@ -22,9 +21,7 @@ const CODE_ATTEMPTS: usize = 3;
 pub fn route(req: &ApiRequest) -> ApiResult {
     let segments = req.segments();
     match (req.method.as_str(), segments.as_slice()) {
-        ("GET", ["api", "tickets", "health"]) => {
-            Ok(health("tickets", env!("CARGO_PKG_VERSION"), true))
-        }
+        ("GET", ["api", "tickets", "health"]) => Ok(health("tickets", env!("CARGO_PKG_VERSION"), true)),
         (_, ["api", "tickets", "health"]) => Err(Problem::method_not_allowed("GET")),
         ("POST", ["api", "tickets", "types"]) => create_ticket_type(req),
         ("GET", ["api", "tickets", "types"]) => list_ticket_types(req),
@@ -58,10 +55,7 @@ fn create_ticket_type(req: &ApiRequest) -> ApiResult {
     let new = NewTicketType::parse(req.json::<CreateTicketTypeBody>()?)?;
     peers::require_event_not_cancelled(new.event_id)?;
     let ticket_type = repo::insert_ticket_type(&db::connect()?, &new)?;
-    Ok(ApiResponse::created(
-        format!("/api/tickets/types/{}", ticket_type.id),
-        &ticket_type,
-    ))
+    Ok(ApiResponse::created(format!("/api/tickets/types/{}", ticket_type.id), &ticket_type))
 }
 
 // GET /api/tickets/types?event_id=&limit=&cursor=
@@ -73,17 +67,13 @@ fn list_ticket_types(req: &ApiRequest) -> ApiResult {
         .map(|id| parse_uuid(id).ok_or_else(|| Problem::malformed("event_id must be a UUID")))
         .transpose()?;
     let types = repo::list_ticket_types(&db::connect()?, event_id, &page)?;
-    Ok(page_response(&page, types, |t| Cursor {
-        at: t.created_at,
-        id: t.id,
-    }))
+    Ok(page_response(&page, types, |t| Cursor { at: t.created_at, id: t.id }))
 }
 
 // GET /api/tickets/types/{id}
 fn get_ticket_type(id: &str) -> ApiResult {
     let id = parse_uuid(id).ok_or_else(|| Problem::not_found("ticket type"))?;
-    let ticket_type = repo::find_ticket_type(&db::connect()?, id)?
-        .ok_or_else(|| Problem::not_found("ticket type"))?;
+    let ticket_type = repo::find_ticket_type(&db::connect()?, id)?.ok_or_else(|| Problem::not_found("ticket type"))?;
     Ok(ApiResponse::ok(&ticket_type))
 }
 
@@ -103,16 +93,12 @@ impl From<Problem> for SaleError {
 
 // POST /api/tickets/orders
 fn create_order(req: &ApiRequest) -> ApiResult {
-    let new = NewOrder::parse(
-        req.json::<CreateOrderBody>()?,
-        req.header("idempotency-key"),
-    )?;
+    let new = NewOrder::parse(req.json::<CreateOrderBody>()?, req.header("idempotency-key"))?;
     let conn = db::connect()?;
     if let Some(replayed) = replay(&conn, &new)? {
         return Ok(replayed);
     }
-    let ticket_type =
-        repo::find_ticket_type(&conn, new.ticket_type_id)?.ok_or_else(ticket_type_not_found)?;
+    let ticket_type = repo::find_ticket_type(&conn, new.ticket_type_id)?.ok_or_else(ticket_type_not_found)?;
     peers::require_event_on_sale(ticket_type.event_id)?;
     eventos_common::peer::require_user(new.user_id)?;
     let processed_by = instance_name();
@@ -120,8 +106,7 @@ fn create_order(req: &ApiRequest) -> ApiResult {
         let codes = (0..new.quantity).map(|_| code::new_code()).collect();
         let sale = in_transaction(&conn, |conn| {
             let Some(stocked) = repo::take_stock(conn, new.ticket_type_id, new.quantity)? else {
-                let available =
-                    repo::find_ticket_type(conn, new.ticket_type_id)?.map_or(0, |t| t.available);
+                let available = repo::find_ticket_type(conn, new.ticket_type_id)?.map_or(0, |t| t.available);
                 return Err(SaleError::Refused(sold_out(available, new.quantity)));
             };
             match repo::insert_order(conn, &new, &stocked, &processed_by, codes)? {
@@ -132,17 +117,12 @@ fn create_order(req: &ApiRequest) -> ApiResult {
         });
         match sale {
             Ok(id) => {
-                let order = repo::find_order(&conn, id)?
-                    .ok_or_else(|| Problem::internal("a new order vanished"))?;
-                return Ok(ApiResponse::created(
-                    format!("/api/tickets/orders/{id}"),
-                    &order,
-                ));
+                let order = repo::find_order(&conn, id)?.ok_or_else(|| Problem::internal("a new order vanished"))?;
+                return Ok(ApiResponse::created(format!("/api/tickets/orders/{id}"), &order));
             }
             Err(SaleError::Refused(problem)) => return Err(problem),
             Err(SaleError::KeyTaken) => {
-                return replay(&conn, &new)?
-                    .ok_or_else(|| Problem::internal("an idempotency key without its order"));
+                return replay(&conn, &new)?.ok_or_else(|| Problem::internal("an idempotency key without its order"));
             }
             Err(SaleError::CodeTaken) => continue,
         }
@@ -157,13 +137,8 @@ fn replay(conn: &Connection, new: &NewOrder) -> Result<Option<ApiResponse>, Prob
     };
     match repo::find_order_by_key(conn, key)? {
         None => Ok(None),
-        Some((order, fingerprint))
-            if fingerprint.as_deref() == Some(new.fingerprint().as_str()) =>
-        {
-            Ok(Some(ApiResponse::ok(&order).with_header(
-                "location",
-                format!("/api/tickets/orders/{}", order.id),
-            )))
+        Some((order, fingerprint)) if fingerprint.as_deref() == Some(new.fingerprint().as_str()) => {
+            Ok(Some(ApiResponse::ok(&order).with_header("location", format!("/api/tickets/orders/{}", order.id))))
         }
         Some(_) => Err(key_reused()),
     }
@@ -171,8 +146,7 @@ fn replay(conn: &Connection, new: &NewOrder) -> Result<Option<ApiResponse>, Prob
 
 // GET /api/tickets/orders/{id}
 fn get_order(id: Uuid) -> ApiResult {
-    let order =
-        repo::find_order(&db::connect()?, id)?.ok_or_else(|| Problem::not_found("order"))?;
+    let order = repo::find_order(&db::connect()?, id)?.ok_or_else(|| Problem::not_found("order"))?;
     Ok(ApiResponse::ok(&order))
 }
 
@@ -203,8 +177,8 @@ fn cancel_order(id: Uuid) -> ApiResult {
 
 // GET /api/tickets/{code}
 fn get_ticket(code: &str) -> ApiResult {
-    let ticket = repo::find_ticket(&db::connect()?, &ticket_code(code)?)?
-        .ok_or_else(|| Problem::not_found("ticket"))?;
+    let ticket =
+        repo::find_ticket(&db::connect()?, &ticket_code(code)?)?.ok_or_else(|| Problem::not_found("ticket"))?;
     Ok(ApiResponse::ok(&ticket))
 }
 
@@ -217,16 +191,10 @@ fn check_in(code: &str) -> ApiResult {
     }
     let ticket = repo::find_ticket(&conn, &code)?.ok_or_else(|| Problem::not_found("ticket"))?;
     match ticket.checked_in_at {
-        Some(at) if ticket.status == "checked_in" => Err(Problem::conflict(
-            "already-checked-in",
-            "Already checked in",
-            "this ticket was checked in before",
-        )
-        .with("checked_in_at", eventos_common::time::format_rfc3339(&at))),
-        _ => Err(Problem::conflict(
-            "ticket-void",
-            "Ticket void",
-            "this ticket belongs to a cancelled order",
-        )),
+        Some(at) if ticket.status == "checked_in" => {
+            Err(Problem::conflict("already-checked-in", "Already checked in", "this ticket was checked in before")
+                .with("checked_in_at", eventos_common::time::format_rfc3339(&at)))
+        }
+        _ => Err(Problem::conflict("ticket-void", "Ticket void", "this ticket belongs to a cancelled order")),
     }
 }

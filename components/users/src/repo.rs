@@ -24,11 +24,7 @@ fn duplicate_email(error: spin_sdk::pg4::PgError) -> Problem {
     if is_unique_violation(&error) {
         Problem {
             errors: vec![FieldError::new("email", "is already registered")],
-            ..Problem::conflict(
-                "duplicate-email",
-                "Email already registered",
-                "a user with this email already exists",
-            )
+            ..Problem::conflict("duplicate-email", "Email already registered", "a user with this email already exists")
         }
     } else {
         db::db_problem(error)
@@ -37,29 +33,18 @@ fn duplicate_email(error: spin_sdk::pg4::PgError) -> Problem {
 
 pub fn insert(conn: &Connection, user: &NewUser) -> Result<User, Problem> {
     let sql = format!("INSERT INTO users (email, name) VALUES ($1, $2) RETURNING {COLUMNS}");
-    let rows = conn
-        .query(&sql, &[user.email.clone().into(), user.name.clone().into()])
-        .map_err(duplicate_email)?;
-    let row = rows
-        .rows()
-        .next()
-        .ok_or_else(|| Problem::internal("INSERT returned no row"))?;
+    let rows = conn.query(&sql, &[user.email.clone().into(), user.name.clone().into()]).map_err(duplicate_email)?;
+    let row = rows.rows().next().ok_or_else(|| Problem::internal("INSERT returned no row"))?;
     user_from_row(&row)
 }
 
 pub fn find(conn: &Connection, id: Uuid) -> Result<Option<User>, Problem> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
-    Ok(query(conn, &sql, &[id.into()], user_from_row)?
-        .into_iter()
-        .next())
+    Ok(query(conn, &sql, &[id.into()], user_from_row)?.into_iter().next())
 }
 
 /// Ordered by `created_at, id`; `email` filters to the one user with that address.
-pub fn list(
-    conn: &Connection,
-    email: Option<String>,
-    page: &PageRequest,
-) -> Result<Vec<User>, Problem> {
+pub fn list(conn: &Connection, email: Option<String>, page: &PageRequest) -> Result<Vec<User>, Problem> {
     let sql = format!(
         "SELECT {COLUMNS} FROM users
          WHERE ($1::text IS NULL OR email = $1)
@@ -68,12 +53,7 @@ pub fn list(
          LIMIT $4"
     );
     let [after_at, after_id] = cursor_params(page.after);
-    query(
-        conn,
-        &sql,
-        &[email.into(), after_at, after_id, page.fetch_limit().into()],
-        user_from_row,
-    )
+    query(conn, &sql, &[email.into(), after_at, after_id, page.fetch_limit().into()], user_from_row)
 }
 
 pub fn update(conn: &Connection, id: Uuid, changes: &UserChanges) -> Result<Option<User>, Problem> {
@@ -81,21 +61,12 @@ pub fn update(conn: &Connection, id: Uuid, changes: &UserChanges) -> Result<Opti
         "UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name), updated_at = clock_timestamp()
          WHERE id = $1 RETURNING {COLUMNS}"
     );
-    let params = [
-        id.into(),
-        changes.email.clone().into(),
-        changes.name.clone().into(),
-    ];
+    let params = [id.into(), changes.email.clone().into(), changes.name.clone().into()];
     let rows = conn.query(&sql, &params).map_err(duplicate_email)?;
-    rows.rows()
-        .next()
-        .map(|row| user_from_row(&row))
-        .transpose()
+    rows.rows().next().map(|row| user_from_row(&row)).transpose()
 }
 
 pub fn delete(conn: &Connection, id: Uuid) -> Result<bool, Problem> {
-    let deleted = conn
-        .execute("DELETE FROM users WHERE id = $1", &[id.into()])
-        .map_err(db::db_problem)?;
+    let deleted = conn.execute("DELETE FROM users WHERE id = $1", &[id.into()]).map_err(db::db_problem)?;
     Ok(deleted > 0)
 }

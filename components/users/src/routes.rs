@@ -34,10 +34,7 @@ fn user_id(text: &str) -> Result<Uuid, Problem> {
 fn create_user(req: &ApiRequest) -> ApiResult {
     let new_user = NewUser::parse(req.json::<CreateUserBody>()?)?;
     let user = repo::insert(&db::connect()?, &new_user)?;
-    Ok(ApiResponse::created(
-        format!("/api/users/{}", user.id),
-        &user,
-    ))
+    Ok(ApiResponse::created(format!("/api/users/{}", user.id), &user))
 }
 
 // GET /api/users?email=&limit=&cursor=
@@ -46,16 +43,10 @@ fn list_users(req: &ApiRequest) -> ApiResult {
     let page = PageRequest::from_query(&query)?;
     let email = query
         .get("email")
-        .map(|email| {
-            parse_email(Some(email.to_owned()))
-                .map_err(|m| Problem::malformed(format!("email {m}")))
-        })
+        .map(|email| parse_email(Some(email.to_owned())).map_err(|m| Problem::malformed(format!("email {m}"))))
         .transpose()?;
     let users = repo::list(&db::connect()?, email, &page)?;
-    Ok(page_response(&page, users, |user| Cursor {
-        at: user.created_at,
-        id: user.id,
-    }))
+    Ok(page_response(&page, users, |user| Cursor { at: user.created_at, id: user.id }))
 }
 
 // GET /api/users/{id}
@@ -67,16 +58,11 @@ fn get_user(id: Uuid) -> ApiResult {
 // PATCH /api/users/{id}
 fn update_user(id: Uuid, req: &ApiRequest) -> ApiResult {
     let changes = UserChanges::parse(req.json::<UpdateUserBody>()?)?;
-    let user =
-        repo::update(&db::connect()?, id, &changes)?.ok_or_else(|| Problem::not_found("user"))?;
+    let user = repo::update(&db::connect()?, id, &changes)?.ok_or_else(|| Problem::not_found("user"))?;
     Ok(ApiResponse::ok(&user))
 }
 
 // DELETE /api/users/{id}
 fn delete_user(id: Uuid) -> ApiResult {
-    if repo::delete(&db::connect()?, id)? {
-        Ok(ApiResponse::no_content())
-    } else {
-        Err(Problem::not_found("user"))
-    }
+    if repo::delete(&db::connect()?, id)? { Ok(ApiResponse::no_content()) } else { Err(Problem::not_found("user")) }
 }

@@ -69,9 +69,7 @@ impl UserChanges {
     pub fn parse(body: UpdateUserBody) -> Result<Self, Problem> {
         let mut fields = Fields::default();
         let email = patch(&mut fields, "email", body.email, parse_email);
-        let name = patch(&mut fields, "name", body.name, |v| {
-            required_text(v, MAX_NAME_CHARS)
-        });
+        let name = patch(&mut fields, "name", body.name, |v| required_text(v, MAX_NAME_CHARS));
         if !fields.is_clean() {
             return Err(fields.problem());
         }
@@ -99,20 +97,15 @@ pub fn parse_email(value: Option<String>) -> Result<String, String> {
     let email = required_text(value, MAX_EMAIL_CHARS)?.to_lowercase();
     let invalid = || "must be an email address such as ada@example.com".to_string();
     let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
-    let labels_ok = domain
-        .split('.')
-        .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
+    let labels_ok =
+        domain.split('.').all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
     let well_formed = !local.is_empty()
         && local.len() <= 64
         && domain.contains('.')
         && labels_ok
         && !domain.contains('@')
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if well_formed {
-        Ok(email)
-    } else {
-        Err(invalid())
-    }
+    if well_formed { Ok(email) } else { Err(invalid()) }
 }
 
 #[cfg(test)]
@@ -147,11 +140,7 @@ mod tests {
 
     #[test]
     fn a_name_of_more_than_200_characters_is_rejected() {
-        let problem = create(&format!(
-            r#"{{"email":"a@b.io","name":"{}"}}"#,
-            "x".repeat(201)
-        ))
-        .expect_err("too long");
+        let problem = create(&format!(r#"{{"email":"a@b.io","name":"{}"}}"#, "x".repeat(201))).expect_err("too long");
         assert_eq!(problem.errors[0].field, "name");
     }
 
@@ -164,10 +153,7 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused() {
-        assert!(
-            serde_json::from_str::<CreateUserBody>(r#"{"email":"a@b.io","name":"A","admin":true}"#)
-                .is_err()
-        );
+        assert!(serde_json::from_str::<CreateUserBody>(r#"{"email":"a@b.io","name":"A","admin":true}"#).is_err());
     }
 
     #[test]

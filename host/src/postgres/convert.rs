@@ -22,10 +22,7 @@ pub struct Params(Vec<Param>);
 
 impl Params {
     pub fn as_refs(&self) -> Vec<&(dyn ToSql + Sync)> {
-        self.0
-            .iter()
-            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
-            .collect()
+        self.0.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
     }
 }
 
@@ -42,8 +39,7 @@ pub fn encode_params(values: Vec<ParameterValue>, types: &[Type]) -> Result<Para
         .zip(types)
         .enumerate()
         .map(|(i, (value, ty))| {
-            encode(value, ty)
-                .map_err(|why| Error::BadParameter(format!("parameter ${}: {why}", i + 1)))
+            encode(value, ty).map_err(|why| Error::BadParameter(format!("parameter ${}: {why}", i + 1)))
         })
         .collect::<Result<_, _>>()
         .map(Params)
@@ -66,41 +62,32 @@ fn encode(value: ParameterValue, ty: &Type) -> Result<Param, String> {
         P::Str(s) | P::Uuid(s) if *ty == Type::UUID => {
             Box::new(uuid::Uuid::try_parse(&s).map_err(|_| format!("`{s}` is not a UUID"))?)
         }
-        P::Str(s) | P::Uuid(s) if *ty == Type::JSON || *ty == Type::JSONB => Box::new(
-            serde_json::from_str::<serde_json::Value>(&s).map_err(|e| format!("not JSON: {e}"))?,
-        ),
+        P::Str(s) | P::Uuid(s) if *ty == Type::JSON || *ty == Type::JSONB => {
+            Box::new(serde_json::from_str::<serde_json::Value>(&s).map_err(|e| format!("not JSON: {e}"))?)
+        }
         P::Str(s) | P::Uuid(s) => Box::new(s),
         P::Binary(b) => Box::new(b),
-        P::Jsonb(bytes) => Box::new(
-            serde_json::from_slice::<serde_json::Value>(&bytes)
-                .map_err(|e| format!("not JSON: {e}"))?,
-        ),
-        P::Date((y, m, d)) => {
-            Box::new(NaiveDate::from_ymd_opt(y, m.into(), d.into()).ok_or("not a valid date")?)
+        P::Jsonb(bytes) => {
+            Box::new(serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| format!("not JSON: {e}"))?)
         }
-        P::Time((h, min, s, ns)) => Box::new(
-            NaiveTime::from_hms_nano_opt(h.into(), min.into(), s.into(), ns)
-                .ok_or("not a valid time")?,
-        ),
+        P::Date((y, m, d)) => Box::new(NaiveDate::from_ymd_opt(y, m.into(), d.into()).ok_or("not a valid date")?),
+        P::Time((h, min, s, ns)) => {
+            Box::new(NaiveTime::from_hms_nano_opt(h.into(), min.into(), s.into(), ns).ok_or("not a valid time")?)
+        }
         P::Datetime((y, mo, d, h, mi, s, ns)) => {
             let at = NaiveDate::from_ymd_opt(y, mo.into(), d.into())
                 .and_then(|date| date.and_hms_nano_opt(h.into(), mi.into(), s.into(), ns))
                 .ok_or("not a valid date-time")?;
             timestamp(at, ty)
         }
-        P::Timestamp(secs) => timestamp(
-            DateTime::<Utc>::from_timestamp(secs, 0)
-                .ok_or("timestamp out of range")?
-                .naive_utc(),
-            ty,
-        ),
+        P::Timestamp(secs) => {
+            timestamp(DateTime::<Utc>::from_timestamp(secs, 0).ok_or("timestamp out of range")?.naive_utc(), ty)
+        }
         P::ArrayInt32(v) => Box::new(v),
         P::ArrayInt64(v) => Box::new(v),
         P::ArrayStr(v) => Box::new(v),
         P::Decimal(_) => {
-            return Err(mismatch(
-                "decimal (not supported by this host; cast text in SQL)",
-            ));
+            return Err(mismatch("decimal (not supported by this host; cast text in SQL)"));
         }
         P::RangeInt32(_) | P::RangeInt64(_) | P::RangeDecimal(_) => return Err(mismatch("range")),
         P::ArrayDecimal(_) => return Err(mismatch("decimal array")),
@@ -121,11 +108,7 @@ fn integer(n: i64, ty: &Type) -> Result<Param, String> {
 }
 
 fn timestamp(at: NaiveDateTime, ty: &Type) -> Param {
-    if *ty == Type::TIMESTAMPTZ {
-        Box::new(at.and_utc())
-    } else {
-        Box::new(at)
-    }
+    if *ty == Type::TIMESTAMPTZ { Box::new(at.and_utc()) } else { Box::new(at) }
 }
 
 /// SQL NULL for a parameter of any type.
@@ -133,11 +116,7 @@ fn timestamp(at: NaiveDateTime, ty: &Type) -> Param {
 struct Null;
 
 impl ToSql for Null {
-    fn to_sql(
-        &self,
-        _: &Type,
-        _: &mut BytesMut,
-    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    fn to_sql(&self, _: &Type, _: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         Ok(IsNull::Yes)
     }
 
@@ -162,20 +141,11 @@ impl<'a> FromSql<'a> for Raw {
 }
 
 pub fn row_set(columns: &[tokio_postgres::Column], rows: &[Row]) -> Result<RowSet, Error> {
-    let columns = columns
-        .iter()
-        .map(|c| Column {
-            name: c.name().to_owned(),
-            data_type: data_type(c.type_()),
-        })
-        .collect();
+    let columns =
+        columns.iter().map(|c| Column { name: c.name().to_owned(), data_type: data_type(c.type_()) }).collect();
     let rows = rows
         .iter()
-        .map(|row| {
-            (0..row.len())
-                .map(|i| decode(row, i))
-                .collect::<Result<Vec<_>, _>>()
-        })
+        .map(|row| (0..row.len()).map(|i| decode(row, i)).collect::<Result<Vec<_>, _>>())
         .collect::<Result<_, _>>()?;
     Ok(RowSet { columns, rows })
 }
@@ -206,11 +176,7 @@ fn data_type(ty: &Type) -> DbDataType {
 fn decode(row: &Row, i: usize) -> Result<DbValue, Error> {
     let ty = row.columns()[i].type_().clone();
     let failed = |e: tokio_postgres::Error| {
-        Error::ValueConversionFailed(format!(
-            "column {}: {}",
-            row.columns()[i].name(),
-            error_text(&e)
-        ))
+        Error::ValueConversionFailed(format!("column {}: {}", row.columns()[i].name(), error_text(&e)))
     };
     macro_rules! get {
         ($t:ty, $wrap:expr) => {
@@ -233,12 +199,7 @@ fn decode(row: &Row, i: usize) -> Result<DbValue, Error> {
         }),
         Type::TIME => get!(NaiveTime, |t: NaiveTime| {
             use chrono::Timelike;
-            DbValue::Time((
-                t.hour() as u8,
-                t.minute() as u8,
-                t.second() as u8,
-                t.nanosecond(),
-            ))
+            DbValue::Time((t.hour() as u8, t.minute() as u8, t.second() as u8, t.nanosecond()))
         }),
         Type::TIMESTAMP => get!(NaiveDateTime, datetime),
         Type::TIMESTAMPTZ => get!(DateTime<Utc>, |at: DateTime<Utc>| datetime(at.naive_utc())),
@@ -317,13 +278,7 @@ mod tests {
     #[test]
     fn a_string_bound_to_a_uuid_must_be_one() {
         assert!(encode(ParameterValue::Str("nope".into()), &Type::UUID).is_err());
-        assert!(
-            encode(
-                ParameterValue::Str("0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d".into()),
-                &Type::UUID
-            )
-            .is_ok()
-        );
+        assert!(encode(ParameterValue::Str("0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d".into()), &Type::UUID).is_ok());
     }
 
     #[test]
@@ -334,12 +289,6 @@ mod tests {
 
     #[test]
     fn an_impossible_date_is_refused() {
-        assert!(
-            encode(
-                ParameterValue::Datetime((2026, 2, 30, 0, 0, 0, 0)),
-                &Type::TIMESTAMPTZ
-            )
-            .is_err()
-        );
+        assert!(encode(ParameterValue::Datetime((2026, 2, 30, 0, 0, 0, 0)), &Type::TIMESTAMPTZ).is_err());
     }
 }

@@ -11,9 +11,7 @@ use std::str::FromStr;
 
 use wasmtime::component::Resource;
 
-use crate::capabilities::spin::postgres4_0_0::postgres::{
-    self as wit, Connection, Error, ParameterValue, RowSet,
-};
+use crate::capabilities::spin::postgres4_0_0::postgres::{self as wit, Connection, Error, ParameterValue, RowSet};
 use crate::state::RequestState;
 
 pub use convert::error_text;
@@ -22,16 +20,11 @@ pub use pool::{GuestConnection, GuestConnections, Pools};
 impl wit::Host for RequestState {}
 
 impl wit::HostConnection for RequestState {
-    async fn open(
-        &mut self,
-        address: String,
-    ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
         let config = match tokio_postgres::Config::from_str(&address) {
             Ok(config) => config,
             Err(e) => {
-                return Ok(Err(Error::ConnectionFailed(format!(
-                    "invalid connection string: {e}"
-                ))));
+                return Ok(Err(Error::ConnectionFailed(format!("invalid connection string: {e}"))));
             }
         };
         if let Err(denied) = check_allowed(self, &config) {
@@ -41,7 +34,7 @@ impl wit::HostConnection for RequestState {
             Ok(client) => client,
             Err(e) => return Ok(Err(Error::ConnectionFailed(e))),
         };
-        let rep = self.pg.insert(GuestConnection::new(client));
+        let rep = self.pg.insert(GuestConnection::new(client, self.app.pg.query_timeout));
         Ok(Ok(Resource::new_own(rep)))
     }
 
@@ -80,10 +73,7 @@ fn check_allowed(state: &RequestState, config: &tokio_postgres::Config) -> Resul
             tokio_postgres::config::Host::Tcp(name) => name.clone(),
             #[cfg(unix)]
             tokio_postgres::config::Host::Unix(path) => {
-                return Err(format!(
-                    "address {} is a socket; only TCP addresses can be allowed",
-                    path.display()
-                ));
+                return Err(format!("address {} is a socket; only TCP addresses can be allowed", path.display()));
             }
         };
         let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);

@@ -8,30 +8,20 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, R
 use tokio_postgres::NoTls;
 
 use super::convert::{encode_params, row_set, to_wit_error};
-use crate::capabilities::spin::postgres4_0_0::postgres::{Error, ParameterValue, RowSet};
+use crate::capabilities::spin::postgres4_0_0::postgres::{Error, ParameterValue, QueryError, RowSet};
 use crate::limits::Limits;
 
 /// Statements that leave session state behind: a connection that ran one is
 /// reset before another request may have it.
-const SESSION_STATE_KEYWORDS: &[&str] = &[
-    "begin",
-    "start",
-    "set",
-    "prepare",
-    "declare",
-    "listen",
-    "lock",
-    "savepoint",
-    "create temp",
-    "create temporary",
-];
-const RESET_SESSION: &str =
-    "ROLLBACK; RESET ALL; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all()";
+const SESSION_STATE_KEYWORDS: &[&str] =
+    &["begin", "start", "set", "prepare", "declare", "listen", "lock", "savepoint", "create temp", "create temporary"];
+const RESET_SESSION: &str = "ROLLBACK; RESET ALL; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all()";
 
 pub struct Pools {
     pools: Mutex<HashMap<String, Pool>>,
     max_size: usize,
     connect_timeout: Duration,
+    pub query_timeout: Duration,
 }
 
 impl Pools {
@@ -40,31 +30,20 @@ impl Pools {
             pools: Mutex::new(HashMap::new()),
             max_size: limits.pg_pool_size,
             connect_timeout: limits.pg_connect_timeout,
+            query_timeout: limits.pg_query_timeout,
         }
     }
 
     /// A pooled client for `address`, creating its pool on first use.
-    pub async fn get(
-        &self,
-        address: &str,
-        mut config: tokio_postgres::Config,
-    ) -> Result<Object, String> {
+    pub async fn get(&self, address: &str, mut config: tokio_postgres::Config) -> Result<Object, String> {
         let pool = {
-            let mut pools = self
-                .pools
-                .lock()
-                .map_err(|_| "the pool registry is poisoned".to_string())?;
+            let mut pools = self.pools.lock().map_err(|_| "the pool registry is poisoned".to_string())?;
             match pools.get(address) {
                 Some(pool) => pool.clone(),
                 None => {
                     config.connect_timeout(self.connect_timeout);
-                    let manager = Manager::from_config(
-                        config,
-                        NoTls,
-                        ManagerConfig {
-                            recycling_method: RecyclingMethod::Fast,
-                        },
-                    );
+                    let manager =
+                        Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
                     let pool = Pool::builder(manager)
                         .max_size(self.max_size)
                         .wait_timeout(Some(self.connect_timeout))
@@ -86,10 +65,7 @@ fn describe_pool_error(error: &deadpool_postgres::PoolError) -> String {
     use deadpool_postgres::PoolError;
     match error {
         PoolError::Timeout(_) => "timed out waiting for a database connection".into(),
-        PoolError::Backend(e) => format!(
-            "cannot connect to the database: {}",
-            super::convert::error_text(e)
-        ),
+        PoolError::Backend(e) => format!("cannot connect to the database: {}", super::convert::error_text(e)),
         PoolError::Closed => "the connection pool is closed".into(),
         PoolError::NoRuntimeSpecified => "the connection pool has no runtime".into(),
         PoolError::PostCreateHook(_) => "a connection hook failed".into(),
@@ -101,43 +77,50 @@ fn describe_pool_error(error: &deadpool_postgres::PoolError) -> String {
 pub struct GuestConnection {
     client: Option<Object>,
     dirty: bool,
+    query_timeout: Duration,
 }
 
 impl GuestConnection {
-    pub fn new(client: Object) -> Self {
-        Self {
-            client: Some(client),
-            dirty: false,
-        }
+    pub fn new(client: Object, query_timeout: Duration) -> Self {
+        Self { client: Some(client), dirty: false, query_timeout }
     }
 
     pub async fn query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
         self.note_session_state(sql);
         let client = self.client.as_ref().ok_or_else(closed)?;
-        let statement = client
-            .prepare_cached(sql)
-            .await
-            .map_err(|e| to_wit_error(&e))?;
-        let values = encode_params(params, statement.params())?;
-        let rows = client
-            .query(&statement, &values.as_refs())
-            .await
-            .map_err(|e| to_wit_error(&e))?;
-        row_set(statement.columns(), &rows)
+        let run = async {
+            let statement = client.prepare_cached(sql).await.map_err(|e| to_wit_error(&e))?;
+            let values = encode_params(params, statement.params())?;
+            let rows = client.query(&statement, &values.as_refs()).await.map_err(|e| to_wit_error(&e))?;
+            row_set(statement.columns(), &rows)
+        };
+        let outcome = tokio::time::timeout(self.query_timeout, run).await;
+        self.settle(outcome)
     }
 
     pub async fn execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
         self.note_session_state(sql);
         let client = self.client.as_ref().ok_or_else(closed)?;
-        let statement = client
-            .prepare_cached(sql)
-            .await
-            .map_err(|e| to_wit_error(&e))?;
-        let values = encode_params(params, statement.params())?;
-        client
-            .execute(&statement, &values.as_refs())
-            .await
-            .map_err(|e| to_wit_error(&e))
+        let run = async {
+            let statement = client.prepare_cached(sql).await.map_err(|e| to_wit_error(&e))?;
+            let values = encode_params(params, statement.params())?;
+            client.execute(&statement, &values.as_refs()).await.map_err(|e| to_wit_error(&e))
+        };
+        let outcome = tokio::time::timeout(self.query_timeout, run).await;
+        self.settle(outcome)
+    }
+
+    /// A statement that timed out leaves the connection in an unknown state: it is
+    /// detached from the pool, and the guest sees the failure as a lost connection.
+    fn settle<T>(&mut self, outcome: Result<Result<T, Error>, tokio::time::error::Elapsed>) -> Result<T, Error> {
+        let Ok(result) = outcome else {
+            if let Some(client) = self.client.take() {
+                let _ = Object::take(client);
+            }
+            let why = format!("the database did not answer within {:?}", self.query_timeout);
+            return Err(Error::QueryFailed(QueryError::Text(why)));
+        };
+        result
     }
 
     fn note_session_state(&mut self, sql: &str) {

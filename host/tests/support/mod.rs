@@ -2,6 +2,7 @@
 //! components against a real PostgreSQL, on a free port, with databases of its own.
 #![allow(dead_code)]
 
+pub mod proxy;
 pub mod world;
 
 use std::io::{BufRead, BufReader};
@@ -13,10 +14,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host lives in the workspace")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host lives in the workspace").to_path_buf()
 }
 
 /// A running platform. Dropping it (or the test process ending) closes the host's
@@ -36,11 +34,7 @@ pub fn unique_prefix(tag: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or_default();
-    format!(
-        "t_{tag}_{}_{}_{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    )
+    format!("t_{tag}_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
 }
 
 impl Platform {
@@ -50,31 +44,21 @@ impl Platform {
     }
 
     pub fn start_with(manifest: &Path, tag: &str, env: &[(&str, &str)]) -> Self {
+        Self::start_as(manifest, &unique_prefix(tag), env)
+    }
+
+    /// Starts with a chosen database prefix (for tests that must know the names up front).
+    pub fn start_as(manifest: &Path, prefix: &str, env: &[(&str, &str)]) -> Self {
+        let prefix = prefix.to_owned();
         for (id, wasm) in wasm_sources(manifest) {
-            assert!(
-                wasm.exists(),
-                "component `{id}` is not built ({}): run `make components` first",
-                wasm.display()
-            );
+            assert!(wasm.exists(), "component `{id}` is not built ({}): run `make components` first", wasm.display());
         }
-        let prefix = unique_prefix(tag);
-        let log = workspace()
-            .join("target/test-logs")
-            .join(format!("{prefix}.log"));
+        let log = workspace().join("target/test-logs").join(format!("{prefix}.log"));
         std::fs::create_dir_all(log.parent().expect("log dir")).expect("create log dir");
         let log_file = std::fs::File::create(&log).expect("create log file");
         let mut command = Command::new(env!("CARGO_BIN_EXE_eventos"));
         command
-            .args([
-                "up",
-                "--no-build",
-                "--ephemeral",
-                "--listen",
-                "127.0.0.1:0",
-                "--prefix",
-                &prefix,
-                "--manifest",
-            ])
+            .args(["up", "--no-build", "--ephemeral", "--listen", "127.0.0.1:0", "--prefix", &prefix, "--manifest"])
             .arg(manifest)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -86,9 +70,7 @@ impl Platform {
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the host's first line");
+        BufReader::new(stdout).read_line(&mut line).expect("read the host's first line");
         let base = line
             .trim()
             .strip_prefix("eventos: serving ")
@@ -97,13 +79,7 @@ impl Platform {
                 panic!("eventos did not start: {line:?}\n{log_text}")
             })
             .to_owned();
-        Self {
-            base,
-            prefix,
-            log,
-            child,
-            stdin: Some(stdin),
-        }
+        Self { base, prefix, log, child, stdin: Some(stdin) }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -127,21 +103,10 @@ impl Platform {
     }
 
     pub fn json(&self, method: &str, path: &str, body: &Value) -> Reply {
-        self.send(
-            method,
-            path,
-            &[("content-type", "application/json")],
-            Some(body.to_string().into_bytes()),
-        )
+        self.send(method, path, &[("content-type", "application/json")], Some(body.to_string().into_bytes()))
     }
 
-    pub fn send(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<Vec<u8>>,
-    ) -> Reply {
+    pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Reply {
         send(&self.url(path), method, headers, body)
     }
 
@@ -177,10 +142,7 @@ fn wasm_sources(manifest: &Path) -> Vec<(String, PathBuf)> {
     doc.get("component")
         .and_then(|c| c.as_table())
         .map(|components| {
-            components
-                .iter()
-                .filter_map(|(id, c)| Some((id.clone(), dir.join(c.get("source")?.as_str()?))))
-                .collect()
+            components.iter().filter_map(|(id, c)| Some((id.clone(), dir.join(c.get("source")?.as_str()?)))).collect()
         })
         .unwrap_or_default()
 }
@@ -196,33 +158,16 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// Asserts an RFC 9457 problem with this status and type slug.
     pub fn assert_problem(&self, status: u16, slug: &str) -> &Self {
-        assert_eq!(
-            self.status, status,
-            "expected {status} {slug}, got {self:#?}"
-        );
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/problem+json"),
-            "{self:#?}"
-        );
-        assert_eq!(
-            self.body["type"],
-            format!("https://eventos.dev/problems/{slug}"),
-            "{self:#?}"
-        );
+        assert_eq!(self.status, status, "expected {status} {slug}, got {self:#?}");
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "{self:#?}");
+        assert_eq!(self.body["type"], format!("https://eventos.dev/problems/{slug}"), "{self:#?}");
         assert_eq!(self.body["status"], status, "{self:#?}");
-        assert!(
-            self.body["title"].is_string() && self.body["detail"].is_string(),
-            "{self:#?}"
-        );
+        assert!(self.body["title"].is_string() && self.body["detail"].is_string(), "{self:#?}");
         self
     }
 
@@ -235,12 +180,7 @@ impl Reply {
     pub fn error_fields(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|errors| {
-                errors
-                    .iter()
-                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                    .collect()
-            })
+            .map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
             .unwrap_or_default()
     }
 }
@@ -255,31 +195,17 @@ pub fn send(url: &str, method: &str, headers: &[(&str, &str)], body: Option<Vec<
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let request = request
-        .body(body.unwrap_or_default())
-        .expect("valid request");
-    let mut response = agent
-        .run(request)
-        .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let request = request.body(body.unwrap_or_default()).expect("valid request");
+    let mut response = agent.run(request).unwrap_or_else(|e| panic!("{method} {url}: {e}"));
     let status = response.status().as_u16();
     let headers = response
         .headers()
         .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                v.to_str().unwrap_or_default().to_owned(),
-            )
-        })
+        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
         .collect();
     let text = response.body_mut().read_to_string().unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Reply {
-        status,
-        headers,
-        text,
-        body,
-    }
+    Reply { status, headers, text, body }
 }
 
 /// The administrative connection string the host itself would pick.
@@ -301,19 +227,12 @@ pub fn admin_url() -> String {
 pub fn admin_address() -> String {
     let url = admin_url();
     let after_at = url.split('@').nth(1).unwrap_or("127.0.0.1:5432/");
-    after_at
-        .split('/')
-        .next()
-        .unwrap_or("127.0.0.1:5432")
-        .to_owned()
+    after_at.split('/').next().unwrap_or("127.0.0.1:5432").to_owned()
 }
 
 /// Runs `eventos` to completion with these arguments.
 pub fn run_eventos(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_eventos"))
-        .args(args)
-        .output()
-        .expect("run eventos")
+    Command::new(env!("CARGO_BIN_EXE_eventos")).args(args).output().expect("run eventos")
 }
 
 /// Runs SQL through the admin connection on `database`, returning each row's first column as text.
@@ -324,14 +243,9 @@ pub fn admin_query(database: &str, sql: &str) -> Result<Vec<String>, String> {
 
 /// Connects with `url` and runs `sql`; errors carry the SQLSTATE.
 pub fn connect_and_query(url: &str, sql: &str) -> Result<Vec<String>, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .map_err(describe)?;
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.map_err(describe)?;
         tokio::spawn(connection);
         let rows = client.simple_query(sql).await.map_err(describe)?;
         Ok(rows

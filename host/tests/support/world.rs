@@ -24,10 +24,7 @@ pub fn event(app: &Platform, capacity: i64) -> Value {
 
 pub fn published_event(app: &Platform, capacity: i64) -> Value {
     let event = event(app, capacity);
-    let reply = app.post(
-        &format!("/api/events/{}/moderation", id(&event)),
-        &json!({"decision": "approve"}),
-    );
+    let reply = app.post(&format!("/api/events/{}/moderation", id(&event)), &json!({"decision": "approve"}));
     reply.assert_status(200);
     reply.body
 }

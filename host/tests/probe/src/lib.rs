@@ -15,19 +15,11 @@ use spin_sdk::{http_component, pg4, variables};
 #[http_component]
 async fn handle(request: Request) -> Response {
     let query = parse_query(request.query());
-    let param = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
     match request.path() {
         "/probe/echo" => {
-            let headers: serde_json::Map<String, serde_json::Value> = request
-                .headers()
-                .map(|(k, v)| (k.to_owned(), v.as_str().unwrap_or_default().into()))
-                .collect();
+            let headers: serde_json::Map<String, serde_json::Value> =
+                request.headers().map(|(k, v)| (k.to_owned(), v.as_str().unwrap_or_default().into())).collect();
             text(200, serde_json::Value::Object(headers).to_string())
         }
         "/probe/var" => match variables::get(&param("name")) {
@@ -44,25 +36,16 @@ async fn handle(request: Request) -> Response {
         "/probe/trap" => panic!("the probe traps on purpose"),
         "/probe/spin" => spin_forever(),
         "/probe/get" => {
-            let outbound = Request::builder()
-                .method(Method::Get)
-                .uri(param("url"))
-                .build();
+            let outbound = Request::builder().method(Method::Get).uri(param("url")).build();
             match send::<_, Response>(outbound).await {
-                Ok(response) => text(
-                    *response.status(),
-                    String::from_utf8_lossy(response.body()).into_owned(),
-                ),
+                Ok(response) => text(*response.status(), String::from_utf8_lossy(response.body()).into_owned()),
                 Err(e) => text(502, format!("{e:?}")),
             }
         }
         "/probe/alloc" => {
             let bytes = param("mb").parse::<usize>().unwrap_or(0) * 1024 * 1024;
             let block = vec![1u8; bytes];
-            text(
-                200,
-                format!("allocated {}", std::hint::black_box(block).len()),
-            )
+            text(200, format!("allocated {}", std::hint::black_box(block).len()))
         }
         "/probe/sleep" => {
             let ms = param("ms").parse::<u64>().unwrap_or(0);
@@ -74,11 +57,7 @@ async fn handle(request: Request) -> Response {
 }
 
 fn text(status: u16, body: String) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "text/plain")
-        .body(body)
-        .build()
+    Response::builder().status(status).header("content-type", "text/plain").body(body).build()
 }
 
 #[allow(clippy::empty_loop)]
@@ -90,11 +69,7 @@ fn spin_forever() -> Response {
 }
 
 fn parse_query(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (decode(k), decode(v)))
-        .collect()
+    query.split('&').filter_map(|pair| pair.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect()
 }
 
 fn decode(text: &str) -> String {
@@ -103,10 +78,7 @@ fn decode(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let escaped = (bytes[i] == b'%')
-            .then(|| {
-                text.get(i + 1..i + 3)
-                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-            })
+            .then(|| text.get(i + 1..i + 3).and_then(|hex| u8::from_str_radix(hex, 16).ok()))
             .flatten();
         if let Some(byte) = escaped {
             out.push(byte);
