@@ -8,7 +8,7 @@ TEST_GUESTS := probe
 EVENTOS := target/release/eventos
 LISTEN ?= 127.0.0.1:3000
 
-.PHONY: up test setup build components host lint unit clean-test-logs
+.PHONY: up test setup build components host lint unit fuzz
 
 up: build
 	$(EVENTOS) up --no-build --listen $(LISTEN)
@@ -35,3 +35,7 @@ lint:
 # Domain rules run natively; they do not need the host.
 unit:
 	$(CARGO) test --release $(addprefix -p ,$(COMPONENTS)) -p eventos-common --lib
+
+# A longer schemathesis run than the one in `make test`: 200 examples per operation.
+fuzz: build
+	@scripts/fuzz.sh 200

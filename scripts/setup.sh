@@ -64,3 +64,9 @@ if ! python3 -c 'import jsonschema, referencing, yaml' >/dev/null 2>&1; then
   echo "setup: installing jsonschema and PyYAML for the manifest validator"
   python3 -m pip install --quiet 'jsonschema>=4.18' pyyaml
 fi
+
+# The fuzz tests: schemathesis against openapi.yaml.
+if ! command -v st >/dev/null 2>&1; then
+  echo "setup: installing schemathesis"
+  python3 -m pip install --quiet 'schemathesis==4.32.5'
+fi

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Fuzzes the running platform against openapi.yaml with schemathesis: no 5xx, no
+# undocumented status, no response off its schema. Starts its own platform on a
+# free port with throwaway databases, and stops it afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+examples=${1:-200}
+seed=${SEED:-1}
+prefix="fuzz_$$"
+coproc HOST { exec target/release/eventos up --no-build --ephemeral --listen 127.0.0.1:0 --prefix "$prefix" 2>target/fuzz-host.log; }
+read -r line <&"${HOST[0]}"
+base=${line#eventos: serving }
+trap 'kill "$HOST_PID" 2>/dev/null || true' EXIT
+st run openapi.yaml --url "$base" \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+  --max-examples "$examples" --seed "$seed" --report-dir target/fuzz
