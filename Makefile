@@ -8,13 +8,14 @@ TEST_GUESTS := probe
 EVENTOS := target/release/eventos
 LISTEN ?= 127.0.0.1:3000
 
-.PHONY: up test setup build components host lint unit fuzz
+.PHONY: up test setup build components host lint unit fuzz chaos
 
 up: build
 	$(EVENTOS) up --no-build --listen $(LISTEN)
 
 test: setup components host lint unit
 	$(CARGO) test --release -p eventos --tests
+	python3 scripts/chaos.py --duration 10 --kills 3 --db-restarts 1
 
 build: setup components host
 
@@ -39,3 +40,8 @@ unit:
 # A longer schemathesis run than the one in `make test`: 200 examples per operation.
 fuzz: build
 	@scripts/fuzz.sh 200
+
+# The chaos drill: a minute of concurrent clients while the host is SIGKILLed six
+# times and PostgreSQL is stopped hard once; nothing acknowledged may be lost.
+chaos: build
+	python3 scripts/chaos.py --duration 60 --kills 6 --db-restarts 1
