@@ -8,7 +8,7 @@ TEST_GUESTS := probe
 EVENTOS := target/release/eventos
 LISTEN ?= 127.0.0.1:3000
 
-.PHONY: up test setup build components host lint unit fuzz chaos
+.PHONY: up test setup build components host lint unit fuzz chaos bench
 
 up: build
 	$(EVENTOS) up --no-build --listen $(LISTEN)
@@ -45,3 +45,8 @@ fuzz: build
 # times and PostgreSQL is stopped hard once; nothing acknowledged may be lost.
 chaos: build
 	python3 scripts/chaos.py --duration 60 --kills 6 --db-restarts 1
+
+# The benchmark suite (BENCHMARKS.md): release build, fresh databases, one table.
+bench: build
+	$(CARGO) build --release -p eventos-bench
+	python3 bench/bench.py

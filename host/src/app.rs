@@ -19,6 +19,7 @@ use crate::manifest::Manifest;
 use crate::postgres::Pools;
 use crate::router::Router;
 use crate::state::RequestState;
+use crate::stats::Histogram;
 use crate::variables::{expand, resolve_component};
 
 pub struct App {
@@ -29,6 +30,8 @@ pub struct App {
     pub limits: Limits,
     /// Admission to guests: one permit per live instance, `limits.max_instances` in all.
     pub instances: Arc<Semaphore>,
+    /// Time to instantiate a component for a request.
+    pub instantiation: Histogram,
 }
 
 pub struct LoadedComponent {
@@ -73,6 +76,7 @@ impl App {
             router,
             pg: Pools::new(&limits),
             instances: Arc::new(Semaphore::new(limits.max_instances.max(1) as usize)),
+            instantiation: Histogram::default(),
             limits,
         }))
     }

@@ -112,7 +112,7 @@ pub async fn run(command: Command) -> Result<()> {
     let address = listener.local_addr()?;
     announce(address, &manifest, &values, started);
     let stop_on_eof = command.ephemeral;
-    server::serve(app, listener, async move {
+    server::serve(app.clone(), listener, async move {
         tokio::select! {
             () = shutdown_signal() => {},
             () = stdin_closed(), if stop_on_eof => {},
@@ -122,6 +122,7 @@ pub async fn run(command: Command) -> Result<()> {
     if command.ephemeral {
         provision::drop_all(&manifest, &admin_url, &command.prefix).await?;
     }
+    eprintln!("eventos: {}", app.instantiation.summary());
     eprintln!("eventos: stopped");
     Ok(())
 }

@@ -69,7 +69,9 @@ async fn run_guest(
     let guest = tokio::spawn(async move {
         // The slot is held until the instance is gone, body streaming included.
         let _permit = permit;
+        let started = std::time::Instant::now();
         let proxy = pre.instantiate_async(&mut store).await?;
+        store.data().app.instantiation.record(started.elapsed());
         proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
     });
     match receiver.await {

@@ -40,7 +40,7 @@ impl Limits {
             max_header_bytes: env_number("EVENTOS_MAX_HEADER_KB", 64) as usize * 1024,
             header_read_timeout: Duration::from_millis(env_number("EVENTOS_HEADER_TIMEOUT_MS", 10_000)),
             max_body_bytes: env_number("EVENTOS_MAX_BODY_KB", 1024) as usize * 1024,
-            pg_pool_size: env_number("EVENTOS_PG_POOL_SIZE", 32) as usize,
+            pg_pool_size: env_number("EVENTOS_PG_POOL_SIZE", 16) as usize,
             pg_connect_timeout: Duration::from_millis(env_number("EVENTOS_PG_CONNECT_TIMEOUT_MS", 5_000)),
             pg_query_timeout: Duration::from_millis(env_number("EVENTOS_PG_QUERY_TIMEOUT_MS", 10_000)),
         }

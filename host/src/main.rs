@@ -18,6 +18,7 @@ mod provision;
 mod router;
 mod server;
 mod state;
+mod stats;
 mod variables;
 
 use std::process::ExitCode;

@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""`make bench`: Eventos against the limits of this machine, each row measured in
+the same run as its reference. Loopback only, bounded in time.
+
+Prints one table and writes it as JSON to target/bench/results.json.
+usage: bench.py [--seconds 10] [--connections 16]
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTOS = ROOT / "target/release/eventos"
+NATIVE = ROOT / "target/release/native-reference"
+OUT = ROOT / "target/bench"
+ADMIN_URL = os.environ.get("EVENTOS_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def api(base, method, path, body=None, headers=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method, headers=headers or {})
+    if data is not None:
+        request.add_header("content-type", "application/json")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read()
+        return json.loads(text) if text else None, response
+
+
+def wait_for(url, limit=30.0):
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+        except OSError:
+            time.sleep(0.002)
+    sys.exit(f"bench: {url} never answered")
+
+
+def rss_kib(pid, field="VmRSS"):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+class Host:
+    def __init__(self, prefix, started):
+        self.prefix, self.port, self.started = prefix, free_port(), started
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = OUT / "host.log"
+
+    def start(self):
+        started = time.monotonic()
+        self.log = open(self.log_path, "a")
+        self.process = subprocess.Popen(
+            [str(EVENTOS), "up", "--no-build", "--listen", f"127.0.0.1:{self.port}", "--prefix", self.prefix],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log)
+        self.started.append(self.process)
+        wait_for(f"{self.base}/api/users/health")
+        return time.monotonic() - started
+
+    def stop(self):
+        """Graceful stop; returns the host's instantiation summary line."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+        self.log.close()
+        lines = [l for l in self.log_path.read_text().splitlines() if "instantiations:" in l]
+        return lines[-1] if lines else ""
+
+
+def wrk(url, seconds, connections, script=None):
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if script:
+        command[1:1] = ["-s", script]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    def percentile(p):
+        match = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(match.group(1)), match.group(2)
+        return value * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rate, "p50_ms": percentile(50), "p99_ms": percentile(99), "non_2xx": int(non_2xx.group(1)) if non_2xx else 0}
+
+
+def pgbench(database, sql, seconds, clients):
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        script.write(sql)
+    url = ADMIN_URL.replace("/postgres?", f"/{database}?")
+    out = subprocess.run(["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(seconds), "-f", script.name, url],
+                         capture_output=True, text=True)
+    os.unlink(script.name)
+    if out.returncode != 0:
+        sys.exit(f"bench: pgbench failed:\n{out.stderr}")
+    rate = float(re.search(r"tps = ([\d.]+)", out.stdout).group(1))
+    latency = re.search(r"latency average = ([\d.]+) ms", out.stdout)
+    return {"tps": rate, "latency_avg_ms": float(latency.group(1)) if latency else None}
+
+
+def lua(path, text):
+    Path(path).write_text(text)
+    return str(path)
+
+
+def main():
+    host_processes = []
+    try:
+        return run(host_processes)
+    finally:
+        for process in host_processes:
+            if process.poll() is None:
+                process.kill()
+
+
+def run(host_processes):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    secs, conns = args.seconds, args.connections
+    OUT.mkdir(parents=True, exist_ok=True)
+    for tool in ("wrk", "pgbench"):
+        if not shutil.which(tool):
+            sys.exit(f"bench: {tool} is missing (make setup installs it)")
+    prefix = f"bench_{os.getpid()}"
+    host = Host(prefix, host_processes)
+    rows, results = [], {"machine": machine(), "seconds": secs, "connections": conns}
+
+    # Restart to ready: a cold compile first (empty cache), then with the cache.
+    shutil.rmtree(ROOT / "target/eventos-cache", ignore_errors=True)
+    subprocess.run([str(EVENTOS), "migrate", "--prefix", prefix], cwd=ROOT, capture_output=True, check=True)
+    cold = host.start()
+    host.stop()
+    warm = host.start()
+    results["restart"] = {"cold_compile_ms": cold * 1000, "cached_ms": warm * 1000}
+    time.sleep(1)
+    results["memory"] = {"idle_rss_mib": rss_kib(host.process.pid) / 1024}
+
+    base = host.base
+    world = seed(base)
+
+    # 1. Host overhead: a no-I/O route against a native server answering the same bytes.
+    body, response = api(base, "GET", "/api/status/health")
+    native_port = free_port()
+    native = subprocess.Popen([str(NATIVE), f"127.0.0.1:{native_port}", response.headers["content-type"], json.dumps(body, separators=(",", ":"))],
+                              stdout=subprocess.DEVNULL)
+    host_processes.append(native)
+    wait_for(f"http://127.0.0.1:{native_port}/")
+    wasm = wrk(f"{base}/api/status/health", secs, conns)
+    hello = wrk(f"http://127.0.0.1:{native_port}/", secs, conns)
+    native.terminate()
+    results["host_overhead"] = {"wasm": wasm, "native": hello, "ratio": wasm["rps"] / hello["rps"]}
+
+    # 3 and 4. Endpoints, each against pgbench running the same SQL.
+    scripts = OUT / "scripts"
+    scripts.mkdir(exist_ok=True)
+    event_id, type_id, user_id = world["event"], world["ticket_type"], world["users"][0]
+    endpoints = [
+        ("GET /api/events/{id}", f"{base}/api/events/{event_id}", None, f"{prefix}_events", SQL_EVENT.format(id=event_id), "read"),
+        ("GET /api/events?limit=50", f"{base}/api/events?limit=50", None, f"{prefix}_events", SQL_EVENT_LIST, "read"),
+        ("POST /api/users", f"{base}/api/users", lua(scripts / "users.lua", LUA_USERS), f"{prefix}_users", SQL_USER, "write"),
+        ("POST /api/tickets/orders (contended)", f"{base}/api/tickets/orders",
+         lua(scripts / "orders.lua", LUA_ORDERS.format(type=type_id, user=user_id)), f"{prefix}_tickets",
+         SQL_ORDER.format(type=type_id, user=user_id), "write"),
+        ("POST /api/participation/registrations", f"{base}/api/participation/registrations",
+         lua(scripts / "registrations.lua", lua_registrations(world)), f"{prefix}_participation",
+         SQL_REGISTRATION, "write"),
+    ]
+    results["endpoints"] = []
+    peak = 0
+    for name, url, script, database, sql, kind in endpoints:
+        measured = wrk(url, secs, conns, script)
+        peak = max(peak, rss_kib(host.process.pid, "VmHWM"))
+        reference = pgbench(database, sql, secs, conns)
+        results["endpoints"].append({"name": name, "kind": kind, "platform": measured, "pgbench": reference,
+                                     "ratio": measured["rps"] / reference["tps"]})
+    single_row = pgbench(f"{prefix}_tickets", SQL_SINGLE_ROW_PURCHASE.format(type=world["reference_type"], user=user_id), secs, conns)
+    orders = next(e for e in results["endpoints"] if "orders" in e["name"])
+    results["hot_spot"] = {"orders_rps": orders["platform"]["rps"], "single_row_pgbench_tps": single_row["tps"],
+                           "ratio": orders["platform"]["rps"] / single_row["tps"]}
+    results["memory"]["peak_rss_mib"] = peak / 1024
+
+    # 2. The host's own instantiation histogram, printed when it stops.
+    summary = host.stop()
+    match = re.search(r"instantiations: (\d+); p50 (\d+) µs, p99 (\d+) µs", summary)
+    results["instantiation"] = {"count": int(match.group(1)), "p50_us": int(match.group(2)), "p99_us": int(match.group(3))} if match else {}
+    subprocess.run([str(EVENTOS), "drop", "--prefix", prefix], cwd=ROOT, capture_output=True)
+
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    print(table(results))
+    return 0
+
+
+def seed(base):
+    users = [api(base, "POST", "/api/users", {"email": f"{uuid.uuid4().hex}@bench.io", "name": "Bench"})[0]["id"] for _ in range(300)]
+    events = []
+    for _ in range(100):
+        event = api(base, "POST", "/api/events", {"title": "Bench night", "starts_at": "2027-01-01T19:00:00Z",
+                    "ends_at": "2027-01-01T23:00:00Z", "capacity": 1000000, "organizer_id": users[0]})[0]
+        api(base, "POST", f"/api/events/{event['id']}/moderation", {"decision": "approve"})
+        events.append(event["id"])
+    ticket_type = api(base, "POST", "/api/tickets/types", {"event_id": events[0], "name": "GA", "price_cents": 1000,
+                      "currency": "EUR", "quantity": 1000000})[0]
+    reference = api(base, "POST", "/api/tickets/types", {"event_id": events[0], "name": "Reference", "price_cents": 1000,
+                    "currency": "EUR", "quantity": 1000000})[0]
+    return {"users": users, "events": events, "event": events[0], "ticket_type": ticket_type["id"], "reference_type": reference["id"]}
+
+
+def machine():
+    cpus = os.cpu_count()
+    model = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")), "?")
+    memory = next((int(l.split()[1]) // 1024 // 1024 for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")), 0)
+    postgres = subprocess.run(["psql", ADMIN_URL, "-XAtc", "SHOW server_version"], capture_output=True, text=True).stdout.strip()
+    return f"{cpus} cores ({model}), {memory} GiB, PostgreSQL {postgres}"
+
+
+def table(r):
+    lines = [f"Eventos benchmark — {r['machine']}; wrk -t2 -c{r['connections']} -d{r['seconds']}s; pgbench -c{r['connections']} -j2 -T{r['seconds']}", ""]
+    lines.append(f"{'measure':44} {'platform':>14} {'reference':>14} {'ratio':>7}   latency p50 / p99 (platform)")
+    h = r["host_overhead"]
+    lines.append(f"{'no-I/O route vs native hyper (req/s)':44} {h['wasm']['rps']:>14,.0f} {h['native']['rps']:>14,.0f} {h['ratio']:>7.2f}   {h['wasm']['p50_ms']:.2f} / {h['wasm']['p99_ms']:.2f} ms")
+    for e in r["endpoints"]:
+        p = e["platform"]
+        lines.append(f"{e['name'] + ' vs pgbench':44} {p['rps']:>14,.0f} {e['pgbench']['tps']:>14,.0f} {e['ratio']:>7.2f}   {p['p50_ms']:.2f} / {p['p99_ms']:.2f} ms" + (f"  ({p['non_2xx']} non-2xx)" if p["non_2xx"] else ""))
+    s = r["hot_spot"]
+    lines.append(f"{'contended orders vs single-row pgbench':44} {s['orders_rps']:>14,.0f} {s['single_row_pgbench_tps']:>14,.0f} {s['ratio']:>7.2f}")
+    i = r.get("instantiation", {})
+    if i:
+        lines.append(f"{'instantiation (host histogram)':44} {'p50 ' + str(i['p50_us']) + ' µs':>14} {'p99 ' + str(i['p99_us']) + ' µs':>14}   over {i['count']:,} requests")
+    lines.append(f"{'restart to first 200':44} {'cached ' + format(r['restart']['cached_ms'], '.0f') + ' ms':>14} {'cold ' + format(r['restart']['cold_compile_ms'], '.0f') + ' ms':>14}")
+    m = r["memory"]
+    lines.append(f"{'host RSS':44} {'idle ' + format(m['idle_rss_mib'], '.1f') + ' MiB':>14} {'peak ' + format(m['peak_rss_mib'], '.1f') + ' MiB':>14}")
+    return "\n".join(lines)
+
+
+SQL_EVENT = """SELECT id, title, description, venue, starts_at, ends_at, capacity, organizer_id, status, moderation_reason, created_at, updated_at FROM events WHERE id = '{id}';
+"""
+SQL_EVENT_LIST = """SELECT id, title, description, venue, starts_at, ends_at, capacity, organizer_id, status, moderation_reason, created_at, updated_at FROM events
+ WHERE (NULL::text IS NULL OR status = NULL) AND (NULL::uuid IS NULL OR organizer_id = NULL) AND (NULL::timestamptz IS NULL OR starts_at >= NULL)
+   AND (NULL::timestamptz IS NULL OR starts_at < NULL) AND (NULL::timestamptz IS NULL OR (starts_at, id) > (NULL, NULL::uuid))
+ ORDER BY starts_at, id LIMIT 51;
+"""
+SQL_USER = """INSERT INTO users (email, name) VALUES ('pgb' || :client_id || '-' || md5(random()::text) || '@bench.io', 'Bench') RETURNING id, email, name, created_at, updated_at;
+"""
+SQL_ORDER = """SELECT id, event_id, name, price_cents, currency, quantity, sold, created_at FROM ticket_types WHERE id = '{type}';
+BEGIN;
+UPDATE ticket_types SET sold = sold + 1 WHERE id = '{type}' AND sold + 1 <= quantity RETURNING id, event_id, name, price_cents, currency, quantity, sold, created_at;
+INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, processed_by, idempotency_key, request_fingerprint)
+ VALUES ('{type}', '{user}', 1, 1000, 'EUR', 'pgbench', NULL, NULL) RETURNING id \\gset
+INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
+ SELECT 'TKT-' || upper(substr(md5(random()::text), 1, 4)) || '-' || upper(substr(md5(random()::text), 1, 4)), :id, '{type}', event_id FROM ticket_types WHERE id = '{type}';
+COMMIT;
+SELECT id, ticket_type_id, user_id, quantity, total_cents, currency, status, processed_by, request_fingerprint, created_at FROM orders WHERE id = :id;
+SELECT code, order_id, ticket_type_id, event_id, status, checked_in_at FROM tickets WHERE order_id = :id ORDER BY code;
+"""
+SQL_SINGLE_ROW_PURCHASE = """BEGIN;
+UPDATE ticket_types SET sold = sold + 1 WHERE id = '{type}' AND sold + 1 <= quantity;
+INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, processed_by) VALUES ('{type}', '{user}', 1, 1000, 'EUR', 'pgbench') RETURNING id \\gset
+INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
+ SELECT 'TKT-' || upper(substr(md5(random()::text), 1, 4)) || '-' || upper(substr(md5(random()::text), 1, 4)), :id, '{type}', event_id FROM ticket_types WHERE id = '{type}';
+COMMIT;
+"""
+SQL_REGISTRATION = """\\set e random(1, 1000000000)
+BEGIN;
+SELECT pg_advisory_xact_lock(hashtextextended(:e::text, 0));
+UPDATE registrations SET status = 'confirmed', updated_at = clock_timestamp() WHERE id IN (
+  SELECT id FROM registrations WHERE event_id = md5(:e::text)::uuid AND status = 'waitlisted' ORDER BY queue_seq
+  LIMIT GREATEST(0, 1000000 - (SELECT count(*) FROM registrations WHERE event_id = md5(:e::text)::uuid AND status = 'confirmed')));
+INSERT INTO registrations (event_id, user_id, status)
+ SELECT md5(:e::text)::uuid, gen_random_uuid(), CASE WHEN count(*) < 1000000 THEN 'confirmed' ELSE 'waitlisted' END
+ FROM registrations WHERE event_id = md5(:e::text)::uuid AND status = 'confirmed' RETURNING id;
+COMMIT;
+SELECT r.id, r.event_id, r.user_id, r.status, r.created_at, r.updated_at,
+  CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w WHERE w.event_id = r.event_id AND w.status = 'waitlisted' AND w.queue_seq <= r.queue_seq) END AS position
+ FROM registrations r ORDER BY r.queue_seq DESC LIMIT 1;
+"""
+LUA_USERS = """
+local counter = 0
+local threads = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+-- Each thread numbers its own addresses: every request creates a new user.
+function setup(thread)
+  thread:set("tag", tostring(threads) .. "-" .. tostring(os.time()))
+  threads = threads + 1
+end
+request = function()
+  counter = counter + 1
+  local body = string.format('{"email":"w%s-%d@bench.io","name":"Bench"}', tostring(tag), counter)
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+LUA_ORDERS = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{{"ticket_type_id":"{type}","user_id":"{user}","quantity":1}}'
+"""
+
+
+def lua_registrations(world):
+    users = ",".join(f'"{u}"' for u in world["users"])
+    events = ",".join(f'"{e}"' for e in world["events"])
+    return f"""
+local users = {{{users}}}
+local events = {{{events}}}
+local counter = 0
+local threads = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+-- Two threads walk disjoint halves of the (user, event) pairs: every request is a new registration.
+function setup(thread)
+  thread:set("offset", threads)
+  threads = threads + 1
+end
+request = function()
+  counter = counter + 1
+  local n = counter * 2 + (tonumber(offset) or 0) % 2
+  local user = users[(n % #users) + 1]
+  local event = events[(math.floor(n / #users) % #events) + 1]
+  return wrk.format(nil, nil, nil, string.format('{{"event_id":"%s","user_id":"%s"}}', event, user))
+end
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
