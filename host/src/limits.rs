@@ -13,6 +13,9 @@ pub struct Limits {
     pub instance_wait: Duration,
     /// Linear memory one instance may grow to (`EVENTOS_MAX_MEMORY_MB`).
     pub max_memory_bytes: usize,
+    /// Linear memory a pooled slot keeps resident between requests and resets
+    /// with memset (`EVENTOS_KEEP_RESIDENT_KB`): costs RSS, saves page faults.
+    pub keep_resident_bytes: usize,
     /// Time a client has to send its request headers (`EVENTOS_HEADER_TIMEOUT_MS`).
     pub header_read_timeout: Duration,
     /// Largest request head (request line and headers) a client may send (`EVENTOS_MAX_HEADER_KB`).
@@ -37,6 +40,7 @@ impl Limits {
             max_instances: env_number("EVENTOS_MAX_INSTANCES", 256) as u32,
             instance_wait: Duration::from_millis(env_number("EVENTOS_INSTANCE_WAIT_MS", 1_000)),
             max_memory_bytes: env_number("EVENTOS_MAX_MEMORY_MB", 64) as usize * 1024 * 1024,
+            keep_resident_bytes: env_number("EVENTOS_KEEP_RESIDENT_KB", 1024) as usize * 1024,
             max_header_bytes: env_number("EVENTOS_MAX_HEADER_KB", 64) as usize * 1024,
             header_read_timeout: Duration::from_millis(env_number("EVENTOS_HEADER_TIMEOUT_MS", 10_000)),
             max_body_bytes: env_number("EVENTOS_MAX_BODY_KB", 1024) as usize * 1024,

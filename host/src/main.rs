@@ -38,7 +38,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cli::run(command)) {
+    let outcome = runtime.block_on(cli::run(command));
+    // A blocking read of standard input (--ephemeral) must not keep the process alive.
+    runtime.shutdown_background();
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("eventos: {error:#}");
