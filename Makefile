@@ -16,6 +16,8 @@ up: build
 test: setup components host lint unit
 	$(CARGO) test --release -p eventos --tests
 	python3 scripts/chaos.py --duration 10 --kills 3 --db-restarts 1
+	$(CARGO) build --release -p eventos-bench
+	python3 bench/bench.py --seconds 1 --quiet
 
 build: setup components host
 

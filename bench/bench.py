@@ -135,6 +135,7 @@ def run(host_processes):
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--quiet", action="store_true", help="check that every row is measured; print one line")
     args = parser.parse_args()
     secs, conns = args.seconds, args.connections
     OUT.mkdir(parents=True, exist_ok=True)
@@ -205,6 +206,11 @@ def run(host_processes):
     results["instantiation"] = {"count": int(match.group(1)), "p50_us": int(match.group(2)), "p99_us": int(match.group(3))} if match else {}
     subprocess.run([str(EVENTOS), "drop", "--prefix", prefix], cwd=ROOT, capture_output=True)
 
+    if args.quiet:
+        complete = all(e["platform"]["rps"] > 0 and e["pgbench"]["tps"] > 0 for e in results["endpoints"])
+        complete = complete and results["instantiation"].get("count", 0) > 0 and results["host_overhead"]["native"]["rps"] > 0
+        print(f"bench check: {'every row measured' if complete else 'rows missing'} ({len(results['endpoints'])} endpoints)")
+        return 0 if complete else 1
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print(table(results))
     return 0

@@ -70,3 +70,9 @@ if ! command -v st >/dev/null 2>&1; then
   echo "setup: installing schemathesis"
   python3 -m pip install --quiet 'schemathesis==4.32.5'
 fi
+
+# The benchmark's load generator (make bench, and its one-second check in make test).
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "setup: installing wrk"
+  apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+fi
