@@ -186,3 +186,28 @@ pub fn require_user(id: uuid::Uuid) -> Result<(), Problem> {
 pub fn event(id: uuid::Uuid) -> Result<serde_json::Value, Problem> {
     fetch("events", "events_url", &format!("/api/events/{id}"))?.ok_or_else(event_not_found)
 }
+
+/// Several `fetch`es at once, bounded by one timeout: `Some(document)` on 200,
+/// `None` on 404, a 503 problem when a peer is down or silent.
+pub fn fetch_all(requests: &[(&str, &str, String)]) -> Vec<Result<Option<serde_json::Value>, Problem>> {
+    let targets: Vec<(String, String)> = requests
+        .iter()
+        .map(|(_, variable, path)| (variables::get(variable).unwrap_or_default(), path.clone()))
+        .collect();
+    get_all(&targets, PEER_TIMEOUT)
+        .into_iter()
+        .zip(requests)
+        .map(|(answer, (peer, _, _))| {
+            let unavailable = |why: String| {
+                Problem::unavailable(format!("the {peer} service is unavailable; try again shortly"))
+                    .because(format!("{peer}: {why}"))
+            };
+            match answer {
+                Ok((response, _)) if response.status == 200 => response.json().map(Some),
+                Ok((response, _)) if response.status == 404 => Ok(None),
+                Ok((response, _)) => Err(unavailable(format!("answered {}", response.status))),
+                Err(why) => Err(unavailable(why)),
+            }
+        })
+        .collect()
+}

@@ -1,7 +1,7 @@
 //! What ticketing asks the events component.
 
 use eventos_common::Problem;
-use eventos_common::peer::{event, event_not_open};
+use eventos_common::peer::{event, event_not_found, event_not_open, fetch_all, user_not_found};
 use uuid::Uuid;
 
 fn event_status(id: Uuid) -> Result<String, Problem> {
@@ -16,9 +16,17 @@ pub fn require_event_not_cancelled(id: Uuid) -> Result<(), Problem> {
     }
 }
 
-/// Tickets are sold only for published events.
-pub fn require_event_on_sale(id: Uuid) -> Result<(), Problem> {
-    match event_status(id)?.as_str() {
+/// Asks events and users at once: the event must be on sale and the user must exist.
+pub fn require_event_on_sale_and_user(event_id: Uuid, user_id: Uuid) -> Result<(), Problem> {
+    let mut answers = fetch_all(&[
+        ("events", "events_url", format!("/api/events/{event_id}")),
+        ("users", "users_url", format!("/api/users/{user_id}")),
+    ])
+    .into_iter();
+    let (event, user) = (answers.next(), answers.next());
+    let event = event.ok_or_else(|| Problem::internal("no answer for the event"))??.ok_or_else(event_not_found)?;
+    user.ok_or_else(|| Problem::internal("no answer for the user"))??.ok_or_else(user_not_found)?;
+    match event["status"].as_str().unwrap_or_default() {
         "published" => Ok(()),
         status => Err(event_not_open(&format!("the event is {status}; tickets are sold for published events only"))),
     }

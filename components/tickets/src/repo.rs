@@ -126,7 +126,8 @@ pub fn return_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32) -> R
 
 /// What inserting an order can run into besides success.
 pub enum InsertOrder {
-    Inserted(Uuid),
+    /// The order as stored, with its tickets: no need to read it back.
+    Inserted(Order),
     /// Another request with the same idempotency key committed first.
     KeyTaken,
     /// A ticket code collided with an existing one (a 1 in 2^40 event); try again.
@@ -140,10 +141,13 @@ pub fn insert_order(
     processed_by: &str,
     codes: Vec<String>,
 ) -> Result<InsertOrder, Problem> {
-    let inserted = conn.query(
+    let sql = format!(
         "INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, processed_by,
                              idempotency_key, request_fingerprint)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {ORDER_COLUMNS}"
+    );
+    let inserted = conn.query(
+        &sql,
         &[
             new.ticket_type_id.into(),
             new.user_id.into(),
@@ -161,19 +165,27 @@ pub fn insert_order(
         Err(e) => return Err(db_problem(e)),
     };
     let row = rows.rows().next().ok_or_else(|| Problem::internal("INSERT returned no row"))?;
-    let order_id: Uuid = column(&row, "id")?;
-    let issued = conn.execute(
+    let mut order = order_from_row(&row)?.order;
+    let sql = format!(
         "INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
-         SELECT code, $2, $3, $4 FROM unnest($1::text[]) AS code",
+         SELECT code, $2, $3, $4 FROM unnest($1::text[]) AS code RETURNING {TICKET_COLUMNS}"
+    );
+    let issued = conn.query(
+        &sql,
         &[
             ParameterValue::ArrayStr(codes.into_iter().map(Some).collect()),
-            order_id.into(),
+            order.id.into(),
             ticket_type.id.into(),
             ticket_type.event_id.into(),
         ],
     );
     match issued {
-        Ok(_) => Ok(InsertOrder::Inserted(order_id)),
+        Ok(rows) => {
+            let mut tickets = rows.rows().map(|row| ticket_from_row(&row)).collect::<Result<Vec<_>, _>>()?;
+            tickets.sort_by(|a, b| a.code.cmp(&b.code));
+            order.tickets = tickets;
+            Ok(InsertOrder::Inserted(order))
+        }
         Err(e) if is_unique_violation(&e) => Ok(InsertOrder::CodeTaken),
         Err(e) => Err(db_problem(e)),
     }

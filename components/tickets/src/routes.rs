@@ -99,27 +99,23 @@ fn create_order(req: &ApiRequest) -> ApiResult {
         return Ok(replayed);
     }
     let ticket_type = repo::find_ticket_type(&conn, new.ticket_type_id)?.ok_or_else(ticket_type_not_found)?;
-    peers::require_event_on_sale(ticket_type.event_id)?;
-    eventos_common::peer::require_user(new.user_id)?;
+    peers::require_event_on_sale_and_user(ticket_type.event_id, new.user_id)?;
     let processed_by = instance_name();
     for _ in 0..CODE_ATTEMPTS {
-        let codes = (0..new.quantity).map(|_| code::new_code()).collect();
+        let codes: Vec<String> = (0..new.quantity).map(|_| code::new_code()).collect();
         let sale = in_transaction(&conn, |conn| {
             let Some(stocked) = repo::take_stock(conn, new.ticket_type_id, new.quantity)? else {
                 let available = repo::find_ticket_type(conn, new.ticket_type_id)?.map_or(0, |t| t.available);
                 return Err(SaleError::Refused(sold_out(available, new.quantity)));
             };
             match repo::insert_order(conn, &new, &stocked, &processed_by, codes)? {
-                InsertOrder::Inserted(id) => Ok(id),
+                InsertOrder::Inserted(order) => Ok(order),
                 InsertOrder::KeyTaken => Err(SaleError::KeyTaken),
                 InsertOrder::CodeTaken => Err(SaleError::CodeTaken),
             }
         });
         match sale {
-            Ok(id) => {
-                let order = repo::find_order(&conn, id)?.ok_or_else(|| Problem::internal("a new order vanished"))?;
-                return Ok(ApiResponse::created(format!("/api/tickets/orders/{id}"), &order));
-            }
+            Ok(order) => return Ok(ApiResponse::created(format!("/api/tickets/orders/{}", order.id), &order)),
             Err(SaleError::Refused(problem)) => return Err(problem),
             Err(SaleError::KeyTaken) => {
                 return replay(&conn, &new)?.ok_or_else(|| Problem::internal("an idempotency key without its order"));
