@@ -108,14 +108,15 @@ pub fn list_ticket_types(
     query(conn, &sql, &[event_id.into(), after_at, after_id, page.fetch_limit().into()], ticket_type_from_row)
 }
 
-/// Takes `quantity` from the stock, all or nothing; `None` when not enough is left.
-pub fn take_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32) -> Result<Option<TicketType>, Problem> {
-    let sql = format!(
-        "UPDATE ticket_types SET sold = sold + $2
-         WHERE id = $1 AND sold + $2 <= quantity
-         RETURNING {TYPE_COLUMNS}"
-    );
-    Ok(query(conn, &sql, &[ticket_type_id.into(), quantity.into()], ticket_type_from_row)?.into_iter().next())
+/// Takes `quantity` from the stock, all or nothing; `false` when not enough is left.
+pub fn take_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32) -> Result<bool, Problem> {
+    let taken = conn
+        .execute(
+            "UPDATE ticket_types SET sold = sold + $2 WHERE id = $1 AND sold + $2 <= quantity",
+            &[ticket_type_id.into(), quantity.into()],
+        )
+        .map_err(db_problem)?;
+    Ok(taken == 1)
 }
 
 pub fn return_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32) -> Result<(), Problem> {

@@ -103,16 +103,20 @@ fn create_order(req: &ApiRequest) -> ApiResult {
     let processed_by = instance_name();
     for _ in 0..CODE_ATTEMPTS {
         let codes: Vec<String> = (0..new.quantity).map(|_| code::new_code()).collect();
+        // The order and its tickets are written first and the stock row is taken
+        // last: the one lock all buyers of this type queue for is held only for the
+        // stock update and the commit.
         let sale = in_transaction(&conn, |conn| {
-            let Some(stocked) = repo::take_stock(conn, new.ticket_type_id, new.quantity)? else {
+            let order = match repo::insert_order(conn, &new, &ticket_type, &processed_by, codes)? {
+                InsertOrder::Inserted(order) => order,
+                InsertOrder::KeyTaken => return Err(SaleError::KeyTaken),
+                InsertOrder::CodeTaken => return Err(SaleError::CodeTaken),
+            };
+            if !repo::take_stock(conn, new.ticket_type_id, new.quantity)? {
                 let available = repo::find_ticket_type(conn, new.ticket_type_id)?.map_or(0, |t| t.available);
                 return Err(SaleError::Refused(sold_out(available, new.quantity)));
-            };
-            match repo::insert_order(conn, &new, &stocked, &processed_by, codes)? {
-                InsertOrder::Inserted(order) => Ok(order),
-                InsertOrder::KeyTaken => Err(SaleError::KeyTaken),
-                InsertOrder::CodeTaken => Err(SaleError::CodeTaken),
             }
+            Ok(order)
         });
         match sale {
             Ok(order) => return Ok(ApiResponse::created(format!("/api/tickets/orders/{}", order.id), &order)),
