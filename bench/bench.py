@@ -267,19 +267,23 @@ SQL_EVENT_LIST = """SELECT id, title, description, venue, starts_at, ends_at, ca
 """
 SQL_USER = """INSERT INTO users (email, name) VALUES ('pgb' || :client_id || '-' || md5(random()::text) || '@bench.io', 'Bench') RETURNING id, email, name, created_at, updated_at;
 """
-SQL_ORDER = """SELECT id, event_id, name, price_cents, currency, quantity, sold, created_at FROM ticket_types WHERE id = '{type}';
+SQL_ORDER = """\\set b random(0, 7)
+SELECT t.id, t.event_id, t.name, t.price_cents, t.currency, t.quantity,
+  (SELECT coalesce(sum(s.sold), 0)::int FROM ticket_stock s WHERE s.ticket_type_id = t.id) AS sold, t.created_at
+ FROM ticket_types t WHERE t.id = '{type}';
 BEGIN;
-UPDATE ticket_types SET sold = sold + 1 WHERE id = '{type}' AND sold + 1 <= quantity RETURNING id, event_id, name, price_cents, currency, quantity, sold, created_at;
 INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, processed_by, idempotency_key, request_fingerprint)
- VALUES ('{type}', '{user}', 1, 1000, 'EUR', 'pgbench', NULL, NULL) RETURNING id \\gset
+ VALUES ('{type}', '{user}', 1, 1000, 'EUR', 'pgbench', NULL, NULL)
+ RETURNING id, ticket_type_id, user_id, quantity, total_cents, currency, status, processed_by, request_fingerprint, created_at \\gset
 INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
- SELECT 'TKT-' || upper(substr(md5(random()::text), 1, 4)) || '-' || upper(substr(md5(random()::text), 1, 4)), :id, '{type}', event_id FROM ticket_types WHERE id = '{type}';
+ SELECT 'TKT-' || upper(substr(md5(random()::text), 1, 4)) || '-' || upper(substr(md5(random()::text), 1, 4)), :id, '{type}', event_id
+ FROM ticket_types WHERE id = '{type}' RETURNING code, order_id, ticket_type_id, event_id, status, checked_in_at;
+UPDATE ticket_stock SET sold = sold + 1 WHERE ticket_type_id = '{type}' AND bucket = :b AND sold + 1 <= quantity;
 COMMIT;
-SELECT id, ticket_type_id, user_id, quantity, total_cents, currency, status, processed_by, request_fingerprint, created_at FROM orders WHERE id = :id;
-SELECT code, order_id, ticket_type_id, event_id, status, checked_in_at FROM tickets WHERE order_id = :id ORDER BY code;
 """
+# The single-row design of the targets: one stock row every buyer updates first.
 SQL_SINGLE_ROW_PURCHASE = """BEGIN;
-UPDATE ticket_types SET sold = sold + 1 WHERE id = '{type}' AND sold + 1 <= quantity;
+UPDATE ticket_stock SET sold = sold + 1 WHERE ticket_type_id = '{type}' AND bucket = 0 AND sold + 1 <= quantity;
 INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, processed_by) VALUES ('{type}', '{user}', 1, 1000, 'EUR', 'pgbench') RETURNING id \\gset
 INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
  SELECT 'TKT-' || upper(substr(md5(random()::text), 1, 4)) || '-' || upper(substr(md5(random()::text), 1, 4)), :id, '{type}', event_id FROM ticket_types WHERE id = '{type}';

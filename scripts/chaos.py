@@ -228,9 +228,13 @@ def verify(host, world, ledger):
     violations += [f"idempotency key {k} made two orders" for k in duplicates]
     keys = {o["key"] for o in ledger.orders.values()}
     per_key = psql(tickets_db, "SELECT count(*) FROM orders WHERE idempotency_key IS NOT NULL")
-    stock = psql(tickets_db, """SELECT t.id FROM ticket_types t WHERE t.sold > t.quantity OR t.sold <>
-        (SELECT coalesce(sum(o.quantity), 0) FROM orders o WHERE o.ticket_type_id = t.id AND o.status = 'confirmed')
-        OR t.sold <> (SELECT count(*) FROM tickets k JOIN orders o ON o.id = k.order_id WHERE k.ticket_type_id = t.id AND o.status = 'confirmed')""")
+    stock = psql(tickets_db, """SELECT t.id FROM ticket_types t
+        CROSS JOIN LATERAL (SELECT sum(s.sold) AS sold FROM ticket_stock s WHERE s.ticket_type_id = t.id) AS stock
+        WHERE stock.sold > t.quantity
+           OR EXISTS (SELECT 1 FROM ticket_stock s WHERE s.ticket_type_id = t.id AND s.sold > s.quantity)
+           OR stock.sold <> (SELECT coalesce(sum(o.quantity), 0) FROM orders o WHERE o.ticket_type_id = t.id AND o.status = 'confirmed')
+           OR stock.sold <> (SELECT count(*) FROM tickets k JOIN orders o ON o.id = k.order_id
+                             WHERE k.ticket_type_id = t.id AND o.status = 'confirmed')""")
     violations += [f"ticket type {t}: sold differs from the tickets of confirmed orders, or exceeds quantity" for t in stock]
     checked = psql(tickets_db, "SELECT code FROM tickets WHERE (status = 'checked_in') <> (checked_in_at IS NOT NULL)")
     violations += [f"ticket {c}: check-in state inconsistent" for c in checked]

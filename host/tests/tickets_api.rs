@@ -130,6 +130,31 @@ fn a_sale_that_cannot_be_filled_sells_nothing() {
 }
 
 #[test]
+fn stock_spread_over_buckets_still_sells_to_the_last_ticket() {
+    // Ten tickets in eight buckets (two of two, six of one): orders of two must
+    // combine buckets once the two-ticket ones are gone, and never oversell.
+    let (_, ticket_type) = on_sale(10);
+    let user = world::user(&APP);
+    for _ in 0..5 {
+        buy(&ticket_type, &user, 2, None).assert_status(201);
+    }
+    buy(&ticket_type, &user, 1, None).assert_problem(409, "sold-out");
+    assert_eq!((stock(&ticket_type)["sold"].as_i64(), stock(&ticket_type)["available"].as_i64()), (Some(10), Some(0)));
+    assert_sold_matches_tickets(&ticket_type);
+}
+
+#[test]
+fn cancelled_stock_can_be_sold_again_whatever_bucket_it_came_from() {
+    let (_, ticket_type) = on_sale(3);
+    let user = world::user(&APP);
+    let order = buy(&ticket_type, &user, 3, None).body;
+    buy(&ticket_type, &user, 1, None).assert_problem(409, "sold-out");
+    APP.send("POST", &format!("/api/tickets/orders/{}/cancel", id(&order)), &[], None).assert_status(200);
+    buy(&ticket_type, &user, 3, None).assert_status(201);
+    assert_sold_matches_tickets(&ticket_type);
+}
+
+#[test]
 fn orders_need_a_known_ticket_type_and_user_and_an_event_on_sale() {
     let (_, ticket_type) = on_sale(5);
     let user = world::user(&APP);
@@ -193,11 +218,14 @@ fn a_hundred_buyers_race_for_fifty_tickets() {
     assert_sold_matches_tickets(&ticket_type);
 }
 
-/// `sold` equals the tickets of confirmed orders, read straight from the database.
+/// `sold` (the sum of the stock buckets) equals the tickets of confirmed orders,
+/// and no bucket sold past its share, read straight from the database.
 fn assert_sold_matches_tickets(ticket_type: &Value) {
     let sql = format!(
-        "SELECT t.sold = (SELECT count(*) FROM tickets k JOIN orders o ON o.id = k.order_id
-                          WHERE o.ticket_type_id = t.id AND o.status = 'confirmed')
+        "SELECT (SELECT sum(sold) FROM ticket_stock WHERE ticket_type_id = t.id)
+              = (SELECT count(*) FROM tickets k JOIN orders o ON o.id = k.order_id
+                 WHERE o.ticket_type_id = t.id AND o.status = 'confirmed')
+            AND NOT EXISTS (SELECT 1 FROM ticket_stock WHERE ticket_type_id = t.id AND sold > quantity)
          FROM ticket_types t WHERE t.id = '{}'",
         id(ticket_type)
     );

@@ -38,6 +38,9 @@ pub fn db_problem(error: PgError) -> Problem {
     };
     if outage {
         Problem::unavailable("the database is unavailable; try again shortly").because(cause)
+    } else if sqlstate(&error).is_some_and(is_transient_state) {
+        // Rolled back whole by the database: the request may simply be repeated.
+        Problem::unavailable("the request collided with concurrent ones; try again").because(cause)
     } else {
         Problem::internal(cause)
     }
@@ -46,6 +49,11 @@ pub fn db_problem(error: PgError) -> Problem {
 /// Connection exceptions, server shutdown, and resource exhaustion: not the request's fault.
 fn is_outage_state(code: &str) -> bool {
     code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
+}
+
+/// Serialization failures and deadlocks.
+fn is_transient_state(code: &str) -> bool {
+    matches!(code, "40001" | "40P01")
 }
 
 fn describe(error: &PgError) -> String {

@@ -11,6 +11,18 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub const QUANTITY_RANGE: std::ops::RangeInclusive<i64> = 1..=1_000_000;
 pub const ORDER_QUANTITY_RANGE: std::ops::RangeInclusive<i64> = 1..=10;
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+/// Stock rows per ticket type (the migration's bucket range must allow them).
+pub const STOCK_BUCKETS: i32 = 8;
+
+/// How many bucket rows a type of `quantity` tickets has: each holds at least one.
+pub fn bucket_count(quantity: i32) -> i32 {
+    quantity.clamp(1, STOCK_BUCKETS)
+}
+
+/// The bucket a sale tries first, at random so that buyers spread over the rows.
+pub fn random_bucket(quantity: i32) -> i32 {
+    (wasi::random::random::get_random_u64() % bucket_count(quantity) as u64) as i32
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TicketType {

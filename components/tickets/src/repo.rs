@@ -10,9 +10,11 @@ use eventos_common::page::{PageRequest, cursor_params};
 use spin_sdk::pg4::{Connection, ParameterValue, Row};
 use uuid::Uuid;
 
-use crate::model::{NewOrder, NewTicketType, Order, Ticket, TicketType};
+use crate::model::{NewOrder, NewTicketType, Order, Ticket, TicketType, bucket_count};
 
-const TYPE_COLUMNS: &str = "id, event_id, name, price_cents, currency, quantity, sold, created_at";
+/// `sold` is the sum of the type's stock buckets.
+const TYPE_COLUMNS: &str = "t.id, t.event_id, t.name, t.price_cents, t.currency, t.quantity, \
+    (SELECT coalesce(sum(s.sold), 0)::int FROM ticket_stock s WHERE s.ticket_type_id = t.id) AS sold, t.created_at";
 const ORDER_COLUMNS: &str = "id, ticket_type_id, user_id, quantity, total_cents, currency, status, processed_by, \
                              request_fingerprint, created_at";
 const TICKET_COLUMNS: &str = "code, order_id, ticket_type_id, event_id, status, checked_in_at";
@@ -68,26 +70,33 @@ fn order_from_row(row: &Row<'_>) -> Result<OrderRow, Problem> {
     })
 }
 
+/// Creates the type and its stock buckets in one statement.
 pub fn insert_ticket_type(conn: &Connection, new: &NewTicketType) -> Result<TicketType, Problem> {
-    let sql = format!(
-        "INSERT INTO ticket_types (event_id, name, price_cents, currency, quantity)
-         VALUES ($1, $2, $3, $4, $5) RETURNING {TYPE_COLUMNS}"
-    );
+    let sql = "WITH t AS (
+             INSERT INTO ticket_types (event_id, name, price_cents, currency, quantity)
+             VALUES ($1, $2, $3, $4, $5) RETURNING *
+         ), buckets AS (
+             INSERT INTO ticket_stock (ticket_type_id, bucket, quantity)
+             SELECT t.id, b, t.quantity / $6 + CASE WHEN b < t.quantity % $6 THEN 1 ELSE 0 END
+             FROM t, generate_series(0, $6 - 1) AS b
+         )
+         SELECT t.id, t.event_id, t.name, t.price_cents, t.currency, t.quantity, 0 AS sold, t.created_at FROM t";
     let params = [
         new.event_id.into(),
         new.name.clone().into(),
         new.price_cents.into(),
         new.currency.clone().into(),
         new.quantity.into(),
+        bucket_count(new.quantity).into(),
     ];
-    query(conn, &sql, &params, ticket_type_from_row)?
+    query(conn, sql, &params, ticket_type_from_row)?
         .into_iter()
         .next()
         .ok_or_else(|| Problem::internal("INSERT returned no row"))
 }
 
 pub fn find_ticket_type(conn: &Connection, id: Uuid) -> Result<Option<TicketType>, Problem> {
-    let sql = format!("SELECT {TYPE_COLUMNS} FROM ticket_types WHERE id = $1");
+    let sql = format!("SELECT {TYPE_COLUMNS} FROM ticket_types t WHERE t.id = $1");
     Ok(query(conn, &sql, &[id.into()], ticket_type_from_row)?.into_iter().next())
 }
 
@@ -98,10 +107,10 @@ pub fn list_ticket_types(
     page: &PageRequest,
 ) -> Result<Vec<TicketType>, Problem> {
     let sql = format!(
-        "SELECT {TYPE_COLUMNS} FROM ticket_types
-         WHERE ($1::uuid IS NULL OR event_id = $1)
-           AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
-         ORDER BY created_at, id
+        "SELECT {TYPE_COLUMNS} FROM ticket_types t
+         WHERE ($1::uuid IS NULL OR t.event_id = $1)
+           AND ($2::timestamptz IS NULL OR (t.created_at, t.id) > ($2, $3::uuid))
+         ORDER BY t.created_at, t.id
          LIMIT $4"
     );
     let [after_at, after_id] = cursor_params(page.after);
@@ -109,19 +118,94 @@ pub fn list_ticket_types(
 }
 
 /// Takes `quantity` from the stock, all or nothing; `false` when not enough is left.
-pub fn take_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32) -> Result<bool, Problem> {
+///
+/// First from one bucket with room that no other sale holds, starting at
+/// `first_bucket` so that concurrent buyers spread over the rows; this never waits
+/// and locks only the row it takes from. When every bucket with room is busy or
+/// none has room alone, from all buckets, locked in bucket order, so that sold-out
+/// is answered only when the type as a whole is short. The fast attempt runs under
+/// a savepoint: rolling back to it releases any bucket it locked (PostgreSQL may
+/// lock a row it then finds full), so every sale takes the all-bucket locks in the
+/// same order holding none: no deadlocks.
+pub fn take_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32, first_bucket: i32) -> Result<bool, Problem> {
+    conn.execute("SAVEPOINT take_stock", &[]).map_err(db_problem)?;
     let taken = conn
         .execute(
-            "UPDATE ticket_types SET sold = sold + $2 WHERE id = $1 AND sold + $2 <= quantity",
-            &[ticket_type_id.into(), quantity.into()],
+            "UPDATE ticket_stock SET sold = sold + $2
+             WHERE (ticket_type_id, bucket) = (
+                 SELECT ticket_type_id, bucket FROM ticket_stock
+                 WHERE ticket_type_id = $1 AND sold + $2 <= quantity
+                 ORDER BY (bucket - $3 + 8) % 8
+                 LIMIT 1 FOR UPDATE SKIP LOCKED)",
+            &[ticket_type_id.into(), quantity.into(), first_bucket.into()],
         )
         .map_err(db_problem)?;
-    Ok(taken == 1)
+    if taken == 1 {
+        return Ok(true);
+    }
+    conn.execute("ROLLBACK TO SAVEPOINT take_stock", &[]).map_err(db_problem)?;
+    let buckets = lock_buckets(conn, ticket_type_id)?;
+    let free: i64 = buckets.iter().map(|b| i64::from(b.quantity - b.sold)).sum();
+    if free < i64::from(quantity) {
+        return Ok(false);
+    }
+    let mut left = quantity;
+    for stock in buckets {
+        let take = left.min(stock.quantity - stock.sold);
+        if take > 0 {
+            add_sold(conn, ticket_type_id, stock.bucket, take)?;
+            left -= take;
+        }
+    }
+    Ok(true)
 }
 
+/// Gives `quantity` back, from the buckets that sold the most first.
 pub fn return_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32) -> Result<(), Problem> {
-    conn.execute("UPDATE ticket_types SET sold = sold - $2 WHERE id = $1", &[ticket_type_id.into(), quantity.into()])
-        .map_err(db_problem)?;
+    let mut buckets = lock_buckets(conn, ticket_type_id)?;
+    buckets.sort_by_key(|b| std::cmp::Reverse(b.sold));
+    let mut left = quantity;
+    for stock in buckets {
+        let give = left.min(stock.sold);
+        if give > 0 {
+            add_sold(conn, ticket_type_id, stock.bucket, -give)?;
+            left -= give;
+        }
+    }
+    if left > 0 {
+        return Err(Problem::internal(format!("{left} ticket(s) could not be returned to stock")));
+    }
+    Ok(())
+}
+
+struct Bucket {
+    bucket: i32,
+    quantity: i32,
+    sold: i32,
+}
+
+/// Every bucket of the type, locked in bucket order (one order for everyone: no deadlocks).
+fn lock_buckets(conn: &Connection, ticket_type_id: Uuid) -> Result<Vec<Bucket>, Problem> {
+    query(
+        conn,
+        "SELECT bucket::int AS bucket, quantity, sold FROM ticket_stock WHERE ticket_type_id = $1 ORDER BY bucket FOR UPDATE",
+        &[ticket_type_id.into()],
+        |row| {
+            Ok(Bucket {
+                bucket: column(row, "bucket")?,
+                quantity: column(row, "quantity")?,
+                sold: column(row, "sold")?,
+            })
+        },
+    )
+}
+
+fn add_sold(conn: &Connection, ticket_type_id: Uuid, bucket: i32, delta: i32) -> Result<(), Problem> {
+    conn.execute(
+        "UPDATE ticket_stock SET sold = sold + $3 WHERE ticket_type_id = $1 AND bucket = $2",
+        &[ticket_type_id.into(), bucket.into(), delta.into()],
+    )
+    .map_err(db_problem)?;
     Ok(())
 }
 

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use crate::code;
 use crate::model::{
-    CreateOrderBody, CreateTicketTypeBody, NewOrder, NewTicketType, key_reused, sold_out, ticket_type_not_found,
+    CreateOrderBody, CreateTicketTypeBody, NewOrder, NewTicketType, key_reused, random_bucket, sold_out,
+    ticket_type_not_found,
 };
 use crate::peers;
 use crate::repo::{self, InsertOrder};
@@ -112,7 +113,7 @@ fn create_order(req: &ApiRequest) -> ApiResult {
                 InsertOrder::KeyTaken => return Err(SaleError::KeyTaken),
                 InsertOrder::CodeTaken => return Err(SaleError::CodeTaken),
             };
-            if !repo::take_stock(conn, new.ticket_type_id, new.quantity)? {
+            if !repo::take_stock(conn, new.ticket_type_id, new.quantity, random_bucket(ticket_type.quantity))? {
                 let available = repo::find_ticket_type(conn, new.ticket_type_id)?.map_or(0, |t| t.available);
                 return Err(SaleError::Refused(sold_out(available, new.quantity)));
             }

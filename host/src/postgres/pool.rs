@@ -14,7 +14,10 @@ use crate::limits::Limits;
 /// Statements that leave session state behind: a connection that ran one is
 /// reset before another request may have it.
 const SESSION_STATE_KEYWORDS: &[&str] =
-    &["begin", "start", "set", "prepare", "declare", "listen", "lock", "savepoint", "create temp", "create temporary"];
+    &["set", "prepare", "declare", "listen", "create temp", "create temporary", "discard", "load"];
+/// A transaction left open must be rolled back before the connection is reused.
+const TRANSACTION_OPENERS: &[&str] = &["begin", "start"];
+const TRANSACTION_CLOSERS: &[&str] = &["commit", "rollback", "end", "abort"];
 const RESET_SESSION: &str = "ROLLBACK; RESET ALL; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all()";
 
 pub struct Pools {
@@ -76,13 +79,16 @@ fn describe_pool_error(error: &deadpool_postgres::PoolError) -> String {
 /// or the request ends, reset first if the guest left session state on it.
 pub struct GuestConnection {
     client: Option<Object>,
+    /// Session state that outlives a transaction was set.
     dirty: bool,
+    /// A transaction is open (`BEGIN` without its `COMMIT`/`ROLLBACK` yet).
+    in_transaction: bool,
     query_timeout: Duration,
 }
 
 impl GuestConnection {
     pub fn new(client: Object, query_timeout: Duration) -> Self {
-        Self { client: Some(client), dirty: false, query_timeout }
+        Self { client: Some(client), dirty: false, in_transaction: false, query_timeout }
     }
 
     pub async fn query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
@@ -124,10 +130,15 @@ impl GuestConnection {
     }
 
     fn note_session_state(&mut self, sql: &str) {
-        if !self.dirty {
-            let start = sql.trim_start().to_ascii_lowercase();
-            self.dirty = SESSION_STATE_KEYWORDS.iter().any(|k| start.starts_with(k));
+        let start = sql.trim_start().to_ascii_lowercase();
+        let starts = |words: &[&str]| words.iter().any(|w| start.starts_with(w));
+        if starts(TRANSACTION_OPENERS) {
+            self.in_transaction = true;
+        } else if starts(TRANSACTION_CLOSERS) && !start.starts_with("rollback to") {
+            self.in_transaction = false;
         }
+        // Session-level advisory locks outlive transactions (the `_xact_` ones do not).
+        self.dirty |= starts(SESSION_STATE_KEYWORDS) || start.contains("pg_advisory_lock");
     }
 }
 
