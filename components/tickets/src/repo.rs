@@ -119,31 +119,30 @@ pub fn list_ticket_types(
 
 /// Takes `quantity` from the stock, all or nothing; `false` when not enough is left.
 ///
-/// First from one bucket with room that no other sale holds, starting at
-/// `first_bucket` so that concurrent buyers spread over the rows; this never waits
-/// and locks only the row it takes from. When every bucket with room is busy or
-/// none has room alone, from all buckets, locked in bucket order, so that sold-out
-/// is answered only when the type as a whole is short. The fast attempt runs under
-/// a savepoint: rolling back to it releases any bucket it locked (PostgreSQL may
-/// lock a row it then finds full), so every sale takes the all-bucket locks in the
-/// same order holding none: no deadlocks.
+/// Three tries, each holding no bucket when it starts (rolling back to a savepoint
+/// releases any bucket PostgreSQL locked and then found full), so that no two
+/// sales can wait for each other in a cycle:
+/// 1. a bucket with room that no other sale holds, from `first_bucket` on: never waits;
+/// 2. bucket `first_bucket` itself, waiting for whoever holds it: buyers queue on
+///    eight rows instead of one;
+/// 3. all buckets, locked in bucket order: sold-out only when the whole type is short.
 pub fn take_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32, first_bucket: i32) -> Result<bool, Problem> {
+    let params = [ticket_type_id.into(), quantity.into(), first_bucket.into()];
     conn.execute("SAVEPOINT take_stock", &[]).map_err(db_problem)?;
-    let taken = conn
-        .execute(
-            "UPDATE ticket_stock SET sold = sold + $2
-             WHERE (ticket_type_id, bucket) = (
-                 SELECT ticket_type_id, bucket FROM ticket_stock
-                 WHERE ticket_type_id = $1 AND sold + $2 <= quantity
-                 ORDER BY (bucket - $3 + 8) % 8
-                 LIMIT 1 FOR UPDATE SKIP LOCKED)",
-            &[ticket_type_id.into(), quantity.into(), first_bucket.into()],
-        )
-        .map_err(db_problem)?;
-    if taken == 1 {
-        return Ok(true);
+    let free_bucket = "UPDATE ticket_stock SET sold = sold + $2
+        WHERE (ticket_type_id, bucket) = (
+            SELECT ticket_type_id, bucket FROM ticket_stock
+            WHERE ticket_type_id = $1 AND sold + $2 <= quantity
+            ORDER BY (bucket - $3 + 8) % 8
+            LIMIT 1 FOR UPDATE SKIP LOCKED)";
+    let chosen_bucket =
+        "UPDATE ticket_stock SET sold = sold + $2 WHERE ticket_type_id = $1 AND bucket = $3 AND sold + $2 <= quantity";
+    for attempt in [free_bucket, chosen_bucket] {
+        if conn.execute(attempt, &params).map_err(db_problem)? == 1 {
+            return Ok(true);
+        }
+        conn.execute("ROLLBACK TO SAVEPOINT take_stock", &[]).map_err(db_problem)?;
     }
-    conn.execute("ROLLBACK TO SAVEPOINT take_stock", &[]).map_err(db_problem)?;
     let buckets = lock_buckets(conn, ticket_type_id)?;
     let free: i64 = buckets.iter().map(|b| i64::from(b.quantity - b.sold)).sum();
     if free < i64::from(quantity) {
