@@ -151,7 +151,7 @@ impl Drop for GuestConnection {
         let Some(client) = self.client.take() else {
             return;
         };
-        if !self.dirty {
+        if !self.dirty && !self.in_transaction {
             return;
         }
         // Resetting needs a round trip; do it off the request path. If it fails the

@@ -8,6 +8,8 @@
 //! - `/probe/get?url=`     an outbound GET, answering the peer's status and body
 //! - `/probe/alloc?mb=`    allocates and touches that many MiB (the host's memory limit must stop it)
 //! - `/probe/sleep?ms=`    holds its instance that long (to fill the host's instance cap)
+//! - `/probe/leak?address=&what=` leaves a transaction open (`tx`) or sets session state (`session`)
+//! - `/probe/session?address=` reports the session state and transaction status it finds
 
 use spin_sdk::http::{Method, Request, Response, send};
 use spin_sdk::{http_component, pg4, variables};
@@ -51,6 +53,31 @@ async fn handle(request: Request) -> Response {
             let ms = param("ms").parse::<u64>().unwrap_or(0);
             std::thread::sleep(std::time::Duration::from_millis(ms));
             text(200, "slept".into())
+        }
+        "/probe/leak" => {
+            let leaked = pg4::Connection::open(&param("address")).and_then(|conn| match param("what").as_str() {
+                "tx" => conn.execute("BEGIN", &[]).and_then(|_| conn.execute("SELECT txid_current()", &[])),
+                _ => conn.execute("SET application_name = 'leaked'", &[]),
+            });
+            text(if leaked.is_ok() { 200 } else { 502 }, format!("{leaked:?}"))
+        }
+        "/probe/session" => {
+            let found = pg4::Connection::open(&param("address")).and_then(|conn| {
+                conn.query(
+                    "SELECT current_setting('application_name') AS name,
+                            txid_current_if_assigned() IS NULL AS fresh_transaction",
+                    &[],
+                )
+            });
+            match found {
+                Ok(rows) => {
+                    let row = rows.rows().next();
+                    let name: String = row.as_ref().and_then(|r| r.get("name")).unwrap_or_default();
+                    let fresh: bool = row.as_ref().and_then(|r| r.get("fresh_transaction")).unwrap_or(false);
+                    text(200, format!("name={name} fresh_transaction={fresh}"))
+                }
+                Err(e) => text(502, format!("{e:?}")),
+            }
         }
         _ => text(404, "no such probe".into()),
     }
