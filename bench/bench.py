@@ -267,6 +267,7 @@ SQL_EVENT_LIST = """SELECT id, title, description, venue, starts_at, ends_at, ca
 """
 SQL_USER = """INSERT INTO users (email, name) VALUES ('pgb' || :client_id || '-' || md5(random()::text) || '@bench.io', 'Bench') RETURNING id, email, name, created_at, updated_at;
 """
+# pgbench's codes are 32 random bits (md5 hex): a collision is skipped, not retried.
 SQL_ORDER = """\\set b random(0, 7)
 SELECT t.id, t.event_id, t.name, t.price_cents, t.currency, t.quantity,
   (SELECT coalesce(sum(s.sold), 0)::int FROM ticket_stock s WHERE s.ticket_type_id = t.id) AS sold, t.created_at
@@ -277,7 +278,8 @@ INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, pr
  RETURNING id, ticket_type_id, user_id, quantity, total_cents, currency, status, processed_by, request_fingerprint, created_at \\gset
 INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
  SELECT 'TKT-' || upper(substr(md5(random()::text), 1, 4)) || '-' || upper(substr(md5(random()::text), 1, 4)), :id, '{type}', event_id
- FROM ticket_types WHERE id = '{type}' RETURNING code, order_id, ticket_type_id, event_id, status, checked_in_at;
+ FROM ticket_types WHERE id = '{type}'
+ ON CONFLICT DO NOTHING RETURNING code, order_id, ticket_type_id, event_id, status, checked_in_at;
 UPDATE ticket_stock SET sold = sold + 1 WHERE ticket_type_id = '{type}' AND bucket = :b AND sold + 1 <= quantity;
 COMMIT;
 """
@@ -286,7 +288,8 @@ SQL_SINGLE_ROW_PURCHASE = """BEGIN;
 UPDATE ticket_stock SET sold = sold + 1 WHERE ticket_type_id = '{type}' AND bucket = 0 AND sold + 1 <= quantity;
 INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, processed_by) VALUES ('{type}', '{user}', 1, 1000, 'EUR', 'pgbench') RETURNING id \\gset
 INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
- SELECT 'TKT-' || upper(substr(md5(random()::text), 1, 4)) || '-' || upper(substr(md5(random()::text), 1, 4)), :id, '{type}', event_id FROM ticket_types WHERE id = '{type}';
+ SELECT 'TKT-' || upper(substr(md5(random()::text), 1, 4)) || '-' || upper(substr(md5(random()::text), 1, 4)), :id, '{type}', event_id FROM ticket_types WHERE id = '{type}'
+ ON CONFLICT DO NOTHING;
 COMMIT;
 """
 SQL_REGISTRATION = """\\set e random(1, 1000000000)
