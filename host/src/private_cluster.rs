@@ -13,6 +13,8 @@ pub async fn start(data_dir: &Path) -> Result<String> {
     let bin = postgres_bin_dir().context(
         "PostgreSQL is not installed: install it (`apt-get install postgresql`) or set EVENTOS_PG_ADMIN_URL",
     )?;
+    // The server runs in its data directory: every path it is given must be absolute.
+    let data_dir = &std::path::absolute(data_dir)?;
     let as_root = is_root();
     if !data_dir.join("PG_VERSION").exists() {
         std::fs::create_dir_all(data_dir)?;
