@@ -40,13 +40,24 @@ impl PeerResponse {
 pub fn get(peer: &str, base_variable: &str, path: &str) -> Result<PeerResponse, Problem> {
     let base =
         variables::get(base_variable).map_err(|e| Problem::internal(format!("variable {base_variable}: {e}")))?;
-    let unavailable = |why: String| {
-        Problem::unavailable(format!("the {peer} service is unavailable; try again shortly"))
-            .because(format!("{peer}: {why}"))
-    };
-    let pending = start_get(&base, path, PEER_TIMEOUT).map_err(unavailable)?;
+    let pending = start_get(&base, path, PEER_TIMEOUT).map_err(|why| peer_unavailable(peer, why))?;
     pending.subscribe().block();
-    finish(&pending).map_err(unavailable)
+    finish(&pending).map_err(|why| peer_unavailable(peer, why))
+}
+
+/// A peer that is down, silent or failing: the caller may try again later.
+fn peer_unavailable(peer: &str, why: impl std::fmt::Display) -> Problem {
+    Problem::unavailable(format!("the {peer} service is unavailable; try again shortly"))
+        .because(format!("{peer}: {why}"))
+}
+
+/// What a peer's answer to `GET` of one resource means: the document, or `None` for a 404.
+fn document(peer: &str, response: PeerResponse) -> Result<Option<serde_json::Value>, Problem> {
+    match response.status {
+        200 => response.json().map(Some),
+        404 => Ok(None),
+        other => Err(peer_unavailable(peer, format!("answered {other}"))),
+    }
 }
 
 /// `GET`s every `(base URL, path)` at once and waits at most `timeout` for all of
@@ -144,14 +155,7 @@ fn split_base(base: &str) -> Option<(Scheme, &str)> {
 
 /// `GET` a resource from a peer: `Some(document)` on 200, `None` on 404.
 pub fn fetch(peer: &str, base_variable: &str, path: &str) -> Result<Option<serde_json::Value>, Problem> {
-    let response = get(peer, base_variable, path)?;
-    match response.status {
-        200 => response.json().map(Some),
-        404 => Ok(None),
-        503 => Err(Problem::unavailable(format!("the {peer} service is unavailable; try again shortly"))),
-        other => Err(Problem::unavailable(format!("the {peer} service failed; try again shortly"))
-            .because(format!("{peer} answered {other}"))),
-    }
+    document(peer, get(peer, base_variable, path)?)
 }
 
 /// The referenced event does not exist (a 422: the request names it).
@@ -198,16 +202,8 @@ pub fn fetch_all(requests: &[(&str, &str, String)]) -> Vec<Result<Option<serde_j
         .into_iter()
         .zip(requests)
         .map(|(answer, (peer, _, _))| {
-            let unavailable = |why: String| {
-                Problem::unavailable(format!("the {peer} service is unavailable; try again shortly"))
-                    .because(format!("{peer}: {why}"))
-            };
-            match answer {
-                Ok((response, _)) if response.status == 200 => response.json().map(Some),
-                Ok((response, _)) if response.status == 404 => Ok(None),
-                Ok((response, _)) => Err(unavailable(format!("answered {}", response.status))),
-                Err(why) => Err(unavailable(why)),
-            }
+            let (response, _) = answer.map_err(|why| peer_unavailable(peer, why))?;
+            document(peer, response)
         })
         .collect()
 }
