@@ -123,15 +123,18 @@ def lua(path, text):
 
 def main():
     host_processes = []
+    prefix = f"bench_{os.getpid()}"
     try:
-        return run(host_processes)
+        return run(host_processes, prefix)
     finally:
         for process in host_processes:
             if process.poll() is None:
                 process.kill()
+        # Whatever happened, the benchmark's databases go.
+        subprocess.run([str(EVENTOS), "drop", "--prefix", prefix], cwd=ROOT, capture_output=True)
 
 
-def run(host_processes):
+def run(host_processes, prefix):
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
@@ -142,7 +145,6 @@ def run(host_processes):
     for tool in ("wrk", "pgbench"):
         if not shutil.which(tool):
             sys.exit(f"bench: {tool} is missing (make setup installs it)")
-    prefix = f"bench_{os.getpid()}"
     host = Host(prefix, host_processes)
     rows, results = [], {"machine": machine(), "seconds": secs, "connections": conns}
 
@@ -204,7 +206,6 @@ def run(host_processes):
     summary = host.stop()
     match = re.search(r"instantiations: (\d+); p50 (\d+) µs, p99 (\d+) µs", summary)
     results["instantiation"] = {"count": int(match.group(1)), "p50_us": int(match.group(2)), "p99_us": int(match.group(3))} if match else {}
-    subprocess.run([str(EVENTOS), "drop", "--prefix", prefix], cwd=ROOT, capture_output=True)
 
     if args.quiet:
         complete = all(e["platform"]["rps"] > 0 and e["pgbench"]["tps"] > 0 for e in results["endpoints"])
