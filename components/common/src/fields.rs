@@ -17,6 +17,21 @@ impl Fields {
         parsed.map_err(|message| self.errors.push(FieldError::new(field, message))).ok()
     }
 
+    /// A field of a partial update that may be changed but never cleared: left out
+    /// is `None`, null is an error, a value is parsed like the create field.
+    pub fn take_patch<S, T>(
+        &mut self,
+        field: &str,
+        value: Patch<S>,
+        parse: impl Fn(Option<S>) -> Result<T, String>,
+    ) -> Option<T> {
+        match value {
+            Patch::Absent => None,
+            Patch::Null => self.take(field, Err("cannot be null".into())),
+            Patch::Value(v) => self.take(field, parse(Some(v))),
+        }
+    }
+
     /// Records an error that involves a field whose own value was fine (e.g. `ends_at`).
     pub fn reject(&mut self, field: &str, message: &str) {
         self.errors.push(FieldError::new(field, message));

@@ -142,12 +142,12 @@ impl EventChanges {
             fields.reject("organizer_id", "cannot be changed");
         }
         let changes = Self {
-            title: required(&mut fields, "title", body.title, |v| required_text(v, MAX_TITLE_CHARS)),
+            title: fields.take_patch("title", body.title, |v| required_text(v, MAX_TITLE_CHARS)),
             description: clearable(&mut fields, "description", body.description, MAX_DESCRIPTION_CHARS),
             venue: clearable(&mut fields, "venue", body.venue, MAX_VENUE_CHARS),
-            starts_at: required(&mut fields, "starts_at", body.starts_at, required_timestamp),
-            ends_at: required(&mut fields, "ends_at", body.ends_at, required_timestamp),
-            capacity: required(&mut fields, "capacity", body.capacity, capacity),
+            starts_at: fields.take_patch("starts_at", body.starts_at, required_timestamp),
+            ends_at: fields.take_patch("ends_at", body.ends_at, required_timestamp),
+            capacity: fields.take_patch("capacity", body.capacity, capacity),
         };
         if fields.is_clean() { Ok(changes) } else { Err(fields.problem()) }
     }
@@ -213,20 +213,6 @@ fn capacity(value: Option<i64>) -> Result<i32, String> {
 fn check_order(fields: &mut Fields, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) {
     if ends_at <= starts_at {
         fields.reject("ends_at", "must be after starts_at");
-    }
-}
-
-/// A field that may be changed but not cleared.
-fn required<S, T>(
-    fields: &mut Fields,
-    name: &str,
-    value: Patch<S>,
-    parse: impl Fn(Option<S>) -> Result<T, String>,
-) -> Option<T> {
-    match value {
-        Patch::Absent => None,
-        Patch::Null => fields.take(name, Err("cannot be null".into())),
-        Patch::Value(v) => fields.take(name, parse(Some(v))),
     }
 }
 

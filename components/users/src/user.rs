@@ -68,26 +68,12 @@ impl NewUser {
 impl UserChanges {
     pub fn parse(body: UpdateUserBody) -> Result<Self, Problem> {
         let mut fields = Fields::default();
-        let email = patch(&mut fields, "email", body.email, parse_email);
-        let name = patch(&mut fields, "name", body.name, |v| required_text(v, MAX_NAME_CHARS));
+        let email = fields.take_patch("email", body.email, parse_email);
+        let name = fields.take_patch("name", body.name, |v| required_text(v, MAX_NAME_CHARS));
         if !fields.is_clean() {
             return Err(fields.problem());
         }
         Ok(Self { email, name })
-    }
-}
-
-/// A field that may be changed but never cleared.
-fn patch<T>(
-    fields: &mut Fields,
-    name: &str,
-    value: Patch<String>,
-    parse: impl Fn(Option<String>) -> Result<T, String>,
-) -> Option<T> {
-    match value {
-        Patch::Absent => None,
-        Patch::Null => fields.take(name, Err("cannot be null".into())),
-        Patch::Value(v) => fields.take(name, parse(Some(v))),
     }
 }
 
