@@ -146,10 +146,18 @@ class Ledger:
         self.registrations = {}   # id -> event
         self.check_ins = set()    # ticket codes
         self.failed_requests = 0
+        self.crashes = []         # a client that died proves nothing: the drill fails
 
     def add(self, kind, key, value):
         with self.lock:
             getattr(self, kind)[key] = value
+
+    def request(self, method, url, body, headers, until):
+        """`retrying`, counting the failed attempts (clients share the count)."""
+        status, answer, failures = retrying(method, url, body, headers, until)
+        with self.lock:
+            self.failed_requests += failures
+        return status, answer
 
 
 def seed(base, events, users_per_event, quantity, capacity):
@@ -170,20 +178,26 @@ def seed(base, events, users_per_event, quantity, capacity):
 
 
 def client(base, world, ledger, until, rng):
+    try:
+        run_client(base, world, ledger, until, rng)
+    except Exception as error:  # noqa: BLE001 - reported and fails the drill
+        with ledger.lock:
+            ledger.crashes.append(repr(error))
+
+
+def run_client(base, world, ledger, until, rng):
     while time.monotonic() < until:
         action = rng.random()
         if action < 0.5:
             key = str(uuid.uuid4())
             body = {"ticket_type_id": rng.choice(world["types"]), "user_id": rng.choice(world["users"]), "quantity": rng.randint(1, 3)}
-            status, order, failures = retrying("POST", f"{base}/api/tickets/orders", body, {"Idempotency-Key": key}, until)
-            ledger.failed_requests += failures
+            status, order = ledger.request("POST", f"{base}/api/tickets/orders", body, {"Idempotency-Key": key}, until)
             if status in (200, 201):
                 ledger.add("orders", order["id"], {"key": key, "quantity": body["quantity"], "type": body["ticket_type_id"],
                                                    "cancelled": False, "codes": [t["code"] for t in order["tickets"]]})
         elif action < 0.75:
             body = {"event_id": rng.choice(world["events"]), "user_id": rng.choice(world["users"])}
-            status, registration, failures = retrying("POST", f"{base}/api/participation/registrations", body, None, until)
-            ledger.failed_requests += failures
+            status, registration = ledger.request("POST", f"{base}/api/participation/registrations", body, None, until)
             if status == 201:
                 ledger.add("registrations", registration["id"], body["event_id"])
         elif action < 0.88:
@@ -191,8 +205,7 @@ def client(base, world, ledger, until, rng):
                 candidates = [i for i, o in ledger.orders.items() if not o["cancelled"]]
             if candidates:
                 order_id = rng.choice(candidates)
-                status, _, failures = retrying("POST", f"{base}/api/tickets/orders/{order_id}/cancel", None, None, until)
-                ledger.failed_requests += failures
+                status, _ = ledger.request("POST", f"{base}/api/tickets/orders/{order_id}/cancel", None, None, until)
                 if status == 200:
                     with ledger.lock:
                         ledger.orders[order_id]["cancelled"] = True
@@ -201,8 +214,7 @@ def client(base, world, ledger, until, rng):
                 codes = [c for o in ledger.orders.values() if not o["cancelled"] for c in o["codes"]]
             if codes:
                 code = rng.choice(codes)
-                status, _, failures = retrying("POST", f"{base}/api/tickets/{code}/check-in", None, None, until)
-                ledger.failed_requests += failures
+                status, _ = ledger.request("POST", f"{base}/api/tickets/{code}/check-in", None, None, until)
                 if status == 200:
                     with ledger.lock:
                         ledger.check_ins.add(code)
@@ -308,14 +320,14 @@ def main():
         print(f"  database stop -> first 200 (1 s down): {seconds * 1000:.0f} ms")
     print(f"  requests failed during outages (then retried): {ledger.failed_requests}")
     print(f"  idempotency keys acknowledged: {keys}; keyed orders stored: {keyed_orders}")
-    for problem in (lost + violations)[:20]:
+    for problem in (lost + violations + [f"client crashed: {c}" for c in ledger.crashes])[:20]:
         print(f"  ! {problem}")
 
     host.kill()
     subprocess.run([str(EVENTOS), "drop", "--prefix", prefix], cwd=ROOT, env=dict(os.environ, EVENTOS_PG_ADMIN_URL=ADMIN_URL),
                    capture_output=True)
     pg_ctl("stop", "-m", "fast", check=False)
-    return 1 if lost or violations else 0
+    return 1 if lost or violations or ledger.crashes or not ledger.orders else 0
 
 
 if __name__ == "__main__":
