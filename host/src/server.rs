@@ -75,7 +75,32 @@ pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<O
     Ok(())
 }
 
+/// Every answer carries an `X-Request-Id`: the component's, or for answers the
+/// host makes itself the caller's (when acceptable) or a new one.
 async fn on_request(
+    app: Arc<App>,
+    request: Request<hyper::body::Incoming>,
+    client: SocketAddr,
+) -> Response<HyperOutgoingBody> {
+    let callers_id = request.headers().get(REQUEST_ID).filter(|id| is_acceptable_request_id(id.as_bytes())).cloned();
+    let mut response = answer(app, request, client).await;
+    if !response.headers().contains_key(REQUEST_ID) {
+        let id = callers_id.or_else(|| HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).ok());
+        if let Some(id) = id {
+            response.headers_mut().insert(REQUEST_ID, id);
+        }
+    }
+    response
+}
+
+const REQUEST_ID: &str = "x-request-id";
+
+/// As API.md says: 1 to 128 visible ASCII characters.
+fn is_acceptable_request_id(id: &[u8]) -> bool {
+    (1..=128).contains(&id.len()) && id.iter().all(u8::is_ascii_graphic)
+}
+
+async fn answer(
     app: Arc<App>,
     request: Request<hyper::body::Incoming>,
     client: SocketAddr,
@@ -171,8 +196,5 @@ pub fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> Res
         Response::new(Full::new(Bytes::from(body.to_string())).map_err(|never| match never {}).boxed_unsync());
     *response.status_mut() = status;
     response.headers_mut().insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
-        response.headers_mut().insert("x-request-id", id);
-    }
     response
 }

@@ -119,6 +119,11 @@ fn every_response_carries_a_request_id() {
     assert_ne!(replaced.header("x-request-id"), Some(long.as_str()));
     let problem = APP.get("/api/users/nope");
     assert!(problem.header("x-request-id").is_some());
+    // Answers the host makes itself (no route, body too large) carry the caller's id too.
+    let unrouted = APP.send("GET", "/nowhere", &[("x-request-id", "trace-host-404")], None);
+    unrouted.assert_problem(404, "not-found");
+    assert_eq!(unrouted.header("x-request-id"), Some("trace-host-404"));
+    assert!(APP.get("/nowhere").header("x-request-id").is_some_and(|id| !id.is_empty()));
 }
 
 #[test]
