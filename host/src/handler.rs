@@ -1,12 +1,17 @@
 //! Serving one request with one component: a fresh instance, a deadline, and a
 //! 500 of our own when the guest traps instead of answering.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use anyhow::{Result, anyhow};
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt;
 use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi_http::WasiHttpView;
-use wasmtime_wasi_http::bindings::http::types::Scheme;
+use wasmtime_wasi_http::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::body::HyperOutgoingBody;
 
 use crate::app::App;
@@ -61,12 +66,11 @@ async fn run_guest(
             Ok(UpdateDeadline::Yield(1))
         }
     });
-    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let (sender, mut receiver) = tokio::sync::oneshot::channel();
     let incoming = store.data_mut().new_incoming_request(Scheme::Http, request)?;
     let outparam = store.data_mut().new_response_outparam(sender)?;
 
-    // The guest may go on streaming the body after it set the response, so it runs on its own task.
-    let guest = tokio::spawn(async move {
+    let mut guest: Guest = Box::pin(async move {
         // The slot is held until the instance is gone, body streaming included.
         let _permit = permit;
         let started = std::time::Instant::now();
@@ -74,13 +78,66 @@ async fn run_guest(
         store.data().app.instantiation.record(started.elapsed());
         proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
     });
-    match receiver.await {
-        Ok(Ok(response)) => Ok(response),
-        Ok(Err(code)) => Err(anyhow!("the component answered with an error: {code:?}")),
-        Err(_) => match guest.await {
-            Ok(Ok(())) => Err(anyhow!("the component returned without setting a response")),
-            Ok(Err(trap)) => Err(anyhow!("the component trapped: {trap:#}")),
-            Err(join) => Err(anyhow!("the component's task failed: {join}")),
-        },
+    // The guest runs on the caller's task: until it sets the response here, and
+    // after that inside the response body, which it may still be writing.
+    let (answered, finished) = tokio::select! {
+        biased;
+        finished = &mut guest => (receiver.await, Some(finished)),
+        answered = &mut receiver => (answered, None),
+    };
+    match (answered, finished) {
+        (Ok(Ok(response)), None) => {
+            Ok(response.map(|body| GuestDrivenBody { body, guest: Some(guest) }.boxed_unsync()))
+        }
+        (Ok(Ok(response)), Some(_)) => Ok(response),
+        (Ok(Err(code)), _) => Err(anyhow!("the component answered with an error: {code:?}")),
+        (Err(_), Some(Ok(()))) => Err(anyhow!("the component returned without setting a response")),
+        (Err(_), Some(Err(trap))) => Err(anyhow!("the component trapped: {trap:#}")),
+        (Err(_), None) => Err(anyhow!("the component dropped its response unanswered")),
+    }
+}
+
+/// A guest instance at work on one request, from instantiation to its return.
+type Guest = Pin<Box<dyn Future<Output = wasmtime::Result<()>> + Send>>;
+
+/// A response body that drives its guest while relaying what the guest writes:
+/// no task of its own, no wakeups between threads for every chunk.
+struct GuestDrivenBody {
+    body: HyperOutgoingBody,
+    guest: Option<Guest>,
+}
+
+impl Body for GuestDrivenBody {
+    type Data = Bytes;
+    type Error = ErrorCode;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, ErrorCode>>> {
+        let this = &mut *self;
+        if let Some(guest) = &mut this.guest
+            && guest.as_mut().poll(cx).is_ready()
+        {
+            this.guest = None;
+        }
+        Pin::new(&mut this.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+impl Drop for GuestDrivenBody {
+    /// The body was read to its end (or the client left) while the guest is
+    /// still at work: it finishes on its own, within its deadline, as on Spin.
+    fn drop(&mut self) {
+        if let Some(guest) = self.guest.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(guest);
+        }
     }
 }

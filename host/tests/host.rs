@@ -105,6 +105,21 @@ fn a_component_stuck_in_a_loop_is_ended_at_its_deadline() {
 }
 
 #[test]
+fn a_body_far_larger_than_the_hosts_buffers_arrives_whole() {
+    // The guest sets its response first and writes the body afterwards, waiting
+    // for the host to take each part: the host must go on running it meanwhile.
+    let probe = start_probe(&[]);
+    let expected: String = (0..4 * 1024 * 1024).map(|i| char::from(b'0' + (i % 10) as u8)).collect();
+    let direct = probe.get("/probe/big?kb=4096");
+    direct.assert_status(200);
+    assert!(direct.text == expected, "the direct answer has {} of {} bytes", direct.text.len(), expected.len());
+    let chained = probe.get(&format!("/probe/get?url={}", encode("http://probe.spin.internal/probe/big?kb=512")));
+    chained.assert_status(200);
+    assert!(chained.text == expected[..512 * 1024], "the chained answer has {} bytes", chained.text.len());
+    probe.get("/probe/echo").assert_status(200);
+}
+
+#[test]
 fn service_chaining_is_served_in_process_and_checked_against_the_allow_list() {
     let probe = start_probe(&[]);
     let chained =

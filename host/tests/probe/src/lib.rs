@@ -8,6 +8,7 @@
 //! - `/probe/get?url=`     an outbound GET, answering the peer's status and body
 //! - `/probe/alloc?mb=`    allocates and touches that many MiB (the host's memory limit must stop it)
 //! - `/probe/sleep?ms=`    holds its instance that long (to fill the host's instance cap)
+//! - `/probe/big?kb=`      answers that many KiB of a known pattern (streamed after the response is set)
 //! - `/probe/leak?address=&what=` leaves a transaction open (`tx`) or sets session state (`session`)
 //! - `/probe/session?address=` reports the session state and transaction status it finds
 
@@ -54,6 +55,10 @@ async fn handle(request: Request) -> Response {
             std::thread::sleep(std::time::Duration::from_millis(ms));
             text(200, "slept".into())
         }
+        "/probe/big" => {
+            let bytes = param("kb").parse::<usize>().unwrap_or(0) * 1024;
+            text(200, pattern(bytes))
+        }
         "/probe/leak" => {
             let leaked = pg4::Connection::open(&param("address")).and_then(|conn| match param("what").as_str() {
                 "tx" => conn.execute("BEGIN", &[]).and_then(|_| conn.execute("SELECT txid_current()", &[])),
@@ -85,6 +90,11 @@ async fn handle(request: Request) -> Response {
 
 fn text(status: u16, body: String) -> Response {
     Response::builder().status(status).header("content-type", "text/plain").body(body).build()
+}
+
+/// `0123456789` repeated: a body whose every byte can be checked.
+fn pattern(len: usize) -> String {
+    (0..len).map(|i| char::from(b'0' + (i % 10) as u8)).collect()
 }
 
 #[allow(clippy::empty_loop)]
