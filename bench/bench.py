@@ -273,16 +273,23 @@ SQL_ORDER = """\\set b random(0, 7)
 SELECT t.id, t.event_id, t.name, t.price_cents, t.currency, t.quantity,
   (SELECT coalesce(sum(s.sold), 0)::int FROM ticket_stock s WHERE s.ticket_type_id = t.id) AS sold, t.created_at
  FROM ticket_types t WHERE t.id = '{type}';
-BEGIN;
-INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, processed_by, idempotency_key, request_fingerprint)
- VALUES ('{type}', '{user}', 1, 1000, 'EUR', 'pgbench', NULL, NULL)
- RETURNING id, ticket_type_id, user_id, quantity, total_cents, currency, status, processed_by, request_fingerprint, created_at \\gset
-INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
- SELECT 'TKT-' || upper(substr(md5(random()::text), 1, 4)) || '-' || upper(substr(md5(random()::text), 1, 4)), :id, '{type}', event_id
- FROM ticket_types WHERE id = '{type}'
- ON CONFLICT DO NOTHING RETURNING code, order_id, ticket_type_id, event_id, status, checked_in_at;
-UPDATE ticket_stock SET sold = sold + 1 WHERE ticket_type_id = '{type}' AND bucket = :b AND sold + 1 <= quantity;
-COMMIT;
+WITH stock AS (
+  UPDATE ticket_stock SET sold = sold + 1
+  WHERE (ticket_type_id, bucket) = (
+    SELECT ticket_type_id, bucket FROM ticket_stock WHERE ticket_type_id = '{type}' AND sold + 1 <= quantity
+    ORDER BY (bucket - :b + 8) % 8 LIMIT 1 FOR UPDATE SKIP LOCKED)
+  RETURNING ticket_type_id
+), o AS (
+  INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, processed_by, idempotency_key, request_fingerprint)
+  SELECT ticket_type_id, '{user}', 1, 1000, 'EUR', 'pgbench', NULL, NULL FROM stock
+  RETURNING id, ticket_type_id, user_id, quantity, total_cents, currency, status, processed_by, request_fingerprint, created_at
+), t AS (
+  INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
+  SELECT 'TKT-' || upper(substr(md5(random()::text), 1, 4)) || '-' || upper(substr(md5(random()::text), 1, 4)),
+         o.id, o.ticket_type_id, (SELECT event_id FROM ticket_types WHERE id = '{type}') FROM o
+  ON CONFLICT DO NOTHING RETURNING code, status
+)
+SELECT o.*, t.code, t.status AS ticket_status FROM o, t ORDER BY t.code;
 """
 # The single-row design of the targets: one stock row every buyer updates first.
 SQL_SINGLE_ROW_PURCHASE = """BEGIN;

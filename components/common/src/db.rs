@@ -27,6 +27,16 @@ pub fn is_unique_violation(error: &PgError) -> bool {
     sqlstate(error) == Some("23505")
 }
 
+/// The table whose unique constraint `error` violated, when it is one.
+pub fn unique_violation_table(error: &PgError) -> Option<&str> {
+    match error {
+        PgError::QueryFailed(QueryError::DbError(db)) if db.code == "23505" => {
+            db.extras.iter().find(|(key, _)| key == "table").map(|(_, table)| table.as_str())
+        }
+        _ => None,
+    }
+}
+
 /// Outages are 503 (retry later); anything else is our bug and a 500.
 pub fn db_problem(error: PgError) -> Problem {
     let cause = describe(&error);

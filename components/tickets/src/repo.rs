@@ -1,13 +1,13 @@
 //! All SQL of the ticketing domain.
 //!
-//! Stock is taken with one conditional `UPDATE` of the ticket type's row, so the
-//! only buyers that wait for each other are buyers of the same ticket type, and
-//! the database refuses to sell past `quantity` whatever the concurrency.
+//! A ticket type's stock is split over bucket rows, each with a `CHECK` that it
+//! never sells past its share: only buyers of the same bucket wait for each
+//! other, and the database refuses to oversell whatever the concurrency.
 
 use eventos_common::Problem;
-use eventos_common::db::{column, db_problem, is_unique_violation, query};
+use eventos_common::db::{column, db_problem, query, unique_violation_table};
 use eventos_common::page::{PageRequest, cursor_params};
-use spin_sdk::pg4::{Connection, ParameterValue, Row};
+use spin_sdk::pg4::{Connection, ParameterValue, PgError, Row};
 use uuid::Uuid;
 
 use crate::model::{NewOrder, NewTicketType, Order, Ticket, TicketType, bucket_count};
@@ -212,10 +212,95 @@ fn add_sold(conn: &Connection, ticket_type_id: Uuid, bucket: i32, delta: i32) ->
 pub enum InsertOrder {
     /// The order as stored, with its tickets: no need to read it back.
     Inserted(Order),
+    /// No bucket had room without waiting (the one-statement sale only).
+    NothingFree,
     /// Another request with the same idempotency key committed first.
     KeyTaken,
     /// A ticket code collided with an existing one (a 1 in 2^40 event); try again.
     CodeTaken,
+}
+
+/// A unique violation is a taken key or a taken code, told apart by its table.
+fn unique_violation(error: &PgError) -> Option<InsertOrder> {
+    match unique_violation_table(error)? {
+        "orders" => Some(InsertOrder::KeyTaken),
+        "tickets" => Some(InsertOrder::CodeTaken),
+        _ => None,
+    }
+}
+
+/// The columns of a new order, `$2`..`$8`, after the ticket type's id in `$1`.
+fn order_params(new: &NewOrder, ticket_type: &TicketType, processed_by: &str) -> [ParameterValue; 8] {
+    [
+        new.ticket_type_id.into(),
+        new.user_id.into(),
+        new.quantity.into(),
+        (ticket_type.price_cents * i64::from(new.quantity)).into(),
+        ticket_type.currency.clone().into(),
+        processed_by.to_owned().into(),
+        new.idempotency_key.clone().into(),
+        new.idempotency_key.as_ref().map(|_| new.fingerprint()).into(),
+    ]
+}
+
+fn codes_param(codes: &[String]) -> ParameterValue {
+    ParameterValue::ArrayStr(codes.iter().cloned().map(Some).collect())
+}
+
+/// The whole sale in one autocommitted statement, when a bucket with room is free
+/// right now: take the stock, write the order and its tickets. One round trip,
+/// and the bucket stays locked only while the database itself runs the statement.
+pub fn sell_from_free_bucket(
+    conn: &Connection,
+    new: &NewOrder,
+    ticket_type: &TicketType,
+    processed_by: &str,
+    codes: &[String],
+    first_bucket: i32,
+) -> Result<InsertOrder, Problem> {
+    let sql = format!(
+        "WITH stock AS (
+             UPDATE ticket_stock SET sold = sold + $3
+             WHERE (ticket_type_id, bucket) = (
+                 SELECT ticket_type_id, bucket FROM ticket_stock
+                 WHERE ticket_type_id = $1 AND sold + $3 <= quantity
+                 ORDER BY (bucket - $9 + 8) % 8
+                 LIMIT 1 FOR UPDATE SKIP LOCKED)
+             RETURNING ticket_type_id
+         ), o AS (
+             INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, processed_by,
+                                 idempotency_key, request_fingerprint)
+             SELECT ticket_type_id, $2, $3, $4, $5, $6, $7, $8 FROM stock
+             RETURNING {ORDER_COLUMNS}
+         ), t AS (
+             INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
+             SELECT code, o.id, o.ticket_type_id, $10 FROM o, unnest($11::text[]) AS code
+             RETURNING code, status
+         )
+         SELECT o.*, t.code, t.status AS ticket_status FROM o, t ORDER BY t.code"
+    );
+    let mut params = order_params(new, ticket_type, processed_by).to_vec();
+    params.extend([first_bucket.into(), ticket_type.event_id.into(), codes_param(codes)]);
+    let rows = match conn.query(&sql, &params) {
+        Ok(rows) => rows,
+        Err(e) => return unique_violation(&e).ok_or_else(|| db_problem(e)),
+    };
+    let mut order: Option<Order> = None;
+    for row in rows.rows() {
+        let order = match &mut order {
+            Some(order) => order,
+            None => order.insert(order_from_row(&row)?.order),
+        };
+        order.tickets.push(Ticket {
+            code: column(&row, "code")?,
+            order_id: order.id,
+            ticket_type_id: order.ticket_type_id,
+            event_id: ticket_type.event_id,
+            status: column(&row, "ticket_status")?,
+            checked_in_at: None,
+        });
+    }
+    Ok(order.map_or(InsertOrder::NothingFree, InsertOrder::Inserted))
 }
 
 pub fn insert_order(
@@ -223,30 +308,16 @@ pub fn insert_order(
     new: &NewOrder,
     ticket_type: &TicketType,
     processed_by: &str,
-    codes: Vec<String>,
+    codes: &[String],
 ) -> Result<InsertOrder, Problem> {
     let sql = format!(
         "INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, processed_by,
                              idempotency_key, request_fingerprint)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {ORDER_COLUMNS}"
     );
-    let inserted = conn.query(
-        &sql,
-        &[
-            new.ticket_type_id.into(),
-            new.user_id.into(),
-            new.quantity.into(),
-            (ticket_type.price_cents * i64::from(new.quantity)).into(),
-            ticket_type.currency.clone().into(),
-            processed_by.to_owned().into(),
-            new.idempotency_key.clone().into(),
-            new.idempotency_key.as_ref().map(|_| new.fingerprint()).into(),
-        ],
-    );
-    let rows = match inserted {
+    let rows = match conn.query(&sql, &order_params(new, ticket_type, processed_by)) {
         Ok(rows) => rows,
-        Err(e) if is_unique_violation(&e) => return Ok(InsertOrder::KeyTaken),
-        Err(e) => return Err(db_problem(e)),
+        Err(e) => return unique_violation(&e).ok_or_else(|| db_problem(e)),
     };
     let row = rows.rows().next().ok_or_else(|| Problem::internal("INSERT returned no row"))?;
     let mut order = order_from_row(&row)?.order;
@@ -254,24 +325,15 @@ pub fn insert_order(
         "INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
          SELECT code, $2, $3, $4 FROM unnest($1::text[]) AS code RETURNING {TICKET_COLUMNS}"
     );
-    let issued = conn.query(
-        &sql,
-        &[
-            ParameterValue::ArrayStr(codes.into_iter().map(Some).collect()),
-            order.id.into(),
-            ticket_type.id.into(),
-            ticket_type.event_id.into(),
-        ],
-    );
-    match issued {
+    let params = [codes_param(codes), order.id.into(), ticket_type.id.into(), ticket_type.event_id.into()];
+    match conn.query(&sql, &params) {
         Ok(rows) => {
             let mut tickets = rows.rows().map(|row| ticket_from_row(&row)).collect::<Result<Vec<_>, _>>()?;
             tickets.sort_by(|a, b| a.code.cmp(&b.code));
             order.tickets = tickets;
             Ok(InsertOrder::Inserted(order))
         }
-        Err(e) if is_unique_violation(&e) => Ok(InsertOrder::CodeTaken),
-        Err(e) => Err(db_problem(e)),
+        Err(e) => unique_violation(&e).ok_or_else(|| db_problem(e)),
     }
 }
 

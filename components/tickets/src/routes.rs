@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::code;
 use crate::model::{
-    CreateOrderBody, CreateTicketTypeBody, NewOrder, NewTicketType, key_reused, random_bucket, sold_out,
-    ticket_type_not_found,
+    CreateOrderBody, CreateTicketTypeBody, NewOrder, NewTicketType, Order, TicketType, key_reused, random_bucket,
+    sold_out, ticket_type_not_found,
 };
 use crate::peers;
 use crate::repo::{self, InsertOrder};
@@ -104,21 +104,11 @@ fn create_order(req: &ApiRequest) -> ApiResult {
     let processed_by = instance_name();
     for _ in 0..CODE_ATTEMPTS {
         let codes: Vec<String> = (0..new.quantity).map(|_| code::new_code()).collect();
-        // The order and its tickets are written first and the stock row is taken
-        // last: the one lock all buyers of this type queue for is held only for the
-        // stock update and the commit.
-        let sale = in_transaction(&conn, |conn| {
-            let order = match repo::insert_order(conn, &new, &ticket_type, &processed_by, codes)? {
-                InsertOrder::Inserted(order) => order,
-                InsertOrder::KeyTaken => return Err(SaleError::KeyTaken),
-                InsertOrder::CodeTaken => return Err(SaleError::CodeTaken),
-            };
-            if !repo::take_stock(conn, new.ticket_type_id, new.quantity, random_bucket(ticket_type.quantity))? {
-                let available = repo::find_ticket_type(conn, new.ticket_type_id)?.map_or(0, |t| t.available);
-                return Err(SaleError::Refused(sold_out(available, new.quantity)));
-            }
-            Ok(order)
-        });
+        let first_bucket = random_bucket(ticket_type.quantity);
+        let sale = match repo::sell_from_free_bucket(&conn, &new, &ticket_type, &processed_by, &codes, first_bucket)? {
+            InsertOrder::NothingFree => sell_waiting(&conn, &new, &ticket_type, &processed_by, &codes, first_bucket),
+            outcome => outcome.into_sale(),
+        };
         match sale {
             Ok(order) => return Ok(ApiResponse::created(format!("/api/tickets/orders/{}", order.id), &order)),
             Err(SaleError::Refused(problem)) => return Err(problem),
@@ -129,6 +119,38 @@ fn create_order(req: &ApiRequest) -> ApiResult {
         }
     }
     Err(Problem::internal("could not draw unused ticket codes"))
+}
+
+/// The sale when every bucket with room was busy: in one transaction, the order
+/// and its tickets are written first and the stock is taken last, waiting for a
+/// bucket if need be, so that a bucket is held only for its update and the commit.
+fn sell_waiting(
+    conn: &Connection,
+    new: &NewOrder,
+    ticket_type: &TicketType,
+    processed_by: &str,
+    codes: &[String],
+    first_bucket: i32,
+) -> Result<Order, SaleError> {
+    in_transaction(conn, |conn| {
+        let order = repo::insert_order(conn, new, ticket_type, processed_by, codes)?.into_sale()?;
+        if !repo::take_stock(conn, new.ticket_type_id, new.quantity, first_bucket)? {
+            let available = repo::find_ticket_type(conn, new.ticket_type_id)?.map_or(0, |t| t.available);
+            return Err(SaleError::Refused(sold_out(available, new.quantity)));
+        }
+        Ok(order)
+    })
+}
+
+impl InsertOrder {
+    fn into_sale(self) -> Result<Order, SaleError> {
+        match self {
+            InsertOrder::Inserted(order) => Ok(order),
+            InsertOrder::KeyTaken => Err(SaleError::KeyTaken),
+            InsertOrder::CodeTaken => Err(SaleError::CodeTaken),
+            InsertOrder::NothingFree => Err(SaleError::Refused(Problem::internal("no stock was taken"))),
+        }
+    }
 }
 
 /// The original answer to a repeated request, if this key was used before.
