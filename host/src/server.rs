@@ -156,33 +156,43 @@ async fn answer(
     }
 }
 
-/// The headers Spin gives a guest about how its request was routed.
+/// The headers Spin gives a guest about how its request was routed, each under
+/// its name and its `x-` twin.
 pub fn set_spin_headers<B>(request: &mut Request<B>, matched: &RouteMatch<'_>, client: Option<SocketAddr>) {
-    let host =
-        request.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_owned();
-    let path_and_query = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
-    let full_url = format!("http://{host}{path_and_query}");
-    let mut facts = vec![
-        ("spin-full-url", full_url),
-        ("spin-path-info", matched.path_info.clone()),
-        ("spin-matched-route", matched.declared.to_owned()),
-        ("spin-raw-component-route", matched.declared.to_owned()),
-        ("spin-component-route", matched.base.to_owned()),
-        ("spin-base-path", "/".to_owned()),
+    let host = request.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let path_and_query = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    let facts = [
+        (SPIN_FULL_URL, Some(format!("http://{host}{path_and_query}"))),
+        (SPIN_PATH_INFO, Some(matched.path_info.clone())),
+        (SPIN_MATCHED_ROUTE, Some(matched.declared.to_owned())),
+        (SPIN_RAW_COMPONENT_ROUTE, Some(matched.declared.to_owned())),
+        (SPIN_COMPONENT_ROUTE, Some(matched.base.to_owned())),
+        (SPIN_BASE_PATH, Some("/".to_owned())),
+        (SPIN_CLIENT_ADDR, client.map(|client| client.to_string())),
     ];
-    if let Some(client) = client {
-        facts.push(("spin-client-addr", client.to_string()));
-    }
     let headers = request.headers_mut();
-    for (name, value) in facts {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(HeaderName::from_static(name), value.clone());
-            if let Ok(twin) = HeaderName::from_bytes(format!("x-{name}").as_bytes()) {
-                headers.insert(twin, value);
-            }
+    for ([name, twin], value) in facts {
+        if let Some(value) = value.and_then(|value| HeaderValue::try_from(value).ok()) {
+            headers.insert(twin, value.clone());
+            headers.insert(name, value);
         }
     }
 }
+
+const SPIN_FULL_URL: [HeaderName; 2] =
+    [HeaderName::from_static("spin-full-url"), HeaderName::from_static("x-spin-full-url")];
+const SPIN_PATH_INFO: [HeaderName; 2] =
+    [HeaderName::from_static("spin-path-info"), HeaderName::from_static("x-spin-path-info")];
+const SPIN_MATCHED_ROUTE: [HeaderName; 2] =
+    [HeaderName::from_static("spin-matched-route"), HeaderName::from_static("x-spin-matched-route")];
+const SPIN_RAW_COMPONENT_ROUTE: [HeaderName; 2] =
+    [HeaderName::from_static("spin-raw-component-route"), HeaderName::from_static("x-spin-raw-component-route")];
+const SPIN_COMPONENT_ROUTE: [HeaderName; 2] =
+    [HeaderName::from_static("spin-component-route"), HeaderName::from_static("x-spin-component-route")];
+const SPIN_BASE_PATH: [HeaderName; 2] =
+    [HeaderName::from_static("spin-base-path"), HeaderName::from_static("x-spin-base-path")];
+const SPIN_CLIENT_ADDR: [HeaderName; 2] =
+    [HeaderName::from_static("spin-client-addr"), HeaderName::from_static("x-spin-client-addr")];
 
 /// An answer the host makes itself, in the same problem shape as the components'.
 pub fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> Response<HyperOutgoingBody> {
