@@ -88,18 +88,29 @@ class Host:
         return lines[-1] if lines else ""
 
 
-def wrk(url, seconds, connections, script=None):
+def cpu_seconds(pid):
+    """User and system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url, seconds, connections, script=None, server_pid=None):
+    """Load from wrk; with `server_pid`, also the server's CPU time per request."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if script:
         command[1:1] = ["-s", script]
+    cpu_before = cpu_seconds(server_pid) if server_pid else 0
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    cpu_used = cpu_seconds(server_pid) - cpu_before if server_pid else 0
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     def percentile(p):
         match = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
         value, unit = float(match.group(1)), match.group(2)
         return value * {"us": 0.001, "ms": 1, "s": 1000}[unit]
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rate, "p50_ms": percentile(50), "p99_ms": percentile(99), "non_2xx": int(non_2xx.group(1)) if non_2xx else 0}
+    return {"rps": rate, "p50_ms": percentile(50), "p99_ms": percentile(99), "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+            "server_cpu_us_per_request": cpu_used * 1e6 / requests if requests else 0}
 
 
 def pgbench(database, sql, seconds, clients):
@@ -168,8 +179,8 @@ def run(host_processes, prefix):
                               stdout=subprocess.DEVNULL)
     host_processes.append(native)
     wait_for(f"http://127.0.0.1:{native_port}/")
-    wasm = wrk(f"{base}/api/status/health", secs, conns)
-    hello = wrk(f"http://127.0.0.1:{native_port}/", secs, conns)
+    wasm = wrk(f"{base}/api/status/health", secs, conns, server_pid=host.process.pid)
+    hello = wrk(f"http://127.0.0.1:{native_port}/", secs, conns, server_pid=native.pid)
     native.terminate()
     results["host_overhead"] = {"wasm": wasm, "native": hello, "ratio": wasm["rps"] / hello["rps"]}
 
@@ -191,7 +202,7 @@ def run(host_processes, prefix):
     results["endpoints"] = []
     peak = 0
     for name, url, script, database, sql, kind in endpoints:
-        measured = wrk(url, secs, conns, script)
+        measured = wrk(url, secs, conns, script, server_pid=host.process.pid)
         peak = max(peak, rss_kib(host.process.pid, "VmHWM"))
         reference = pgbench(database, sql, secs, conns)
         results["endpoints"].append({"name": name, "kind": kind, "platform": measured, "pgbench": reference,
@@ -240,14 +251,20 @@ def machine():
     return f"{cpus} cores ({model}), {memory} GiB, PostgreSQL {postgres}"
 
 
+def latency(measured):
+    return f"{measured['p50_ms']:.2f} / {measured['p99_ms']:.2f} ms"
+
+
 def table(r):
     lines = [f"Eventos benchmark — {r['machine']}; wrk -t2 -c{r['connections']} -d{r['seconds']}s; pgbench -c{r['connections']} -j2 -T{r['seconds']}", ""]
-    lines.append(f"{'measure':44} {'platform':>14} {'reference':>14} {'ratio':>7}   latency p50 / p99 (platform)")
+    lines.append(f"{'measure':44} {'platform':>14} {'reference':>14} {'ratio':>7}   {'p50 / p99 (platform)':>20}   host CPU per request")
     h = r["host_overhead"]
-    lines.append(f"{'no-I/O route vs native hyper (req/s)':44} {h['wasm']['rps']:>14,.0f} {h['native']['rps']:>14,.0f} {h['ratio']:>7.2f}   {h['wasm']['p50_ms']:.2f} / {h['wasm']['p99_ms']:.2f} ms")
+    lines.append(f"{'no-I/O route vs native hyper (req/s)':44} {h['wasm']['rps']:>14,.0f} {h['native']['rps']:>14,.0f} {h['ratio']:>7.2f}   {latency(h['wasm']):>20}   "
+                 f"{h['wasm']['server_cpu_us_per_request']:.0f} µs (native {h['native']['server_cpu_us_per_request']:.0f} µs)")
     for e in r["endpoints"]:
         p = e["platform"]
-        lines.append(f"{e['name'] + ' vs pgbench':44} {p['rps']:>14,.0f} {e['pgbench']['tps']:>14,.0f} {e['ratio']:>7.2f}   {p['p50_ms']:.2f} / {p['p99_ms']:.2f} ms" + (f"  ({p['non_2xx']} non-2xx)" if p["non_2xx"] else ""))
+        lines.append(f"{e['name'] + ' vs pgbench':44} {p['rps']:>14,.0f} {e['pgbench']['tps']:>14,.0f} {e['ratio']:>7.2f}   {latency(p):>20}   "
+                     f"{p['server_cpu_us_per_request']:.0f} µs" + (f"  ({p['non_2xx']} non-2xx)" if p["non_2xx"] else ""))
     s = r["hot_spot"]
     lines.append(f"{'contended orders vs single-row pgbench':44} {s['orders_rps']:>14,.0f} {s['single_row_pgbench_tps']:>14,.0f} {s['ratio']:>7.2f}")
     i = r.get("instantiation", {})
