@@ -3,7 +3,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use anyhow::{Result, anyhow};
 use bytes::Bytes;
@@ -70,14 +70,14 @@ async fn run_guest(
     let incoming = store.data_mut().new_incoming_request(Scheme::Http, request)?;
     let outparam = store.data_mut().new_response_outparam(sender)?;
 
-    let mut guest: Guest = Box::pin(async move {
+    let mut guest = RunningGuest(Some(Box::pin(async move {
         // The slot is held until the instance is gone, body streaming included.
         let _permit = permit;
         let started = std::time::Instant::now();
         let proxy = pre.instantiate_async(&mut store).await?;
         store.data().app.instantiation.record(started.elapsed());
         proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
-    });
+    })));
     // The guest runs on the caller's task: until it sets the response here, and
     // after that inside the response body, which it may still be writing.
     let (answered, finished) = tokio::select! {
@@ -86,9 +86,7 @@ async fn run_guest(
         answered = &mut receiver => (answered, None),
     };
     match (answered, finished) {
-        (Ok(Ok(response)), None) => {
-            Ok(response.map(|body| GuestDrivenBody { body, guest: Some(guest) }.boxed_unsync()))
-        }
+        (Ok(Ok(response)), None) => Ok(response.map(|body| GuestDrivenBody { body, guest }.boxed_unsync())),
         (Ok(Ok(response)), Some(_)) => Ok(response),
         (Ok(Err(code)), _) => Err(anyhow!("the component answered with an error: {code:?}")),
         (Err(_), Some(Ok(()))) => Err(anyhow!("the component returned without setting a response")),
@@ -100,11 +98,39 @@ async fn run_guest(
 /// A guest instance at work on one request, from instantiation to its return.
 type Guest = Pin<Box<dyn Future<Output = wasmtime::Result<()>> + Send>>;
 
+/// A guest, until it returns. Dropped before that (the client left, or read the
+/// whole body while the guest goes on), it finishes on its own task within its
+/// deadline, as on Spin: a guest is never cut off halfway through its work.
+struct RunningGuest(Option<Guest>);
+
+impl Future for RunningGuest {
+    type Output = wasmtime::Result<()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(guest) = &mut self.0 else {
+            return Poll::Ready(Ok(()));
+        };
+        let finished = ready!(guest.as_mut().poll(cx));
+        self.0 = None;
+        Poll::Ready(finished)
+    }
+}
+
+impl Drop for RunningGuest {
+    fn drop(&mut self) {
+        if let Some(guest) = self.0.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(guest);
+        }
+    }
+}
+
 /// A response body that drives its guest while relaying what the guest writes:
 /// no task of its own, no wakeups between threads for every chunk.
 struct GuestDrivenBody {
     body: HyperOutgoingBody,
-    guest: Option<Guest>,
+    guest: RunningGuest,
 }
 
 impl Body for GuestDrivenBody {
@@ -113,11 +139,8 @@ impl Body for GuestDrivenBody {
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, ErrorCode>>> {
         let this = &mut *self;
-        if let Some(guest) = &mut this.guest
-            && guest.as_mut().poll(cx).is_ready()
-        {
-            this.guest = None;
-        }
+        // Its outcome after the response was set matters to no one; a trap shows as a cut-off body.
+        let _ = Pin::new(&mut this.guest).poll(cx);
         Pin::new(&mut this.body).poll_frame(cx)
     }
 
@@ -127,17 +150,5 @@ impl Body for GuestDrivenBody {
 
     fn size_hint(&self) -> SizeHint {
         self.body.size_hint()
-    }
-}
-
-impl Drop for GuestDrivenBody {
-    /// The body was read to its end (or the client left) while the guest is
-    /// still at work: it finishes on its own, within its deadline, as on Spin.
-    fn drop(&mut self) {
-        if let Some(guest) = self.guest.take()
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            runtime.spawn(guest);
-        }
     }
 }

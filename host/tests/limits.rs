@@ -53,6 +53,21 @@ fn a_body_over_the_host_limit_is_413_before_any_guest_runs() {
     app.send("POST", "/probe/echo", &[("content-type", "text/plain")], Some(vec![b'x'; 1024])).assert_status(200);
 }
 
+#[test]
+fn a_guest_finishes_its_work_after_the_client_left() {
+    let app = probe(&[]);
+    let address = app.base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream.write_all(b"GET /probe/sleep?ms=700 HTTP/1.1\r\nhost: x\r\n\r\n").expect("write");
+    std::thread::sleep(Duration::from_millis(200));
+    drop(stream);
+    let waited = std::time::Instant::now();
+    while !app.log_text().contains("probe: slept 700 ms") {
+        assert!(waited.elapsed() < Duration::from_secs(10), "the guest was cut off when its client left");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn raw_request(app: &Platform, request: &[u8]) -> String {
     let address = app.base.trim_start_matches("http://");
     let mut stream = TcpStream::connect(address).expect("connect");

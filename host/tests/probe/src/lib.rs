@@ -7,7 +7,7 @@
 //! - `/probe/spin`         loops forever (the host's deadline must end it)
 //! - `/probe/get?url=`     an outbound GET, answering the peer's status and body
 //! - `/probe/alloc?mb=`    allocates and touches that many MiB (the host's memory limit must stop it)
-//! - `/probe/sleep?ms=`    holds its instance that long (to fill the host's instance cap)
+//! - `/probe/sleep?ms=`    holds its instance that long (to fill the host's instance cap), then logs it
 //! - `/probe/big?kb=`      answers that many KiB of a known pattern (streamed after the response is set)
 //! - `/probe/leak?address=&what=` leaves a transaction open (`tx`) or sets session state (`session`)
 //! - `/probe/session?address=` reports the session state and transaction status it finds
@@ -53,6 +53,7 @@ async fn handle(request: Request) -> Response {
         "/probe/sleep" => {
             let ms = param("ms").parse::<u64>().unwrap_or(0);
             std::thread::sleep(std::time::Duration::from_millis(ms));
+            eprintln!("probe: slept {ms} ms");
             text(200, "slept".into())
         }
         "/probe/big" => {
