@@ -212,8 +212,6 @@ fn add_sold(conn: &Connection, ticket_type_id: Uuid, bucket: i32, delta: i32) ->
 pub enum InsertOrder {
     /// The order as stored, with its tickets: no need to read it back.
     Inserted(Order),
-    /// No bucket had room without waiting (the one-statement sale only).
-    NothingFree,
     /// Another request with the same idempotency key committed first.
     KeyTaken,
     /// A ticket code collided with an existing one (a 1 in 2^40 event); try again.
@@ -250,6 +248,7 @@ fn codes_param(codes: &[String]) -> ParameterValue {
 /// The whole sale in one autocommitted statement, when a bucket with room is free
 /// right now: take the stock, write the order and its tickets. One round trip,
 /// and the bucket stays locked only while the database itself runs the statement.
+/// `None` when no bucket with room was free: nothing was written.
 pub fn sell_from_free_bucket(
     conn: &Connection,
     new: &NewOrder,
@@ -257,7 +256,7 @@ pub fn sell_from_free_bucket(
     processed_by: &str,
     codes: &[String],
     first_bucket: i32,
-) -> Result<InsertOrder, Problem> {
+) -> Result<Option<InsertOrder>, Problem> {
     let sql = format!(
         "WITH stock AS (
              UPDATE ticket_stock SET sold = sold + $3
@@ -283,7 +282,7 @@ pub fn sell_from_free_bucket(
     params.extend([first_bucket.into(), ticket_type.event_id.into(), codes_param(codes)]);
     let rows = match conn.query(&sql, &params) {
         Ok(rows) => rows,
-        Err(e) => return unique_violation(&e).ok_or_else(|| db_problem(e)),
+        Err(e) => return unique_violation(&e).map(Some).ok_or_else(|| db_problem(e)),
     };
     let mut order: Option<Order> = None;
     for row in rows.rows() {
@@ -300,7 +299,7 @@ pub fn sell_from_free_bucket(
             checked_in_at: None,
         });
     }
-    Ok(order.map_or(InsertOrder::NothingFree, InsertOrder::Inserted))
+    Ok(order.map(InsertOrder::Inserted))
 }
 
 pub fn insert_order(

@@ -106,8 +106,8 @@ fn create_order(req: &ApiRequest) -> ApiResult {
         let codes: Vec<String> = (0..new.quantity).map(|_| code::new_code()).collect();
         let first_bucket = random_bucket(ticket_type.quantity);
         let sale = match repo::sell_from_free_bucket(&conn, &new, &ticket_type, &processed_by, &codes, first_bucket)? {
-            InsertOrder::NothingFree => sell_waiting(&conn, &new, &ticket_type, &processed_by, &codes, first_bucket),
-            outcome => outcome.into_sale(),
+            Some(outcome) => outcome.into_sale(),
+            None => sell_waiting(&conn, &new, &ticket_type, &processed_by, &codes, first_bucket),
         };
         match sale {
             Ok(order) => return Ok(ApiResponse::created(format!("/api/tickets/orders/{}", order.id), &order)),
@@ -148,7 +148,6 @@ impl InsertOrder {
             InsertOrder::Inserted(order) => Ok(order),
             InsertOrder::KeyTaken => Err(SaleError::KeyTaken),
             InsertOrder::CodeTaken => Err(SaleError::CodeTaken),
-            InsertOrder::NothingFree => Err(SaleError::Refused(Problem::internal("no stock was taken"))),
         }
     }
 }
