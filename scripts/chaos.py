@@ -60,7 +60,9 @@ def start_postgres():
         subprocess.run(as_postgres([str(pg_bin() / "initdb"), "--auth=trust", "--username=postgres", "-D", str(data)]),
                        check=True, capture_output=True)
     options = f"-p {PG_PORT} -c listen_addresses=127.0.0.1 -k {data} -c fsync=on"
-    pg_ctl("-l", str(data / "server.log"), "-o", options, "-w", "start", check=False)
+    started = pg_ctl("-l", str(data / "server.log"), "-o", options, "-w", "start", check=False)
+    if started.returncode != 0 and pg_ctl("status", check=False).returncode != 0:
+        sys.exit(f"chaos: PostgreSQL did not start: {started.stderr.strip()} (see {data / 'server.log'})")
 
 
 def psql(database, sql):
@@ -73,7 +75,7 @@ def psql(database, sql):
 
 class Host:
     def __init__(self, prefix, port):
-        self.prefix, self.port, self.process = prefix, port, None
+        self.prefix, self.port, self.process, self.restarts = prefix, port, None, 0
         self.base = f"http://127.0.0.1:{port}"
         self.log = open(WORK / "host.log", "a")
 
@@ -90,10 +92,13 @@ class Host:
     def wait_ready(self, limit=30.0):
         started = time.monotonic()
         while time.monotonic() - started < limit:
+            if self.process.poll() is not None:
+                self.restarts += 1  # it gave up (say, its database was away): restart it as Kubernetes would
+                self.start()
             if call("GET", f"{self.base}/api/users/health", timeout=1)[0] == 200:
                 return time.monotonic() - started
             time.sleep(0.005)
-        raise SystemExit("chaos: the host did not come back")
+        raise SystemExit("chaos: the host did not come back (see target/chaos/host.log)")
 
 
 def free_port():
@@ -319,6 +324,8 @@ def main():
     for seconds in db_recoveries:
         print(f"  database stop -> first 200 (1 s down): {seconds * 1000:.0f} ms")
     print(f"  requests failed during outages (then retried): {ledger.failed_requests}")
+    if host.restarts:
+        print(f"  host exits restarted (it gave up while its database was away): {host.restarts}")
     print(f"  idempotency keys acknowledged: {keys}; keyed orders stored: {keyed_orders}")
     for problem in (lost + violations + [f"client crashed: {c}" for c in ledger.crashes])[:20]:
         print(f"  ! {problem}")

@@ -39,7 +39,7 @@ pub fn domains_with_databases(manifest: &Manifest) -> Vec<(String, PathBuf)> {
 /// private cluster under `target/`.
 pub async fn admin_url(manifest: &Manifest) -> Result<String> {
     if let Ok(url) = std::env::var("EVENTOS_PG_ADMIN_URL") {
-        connect(&url)
+        connect_patiently(&url)
             .await
             .context("EVENTOS_PG_ADMIN_URL does not answer: fix it or unset it to use a local server")?;
         return Ok(url);
@@ -51,6 +51,42 @@ pub async fn admin_url(manifest: &Manifest) -> Result<String> {
     let url = private_cluster::start(&manifest.dir.join("target/postgres")).await?;
     connect(&url).await.context("the private cluster started but does not answer")?;
     Ok(url)
+}
+
+/// How long a named server may take to answer: a host restarted while its
+/// PostgreSQL restarts too (a node reboot, a failover) waits instead of exiting.
+const ADMIN_PATIENCE: Duration = Duration::from_secs(15);
+
+async fn connect_patiently(url: &str) -> Result<Client> {
+    let deadline = tokio::time::Instant::now() + ADMIN_PATIENCE;
+    let mut said_so = false;
+    loop {
+        match connect(url).await {
+            Ok(client) => return Ok(client),
+            Err(error) if tokio::time::Instant::now() >= deadline || !is_unreachable(&error) => return Err(error),
+            Err(_) if !said_so => {
+                eprintln!("eventos: waiting up to {}s for PostgreSQL to answer", ADMIN_PATIENCE.as_secs());
+                said_so = true;
+            }
+            Err(_) => {}
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Refused, timed out or still starting up: worth another try. A bad URL or a
+/// rejected login is not.
+fn is_unreachable(error: &anyhow::Error) -> bool {
+    let Some(error) = error.downcast_ref::<tokio_postgres::Error>() else { return false };
+    if let Some(db) = error.as_db_error() {
+        return db.code() == &tokio_postgres::error::SqlState::CANNOT_CONNECT_NOW;
+    }
+    // tokio-postgres tells its error kinds apart only by their text.
+    let text = error.to_string();
+    ["error connecting to server", "timeout waiting for server", "error communicating with the server"]
+        .iter()
+        .any(|kind| text.starts_with(kind))
+        || error.is_closed()
 }
 
 pub async fn connect(url: &str) -> Result<Client> {
