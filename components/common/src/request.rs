@@ -10,7 +10,7 @@ pub struct ApiRequest {
     pub path: String,
     /// Decoded `?name=value` pairs in the order they came.
     pub query: Vec<(String, String)>,
-    /// Header names are lower-case.
+    /// The headers of `serve::READ_HEADERS` the request carried; names are lower-case.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub request_id: String,
