@@ -184,6 +184,26 @@ fn a_replayed_key_returns_the_same_order_and_sells_nothing_more() {
 }
 
 #[test]
+fn a_repeat_gets_its_order_even_when_a_new_sale_would_be_refused() {
+    let (event, ticket_type) = on_sale(2);
+    let user = world::user(&APP);
+    let key = support::unique_prefix("key");
+    let first = buy(&ticket_type, &user, 2, Some(&key));
+    first.assert_status(201);
+    // Sold out: a new order for the same body is refused, the repeat is not.
+    buy(&ticket_type, &user, 2, None).assert_problem(409, "sold-out");
+    assert_eq!(buy(&ticket_type, &user, 2, Some(&key)).body, first.body);
+    // Nor once the event is cancelled and the buyer gone.
+    APP.json("POST", &format!("/api/events/{}/cancel", id(&event)), &json!({})).assert_status(200);
+    APP.delete(&format!("/api/users/{}", id(&user))).assert_status(204);
+    let again = buy(&ticket_type, &user, 2, Some(&key));
+    assert!(again.status == 200 || again.status == 201, "{again:#?}");
+    assert_eq!(again.body, first.body);
+    buy(&ticket_type, &user, 1, Some(&key)).assert_problem(422, "idempotency-key-reused");
+    assert_eq!(stock(&ticket_type)["sold"], 2);
+}
+
+#[test]
 fn a_key_reused_with_another_body_is_422() {
     let (_, ticket_type) = on_sale(10);
     let user = world::user(&APP);

@@ -227,8 +227,21 @@ fn unique_violation(error: &PgError) -> Option<InsertOrder> {
     }
 }
 
+/// One attempt at a sale: what is written, whichever way it is written.
+pub struct Sale<'a> {
+    pub order: &'a NewOrder,
+    pub ticket_type: &'a TicketType,
+    /// The instance answering, stored as the order's `processed_by`.
+    pub processed_by: &'a str,
+    /// One fresh code per ticket.
+    pub codes: Vec<String>,
+    /// Where the search for a bucket with room starts.
+    pub first_bucket: i32,
+}
+
 /// The columns of a new order, `$2`..`$8`, after the ticket type's id in `$1`.
-fn order_params(new: &NewOrder, ticket_type: &TicketType, processed_by: &str) -> [ParameterValue; 8] {
+fn order_params(sale: &Sale) -> [ParameterValue; 8] {
+    let Sale { order: new, ticket_type, processed_by, .. } = *sale;
     [
         new.ticket_type_id.into(),
         new.user_id.into(),
@@ -249,14 +262,7 @@ fn codes_param(codes: &[String]) -> ParameterValue {
 /// right now: take the stock, write the order and its tickets. One round trip,
 /// and the bucket stays locked only while the database itself runs the statement.
 /// `None` when no bucket with room was free: nothing was written.
-pub fn sell_from_free_bucket(
-    conn: &Connection,
-    new: &NewOrder,
-    ticket_type: &TicketType,
-    processed_by: &str,
-    codes: &[String],
-    first_bucket: i32,
-) -> Result<Option<InsertOrder>, Problem> {
+pub fn sell_from_free_bucket(conn: &Connection, sale: &Sale) -> Result<Option<InsertOrder>, Problem> {
     let sql = format!(
         "WITH stock AS (
              UPDATE ticket_stock SET sold = sold + $3
@@ -278,8 +284,9 @@ pub fn sell_from_free_bucket(
          )
          SELECT o.*, t.code, t.status AS ticket_status FROM o, t ORDER BY t.code"
     );
-    let mut params = order_params(new, ticket_type, processed_by).to_vec();
-    params.extend([first_bucket.into(), ticket_type.event_id.into(), codes_param(codes)]);
+    let ticket_type = sale.ticket_type;
+    let mut params = order_params(sale).to_vec();
+    params.extend([sale.first_bucket.into(), ticket_type.event_id.into(), codes_param(&sale.codes)]);
     let rows = match conn.query(&sql, &params) {
         Ok(rows) => rows,
         Err(e) => return unique_violation(&e).map(Some).ok_or_else(|| db_problem(e)),
@@ -302,19 +309,13 @@ pub fn sell_from_free_bucket(
     Ok(order.map(InsertOrder::Inserted))
 }
 
-pub fn insert_order(
-    conn: &Connection,
-    new: &NewOrder,
-    ticket_type: &TicketType,
-    processed_by: &str,
-    codes: &[String],
-) -> Result<InsertOrder, Problem> {
+pub fn insert_order(conn: &Connection, sale: &Sale) -> Result<InsertOrder, Problem> {
     let sql = format!(
         "INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, processed_by,
                              idempotency_key, request_fingerprint)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {ORDER_COLUMNS}"
     );
-    let rows = match conn.query(&sql, &order_params(new, ticket_type, processed_by)) {
+    let rows = match conn.query(&sql, &order_params(sale)) {
         Ok(rows) => rows,
         Err(e) => return unique_violation(&e).ok_or_else(|| db_problem(e)),
     };
@@ -324,7 +325,8 @@ pub fn insert_order(
         "INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
          SELECT code, $2, $3, $4 FROM unnest($1::text[]) AS code RETURNING {TICKET_COLUMNS}"
     );
-    let params = [codes_param(codes), order.id.into(), ticket_type.id.into(), ticket_type.event_id.into()];
+    let ticket_type = sale.ticket_type;
+    let params = [codes_param(&sale.codes), order.id.into(), ticket_type.id.into(), ticket_type.event_id.into()];
     match conn.query(&sql, &params) {
         Ok(rows) => {
             let mut tickets = rows.rows().map(|row| ticket_from_row(&row)).collect::<Result<Vec<_>, _>>()?;

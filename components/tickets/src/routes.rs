@@ -10,11 +10,11 @@ use uuid::Uuid;
 
 use crate::code;
 use crate::model::{
-    CreateOrderBody, CreateTicketTypeBody, NewOrder, NewTicketType, Order, TicketType, key_reused, random_bucket,
-    sold_out, ticket_type_not_found,
+    CreateOrderBody, CreateTicketTypeBody, NewOrder, NewTicketType, Order, key_reused, random_bucket, sold_out,
+    ticket_type_not_found,
 };
 use crate::peers;
-use crate::repo::{self, InsertOrder};
+use crate::repo::{self, InsertOrder, Sale};
 
 /// Fresh codes to try when a new code collides with an issued one.
 const CODE_ATTEMPTS: usize = 3;
@@ -96,24 +96,39 @@ impl From<Problem> for SaleError {
 fn create_order(req: &ApiRequest) -> ApiResult {
     let new = NewOrder::parse(req.json::<CreateOrderBody>()?, req.header("idempotency-key"))?;
     let conn = db::connect()?;
-    if let Some(replayed) = replay(&conn, &new)? {
-        return Ok(replayed);
+    // A repeated key is caught by the sale itself (its order collides with the
+    // first one), so a new request, the usual case, never looks its key up. A
+    // refused request does: a repeat gets the original answer even when, say,
+    // the stock ran out or a peer went down since.
+    match sell(&conn, &new) {
+        Err(refusal) if new.idempotency_key.is_some() => replay(&conn, &new)?.ok_or(refusal),
+        outcome => outcome,
     }
-    let ticket_type = repo::find_ticket_type(&conn, new.ticket_type_id)?.ok_or_else(ticket_type_not_found)?;
+}
+
+/// Checks the ticket type and asks the peers, then sells: from a free bucket if
+/// one has room, else waiting for one.
+fn sell(conn: &Connection, new: &NewOrder) -> ApiResult {
+    let ticket_type = repo::find_ticket_type(conn, new.ticket_type_id)?.ok_or_else(ticket_type_not_found)?;
     peers::require_event_on_sale_and_user(ticket_type.event_id, new.user_id)?;
     let processed_by = instance_name();
     for _ in 0..CODE_ATTEMPTS {
-        let codes: Vec<String> = (0..new.quantity).map(|_| code::new_code()).collect();
-        let first_bucket = random_bucket(ticket_type.quantity);
-        let sale = match repo::sell_from_free_bucket(&conn, &new, &ticket_type, &processed_by, &codes, first_bucket)? {
-            Some(outcome) => outcome.into_sale(),
-            None => sell_waiting(&conn, &new, &ticket_type, &processed_by, &codes, first_bucket),
+        let sale = Sale {
+            order: new,
+            ticket_type: &ticket_type,
+            processed_by: &processed_by,
+            codes: (0..new.quantity).map(|_| code::new_code()).collect(),
+            first_bucket: random_bucket(ticket_type.quantity),
         };
-        match sale {
+        let outcome = match repo::sell_from_free_bucket(conn, &sale)? {
+            Some(outcome) => outcome.into_sale(),
+            None => sell_waiting(conn, &sale),
+        };
+        match outcome {
             Ok(order) => return Ok(ApiResponse::created(format!("/api/tickets/orders/{}", order.id), &order)),
             Err(SaleError::Refused(problem)) => return Err(problem),
             Err(SaleError::KeyTaken) => {
-                return replay(&conn, &new)?.ok_or_else(|| Problem::internal("an idempotency key without its order"));
+                return replay(conn, new)?.ok_or_else(|| Problem::internal("an idempotency key without its order"));
             }
             Err(SaleError::CodeTaken) => continue,
         }
@@ -124,17 +139,11 @@ fn create_order(req: &ApiRequest) -> ApiResult {
 /// The sale when every bucket with room was busy: in one transaction, the order
 /// and its tickets are written first and the stock is taken last, waiting for a
 /// bucket if need be, so that a bucket is held only for its update and the commit.
-fn sell_waiting(
-    conn: &Connection,
-    new: &NewOrder,
-    ticket_type: &TicketType,
-    processed_by: &str,
-    codes: &[String],
-    first_bucket: i32,
-) -> Result<Order, SaleError> {
+fn sell_waiting(conn: &Connection, sale: &Sale) -> Result<Order, SaleError> {
     in_transaction(conn, |conn| {
-        let order = repo::insert_order(conn, new, ticket_type, processed_by, codes)?.into_sale()?;
-        if !repo::take_stock(conn, new.ticket_type_id, new.quantity, first_bucket)? {
+        let new = sale.order;
+        let order = repo::insert_order(conn, sale)?.into_sale()?;
+        if !repo::take_stock(conn, new.ticket_type_id, new.quantity, sale.first_bucket)? {
             let available = repo::find_ticket_type(conn, new.ticket_type_id)?.map_or(0, |t| t.available);
             return Err(SaleError::Refused(sold_out(available, new.quantity)));
         }
