@@ -93,7 +93,9 @@ class Host:
         started = time.monotonic()
         while time.monotonic() - started < limit:
             if self.process.poll() is not None:
-                self.restarts += 1  # it gave up (say, its database was away): restart it as Kubernetes would
+                # It gave up (say, its database was away): restart it after a pause, as Kubernetes would.
+                self.restarts += 1
+                time.sleep(0.5)
                 self.start()
             if call("GET", f"{self.base}/api/users/health", timeout=1)[0] == 200:
                 return time.monotonic() - started
