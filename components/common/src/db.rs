@@ -1,5 +1,10 @@
 //! The component's own database: opening it and telling the caller's faults
 //! from outages and from our bugs.
+//!
+//! Spin binds each parameter as its own type and reads every timestamp column as
+//! a naive date-time, with no coercion either way. So stored instants
+//! (`timestamptz`) are selected `AT TIME ZONE 'UTC'`, and a placeholder for one is
+//! written `$n::timestamp AT TIME ZONE 'UTC'` and bound as a UTC `Datetime`.
 
 use spin_sdk::pg4::{Connection, Decode, ParameterValue, PgError, QueryError, Row};
 use spin_sdk::variables;

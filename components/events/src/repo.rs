@@ -10,8 +10,10 @@ use uuid::Uuid;
 use crate::event::{Event, NewEvent};
 use crate::status::Status;
 
-const COLUMNS: &str = "id, title, description, venue, starts_at, ends_at, capacity, organizer_id, \
-                       status, moderation_reason, created_at, updated_at";
+/// Stored instants are read in UTC (see `eventos_common::db`).
+const COLUMNS: &str = "id, title, description, venue, starts_at AT TIME ZONE 'UTC' AS starts_at, \
+                       ends_at AT TIME ZONE 'UTC' AS ends_at, capacity, organizer_id, status, moderation_reason, \
+                       created_at AT TIME ZONE 'UTC' AS created_at, updated_at AT TIME ZONE 'UTC' AS updated_at";
 
 /// The filters of `GET /api/events`.
 #[derive(Debug, Default)]
@@ -47,7 +49,8 @@ fn one(conn: &Connection, sql: &str, params: &[ParameterValue]) -> Result<Option
 pub fn insert(conn: &Connection, event: &NewEvent) -> Result<Event, Problem> {
     let sql = format!(
         "INSERT INTO events (title, description, venue, starts_at, ends_at, capacity, organizer_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+         VALUES ($1, $2, $3, $4::timestamp AT TIME ZONE 'UTC', $5::timestamp AT TIME ZONE 'UTC', $6, $7)
+         RETURNING {COLUMNS}"
     );
     let params = [
         event.title.clone().into(),
@@ -73,7 +76,8 @@ pub fn find_for_update(conn: &Connection, id: Uuid) -> Result<Option<Event>, Pro
 /// Writes every mutable field of `event` back.
 pub fn save(conn: &Connection, event: &Event) -> Result<Event, Problem> {
     let sql = format!(
-        "UPDATE events SET title = $2, description = $3, venue = $4, starts_at = $5, ends_at = $6,
+        "UPDATE events SET title = $2, description = $3, venue = $4, starts_at = $5::timestamp AT TIME ZONE 'UTC',
+                ends_at = $6::timestamp AT TIME ZONE 'UTC',
                 capacity = $7, status = $8, moderation_reason = $9, updated_at = clock_timestamp()
          WHERE id = $1 RETURNING {COLUMNS}"
     );
@@ -97,9 +101,9 @@ pub fn list(conn: &Connection, filter: &EventFilter, page: &PageRequest) -> Resu
         "SELECT {COLUMNS} FROM events
          WHERE ($1::text IS NULL OR status = $1)
            AND ($2::uuid IS NULL OR organizer_id = $2)
-           AND ($3::timestamptz IS NULL OR starts_at >= $3)
-           AND ($4::timestamptz IS NULL OR starts_at < $4)
-           AND ($5::timestamptz IS NULL OR (starts_at, id) > ($5, $6::uuid))
+           AND ($3::timestamp IS NULL OR starts_at >= $3::timestamp AT TIME ZONE 'UTC')
+           AND ($4::timestamp IS NULL OR starts_at < $4::timestamp AT TIME ZONE 'UTC')
+           AND ($5::timestamp IS NULL OR (starts_at, id) > ($5::timestamp AT TIME ZONE 'UTC', $6::uuid))
          ORDER BY starts_at, id
          LIMIT $7"
     );

@@ -14,7 +14,9 @@ use crate::registration::{NewRegistration, Registration, Status};
 
 /// The waitlist position is derived, so it never goes stale: the number of
 /// waitlisted registrations of the event that arrived no later than this one.
-const COLUMNS: &str = "r.id, r.event_id, r.user_id, r.status, r.created_at, r.updated_at,
+/// Stored instants are read in UTC (see `eventos_common::db`).
+const COLUMNS: &str = "r.id, r.event_id, r.user_id, r.status,
+    r.created_at AT TIME ZONE 'UTC' AS created_at, r.updated_at AT TIME ZONE 'UTC' AS updated_at,
     CASE WHEN r.status = 'waitlisted' THEN
         (SELECT count(*) FROM registrations w
          WHERE w.event_id = r.event_id AND w.status = 'waitlisted' AND w.queue_seq <= r.queue_seq)
@@ -109,7 +111,7 @@ pub fn list(conn: &Connection, filter: &RegistrationFilter, page: &PageRequest) 
          WHERE ($1::uuid IS NULL OR r.event_id = $1)
            AND ($2::uuid IS NULL OR r.user_id = $2)
            AND ($3::text IS NULL OR r.status = $3)
-           AND ($4::timestamptz IS NULL OR (r.created_at, r.id) > ($4, $5::uuid))
+           AND ($4::timestamp IS NULL OR (r.created_at, r.id) > ($4::timestamp AT TIME ZONE 'UTC', $5::uuid))
          ORDER BY r.created_at, r.id
          LIMIT $6"
     );

@@ -12,12 +12,15 @@ use uuid::Uuid;
 
 use crate::model::{NewOrder, NewTicketType, Order, Ticket, TicketType, bucket_count};
 
-/// `sold` is the sum of the type's stock buckets.
+/// `sold` is the sum of the type's stock buckets. Stored instants are read in UTC
+/// (see `eventos_common::db`).
 const TYPE_COLUMNS: &str = "t.id, t.event_id, t.name, t.price_cents, t.currency, t.quantity, \
-    (SELECT coalesce(sum(s.sold), 0)::int FROM ticket_stock s WHERE s.ticket_type_id = t.id) AS sold, t.created_at";
+    (SELECT coalesce(sum(s.sold), 0)::int FROM ticket_stock s WHERE s.ticket_type_id = t.id) AS sold, \
+    t.created_at AT TIME ZONE 'UTC' AS created_at";
 const ORDER_COLUMNS: &str = "id, ticket_type_id, user_id, quantity, total_cents, currency, status, processed_by, \
-                             request_fingerprint, created_at";
-const TICKET_COLUMNS: &str = "code, order_id, ticket_type_id, event_id, status, checked_in_at";
+                             request_fingerprint, created_at AT TIME ZONE 'UTC' AS created_at";
+const TICKET_COLUMNS: &str =
+    "code, order_id, ticket_type_id, event_id, status, checked_in_at AT TIME ZONE 'UTC' AS checked_in_at";
 
 fn ticket_type_from_row(row: &Row<'_>) -> Result<TicketType, Problem> {
     let quantity: i32 = column(row, "quantity")?;
@@ -80,7 +83,9 @@ pub fn insert_ticket_type(conn: &Connection, new: &NewTicketType) -> Result<Tick
              SELECT t.id, b, t.quantity / $6 + CASE WHEN b < t.quantity % $6 THEN 1 ELSE 0 END
              FROM t, generate_series(0, $6 - 1) AS b
          )
-         SELECT t.id, t.event_id, t.name, t.price_cents, t.currency, t.quantity, 0 AS sold, t.created_at FROM t";
+         SELECT t.id, t.event_id, t.name, t.price_cents, t.currency, t.quantity, 0 AS sold,
+                t.created_at AT TIME ZONE 'UTC' AS created_at
+         FROM t";
     let params = [
         new.event_id.into(),
         new.name.clone().into(),
@@ -109,7 +114,7 @@ pub fn list_ticket_types(
     let sql = format!(
         "SELECT {TYPE_COLUMNS} FROM ticket_types t
          WHERE ($1::uuid IS NULL OR t.event_id = $1)
-           AND ($2::timestamptz IS NULL OR (t.created_at, t.id) > ($2, $3::uuid))
+           AND ($2::timestamp IS NULL OR (t.created_at, t.id) > ($2::timestamp AT TIME ZONE 'UTC', $3::uuid))
          ORDER BY t.created_at, t.id
          LIMIT $4"
     );
@@ -133,10 +138,9 @@ pub fn take_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32, first_
         WHERE (ticket_type_id, bucket) = (
             SELECT ticket_type_id, bucket FROM ticket_stock
             WHERE ticket_type_id = $1 AND sold + $2 <= quantity
-            ORDER BY (bucket - $3 + 8) % 8
+            ORDER BY (bucket - $3::int + 8) % 8
             LIMIT 1 FOR UPDATE SKIP LOCKED)";
-    let chosen_bucket =
-        "UPDATE ticket_stock SET sold = sold + $2 WHERE ticket_type_id = $1 AND bucket = $3 AND sold + $2 <= quantity";
+    let chosen_bucket = "UPDATE ticket_stock SET sold = sold + $2 WHERE ticket_type_id = $1 AND bucket = $3::int AND sold + $2 <= quantity";
     for attempt in [free_bucket, chosen_bucket] {
         if conn.execute(attempt, &params).map_err(db_problem)? == 1 {
             return Ok(true);
@@ -201,7 +205,7 @@ fn lock_buckets(conn: &Connection, ticket_type_id: Uuid) -> Result<Vec<Bucket>, 
 
 fn add_sold(conn: &Connection, ticket_type_id: Uuid, bucket: i32, delta: i32) -> Result<(), Problem> {
     conn.execute(
-        "UPDATE ticket_stock SET sold = sold + $3 WHERE ticket_type_id = $1 AND bucket = $2",
+        "UPDATE ticket_stock SET sold = sold + $3 WHERE ticket_type_id = $1 AND bucket = $2::int",
         &[ticket_type_id.into(), bucket.into(), delta.into()],
     )
     .map_err(db_problem)?;
@@ -269,7 +273,7 @@ pub fn sell_from_free_bucket(conn: &Connection, sale: &Sale) -> Result<Option<In
              WHERE (ticket_type_id, bucket) = (
                  SELECT ticket_type_id, bucket FROM ticket_stock
                  WHERE ticket_type_id = $1 AND sold + $3 <= quantity
-                 ORDER BY (bucket - $9 + 8) % 8
+                 ORDER BY (bucket - $9::int + 8) % 8
                  LIMIT 1 FOR UPDATE SKIP LOCKED)
              RETURNING ticket_type_id
          ), o AS (

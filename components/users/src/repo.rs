@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use crate::user::{NewUser, User, UserChanges};
 
-const COLUMNS: &str = "id, email, name, created_at, updated_at";
+/// Stored instants are read in UTC (see `eventos_common::db`).
+const COLUMNS: &str = "id, email, name, created_at AT TIME ZONE 'UTC' AS created_at, \
+                       updated_at AT TIME ZONE 'UTC' AS updated_at";
 
 fn user_from_row(row: &Row<'_>) -> Result<User, Problem> {
     Ok(User {
@@ -48,7 +50,7 @@ pub fn list(conn: &Connection, email: Option<String>, page: &PageRequest) -> Res
     let sql = format!(
         "SELECT {COLUMNS} FROM users
          WHERE ($1::text IS NULL OR email = $1)
-           AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))
+           AND ($2::timestamp IS NULL OR (created_at, id) > ($2::timestamp AT TIME ZONE 'UTC', $3::uuid))
          ORDER BY created_at, id
          LIMIT $4"
     );

@@ -4,7 +4,9 @@
 // The WIT `error` variant is the contract's; it is returned at most once per failed statement.
 #![allow(clippy::result_large_err)]
 
-mod convert;
+mod columns;
+mod errors;
+mod params;
 mod pool;
 
 use std::str::FromStr;
@@ -14,7 +16,7 @@ use wasmtime::component::Resource;
 use crate::capabilities::spin::postgres4_0_0::postgres::{self as wit, Connection, Error, ParameterValue, RowSet};
 use crate::state::RequestState;
 
-pub use convert::error_text;
+pub use errors::error_text;
 pub use pool::{GuestConnection, GuestConnections, Pools};
 
 impl wit::Host for RequestState {}

@@ -7,7 +7,9 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
-use super::convert::{encode_params, row_set, to_wit_error};
+use super::columns::row_set;
+use super::errors::{error_text, query_failed};
+use super::params::{Param, bind_all};
 use crate::capabilities::spin::postgres4_0_0::postgres::{Error, ParameterValue, QueryError, RowSet};
 use crate::limits::Limits;
 
@@ -68,7 +70,7 @@ fn describe_pool_error(error: &deadpool_postgres::PoolError) -> String {
     use deadpool_postgres::PoolError;
     match error {
         PoolError::Timeout(_) => "timed out waiting for a database connection".into(),
-        PoolError::Backend(e) => format!("cannot connect to the database: {}", super::convert::error_text(e)),
+        PoolError::Backend(e) => format!("cannot connect to the database: {}", error_text(e)),
         PoolError::Closed => "the connection pool is closed".into(),
         PoolError::NoRuntimeSpecified => "the connection pool has no runtime".into(),
         PoolError::PostCreateHook(_) => "a connection hook failed".into(),
@@ -91,26 +93,28 @@ impl GuestConnection {
         Self { client: Some(client), dirty: false, in_transaction: false, query_timeout }
     }
 
+    /// Parameters that cannot be converted are a bad parameter, as on Spin.
     pub async fn query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
         self.note_session_state(sql);
         let client = self.client.as_ref().ok_or_else(closed)?;
+        let values = bind_all(&params).map_err(|e| Error::BadParameter(format!("{e:?}")))?;
         let run = async {
-            let statement = client.prepare_cached(sql).await.map_err(|e| to_wit_error(&e))?;
-            let values = encode_params(params, statement.params())?;
-            let rows = client.query(&statement, &values.as_refs()).await.map_err(|e| to_wit_error(&e))?;
-            row_set(statement.columns(), &rows)
+            let statement = client.prepare_cached(sql).await.map_err(|e| query_failed(&e))?;
+            let rows = client.query(&statement, &as_refs(&values)).await.map_err(|e| query_failed(&e))?;
+            row_set(&rows).map_err(|e| Error::QueryFailed(QueryError::Text(format!("{e:?}"))))
         };
         let outcome = tokio::time::timeout(self.query_timeout, run).await;
         self.settle(outcome)
     }
 
+    /// Parameters that cannot be converted are a failed value conversion, as on Spin.
     pub async fn execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
         self.note_session_state(sql);
         let client = self.client.as_ref().ok_or_else(closed)?;
+        let values = bind_all(&params).map_err(|e| Error::ValueConversionFailed(format!("{e:?}")))?;
         let run = async {
-            let statement = client.prepare_cached(sql).await.map_err(|e| to_wit_error(&e))?;
-            let values = encode_params(params, statement.params())?;
-            client.execute(&statement, &values.as_refs()).await.map_err(|e| to_wit_error(&e))
+            let statement = client.prepare_cached(sql).await.map_err(|e| query_failed(&e))?;
+            client.execute(&statement, &as_refs(&values)).await.map_err(|e| query_failed(&e))
         };
         let outcome = tokio::time::timeout(self.query_timeout, run).await;
         self.settle(outcome)
@@ -140,6 +144,10 @@ impl GuestConnection {
         // Session-level advisory locks outlive transactions (the `_xact_` ones do not).
         self.dirty |= starts(SESSION_STATE_KEYWORDS) || start.contains("pg_advisory_lock");
     }
+}
+
+fn as_refs(values: &[Param]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+    values.iter().map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect()
 }
 
 fn closed() -> Error {
