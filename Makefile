@@ -7,6 +7,9 @@ COMPONENTS := users events participation tickets status
 TEST_GUESTS := probe
 EVENTOS := target/release/eventos
 LISTEN ?= 127.0.0.1:3000
+# Black-box test files that run twice: under eventos, then under real Spin 3.6.3.
+BOTH_RUNTIMES := users_api events_api participation_api tickets_api status_page peers_down \
+	database_outage hostile_input conventions openapi
 
 .PHONY: up test setup build components host lint unit fuzz chaos bench
 
@@ -15,6 +18,7 @@ up: build
 
 test: setup components host lint unit
 	$(CARGO) test --release -p eventos --tests
+	CARGO=$(CARGO) scripts/test-on-spin.sh $(BOTH_RUNTIMES)
 	python3 scripts/chaos.py --duration 10 --kills 3 --db-restarts 1
 	$(CARGO) build --release -p eventos-bench
 	python3 bench/bench.py --seconds 1 --quiet

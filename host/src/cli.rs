@@ -13,23 +13,28 @@ use crate::app::App;
 use crate::limits::Limits;
 use crate::manifest::Manifest;
 use crate::provision::{self, DEFAULT_PREFIX};
-use crate::{builder, migrate, server, variables};
+use crate::{builder, migrate, private_cluster, server, variables};
 
-const USAGE: &str = "usage: eventos <up|migrate|drop> [--manifest spin.toml] [--prefix eventos] [--listen 127.0.0.1:3000] [--no-build] [--ephemeral]
+const USAGE: &str = "usage: eventos <up|migrate|drop|postgres> [--manifest spin.toml] [--prefix eventos] [--listen 127.0.0.1:3000] [--no-build] [--ephemeral] [--print-env]
 
   up       build the components, provision PostgreSQL (a database and role per domain),
            migrate, and serve the application
   migrate  provision and apply each domain's migrations, then exit
   drop     drop the databases and roles of --prefix
+  postgres start the private PostgreSQL cluster under target/postgres, even where another
+           server answers, and print its admin URL (for EVENTOS_PG_ADMIN_URL)
 
   --ephemeral  (up) stop when standard input closes and drop the databases on the way out:
-               what a test harness wants";
+               what a test harness wants
+  --print-env  (migrate) print `export SPIN_VARIABLE_...` lines that point `spin up` at the
+               databases just provisioned: eval \"$(eventos migrate --print-env)\"";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verb {
     Up,
     Migrate,
     Drop,
+    Postgres,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +45,7 @@ pub struct Command {
     pub listen: SocketAddr,
     pub build: bool,
     pub ephemeral: bool,
+    pub print_env: bool,
 }
 
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
@@ -48,6 +54,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         Some("up") => Verb::Up,
         Some("migrate") => Verb::Migrate,
         Some("drop") => Verb::Drop,
+        Some("postgres") => Verb::Postgres,
         Some("-h" | "--help") | None => return Err(USAGE.into()),
         Some(other) => return Err(format!("eventos: unknown command `{other}`\n\n{USAGE}")),
     };
@@ -58,6 +65,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
         build: true,
         ephemeral: false,
+        print_env: false,
     };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("eventos: {flag} needs a value\n\n{USAGE}"));
@@ -72,6 +80,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             }
             "--no-build" => command.build = false,
             "--ephemeral" => command.ephemeral = true,
+            "--print-env" => command.print_env = true,
             other => return Err(format!("eventos: unknown option `{other}`\n\n{USAGE}")),
         }
     }
@@ -81,6 +90,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
 pub async fn run(command: Command) -> Result<()> {
     let started = Instant::now();
     let manifest = Manifest::load(&command.manifest)?;
+    if command.verb == Verb::Postgres {
+        println!("{}", private_cluster::start(&manifest.dir.join(private_cluster::DIR)).await?);
+        return Ok(());
+    }
     let admin_url = provision::admin_url(&manifest).await?;
     if command.verb == Verb::Drop {
         return provision::drop_all(&manifest, &admin_url, &command.prefix).await;
@@ -99,6 +112,9 @@ pub async fn run(command: Command) -> Result<()> {
         );
     }
     if command.verb == Verb::Migrate {
+        if command.print_env {
+            print_spin_env(&provision::database_variables(&databases));
+        }
         return Ok(());
     }
 
@@ -141,6 +157,16 @@ fn announce(address: SocketAddr, manifest: &Manifest, values: &HashMap<String, S
         eprintln!("eventos:   variable {name} = {value}");
     }
     eprintln!("eventos: ready in {} ms", started.elapsed().as_millis());
+}
+
+/// The provisioned databases as Spin reads variables from the environment, for a shell's `eval`.
+fn print_spin_env(values: &HashMap<String, String>) {
+    let mut names: Vec<&String> = values.keys().collect();
+    names.sort();
+    for name in names {
+        // Names are lower_snake_case and values are URLs and addresses: no quote inside.
+        println!("export SPIN_VARIABLE_{}='{}'", name.to_ascii_uppercase(), values[name]);
+    }
 }
 
 /// Resolves when standard input reaches its end: the parent process is gone.

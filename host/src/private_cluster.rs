@@ -5,8 +5,13 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+/// Where the cluster lives, under the manifest's folder.
+pub const DIR: &str = "target/postgres";
 /// The private cluster's port: off the default so it never collides with a system server.
 const PORT: u16 = 54329;
+/// Spin pools up to 64 connections per database address: four domains under load
+/// need far more than PostgreSQL's default of 100.
+const MAX_CONNECTIONS: u16 = 400;
 
 /// Initialises (once) and starts the cluster in `data_dir`; returns its admin URL.
 pub async fn start(data_dir: &Path) -> Result<String> {
@@ -27,7 +32,10 @@ pub async fn start(data_dir: &Path) -> Result<String> {
             .args(["--auth=trust", "--username=postgres", "--encoding=UTF8", "-D"])
             .arg(data_dir))?;
     }
-    let options = format!("-p {PORT} -c listen_addresses=127.0.0.1 -k {}", data_dir.display());
+    let options = format!(
+        "-p {PORT} -c listen_addresses=127.0.0.1 -c max_connections={MAX_CONNECTIONS} -k {}",
+        data_dir.display()
+    );
     let status = as_user(as_root, &bin.join("pg_ctl")).arg("-D").arg(data_dir).arg("status").output()?;
     if !status.status.success() {
         run(as_user(as_root, &bin.join("pg_ctl"))

@@ -48,7 +48,7 @@ pub async fn admin_url(manifest: &Manifest) -> Result<String> {
         return Ok(LOCAL_ADMIN_URL.to_owned());
     }
     eprintln!("eventos: no PostgreSQL on 127.0.0.1:5432; starting a private cluster under target/");
-    let url = private_cluster::start(&manifest.dir.join("target/postgres")).await?;
+    let url = private_cluster::start(&manifest.dir.join(private_cluster::DIR)).await?;
     connect(&url).await.context("the private cluster started but does not answer")?;
     Ok(url)
 }

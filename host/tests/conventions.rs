@@ -130,7 +130,7 @@ fn every_response_carries_a_request_id() {
 fn every_request_writes_one_json_log_line() {
     let marker = format!("log-{}", support::unique_prefix("l"));
     APP.send("GET", "/api/events/health", &[("x-request-id", &marker)], None).assert_status(200);
-    let log = APP.log_text();
+    let log = APP.log_containing(&marker);
     let lines: Vec<serde_json::Value> = log
         .lines()
         .filter(|line| line.contains(&marker))

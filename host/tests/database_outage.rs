@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use support::proxy::Proxy;
 use support::world::id;
-use support::{Platform, admin_address, admin_url, unique_prefix, workspace};
+use support::{Platform, admin_address, unique_prefix, workspace};
 
 /// The host's bounds while a database is gone: connect 5 s, statement 10 s. A
 /// refused connection (this test) fails at once; the margin absorbs a busy machine.
@@ -71,22 +71,4 @@ fn a_database_outage_is_503_for_its_domain_only_and_heals_by_itself() {
     assert_eq!(app.get(&user_path).body["name"], "Before", "what was acknowledged before the outage is there");
     app.post("/api/users", &json!({"email": "after@example.com", "name": "After"})).assert_status(201);
     assert_eq!(app.get("/api/status").body["status"], "ok");
-}
-
-/// A host restarted while its PostgreSQL restarts too (a node reboot) waits for
-/// the server instead of exiting.
-#[test]
-fn a_host_started_before_its_database_waits_for_it() {
-    let proxy = Proxy::start(&admin_address());
-    proxy.cut();
-    let admin = admin_url().replacen(&admin_address(), &proxy.address.to_string(), 1);
-    let restore_later = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1500));
-        proxy.restore();
-        proxy
-    });
-    let app = Platform::start_with(&workspace().join("spin.toml"), "late_db", &[("EVENTOS_PG_ADMIN_URL", &admin)]);
-    let _proxy = restore_later.join().expect("the proxy thread");
-    assert!(app.log_text().contains("waiting up to"), "the host said it waits:\n{}", app.log_text());
-    app.post("/api/users", &json!({"email": "late@example.com", "name": "Late"})).assert_status(201);
 }

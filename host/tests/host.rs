@@ -4,7 +4,10 @@
 mod support;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use serde_json::json;
+use support::proxy::Proxy;
 use support::{Platform, admin_address, admin_url, run_eventos, workspace};
 
 fn probe_manifest() -> PathBuf {
@@ -245,4 +248,22 @@ fn a_connection_goes_back_to_the_pool_without_what_the_last_guest_left_on_it() {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }
+}
+
+/// `eventos` provisions its databases: a host restarted while its PostgreSQL restarts too (a node reboot) waits for
+/// the server instead of exiting.
+#[test]
+fn a_host_started_before_its_database_waits_for_it() {
+    let proxy = Proxy::start(&admin_address());
+    proxy.cut();
+    let admin = admin_url().replacen(&admin_address(), &proxy.address.to_string(), 1);
+    let restore_later = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        proxy.restore();
+        proxy
+    });
+    let app = Platform::start_with(&workspace().join("spin.toml"), "late_db", &[("EVENTOS_PG_ADMIN_URL", &admin)]);
+    let _proxy = restore_later.join().expect("the proxy thread");
+    assert!(app.log_text().contains("waiting up to"), "the host said it waits:\n{}", app.log_text());
+    app.post("/api/users", &json!({"email": "late@example.com", "name": "Late"})).assert_status(201);
 }

@@ -8,6 +8,12 @@ pub fn parse_rfc3339(text: &str) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_micros(parsed.timestamp_micros())
 }
 
+/// Now, in UTC, to the microsecond PostgreSQL keeps.
+pub fn now() -> NaiveDateTime {
+    let now = Utc::now();
+    DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now).naive_utc()
+}
+
 /// `2026-05-01T18:00:00Z`, with a fraction only when there is one.
 pub fn format_rfc3339(at: &NaiveDateTime) -> String {
     at.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true)

@@ -5,7 +5,7 @@
 //! capacity invariant holds under any concurrency, and other events are not held up.
 
 use eventos_common::Problem;
-use eventos_common::db::{column, db_problem, is_unique_violation, query};
+use eventos_common::db::{column, db_problem, query};
 use eventos_common::page::{PageRequest, cursor_params};
 use spin_sdk::pg4::{Connection, ParameterValue, Row};
 use uuid::Uuid;
@@ -65,29 +65,27 @@ pub fn promote_waitlisted(conn: &Connection, event_id: Uuid, capacity: i64) -> R
     .map_err(db_problem)
 }
 
-/// Confirmed if a seat is free, else waitlisted. Needs the event's lock.
+/// Confirmed if a seat is free, else waitlisted. Needs the event's lock. A live
+/// registration of the same user inserts nothing rather than failing: on Spin a
+/// constraint that fails while a query's rows stream back has no SQLSTATE.
 pub fn insert(conn: &Connection, new: &NewRegistration, capacity: i64) -> Result<Uuid, Problem> {
-    let rows = conn
-        .query(
-            "INSERT INTO registrations (event_id, user_id, status)
-             SELECT $1, $2, CASE WHEN count(*) < $3 THEN 'confirmed' ELSE 'waitlisted' END
-             FROM registrations WHERE event_id = $1 AND status = 'confirmed'
-             RETURNING id",
-            &[new.event_id.into(), new.user_id.into(), capacity.into()],
+    let inserted = query(
+        conn,
+        "INSERT INTO registrations (event_id, user_id, status)
+         SELECT $1, $2, CASE WHEN count(*) < $3 THEN 'confirmed' ELSE 'waitlisted' END
+         FROM registrations WHERE event_id = $1 AND status = 'confirmed'
+         ON CONFLICT DO NOTHING
+         RETURNING id",
+        &[new.event_id.into(), new.user_id.into(), capacity.into()],
+        |row| column(row, "id"),
+    )?;
+    inserted.into_iter().next().ok_or_else(|| {
+        Problem::conflict(
+            "already-registered",
+            "Already registered",
+            "this user already holds a registration for this event",
         )
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                Problem::conflict(
-                    "already-registered",
-                    "Already registered",
-                    "this user already holds a registration for this event",
-                )
-            } else {
-                db_problem(e)
-            }
-        })?;
-    let row = rows.rows().next().ok_or_else(|| Problem::internal("INSERT returned no row"))?;
-    column(&row, "id")
+    })
 }
 
 pub fn find(conn: &Connection, id: Uuid) -> Result<Option<Registration>, Problem> {

@@ -38,6 +38,10 @@ pub struct TicketType {
     pub created_at: NaiveDateTime,
 }
 
+/// The status of an order when it is sold, and of its tickets (as the migration's defaults).
+pub const ORDER_CONFIRMED: &str = "confirmed";
+pub const TICKET_VALID: &str = "valid";
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Ticket {
     pub code: String,

@@ -4,13 +4,14 @@
 //! never sells past its share: only buyers of the same bucket wait for each
 //! other, and the database refuses to oversell whatever the concurrency.
 
+use chrono::NaiveDateTime;
 use eventos_common::Problem;
 use eventos_common::db::{column, db_problem, query, unique_violation_table};
 use eventos_common::page::{PageRequest, cursor_params};
 use spin_sdk::pg4::{Connection, ParameterValue, PgError, Row};
 use uuid::Uuid;
 
-use crate::model::{NewOrder, NewTicketType, Order, Ticket, TicketType, bucket_count};
+use crate::model::{NewOrder, NewTicketType, ORDER_CONFIRMED, Order, TICKET_VALID, Ticket, TicketType, bucket_count};
 
 /// `sold` is the sum of the type's stock buckets. Stored instants are read in UTC
 /// (see `eventos_common::db`).
@@ -241,12 +242,54 @@ pub struct Sale<'a> {
     pub codes: Vec<String>,
     /// Where the search for a bucket with room starts.
     pub first_bucket: i32,
+    /// The new order's id and time, chosen here so that the sale's writes need not
+    /// return rows (see `sell_from_free_bucket`).
+    pub order_id: Uuid,
+    pub at: NaiveDateTime,
 }
 
-/// The columns of a new order, `$2`..`$8`, after the ticket type's id in `$1`.
-fn order_params(sale: &Sale) -> [ParameterValue; 8] {
+impl Sale<'_> {
+    /// The order exactly as the sale writes it.
+    pub fn order(&self) -> Order {
+        let Sale { order: new, ticket_type, processed_by, .. } = *self;
+        let mut codes = self.codes.clone();
+        codes.sort();
+        Order {
+            id: self.order_id,
+            ticket_type_id: ticket_type.id,
+            user_id: new.user_id,
+            quantity: new.quantity,
+            total_cents: ticket_type.price_cents * i64::from(new.quantity),
+            currency: ticket_type.currency.clone(),
+            status: ORDER_CONFIRMED.to_owned(),
+            tickets: codes
+                .into_iter()
+                .map(|code| Ticket {
+                    code,
+                    order_id: self.order_id,
+                    ticket_type_id: ticket_type.id,
+                    event_id: ticket_type.event_id,
+                    status: TICKET_VALID.to_owned(),
+                    checked_in_at: None,
+                })
+                .collect(),
+            processed_by: processed_by.to_owned(),
+            created_at: self.at,
+        }
+    }
+}
+
+/// The columns of a new order, `$1`..`$10`.
+const ORDER_VALUES: &str = "$1, $2, $3, $4, $5, $6, $7, $8, $9, \
+    $10::timestamp AT TIME ZONE 'UTC', $10::timestamp AT TIME ZONE 'UTC'";
+const ORDER_INSERT_COLUMNS: &str = "id, ticket_type_id, user_id, quantity, total_cents, currency, processed_by, \
+    idempotency_key, request_fingerprint, created_at, updated_at";
+
+/// The values of `ORDER_VALUES`.
+fn order_params(sale: &Sale) -> [ParameterValue; 10] {
     let Sale { order: new, ticket_type, processed_by, .. } = *sale;
     [
+        sale.order_id.into(),
         new.ticket_type_id.into(),
         new.user_id.into(),
         new.quantity.into(),
@@ -255,6 +298,7 @@ fn order_params(sale: &Sale) -> [ParameterValue; 8] {
         processed_by.to_owned().into(),
         new.idempotency_key.clone().into(),
         new.idempotency_key.as_ref().map(|_| new.fingerprint()).into(),
+        sale.at.into(),
     ]
 }
 
@@ -266,80 +310,51 @@ fn codes_param(codes: &[String]) -> ParameterValue {
 /// right now: take the stock, write the order and its tickets. One round trip,
 /// and the bucket stays locked only while the database itself runs the statement.
 /// `None` when no bucket with room was free: nothing was written.
+///
+/// The sale's writes are `execute`d, not queried: Spin reports a constraint that
+/// fails while a query's rows stream back as text without its SQLSTATE, and the
+/// taken key and taken code are told apart by theirs.
 pub fn sell_from_free_bucket(conn: &Connection, sale: &Sale) -> Result<Option<InsertOrder>, Problem> {
     let sql = format!(
         "WITH stock AS (
-             UPDATE ticket_stock SET sold = sold + $3
+             UPDATE ticket_stock SET sold = sold + $4
              WHERE (ticket_type_id, bucket) = (
                  SELECT ticket_type_id, bucket FROM ticket_stock
-                 WHERE ticket_type_id = $1 AND sold + $3 <= quantity
-                 ORDER BY (bucket - $9::int + 8) % 8
+                 WHERE ticket_type_id = $2 AND sold + $4 <= quantity
+                 ORDER BY (bucket - $11::int + 8) % 8
                  LIMIT 1 FOR UPDATE SKIP LOCKED)
              RETURNING ticket_type_id
          ), o AS (
-             INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, processed_by,
-                                 idempotency_key, request_fingerprint)
-             SELECT ticket_type_id, $2, $3, $4, $5, $6, $7, $8 FROM stock
-             RETURNING {ORDER_COLUMNS}
-         ), t AS (
-             INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
-             SELECT code, o.id, o.ticket_type_id, $10 FROM o, unnest($11::text[]) AS code
-             RETURNING code, status
+             INSERT INTO orders ({ORDER_INSERT_COLUMNS})
+             SELECT {ORDER_VALUES} FROM stock
+             RETURNING id, ticket_type_id
          )
-         SELECT o.*, t.code, t.status AS ticket_status FROM o, t ORDER BY t.code"
+         INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
+         SELECT code, o.id, o.ticket_type_id, $12 FROM o, unnest($13::text[]) AS code"
     );
-    let ticket_type = sale.ticket_type;
     let mut params = order_params(sale).to_vec();
-    params.extend([sale.first_bucket.into(), ticket_type.event_id.into(), codes_param(&sale.codes)]);
-    let rows = match conn.query(&sql, &params) {
-        Ok(rows) => rows,
-        Err(e) => return unique_violation(&e).map(Some).ok_or_else(|| db_problem(e)),
-    };
-    let mut order: Option<Order> = None;
-    for row in rows.rows() {
-        let order = match &mut order {
-            Some(order) => order,
-            None => order.insert(order_from_row(&row)?.order),
-        };
-        order.tickets.push(Ticket {
-            code: column(&row, "code")?,
-            order_id: order.id,
-            ticket_type_id: order.ticket_type_id,
-            event_id: ticket_type.event_id,
-            status: column(&row, "ticket_status")?,
-            checked_in_at: None,
-        });
+    params.extend([sale.first_bucket.into(), sale.ticket_type.event_id.into(), codes_param(&sale.codes)]);
+    match conn.execute(&sql, &params) {
+        Ok(0) => Ok(None),
+        Ok(_) => Ok(Some(InsertOrder::Inserted(sale.order()))),
+        Err(e) => unique_violation(&e).map(Some).ok_or_else(|| db_problem(e)),
     }
-    Ok(order.map(InsertOrder::Inserted))
 }
 
+/// The order and its tickets, without stock: the caller takes it in the same transaction.
 pub fn insert_order(conn: &Connection, sale: &Sale) -> Result<InsertOrder, Problem> {
-    let sql = format!(
-        "INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, processed_by,
-                             idempotency_key, request_fingerprint)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {ORDER_COLUMNS}"
-    );
-    let rows = match conn.query(&sql, &order_params(sale)) {
-        Ok(rows) => rows,
-        Err(e) => return unique_violation(&e).ok_or_else(|| db_problem(e)),
-    };
-    let row = rows.rows().next().ok_or_else(|| Problem::internal("INSERT returned no row"))?;
-    let mut order = order_from_row(&row)?.order;
-    let sql = format!(
-        "INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
-         SELECT code, $2, $3, $4 FROM unnest($1::text[]) AS code RETURNING {TICKET_COLUMNS}"
-    );
+    let order = format!("INSERT INTO orders ({ORDER_INSERT_COLUMNS}) VALUES ({ORDER_VALUES})");
+    let tickets = "INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
+         SELECT code, $2, $3, $4 FROM unnest($1::text[]) AS code";
     let ticket_type = sale.ticket_type;
-    let params = [codes_param(&sale.codes), order.id.into(), ticket_type.id.into(), ticket_type.event_id.into()];
-    match conn.query(&sql, &params) {
-        Ok(rows) => {
-            let mut tickets = rows.rows().map(|row| ticket_from_row(&row)).collect::<Result<Vec<_>, _>>()?;
-            tickets.sort_by(|a, b| a.code.cmp(&b.code));
-            order.tickets = tickets;
-            Ok(InsertOrder::Inserted(order))
+    let ticket_params =
+        [codes_param(&sale.codes), sale.order_id.into(), ticket_type.id.into(), ticket_type.event_id.into()];
+    for (sql, params) in [(order.as_str(), order_params(sale).to_vec()), (tickets, ticket_params.to_vec())] {
+        if let Err(e) = conn.execute(sql, &params) {
+            return unique_violation(&e).ok_or_else(|| db_problem(e));
         }
-        Err(e) => unique_violation(&e).ok_or_else(|| db_problem(e)),
     }
+    Ok(InsertOrder::Inserted(sale.order()))
 }
 
 fn tickets_of(conn: &Connection, order_id: Uuid) -> Result<Vec<Ticket>, Problem> {

@@ -119,6 +119,8 @@ fn sell(conn: &Connection, new: &NewOrder) -> ApiResult {
             processed_by: &processed_by,
             codes: (0..new.quantity).map(|_| code::new_code()).collect(),
             first_bucket: random_bucket(ticket_type.quantity),
+            order_id: Uuid::new_v4(),
+            at: eventos_common::time::now(),
         };
         let outcome = match repo::sell_from_free_bucket(conn, &sale)? {
             Some(outcome) => outcome.into_sale(),

@@ -22,22 +22,24 @@ fn user_from_row(row: &Row<'_>) -> Result<User, Problem> {
     })
 }
 
-fn duplicate_email(error: spin_sdk::pg4::PgError) -> Problem {
-    if is_unique_violation(&error) {
-        Problem {
-            errors: vec![FieldError::new("email", "is already registered")],
-            ..Problem::conflict("duplicate-email", "Email already registered", "a user with this email already exists")
-        }
-    } else {
-        db::db_problem(error)
+fn email_taken() -> Problem {
+    Problem {
+        errors: vec![FieldError::new("email", "is already registered")],
+        ..Problem::conflict("duplicate-email", "Email already registered", "a user with this email already exists")
     }
 }
 
+fn duplicate_email(error: spin_sdk::pg4::PgError) -> Problem {
+    if is_unique_violation(&error) { email_taken() } else { db::db_problem(error) }
+}
+
+/// A taken email inserts nothing rather than failing: on Spin a constraint that
+/// fails while a query's rows stream back is reported without its SQLSTATE.
 pub fn insert(conn: &Connection, user: &NewUser) -> Result<User, Problem> {
-    let sql = format!("INSERT INTO users (email, name) VALUES ($1, $2) RETURNING {COLUMNS}");
-    let rows = conn.query(&sql, &[user.email.clone().into(), user.name.clone().into()]).map_err(duplicate_email)?;
-    let row = rows.rows().next().ok_or_else(|| Problem::internal("INSERT returned no row"))?;
-    user_from_row(&row)
+    let sql =
+        format!("INSERT INTO users (email, name) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING RETURNING {COLUMNS}");
+    let inserted = query(conn, &sql, &[user.email.clone().into(), user.name.clone().into()], user_from_row)?;
+    inserted.into_iter().next().ok_or_else(email_taken)
 }
 
 pub fn find(conn: &Connection, id: Uuid) -> Result<Option<User>, Problem> {
@@ -58,14 +60,15 @@ pub fn list(conn: &Connection, email: Option<String>, page: &PageRequest) -> Res
     query(conn, &sql, &[email.into(), after_at, after_id, page.fetch_limit().into()], user_from_row)
 }
 
+/// `execute`d, so that a taken email comes back with its SQLSTATE on Spin too; then read back.
 pub fn update(conn: &Connection, id: Uuid, changes: &UserChanges) -> Result<Option<User>, Problem> {
-    let sql = format!(
-        "UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name), updated_at = clock_timestamp()
-         WHERE id = $1 RETURNING {COLUMNS}"
-    );
+    let sql = "UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name), updated_at = clock_timestamp()
+         WHERE id = $1";
     let params = [id.into(), changes.email.clone().into(), changes.name.clone().into()];
-    let rows = conn.query(&sql, &params).map_err(duplicate_email)?;
-    rows.rows().next().map(|row| user_from_row(&row)).transpose()
+    if conn.execute(sql, &params).map_err(duplicate_email)? == 0 {
+        return Ok(None);
+    }
+    find(conn, id)
 }
 
 pub fn delete(conn: &Connection, id: Uuid) -> Result<bool, Problem> {

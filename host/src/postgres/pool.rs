@@ -5,7 +5,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
+use futures_util::TryStreamExt;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
 
 use super::columns::row_set;
 use super::errors::{error_text, query_failed};
@@ -93,15 +95,22 @@ impl GuestConnection {
         Self { client: Some(client), dirty: false, in_transaction: false, query_timeout }
     }
 
-    /// Parameters that cannot be converted are a bad parameter, as on Spin.
+    /// As on Spin: parameters that cannot be converted are a bad parameter, a
+    /// statement refused before it runs is the server's structured error, and one
+    /// that fails while its rows stream back (a constraint, a deadlock) is text.
     pub async fn query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
         self.note_session_state(sql);
         let client = self.client.as_ref().ok_or_else(closed)?;
         let values = bind_all(&params).map_err(|e| Error::BadParameter(format!("{e:?}")))?;
         let run = async {
             let statement = client.prepare_cached(sql).await.map_err(|e| query_failed(&e))?;
-            let rows = client.query(&statement, &as_refs(&values)).await.map_err(|e| query_failed(&e))?;
-            row_set(&rows).map_err(|e| Error::QueryFailed(QueryError::Text(format!("{e:?}"))))
+            let stream = client
+                .query_raw(&statement, values.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)))
+                .await
+                .map_err(|e| query_failed(&e))?;
+            let as_text = |e: anyhow::Error| Error::QueryFailed(QueryError::Text(format!("{e:?}")));
+            let rows: Vec<Row> = stream.try_collect().await.map_err(|e| as_text(e.into()))?;
+            row_set(&rows).map_err(as_text)
         };
         let outcome = tokio::time::timeout(self.query_timeout, run).await;
         self.settle(outcome)
@@ -146,8 +155,8 @@ impl GuestConnection {
     }
 }
 
-fn as_refs(values: &[Param]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
-    values.iter().map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect()
+fn as_refs(values: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
 }
 
 fn closed() -> Error {

@@ -1,5 +1,6 @@
-//! Black-box test support: the real `eventos` binary serving real `.wasm`
-//! components against a real PostgreSQL, on a free port, with databases of its own.
+//! Black-box test support: the real `.wasm` components served by a real runtime
+//! (`eventos`, or Spin 3.6.3 itself) against a real PostgreSQL, on a free port,
+//! with databases of their own.
 #![allow(dead_code)]
 
 pub mod proxy;
@@ -8,6 +9,7 @@ pub mod world;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -17,14 +19,23 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host lives in the workspace").to_path_buf()
 }
 
-/// A running platform. Dropping it (or the test process ending) closes the host's
-/// stdin, which stops it and drops its databases (`--ephemeral`).
+/// A running platform: the manifest served by the runtime under test (see
+/// [`runtime`]), on a free port, with databases of its own. Dropping it stops the
+/// runtime and drops its databases.
 pub struct Platform {
     pub base: String,
     pub prefix: String,
     pub log: PathBuf,
     child: Child,
-    stdin: Option<ChildStdin>,
+    runtime: Running,
+}
+
+/// What stopping the platform takes, by runtime.
+enum Running {
+    /// `eventos up --ephemeral`: closing its stdin stops it and drops its databases.
+    Eventos { stdin: Option<ChildStdin> },
+    /// `spin up` on databases `eventos migrate` provisioned, under [`SPIN_SUPERVISOR`].
+    Spin { stdin: Option<ChildStdin> },
 }
 
 /// A unique database prefix for this process and call.
@@ -49,23 +60,27 @@ impl Platform {
 
     /// Starts with a chosen database prefix (for tests that must know the names up front).
     pub fn start_as(manifest: &Path, prefix: &str, env: &[(&str, &str)]) -> Self {
-        let prefix = prefix.to_owned();
         for (id, wasm) in wasm_sources(manifest) {
             assert!(wasm.exists(), "component `{id}` is not built ({}): run `make components` first", wasm.display());
         }
         let log = workspace().join("target/test-logs").join(format!("{prefix}.log"));
         std::fs::create_dir_all(log.parent().expect("log dir")).expect("create log dir");
+        match runtime() {
+            Runtime::Eventos => Self::start_eventos(manifest, prefix, env, log),
+            Runtime::Spin(spin) => Self::start_spin(spin, manifest, prefix, env, log),
+        }
+    }
+
+    fn start_eventos(manifest: &Path, prefix: &str, env: &[(&str, &str)], log: PathBuf) -> Self {
         let log_file = std::fs::File::create(&log).expect("create log file");
         let mut command = Command::new(env!("CARGO_BIN_EXE_eventos"));
         command
-            .args(["up", "--no-build", "--ephemeral", "--listen", "127.0.0.1:0", "--prefix", &prefix, "--manifest"])
+            .args(["up", "--no-build", "--ephemeral", "--listen", "127.0.0.1:0", "--prefix", prefix, "--manifest"])
             .arg(manifest)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(log_file);
-        for (name, value) in env {
-            command.env(name, value);
-        }
+            .stderr(log_file)
+            .envs(env.iter().copied());
         let mut child = command.spawn().expect("start eventos");
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
@@ -79,7 +94,65 @@ impl Platform {
                 panic!("eventos did not start: {line:?}\n{log_text}")
             })
             .to_owned();
-        Self { base, prefix, log, child, stdin: Some(stdin) }
+        Self { base, prefix: prefix.to_owned(), log, child, runtime: Running::Eventos { stdin: Some(stdin) } }
+    }
+
+    /// What a Spin user does: `eventos migrate --print-env` for the databases, then
+    /// `spin up`, under a shell that stops it (as Ctrl-C would) and drops the
+    /// databases once its stdin closes: when the platform is dropped, or when the
+    /// test process ends without dropping it (a `static` platform).
+    fn start_spin(spin: &Path, manifest: &Path, prefix: &str, env: &[(&str, &str)], log: PathBuf) -> Self {
+        let admin = admin_url();
+        let migrated = Command::new(env!("CARGO_BIN_EXE_eventos"))
+            .args(["migrate", "--print-env", "--prefix", prefix, "--manifest"])
+            .arg(manifest)
+            .env("EVENTOS_PG_ADMIN_URL", &admin)
+            .envs(env.iter().copied())
+            .output()
+            .expect("run eventos migrate");
+        assert!(migrated.status.success(), "eventos migrate failed: {}", String::from_utf8_lossy(&migrated.stderr));
+        let stdout = String::from_utf8_lossy(&migrated.stdout).into_owned();
+        let provisioned = stdout.lines().filter_map(|line| {
+            let (name, value) = line.strip_prefix("export ")?.split_once('=')?;
+            Some((name, value.trim_matches('\'')))
+        });
+        let address = free_address();
+        let mut child = Command::new("sh")
+            .args(["-c", SPIN_SUPERVISOR, "spin-supervisor"])
+            .arg(spin)
+            .arg(manifest)
+            .arg(&address)
+            .arg(env!("CARGO_BIN_EXE_eventos"))
+            .arg(prefix)
+            .stdin(Stdio::piped())
+            .stdout(std::fs::File::create(&log).expect("create log file"))
+            .stderr(std::fs::OpenOptions::new().append(true).open(&log).expect("open log file"))
+            // The test's own settings win over what was provisioned, as they do on eventos.
+            .env("EVENTOS_PG_ADMIN_URL", &admin)
+            .envs(provisioned)
+            .envs(env.iter().copied())
+            .spawn()
+            .expect("start spin up under sh");
+        let stdin = child.stdin.take();
+        let mut platform = Self {
+            base: format!("http://{address}"),
+            prefix: prefix.to_owned(),
+            log,
+            child,
+            runtime: Running::Spin { stdin },
+        };
+        platform.wait_until_listening(&address);
+        platform
+    }
+
+    /// Spin says nothing a test can wait for on a pipe; it is ready once it accepts connections.
+    fn wait_until_listening(&mut self, address: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(address).is_err() {
+            assert!(self.is_running(), "spin up exited:\n{}", self.log_text());
+            assert!(std::time::Instant::now() < deadline, "spin up did not listen in time:\n{}", self.log_text());
+            std::thread::sleep(Duration::from_millis(25));
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -110,9 +183,22 @@ impl Platform {
         send(&self.url(path), method, headers, body)
     }
 
-    /// Everything the host and its components logged so far.
+    /// Everything the runtime and its components logged so far.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The log once it holds `needle`: Spin relays a component's output a moment
+    /// after the response, so a test reading it waits (up to 10 s).
+    pub fn log_containing(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.log_text();
+            if text.contains(needle) || std::time::Instant::now() >= deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub fn is_running(&mut self) -> bool {
@@ -122,8 +208,10 @@ impl Platform {
 
 impl Drop for Platform {
     fn drop(&mut self) {
-        // Closing stdin asks the host to stop and drop its databases; wait for it.
-        drop(self.stdin.take());
+        // Closing stdin stops the runtime and drops the databases; wait for it.
+        match &mut self.runtime {
+            Running::Eventos { stdin } | Running::Spin { stdin } => drop(stdin.take()),
+        }
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
         while std::time::Instant::now() < deadline {
             if !matches!(self.child.try_wait(), Ok(None)) {
@@ -133,6 +221,49 @@ impl Drop for Platform {
         }
         let _ = self.child.kill();
     }
+}
+
+/// Runs `spin up` until stdin closes, then stops it with SIGTERM (which stops
+/// its `spin trigger` child too; SIGKILL would orphan it) and drops the databases.
+/// Components log to Spin's own output, as they do to `eventos`'s (no log files).
+/// Arguments: spin, manifest, listen address, eventos, database prefix.
+const SPIN_SUPERVISOR: &str = r#"
+"$1" up --from "$2" --listen "$3" --log-dir "" </dev/null &
+spin=$!
+cat >/dev/null
+kill -TERM "$spin" 2>/dev/null
+wait "$spin"
+"$4" drop --prefix "$5" --manifest "$2" >/dev/null 2>&1
+"#;
+
+/// The runtime the black-box tests run on: `eventos`, or real Spin when
+/// `EVENTOS_TEST_RUNTIME=spin` (found through `SPIN`, else `PATH`).
+pub enum Runtime {
+    Eventos,
+    Spin(PathBuf),
+}
+
+pub fn runtime() -> &'static Runtime {
+    static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| match std::env::var("EVENTOS_TEST_RUNTIME").as_deref() {
+        Ok("spin") => Runtime::Spin(find_spin().expect("EVENTOS_TEST_RUNTIME=spin: set SPIN or put spin on PATH")),
+        Ok("eventos") | Err(_) => Runtime::Eventos,
+        Ok(other) => panic!("EVENTOS_TEST_RUNTIME is `{other}`: use `eventos` or `spin`"),
+    });
+    &RUNTIME
+}
+
+/// The Spin CLI: `SPIN` if set, else `spin` on `PATH`.
+pub fn find_spin() -> Option<PathBuf> {
+    if let Some(spin) = std::env::var_os("SPIN").filter(|s| !s.is_empty()) {
+        return Some(PathBuf::from(spin));
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join("spin")).find(|path| path.is_file())
+}
+
+/// An address nobody listens on right now, for a runtime that cannot be told port 0.
+fn free_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local address").to_string()
 }
 
 fn wasm_sources(manifest: &Path) -> Vec<(String, PathBuf)> {
@@ -208,10 +339,16 @@ pub fn send(url: &str, method: &str, headers: &[(&str, &str)], body: Option<Vec<
     Reply { status, headers, text, body }
 }
 
-/// The administrative connection string the host itself would pick.
+/// The administrative connection string the runtime's databases are made with:
+/// `EVENTOS_PG_ADMIN_URL`; under Spin the private cluster, sized for Spin's
+/// connection pools (a server's default 100 connections are not enough for a
+/// hundred concurrent orders); else the server `eventos` itself would pick.
 pub fn admin_url() -> String {
     if let Ok(url) = std::env::var("EVENTOS_PG_ADMIN_URL") {
         return url;
+    }
+    if let Runtime::Spin(_) = runtime() {
+        return private_cluster_url().to_owned();
     }
     let local = std::net::TcpStream::connect_timeout(
         &std::net::SocketAddr::from(([127, 0, 0, 1], 5432)),
@@ -221,6 +358,16 @@ pub fn admin_url() -> String {
         Ok(_) => "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".into(),
         Err(_) => "postgres://postgres@127.0.0.1:54329/postgres?sslmode=disable".into(),
     }
+}
+
+/// The private cluster, started once per test process.
+fn private_cluster_url() -> &'static str {
+    static URL: LazyLock<String> = LazyLock::new(|| {
+        let out = run_eventos(&["postgres", "--manifest", &workspace().join("spin.toml").to_string_lossy()]);
+        assert!(out.status.success(), "eventos postgres: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    });
+    &URL
 }
 
 /// `host:port` of the admin server.
