@@ -2,8 +2,9 @@
 //! the router, and the shared Postgres pools.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result, anyhow};
 use tokio::sync::Semaphore;
@@ -24,6 +25,10 @@ use crate::variables::{expand, resolve_component};
 
 pub struct App {
     pub engine: Engine,
+    /// `/.well-known/spin/info`: the application's name and version, as JSON.
+    pub info: String,
+    /// Where this application listens, for guests' relative (`self`) requests.
+    origin: OnceLock<SocketAddr>,
     pub components: Vec<LoadedComponent>,
     pub router: Router,
     pub pg: Pools,
@@ -38,7 +43,9 @@ pub struct LoadedComponent {
     pub id: String,
     pub pre: ProxyPre<RequestState>,
     pub variables: HashMap<String, String>,
-    pub allow: AllowList,
+    pub allow: Arc<AllowList>,
+    /// The guest's environment variables (`environment` in the manifest).
+    pub environment: Vec<(String, String)>,
 }
 
 impl App {
@@ -48,6 +55,7 @@ impl App {
         let linker = linker(&engine)?;
         let cache_dir = manifest.dir.join("target/eventos-cache");
         let mut components = Vec::new();
+        let ids: Vec<&str> = manifest.components.keys().map(String::as_str).collect();
         for (id, decl) in &manifest.components {
             let wasm = manifest.dir.join(&decl.source);
             let component = load_one(&engine, &linker, id, &wasm, &cache_dir)?;
@@ -57,21 +65,29 @@ impl App {
                 .map(|entry| expand(entry, variables))
                 .collect::<Result<Vec<_>>>()
                 .with_context(|| format!("allowed_outbound_hosts of component `{id}`"))?;
+            refuse_absent_capabilities(id, &allowed)?;
             components.push(LoadedComponent {
                 id: id.clone(),
                 pre: component,
                 variables: resolve_component(&decl.variables, variables)
                     .with_context(|| format!("[component.{id}.variables]"))?,
-                allow: AllowList::parse(&allowed).with_context(|| format!("component `{id}`"))?,
+                allow: Arc::new(AllowList::parse(&allowed, &ids).with_context(|| format!("component `{id}`"))?),
+                environment: decl.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             });
         }
         let index: HashMap<&str, usize> = components.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
         let routes =
             manifest.routes.iter().filter_map(|r| r.route.clone().map(|route| (route, index[r.component.as_str()])));
-        let router = Router::new(routes);
+        let router = Router::new(routes)?;
         start_epoch_ticker(&engine);
+        let mut info = serde_json::json!({ "name": manifest.name });
+        if !manifest.version.is_empty() {
+            info["version"] = manifest.version.clone().into();
+        }
         Ok(Arc::new(Self {
             engine,
+            info: serde_json::to_string_pretty(&info)?,
+            origin: OnceLock::new(),
             components,
             router,
             pg: Pools::new(&limits),
@@ -84,6 +100,33 @@ impl App {
     pub fn component_index(&self, id: &str) -> Option<usize> {
         self.components.iter().position(|c| c.id == id)
     }
+
+    /// Called once the listener is bound.
+    pub fn set_origin(&self, address: SocketAddr) {
+        let _ = self.origin.set(address);
+    }
+
+    pub fn origin(&self) -> Option<SocketAddr> {
+        self.origin.get().copied()
+    }
+}
+
+/// An allowed host for a client this host does not have would be silently
+/// useless: refused at load, naming the capability.
+fn refuse_absent_capabilities(id: &str, allowed: &[String]) -> Result<()> {
+    for entry in allowed {
+        let scheme = entry.split_once("://").map_or("", |(scheme, _)| scheme);
+        let capability = match scheme {
+            "redis" => "outbound Redis",
+            "mqtt" => "outbound MQTT",
+            "mysql" => "outbound MySQL",
+            _ => continue,
+        };
+        anyhow::bail!(
+            "component `{id}`: allowed_outbound_hosts `{entry}` grants {capability}, a Spin capability this host does not provide"
+        );
+    }
+    Ok(())
 }
 
 /// Exactly the capabilities this host provides; anything else fails at load time.
@@ -93,6 +136,11 @@ fn linker(engine: &Engine) -> Result<Linker<RequestState>> {
     wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker)?;
     capabilities::spin::postgres4_0_0::postgres::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     capabilities::fermyon::spin2_0_0::variables::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    // Present only to refuse, as Spin refuses a component without the permission.
+    capabilities::fermyon::spin2_0_0::key_value::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    capabilities::fermyon::spin2_0_0::sqlite::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    capabilities::fermyon::spin2_0_0::mqtt::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
+    capabilities::fermyon::spin2_0_0::redis::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     Ok(linker)
 }
 
@@ -107,8 +155,8 @@ fn load_one(
     let pre = linker.instantiate_pre(&component).map_err(|e| {
         anyhow!(
             "component `{id}` ({}) needs an import this host does not provide: {e:#}. \
-             Eventos components may import WASI 0.2, wasi:http, spin:postgres/postgres@4.0.0 \
-             and fermyon:spin/variables@2.0.0 only",
+             Components may import WASI 0.2, wasi:http, spin:postgres/postgres@4.0.0 and \
+             fermyon:spin/{{variables,key-value,sqlite,mqtt,redis}}@2.0.0 only",
             wasm.display()
         )
     })?;

@@ -126,6 +126,7 @@ pub async fn run(command: Command) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}: is another server using it? try --listen", command.listen))?;
     let address = listener.local_addr()?;
+    app.set_origin(address);
     announce(address, &manifest, &values, started);
     let stop_on_eof = command.ephemeral;
     server::serve(app.clone(), listener, async move {

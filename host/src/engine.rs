@@ -93,6 +93,8 @@ pub fn load_component(engine: &Engine, wasm_path: &Path, cache_dir: &Path) -> Re
             return Ok(component);
         }
     }
+    let wasm = crate::componentize::componentize_if_necessary(&wasm)
+        .with_context(|| format!("{} is not a component Spin could run", wasm_path.display()))?;
     let component = Component::new(engine, &wasm).map_err(|e| {
         anyhow::Error::from(e).context(format!("{} is not a valid WebAssembly component", wasm_path.display()))
     })?;

@@ -34,17 +34,45 @@ pub struct RouteDecl {
     pub component: String,
 }
 
+/// Unknown fields land in `unsupported` and are refused there, naming them.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ComponentDecl {
     pub source: String,
     #[serde(default)]
+    #[allow(dead_code)]
+    pub description: String,
+    #[serde(default)]
     pub allowed_outbound_hosts: Vec<String>,
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
+    /// The guest's environment (WASI), as Spin gives it.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
     pub build: Option<BuildDecl>,
+    /// Tooling settings; no part of running the component.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub tool: toml::Table,
+    /// Spin fields this host does not implement: refused by name at load, never dropped.
+    #[serde(flatten)]
+    pub unsupported: BTreeMap<String, toml::Value>,
 }
 
+/// Spin component fields `eventos` does not implement, and why each matters.
+const UNSUPPORTED_COMPONENT_FIELDS: &[(&str, &str)] = &[
+    ("files", "files mounted into the guest"),
+    ("exclude_files", "files mounted into the guest"),
+    ("key_value_stores", "Spin's key-value stores"),
+    ("sqlite_databases", "Spin's SQLite databases"),
+    ("ai_models", "Spin's LLM inferencing"),
+    ("allowed_http_hosts", "the manifest version 1 allow-list (write allowed_outbound_hosts)"),
+    ("dependencies", "component dependencies (composition)"),
+    ("dependencies_inherit_configuration", "component dependencies (composition)"),
+    ("targets", "deployment target environments"),
+];
+
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BuildDecl {
     pub command: String,
     pub workdir: Option<String>,
@@ -55,6 +83,7 @@ pub struct BuildDecl {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawManifest {
     spin_manifest_version: u32,
     application: RawApplication,
@@ -71,9 +100,22 @@ struct RawApplication {
     name: String,
     #[serde(default)]
     version: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    authors: Vec<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    tool: toml::Table,
+    /// Spin's `targets` and trigger-wide settings (`[application.trigger.http] base`).
+    #[serde(flatten)]
+    unsupported: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawTriggers {
     #[serde(default)]
     http: Vec<RawHttpTrigger>,
@@ -84,6 +126,17 @@ struct RawTriggers {
 struct RawHttpTrigger {
     route: RawRoute,
     component: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    id: String,
+    /// `executor = { type = "http" }` is the default; `wagi` and static responses are refused.
+    executor: Option<RawExecutor>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExecutor {
+    r#type: String,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +159,18 @@ impl Manifest {
         let raw: RawManifest = toml::from_str(text)?;
         if raw.spin_manifest_version != 2 {
             bail!("spin_manifest_version is {}; only 2 is supported", raw.spin_manifest_version);
+        }
+        if let Some(field) = raw.application.unsupported.keys().next() {
+            bail!("[application] `{field}` is a Spin setting this host does not implement");
+        }
+        for trigger in &raw.trigger.http {
+            if let Some(executor) = trigger.executor.as_ref().filter(|e| e.r#type != "http") {
+                bail!(
+                    "component `{}`: executor `{}` is not implemented here (only `http`)",
+                    trigger.component,
+                    executor.r#type
+                );
+            }
         }
         let routes = raw
             .trigger
@@ -161,6 +226,15 @@ impl Manifest {
             }
             if component.source.is_empty() {
                 bail!("component `{id}` has an empty `source`");
+            }
+            if let Some(field) = component.unsupported.keys().next() {
+                let what = UNSUPPORTED_COMPONENT_FIELDS.iter().find(|(name, _)| name == field);
+                match what {
+                    Some((_, what)) => {
+                        bail!("component `{id}`: `{field}` ({what}) is a Spin capability this host does not provide")
+                    }
+                    None => bail!("component `{id}`: unknown field `{field}`"),
+                }
             }
         }
         Ok(())
@@ -221,6 +295,37 @@ message = "{{ greeting }}"
     fn another_manifest_version_is_refused() {
         let text = MINIMAL.replace("spin_manifest_version = 2", "spin_manifest_version = 1");
         assert!(Manifest::parse(&text, PathBuf::new()).is_err());
+    }
+
+    #[test]
+    fn unknown_fields_are_errors_as_in_spin() {
+        for (table, line) in
+            [("[component.demo]", "sorce = \"x\""), ("[application]", "nmae = \"x\""), ("", "extra = 1")]
+        {
+            let text = if table.is_empty() {
+                format!("{line}\n{MINIMAL}")
+            } else {
+                MINIMAL.replace(table, &format!("{table}\n{line}"))
+            };
+            assert!(Manifest::parse(&text, PathBuf::new()).is_err(), "{table} {line}");
+        }
+    }
+
+    #[test]
+    fn spin_capabilities_this_host_lacks_are_refused_by_name() {
+        for field in ["files = [\"a.txt\"]", "key_value_stores = [\"default\"]", "sqlite_databases = [\"default\"]"] {
+            let text = MINIMAL.replace("[component.demo]\n", &format!("[component.demo]\n{field}\n"));
+            let err = Manifest::parse(&text, PathBuf::new()).expect_err(field);
+            let name = field.split(' ').next().expect("a name");
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn environment_is_read() {
+        let text = MINIMAL.replace("[component.demo]\n", "[component.demo]\nenvironment = { A = \"1\" }\n");
+        let manifest = Manifest::parse(&text, PathBuf::new()).expect("valid");
+        assert_eq!(manifest.components["demo"].environment["A"], "1");
     }
 
     #[test]

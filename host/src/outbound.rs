@@ -1,10 +1,14 @@
-//! Outbound HTTP from guests (wasi:http): checked against `allowed_outbound_hosts`;
-//! `http://<component>.spin.internal` is served in-process, as Spin's service chaining.
+//! Outbound HTTP from guests (wasi:http), as Spin 3.6.3 sends it
+//! (`crates/factor-outbound-http`): checked against `allowed_outbound_hosts`
+//! (a relative URL, or `self.alt`, needs `self`), without the guest's `Host`
+//! header, over TLS with certificate verification for `https`. A request to
+//! `http://<component>.spin.internal` is served in-process (service chaining).
 
 use std::sync::Arc;
 
 use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use wasmtime::component::ResourceTable;
@@ -13,14 +17,14 @@ use wasmtime_wasi_http::body::HyperOutgoingBody;
 use wasmtime_wasi_http::types::{HostFutureIncomingResponse, IncomingResponse, OutgoingRequestConfig};
 use wasmtime_wasi_http::{HttpResult, WasiHttpCtx, WasiHttpView, hyper_request_error};
 
-use crate::allow::default_port;
+use crate::allow::CHAINING_SUFFIX;
 use crate::app::App;
-use crate::handler::handle;
+use crate::handler::{Unanswered, handle};
+use crate::headers::{CHAINED_CLIENT, set_spin_headers};
 use crate::router::RouteMatch;
-use crate::server::set_spin_headers;
 use crate::state::RequestState;
 
-const CHAINING_SUFFIX: &str = ".spin.internal";
+type OutgoingRequest = hyper::Request<HyperOutgoingBody>;
 
 impl WasiHttpView for RequestState {
     fn ctx(&mut self) -> &mut WasiHttpCtx {
@@ -33,75 +37,133 @@ impl WasiHttpView for RequestState {
 
     fn send_request(
         &mut self,
-        request: hyper::Request<HyperOutgoingBody>,
-        config: OutgoingRequestConfig,
+        mut request: OutgoingRequest,
+        mut config: OutgoingRequestConfig,
     ) -> HttpResult<HostFutureIncomingResponse> {
-        let uri = request.uri();
-        let scheme = uri.scheme_str().unwrap_or("http").to_ascii_lowercase();
-        let host = uri.host().ok_or(ErrorCode::HttpRequestUriInvalid)?.to_ascii_lowercase();
-        let port = uri.port_u16().or_else(|| default_port(&scheme)).ok_or(ErrorCode::HttpRequestUriInvalid)?;
-        if !self.component().allow.allows(&scheme, &host, port) {
-            return Err(ErrorCode::HttpRequestDenied.into());
-        }
-        let app = self.app.clone();
-        let task = match host.strip_suffix(CHAINING_SUFFIX) {
-            Some(component) => {
-                let target = app.component_index(component).ok_or(ErrorCode::DestinationNotFound)?;
-                wasmtime_wasi::runtime::spawn(async move { Ok(send_chained(app, target, request, config).await) })
-            }
-            None if config.use_tls => {
-                return Err(ErrorCode::InternalError(Some("https is not supported by the local host".into())).into());
-            }
-            None => {
-                let authority = format!("{host}:{port}");
-                wasmtime_wasi::runtime::spawn(async move { Ok(send_plain(authority, request, config).await) })
-            }
+        let to_self = undo_relative_authority(&mut request);
+        let allow = &self.component().allow;
+        let allowed = if to_self {
+            allow.allows_relative(&["http", "https"])
+        } else {
+            allow.allows_url(&request.uri().to_string(), "https")
         };
+        let app = self.app.clone();
+        // As on Spin, even a refusal is the answer of the request's future, not of `handle`.
+        let task = wasmtime_wasi::runtime::spawn(async move {
+            if !allowed {
+                return Ok(Err(ErrorCode::HttpRequestDenied));
+            }
+            if to_self {
+                // Back to this application's own listener, as Spin does.
+                let Some(origin) = app.origin() else { return Ok(Err(ErrorCode::HttpRequestUriInvalid)) };
+                config.use_tls = false;
+                let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+                match format!("http://{origin}{path}").parse() {
+                    Ok(uri) => *request.uri_mut() = uri,
+                    Err(_) => return Ok(Err(ErrorCode::HttpRequestUriInvalid)),
+                }
+            }
+            request.headers_mut().remove(hyper::header::HOST);
+            match chaining_target(&request) {
+                // Spin traps the caller when the callee is not in the application.
+                Some(component) => match app.component_index(&component) {
+                    Some(target) => Ok(send_chained(app, target, request, config).await),
+                    None => Err(wasmtime::Error::msg(format!("unknown routing destination '{component}'"))),
+                },
+                None => Ok(send_out(request, config).await),
+            }
+        });
         Ok(HostFutureIncomingResponse::pending(task))
     }
 }
 
-/// Hands the request to another component of this application, in-process.
+/// wasmtime-wasi-http gives a relative URL an empty authority (`https://:443/p`):
+/// take it away again. Whether the request goes back to this application.
+fn undo_relative_authority(request: &mut OutgoingRequest) -> bool {
+    let uri = request.uri();
+    match uri.authority() {
+        Some(authority) if authority.host().is_empty() => {
+            let path = uri.path_and_query().cloned();
+            let mut relative = hyper::Uri::builder();
+            if let Some(path) = path {
+                relative = relative.path_and_query(path);
+            }
+            if let Ok(relative) = relative.build() {
+                *request.uri_mut() = relative;
+            }
+            true
+        }
+        Some(authority) => authority.host() == "self.alt",
+        None => true,
+    }
+}
+
+/// `events` for `http://events.spin.internal/...`.
+fn chaining_target(request: &OutgoingRequest) -> Option<String> {
+    let host = request.uri().host()?.trim();
+    let (component, domain) = host.split_once('.')?;
+    (format!(".{domain}") == CHAINING_SUFFIX).then(|| component.to_owned())
+}
+
+/// Hands the request to another component of this application, in-process, as
+/// if it had matched `/...`; a callee that fails is a bare 500, as on Spin. The
+/// caller's first-byte timeout holds here too (Spin waits for the callee forever).
 async fn send_chained(
     app: Arc<App>,
     target: usize,
-    mut request: hyper::Request<HyperOutgoingBody>,
+    mut request: OutgoingRequest,
     config: OutgoingRequestConfig,
 ) -> Result<IncomingResponse, ErrorCode> {
-    let path = request.uri().path().to_owned();
-    let matched = match app.router.route(&path) {
-        Some(matched) if matched.component == target => matched,
-        _ => RouteMatch { component: target, declared: "/...", base: "", path_info: path },
-    };
-    set_spin_headers(&mut request, &matched, None);
-    let response = timeout(config.first_byte_timeout, handle(app, target, request))
+    let matched = RouteMatch::chained(target, request.uri().path());
+    set_spin_headers(&mut request, &matched, CHAINED_CLIENT);
+    let answered = timeout(config.first_byte_timeout, handle(app, target, request))
         .await
-        .map_err(|_| ErrorCode::ConnectionReadTimeout)?
-        .map_err(|e| ErrorCode::InternalError(Some(e.to_string())))?;
+        .map_err(|_| ErrorCode::ConnectionReadTimeout)?;
+    let response = match answered {
+        Ok(response) => response,
+        Err(Unanswered::Busy) => return Err(ErrorCode::ConnectionLimitReached),
+        Err(Unanswered::Failed(_)) => {
+            let mut failed = hyper::Response::new(HyperOutgoingBody::default());
+            *failed.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+            failed
+        }
+    };
     Ok(IncomingResponse { resp: response, worker: None, between_bytes_timeout: config.between_bytes_timeout })
 }
 
-/// Plain HTTP/1.1 to a host outside the application.
-async fn send_plain(
-    authority: String,
-    mut request: hyper::Request<HyperOutgoingBody>,
-    config: OutgoingRequestConfig,
-) -> Result<IncomingResponse, ErrorCode> {
-    let stream = timeout(config.connect_timeout, TcpStream::connect(&authority))
+/// HTTP/1.1 to a host outside the application, over TLS for `https`.
+async fn send_out(mut request: OutgoingRequest, config: OutgoingRequestConfig) -> Result<IncomingResponse, ErrorCode> {
+    let host = request.uri().host().ok_or(ErrorCode::HttpRequestUriInvalid)?.to_owned();
+    let default_port = if config.use_tls { 443 } else { 80 };
+    let port = request.uri().port_u16().unwrap_or(default_port);
+    let bare_host = host.trim_start_matches('[').trim_end_matches(']');
+    let stream = timeout(config.connect_timeout, TcpStream::connect((bare_host, port)))
         .await
         .map_err(|_| ErrorCode::ConnectionTimeout)?
         .map_err(|_| ErrorCode::ConnectionRefused)?;
+    let authority = if port == default_port { host.clone() } else { format!("{host}:{port}") };
+    let host_header = hyper::header::HeaderValue::from_str(&authority).map_err(|_| ErrorCode::HttpRequestUriInvalid)?;
+    request.headers_mut().insert(hyper::header::HOST, host_header);
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    *request.uri_mut() = path.parse().map_err(|_| ErrorCode::HttpRequestUriInvalid)?;
+    if config.use_tls {
+        let stream = crate::tls::connect(bare_host, stream).await.map_err(|_| ErrorCode::TlsProtocolError)?;
+        exchange(stream, request, &config).await
+    } else {
+        exchange(stream, request, &config).await
+    }
+}
+
+async fn exchange<S: AsyncRead + AsyncWrite + Send + Unpin + 'static>(
+    stream: S,
+    request: OutgoingRequest,
+    config: &OutgoingRequestConfig,
+) -> Result<IncomingResponse, ErrorCode> {
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(hyper_request_error)?;
     let worker = wasmtime_wasi::runtime::spawn(async move {
         let _ = connection.await;
     });
-    if !request.headers().contains_key(hyper::header::HOST) {
-        let host = hyper::header::HeaderValue::from_str(&authority).map_err(|_| ErrorCode::HttpRequestUriInvalid)?;
-        request.headers_mut().insert(hyper::header::HOST, host);
-    }
-    let path = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    *request.uri_mut() = path.parse().map_err(|_| ErrorCode::HttpRequestUriInvalid)?;
     let response = timeout(config.first_byte_timeout, sender.send_request(request))
         .await
         .map_err(|_| ErrorCode::ConnectionReadTimeout)?

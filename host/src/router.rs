@@ -1,100 +1,156 @@
-//! Spin's HTTP routing: exact routes beat wildcards, and the longest wildcard wins.
+//! Spin's HTTP routing (`crates/routes` of Spin 3.6.3), on the same `routefinder`
+//! crate: exact segments beat `:name` captures, which beat a trailing `/...`
+//! wildcard, and the longest match wins. A route declared twice goes to its last
+//! declaration.
 
-#[derive(Debug, Clone)]
+use anyhow::{Result, anyhow};
+
+/// Paths Spin answers itself, before any route.
+pub const WELL_KNOWN_PREFIX: &str = "/.well-known/spin/";
+
+#[derive(Debug)]
 pub struct Router {
+    finder: routefinder::Router<usize>,
     routes: Vec<Route>,
 }
 
 #[derive(Debug, Clone)]
 struct Route {
     /// As written in the manifest, e.g. `/api/users/...`.
-    declared: String,
-    /// The path without the `/...` wildcard, e.g. `/api/users`.
-    base: String,
-    wildcard: bool,
+    raw: String,
+    /// Normalised: no trailing `/` (so `/` is empty), e.g. `/api/users/...`.
+    based: String,
     component: usize,
 }
 
 /// Where a request goes, and the `spin-*` facts about the match.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteMatch<'a> {
+pub struct RouteMatch {
     pub component: usize,
-    pub declared: &'a str,
-    pub base: &'a str,
-    /// The rest of the path after `base`.
+    /// `spin-matched-route`.
+    pub based_route: String,
+    /// `spin-raw-component-route`.
+    pub raw_route: String,
+    /// `spin-path-info`: what the trailing wildcard matched, with its slashes.
     pub path_info: String,
+    /// `spin-path-match-<name>`, one per `:name` segment.
+    pub captures: Vec<(String, String)>,
+}
+
+impl RouteMatch {
+    /// A chained request to `component`: Spin treats it as matching `/...`.
+    pub fn chained(component: usize, path: &str) -> Self {
+        Self {
+            component,
+            based_route: "/...".into(),
+            raw_route: "/...".into(),
+            path_info: path.to_owned(),
+            captures: Vec::new(),
+        }
+    }
+
+    /// `spin-component-route`: the raw route without its wildcard.
+    pub fn component_route(&self) -> &str {
+        self.raw_route.strip_suffix("/...").unwrap_or(&self.raw_route)
+    }
 }
 
 impl Router {
-    /// `routes` are (declared route, component index) pairs.
-    pub fn new(routes: impl IntoIterator<Item = (String, usize)>) -> Self {
-        let routes = routes
-            .into_iter()
-            .map(|(declared, component)| {
-                let (base, wildcard) = match declared.strip_suffix("/...") {
-                    Some(base) => (base.to_owned(), true),
-                    None => (declared.trim_end_matches('/').to_owned(), false),
-                };
-                Route { declared, base, wildcard, component }
-            })
-            .collect();
-        Self { routes }
+    /// `routes` are (declared route, component index) pairs, in manifest order.
+    pub fn new(routes: impl IntoIterator<Item = (String, usize)>) -> Result<Self> {
+        let mut unique: Vec<Route> = Vec::new();
+        for (raw, component) in routes {
+            let based = based_route(&raw);
+            match unique.iter_mut().find(|route| route.raw == raw) {
+                Some(earlier) => earlier.component = component,
+                None => unique.push(Route { raw, based, component }),
+            }
+        }
+        let mut finder = routefinder::Router::new();
+        for (index, route) in unique.iter().enumerate() {
+            let spec = match route.based.strip_suffix("/...") {
+                Some(prefix) => format!("{prefix}/*"),
+                None => route.based.clone(),
+            };
+            finder.add(spec.as_str(), index).map_err(|e| anyhow!("route `{}`: {e}", route.raw))?;
+        }
+        Ok(Self { finder, routes: unique })
     }
 
-    pub fn route(&self, path: &str) -> Option<RouteMatch<'_>> {
-        let trimmed = path.trim_end_matches('/');
-        let exact = self.routes.iter().find(|r| !r.wildcard && r.base == trimmed);
-        let best = exact.or_else(|| {
-            self.routes.iter().filter(|r| r.wildcard && is_under(path, &r.base)).max_by_key(|r| r.base.len())
-        })?;
+    pub fn route(&self, path: &str) -> Option<RouteMatch> {
+        let best = self.finder.best_match(path)?;
+        let route = &self.routes[*best.handler()];
+        let captures = best.captures();
+        let path_info = captures
+            .wildcard()
+            .map(|rest| match (rest.is_empty(), path.ends_with('/')) {
+                (true, false) => String::new(),
+                (true, true) => "/".into(),
+                (false, false) => format!("/{rest}"),
+                (false, true) => format!("/{rest}/"),
+            })
+            .unwrap_or_default();
         Some(RouteMatch {
-            component: best.component,
-            declared: &best.declared,
-            base: &best.base,
-            path_info: path[best.base.len().min(path.len())..].to_owned(),
+            component: route.component,
+            based_route: route.based.clone(),
+            raw_route: route.raw.clone(),
+            path_info,
+            captures: captures.iter().map(|(name, value)| (name.to_owned(), value.to_owned())).collect(),
         })
     }
 }
 
-/// `/api/users` is under `/api/users` and `/api/users/x`, not `/api/usersx`.
-fn is_under(path: &str, base: &str) -> bool {
-    path.strip_prefix(base).is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || base.is_empty())
+/// `/` becomes empty and a trailing `/` goes, as Spin bases routes on `/`.
+fn based_route(raw: &str) -> String {
+    let absolute = if raw.starts_with('/') { raw.to_owned() } else { format!("/{raw}") };
+    absolute.strip_suffix('/').map(str::to_owned).unwrap_or(absolute)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn router() -> Router {
-        Router::new([
-            ("/api/users/...".to_string(), 0),
-            ("/api/events/...".to_string(), 1),
-            ("/".to_string(), 2),
-            ("/...".to_string(), 3),
-        ])
+    fn router(routes: &[(&str, usize)]) -> Router {
+        Router::new(routes.iter().map(|(route, component)| (route.to_string(), *component))).expect("valid")
     }
 
     #[test]
     fn a_wildcard_route_matches_its_prefix_and_below() {
-        let router = router();
-        assert_eq!(router.route("/api/users").map(|m| m.component), Some(0));
-        let matched = router.route("/api/users/42").expect("matches");
-        assert_eq!((matched.component, matched.path_info.as_str()), (0, "/42"));
+        let router = router(&[("/api/users/...", 0), ("/...", 3)]);
+        let whole = router.route("/api/users").expect("matches");
+        assert_eq!((whole.component, whole.path_info.as_str()), (0, ""));
+        let below = router.route("/api/users/42/").expect("matches");
+        assert_eq!((below.component, below.path_info.as_str(), below.component_route()), (0, "/42/", "/api/users"));
+        assert_eq!(router.route("/api/usersx").map(|m| m.component), Some(3));
     }
 
     #[test]
-    fn a_prefix_match_respects_segment_boundaries() {
-        assert_eq!(router().route("/api/usersx").map(|m| m.component), Some(3));
+    fn an_exact_route_beats_a_wildcard_and_slash_routes_are_based_on_nothing() {
+        let matched = router(&[("/", 2), ("/...", 3)]).route("/").expect("matches");
+        assert_eq!((matched.component, matched.based_route.as_str(), matched.raw_route.as_str()), (2, "", "/"));
     }
 
     #[test]
-    fn an_exact_route_beats_a_wildcard() {
-        assert_eq!(router().route("/").map(|m| m.component), Some(2));
+    fn named_segments_are_captured() {
+        let matched = router(&[("/base/:segment/:end/...", 0)]).route("/base/path/end/rest").expect("matches");
+        assert_eq!(matched.captures, [("segment".into(), "path".into()), ("end".into(), "end".into())]);
+        assert_eq!(matched.path_info, "/rest");
+        assert_eq!(matched.based_route, "/base/:segment/:end/...");
+    }
+
+    #[test]
+    fn the_last_declaration_of_a_route_wins() {
+        assert_eq!(router(&[("/a", 0), ("/a", 1)]).route("/a").map(|m| m.component), Some(1));
     }
 
     #[test]
     fn no_route_is_none() {
-        let router = Router::new([("/api/users/...".to_string(), 0)]);
-        assert!(router.route("/elsewhere").is_none());
+        assert!(router(&[("/api/users/...", 0)]).route("/elsewhere").is_none());
+    }
+
+    #[test]
+    fn a_chained_request_matches_everything_under_its_component() {
+        let chained = RouteMatch::chained(4, "/api/x");
+        assert_eq!((chained.path_info.as_str(), chained.component_route()), ("/api/x", ""));
     }
 }

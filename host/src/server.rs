@@ -1,5 +1,6 @@
-//! The HTTP listener: manifest routing, Spin's `spin-*` headers, host-made
-//! problem answers, bounded header reads, and graceful shutdown.
+//! The HTTP listener: Spin's well-known paths, manifest routing, Spin's bare 404
+//! and 500, problem answers for this host's own limits, bounded header reads,
+//! and graceful shutdown.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use anyhow::Result;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::header::{HeaderName, HeaderValue};
+use hyper::header::HeaderValue;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -21,7 +22,8 @@ use wasmtime_wasi_http::body::HyperOutgoingBody;
 
 use crate::app::App;
 use crate::handler::{Unanswered, handle};
-use crate::router::RouteMatch;
+use crate::headers::set_spin_headers;
+use crate::router::WELL_KNOWN_PREFIX;
 
 /// How long in-flight requests may take to finish after Ctrl-C.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -75,40 +77,20 @@ pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<O
     Ok(())
 }
 
-/// Every answer carries an `X-Request-Id`: the component's, or for answers the
-/// host makes itself the caller's (when acceptable) or a new one.
 async fn on_request(
     app: Arc<App>,
-    request: Request<hyper::body::Incoming>,
+    mut request: Request<hyper::body::Incoming>,
     client: SocketAddr,
 ) -> Response<HyperOutgoingBody> {
-    let callers_id = request.headers().get(REQUEST_ID).filter(|id| is_acceptable_request_id(id.as_bytes())).cloned();
-    let mut response = answer(app, request, client).await;
-    if !response.headers().contains_key(REQUEST_ID) {
-        let id = callers_id.or_else(|| HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).ok());
-        if let Some(id) = id {
-            response.headers_mut().insert(REQUEST_ID, id);
-        }
+    strip_chaining_host(&mut request);
+    let path = request.uri().path();
+    if let Some(name) = path.strip_prefix(WELL_KNOWN_PREFIX) {
+        return well_known(&app, name);
     }
-    response
-}
-
-const REQUEST_ID: &str = "x-request-id";
-
-/// As API.md says: 1 to 128 visible ASCII characters.
-fn is_acceptable_request_id(id: &[u8]) -> bool {
-    (1..=128).contains(&id.len()) && id.iter().all(u8::is_ascii_graphic)
-}
-
-async fn answer(
-    app: Arc<App>,
-    request: Request<hyper::body::Incoming>,
-    client: SocketAddr,
-) -> Response<HyperOutgoingBody> {
-    let path = request.uri().path().to_owned();
-    let Some(matched) = app.router.route(&path) else {
-        return problem(StatusCode::NOT_FOUND, "not-found", "Not found", &format!("no route for {path}"));
+    let Some(matched) = app.router.route(path) else {
+        return empty(StatusCode::NOT_FOUND);
     };
+    let path = path.to_owned();
     let component = matched.component;
     let declared_length = request
         .headers()
@@ -117,8 +99,9 @@ async fn answer(
         .and_then(|v| v.parse::<usize>().ok());
     if declared_length.is_some_and(|length| length > app.limits.max_body_bytes) {
         let detail = format!("the body is larger than {} bytes", app.limits.max_body_bytes);
-        return problem(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large", &detail);
+        return problem(&request, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large", &detail);
     }
+    let callers_id = request.headers().get(REQUEST_ID).cloned();
     let mut request = request.map(|body| {
         Limited::new(body, app.limits.max_body_bytes)
             .map_err(|e| match e.downcast::<hyper::Error>() {
@@ -127,11 +110,12 @@ async fn answer(
             })
             .boxed_unsync()
     });
-    set_spin_headers(&mut request, &matched, Some(client));
+    set_spin_headers(&mut request, &matched, client);
     match handle(app.clone(), component, request).await {
         Ok(response) => response,
         Err(Unanswered::Busy) => {
-            let mut response = problem(
+            let mut response = problem_with_id(
+                callers_id,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service-unavailable",
                 "Service unavailable",
@@ -146,65 +130,90 @@ async fn answer(
                 "{}",
                 serde_json::json!({"component": id, "path": path, "status": 500, "error": format!("{error:#}")})
             );
-            problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal-error",
-                "Internal error",
-                "the component failed to answer",
-            )
+            // As Spin answers a guest that failed: a bare 500.
+            empty(StatusCode::INTERNAL_SERVER_ERROR)
         }
     }
 }
 
-/// The headers Spin gives a guest about how its request was routed, each under
-/// its name and its `x-` twin.
-pub fn set_spin_headers<B>(request: &mut Request<B>, matched: &RouteMatch<'_>, client: Option<SocketAddr>) {
-    let host = request.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let path_and_query = request.uri().path_and_query().map_or("/", |p| p.as_str());
-    let facts = [
-        (SPIN_FULL_URL, Some(format!("http://{host}{path_and_query}"))),
-        (SPIN_PATH_INFO, Some(matched.path_info.clone())),
-        (SPIN_MATCHED_ROUTE, Some(matched.declared.to_owned())),
-        (SPIN_RAW_COMPONENT_ROUTE, Some(matched.declared.to_owned())),
-        (SPIN_COMPONENT_ROUTE, Some(matched.base.to_owned())),
-        (SPIN_BASE_PATH, Some("/".to_owned())),
-        (SPIN_CLIENT_ADDR, client.map(|client| client.to_string())),
-    ];
-    let headers = request.headers_mut();
-    for ([name, twin], value) in facts {
-        if let Some(value) = value.and_then(|value| HeaderValue::try_from(value).ok()) {
-            headers.insert(twin, value.clone());
-            headers.insert(name, value);
-        }
+/// A `Host` naming a chained component (`x.spin.internal`) cannot come from outside.
+fn strip_chaining_host<B>(request: &mut Request<B>) {
+    let chained = request.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok()).is_some_and(|host| {
+        let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+        name.split_once('.').is_some_and(|(_, domain)| domain == "spin.internal")
+    });
+    if chained {
+        request.headers_mut().remove(hyper::header::HOST);
     }
 }
 
-const SPIN_FULL_URL: [HeaderName; 2] =
-    [HeaderName::from_static("spin-full-url"), HeaderName::from_static("x-spin-full-url")];
-const SPIN_PATH_INFO: [HeaderName; 2] =
-    [HeaderName::from_static("spin-path-info"), HeaderName::from_static("x-spin-path-info")];
-const SPIN_MATCHED_ROUTE: [HeaderName; 2] =
-    [HeaderName::from_static("spin-matched-route"), HeaderName::from_static("x-spin-matched-route")];
-const SPIN_RAW_COMPONENT_ROUTE: [HeaderName; 2] =
-    [HeaderName::from_static("spin-raw-component-route"), HeaderName::from_static("x-spin-raw-component-route")];
-const SPIN_COMPONENT_ROUTE: [HeaderName; 2] =
-    [HeaderName::from_static("spin-component-route"), HeaderName::from_static("x-spin-component-route")];
-const SPIN_BASE_PATH: [HeaderName; 2] =
-    [HeaderName::from_static("spin-base-path"), HeaderName::from_static("x-spin-base-path")];
-const SPIN_CLIENT_ADDR: [HeaderName; 2] =
-    [HeaderName::from_static("spin-client-addr"), HeaderName::from_static("x-spin-client-addr")];
+/// Spin's own paths: `health` answers `OK`, `info` the application's name and version.
+fn well_known(app: &App, name: &str) -> Response<HyperOutgoingBody> {
+    match name {
+        "health" => full(StatusCode::OK, Bytes::from_static(b"OK")),
+        "info" => {
+            let mut response = full(StatusCode::OK, Bytes::from(app.info.clone()));
+            response.headers_mut().insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+        _ => empty(StatusCode::NOT_FOUND),
+    }
+}
 
-/// An answer the host makes itself, in the same problem shape as the components'.
-pub fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> Response<HyperOutgoingBody> {
+const REQUEST_ID: &str = "x-request-id";
+
+/// As API.md says: 1 to 128 visible ASCII characters.
+fn is_acceptable_request_id(id: &[u8]) -> bool {
+    (1..=128).contains(&id.len()) && id.iter().all(u8::is_ascii_graphic)
+}
+
+fn full(status: StatusCode, body: Bytes) -> Response<HyperOutgoingBody> {
+    let mut response = Response::new(Full::new(body).map_err(|never| match never {}).boxed_unsync());
+    *response.status_mut() = status;
+    response
+}
+
+fn empty(status: StatusCode) -> Response<HyperOutgoingBody> {
+    full(status, Bytes::new())
+}
+
+/// An answer only this host makes (its own limits), in the components' problem
+/// shape, echoing the caller's `X-Request-Id` when acceptable or giving a new one.
+fn problem<B>(
+    request: &Request<B>,
+    status: StatusCode,
+    slug: &str,
+    title: &str,
+    detail: &str,
+) -> Response<HyperOutgoingBody> {
+    problem_with_id(request.headers().get(REQUEST_ID).cloned(), status, slug, title, detail)
+}
+
+fn problem_with_id(
+    callers_id: Option<HeaderValue>,
+    status: StatusCode,
+    slug: &str,
+    title: &str,
+    detail: &str,
+) -> Response<HyperOutgoingBody> {
+    let mut response = problem_body(status, slug, title, detail);
+    let id = callers_id
+        .filter(|id| is_acceptable_request_id(id.as_bytes()))
+        .or_else(|| HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).ok());
+    if let Some(id) = id {
+        response.headers_mut().insert(REQUEST_ID, id);
+    }
+    response
+}
+
+fn problem_body(status: StatusCode, slug: &str, title: &str, detail: &str) -> Response<HyperOutgoingBody> {
     let body = serde_json::json!({
         "type": format!("https://eventos.dev/problems/{slug}"),
         "title": title,
         "status": status.as_u16(),
         "detail": detail,
     });
-    let mut response =
-        Response::new(Full::new(Bytes::from(body.to_string())).map_err(|never| match never {}).boxed_unsync());
-    *response.status_mut() = status;
+    let mut response = full(status, Bytes::from(body.to_string()));
     response.headers_mut().insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     response
 }

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use wasmtime::component::ResourceTable;
+use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::WasiHttpCtx;
 
-use crate::app::App;
+use crate::app::{App, LoadedComponent};
 use crate::postgres::GuestConnections;
 
 pub struct RequestState {
@@ -24,21 +25,42 @@ pub struct RequestState {
 
 impl RequestState {
     pub fn new(app: Arc<App>, component: usize) -> Self {
+        let wasi = wasi_context(&app.components[component]);
         Self {
             app,
             component,
             started: Instant::now(),
-            // Guests log to stderr; the host's stderr is where Spin sends them too.
-            wasi: WasiCtx::builder().inherit_stdout().inherit_stderr().build(),
+            wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             pg: GuestConnections::default(),
         }
     }
 
-    pub fn component(&self) -> &crate::app::LoadedComponent {
+    pub fn component(&self) -> &LoadedComponent {
         &self.app.components[self.component]
     }
+}
+
+/// What WASI gives a guest: its environment, the host's stdout and stderr (where
+/// Spin relays guests' output too), and sockets only to allowed addresses,
+/// checked as Spin checks them (`tcp://` or `udp://`; never a listening socket).
+fn wasi_context(component: &LoadedComponent) -> WasiCtx {
+    let mut builder = WasiCtx::builder();
+    builder.inherit_stdout().inherit_stderr().envs(&component.environment);
+    if component.allow.reaches_sockets() {
+        let allow = component.allow.clone();
+        builder.socket_addr_check(move |address, usage| {
+            let scheme = match usage {
+                SocketAddrUse::TcpBind => None,
+                SocketAddrUse::TcpConnect => Some("tcp"),
+                SocketAddrUse::UdpBind | SocketAddrUse::UdpConnect | SocketAddrUse::UdpOutgoingDatagram => Some("udp"),
+            };
+            let allowed = scheme.is_some_and(|scheme| allow.allows_url(&address.to_string(), scheme));
+            Box::pin(async move { allowed })
+        });
+    }
+    builder.build()
 }
 
 impl WasiView for RequestState {

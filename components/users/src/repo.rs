@@ -36,8 +36,11 @@ fn duplicate_email(error: spin_sdk::pg4::PgError) -> Problem {
 /// A taken email inserts nothing rather than failing: on Spin a constraint that
 /// fails while a query's rows stream back is reported without its SQLSTATE.
 pub fn insert(conn: &Connection, user: &NewUser) -> Result<User, Problem> {
-    let sql =
-        format!("INSERT INTO users (email, name) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING RETURNING {COLUMNS}");
+    // One clock reading for both stamps: two defaults could straddle a microsecond.
+    let sql = format!(
+        "INSERT INTO users (email, name, created_at, updated_at) SELECT $1, $2, at, at FROM clock_timestamp() AS at
+         ON CONFLICT (email) DO NOTHING RETURNING {COLUMNS}"
+    );
     let inserted = query(conn, &sql, &[user.email.clone().into(), user.name.clone().into()], user_from_row)?;
     inserted.into_iter().next().ok_or_else(email_taken)
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use futures_util::TryStreamExt;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
@@ -49,8 +50,14 @@ impl Pools {
                 Some(pool) => pool.clone(),
                 None => {
                     config.connect_timeout(self.connect_timeout);
-                    let manager =
-                        Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+                    let recycling = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+                    // As Spin: TLS, verified, unless the address says `sslmode=disable`.
+                    let manager = if config.get_ssl_mode() == SslMode::Disable {
+                        Manager::from_config(config, NoTls, recycling)
+                    } else {
+                        let tls = crate::tls::postgres().map_err(|e| format!("cannot set up TLS: {e}"))?;
+                        Manager::from_config(config, tls, recycling)
+                    };
                     let pool = Pool::builder(manager)
                         .max_size(self.max_size)
                         .wait_timeout(Some(self.connect_timeout))

@@ -302,6 +302,12 @@ impl Reply {
         self
     }
 
+    /// Asserts an answer the runtime made itself, bare as Spin makes it: no body.
+    pub fn assert_bare(&self, status: u16) -> &Self {
+        assert_eq!((self.status, self.text.as_str()), (status, ""), "{self:#?}");
+        self
+    }
+
     pub fn assert_status(&self, status: u16) -> &Self {
         assert_eq!(self.status, status, "{self:#?}");
         self
