@@ -218,14 +218,73 @@ def run(host_processes, prefix):
     match = re.search(r"instantiations: (\d+); p50 (\d+) µs, p99 (\d+) µs", summary)
     results["instantiation"] = {"count": int(match.group(1)), "p50_us": int(match.group(2)), "p99_us": int(match.group(3))} if match else {}
 
+    # 5. The same .wasm on real Spin, same databases, same load (when Spin is here).
+    spin = on_spin(prefix, secs, conns, event_id, host_processes)
+    if spin:
+        endpoint = results["endpoints"][0]["platform"]
+        results["spin"] = {
+            "version": spin["version"],
+            "no_io": {"eventos": wasm, "spin": spin["no_io"], "ratio": wasm["rps"] / spin["no_io"]["rps"]},
+            "event_by_id": {"eventos": endpoint, "spin": spin["event_by_id"], "ratio": endpoint["rps"] / spin["event_by_id"]["rps"]},
+            "start_ms": {"eventos": warm * 1000, "spin": spin["start_ms"]},
+        }
+
     if args.quiet:
         complete = all(e["platform"]["rps"] > 0 and e["pgbench"]["tps"] > 0 for e in results["endpoints"])
         complete = complete and results["instantiation"].get("count", 0) > 0 and results["host_overhead"]["native"]["rps"] > 0
-        print(f"bench check: {'every row measured' if complete else 'rows missing'} ({len(results['endpoints'])} endpoints)")
+        spin_rows = "spin" in results and results["spin"]["no_io"]["spin"]["rps"] > 0 and results["spin"]["event_by_id"]["spin"]["rps"] > 0
+        complete = complete and (spin_rows or not find_spin())
+        print(f"bench check: {'every row measured' if complete else 'rows missing'} ({len(results['endpoints'])} endpoints"
+              f"{', and on Spin' if spin_rows else ', no Spin CLI here'})")
         return 0 if complete else 1
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print(table(results))
     return 0
+
+
+def find_spin():
+    """The Spin CLI: SPIN if set, else spin on PATH."""
+    return os.environ.get("SPIN") or shutil.which("spin")
+
+
+def on_spin(prefix, secs, conns, event_id, started):
+    """The no-I/O route and GET /api/events/{id} served by real Spin from the same
+    manifest and .wasm files, on the benchmark's databases; and its start to first
+    200 with a warm compile cache (a first start warms it)."""
+    spin = find_spin()
+    if not spin:
+        return None
+    env = dict(os.environ)
+    exports = subprocess.run([str(EVENTOS), "migrate", "--prefix", prefix, "--print-env"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout
+    for line in exports.splitlines():
+        name, value = line.removeprefix("export ").split("=", 1)
+        env[name] = value.strip("'")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+
+    def start():
+        began = time.monotonic()
+        process = subprocess.Popen([spin, "up", "--from", "spin.toml", "--listen", f"127.0.0.1:{port}", "--log-dir", ""],
+                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started.append(process)
+        wait_for(f"{base}/api/users/health")
+        return process, time.monotonic() - began
+
+    def stop(process):
+        # SIGTERM stops `spin up` and its `spin trigger` child (SIGKILL would orphan the child).
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+    stop(start()[0])
+    process, start_seconds = start()
+    try:
+        no_io = wrk(f"{base}/api/status/health", secs, conns)
+        event_by_id = wrk(f"{base}/api/events/{event_id}", secs, conns)
+    finally:
+        stop(process)
+    version = subprocess.run([spin, "--version"], capture_output=True, text=True).stdout.split()[:2]
+    return {"version": " ".join(version), "no_io": no_io, "event_by_id": event_by_id, "start_ms": start_seconds * 1000}
 
 
 def seed(base):
@@ -271,6 +330,14 @@ def table(r):
     if i:
         lines.append(f"{'instantiation (host histogram)':44} {'p50 ' + str(i['p50_us']) + ' µs':>14} {'p99 ' + str(i['p99_us']) + ' µs':>14}   over {i['count']:,} requests")
     lines.append(f"{'restart to first 200':44} {'cached ' + format(r['restart']['cached_ms'], '.0f') + ' ms':>14} {'cold ' + format(r['restart']['cold_compile_ms'], '.0f') + ' ms':>14}")
+    sp = r.get("spin")
+    if sp:
+        for label, row in (("no-I/O route: eventos vs " + sp["version"], sp["no_io"]),
+                           ("GET /api/events/{id}: eventos vs " + sp["version"], sp["event_by_id"])):
+            lines.append(f"{label + ' (req/s)':44} {row['eventos']['rps']:>14,.0f} {row['spin']['rps']:>14,.0f} {row['ratio']:>7.2f}   "
+                         f"{latency(row['spin']):>20}   (p50 / p99 on Spin)")
+        lines.append(f"{'start to first 200, warm caches: eventos vs Spin':44} {format(sp['start_ms']['eventos'], '.0f') + ' ms':>14} "
+                     f"{format(sp['start_ms']['spin'], '.0f') + ' ms':>14}")
     m = r["memory"]
     lines.append(f"{'host RSS':44} {'idle ' + format(m['idle_rss_mib'], '.1f') + ' MiB':>14} {'peak ' + format(m['peak_rss_mib'], '.1f') + ' MiB':>14}")
     return "\n".join(lines)

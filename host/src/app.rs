@@ -50,15 +50,20 @@ pub struct LoadedComponent {
 
 impl App {
     /// Compiles (or loads from cache) and pre-instantiates every component.
-    pub fn load(manifest: &Manifest, variables: &HashMap<String, String>, limits: Limits) -> Result<Arc<Self>> {
+    pub fn load(
+        manifest: &Manifest,
+        variables: &HashMap<String, String>,
+        limits: Limits,
+        use_cache: bool,
+    ) -> Result<Arc<Self>> {
         let engine = new_engine(&limits)?;
         let linker = linker(&engine)?;
-        let cache_dir = manifest.dir.join("target/eventos-cache");
+        let cache_dir = use_cache.then(|| manifest.dir.join("target/eventos-cache"));
         let mut components = Vec::new();
         let ids: Vec<&str> = manifest.components.keys().map(String::as_str).collect();
         for (id, decl) in &manifest.components {
             let wasm = manifest.dir.join(&decl.source);
-            let component = load_one(&engine, &linker, id, &wasm, &cache_dir)?;
+            let component = load_one(&engine, &linker, id, &wasm, cache_dir.as_deref())?;
             let allowed = decl
                 .allowed_outbound_hosts
                 .iter()
@@ -149,7 +154,7 @@ fn load_one(
     linker: &Linker<RequestState>,
     id: &str,
     wasm: &Path,
-    cache_dir: &Path,
+    cache_dir: Option<&Path>,
 ) -> Result<ProxyPre<RequestState>> {
     let component = load_component(engine, wasm, cache_dir).with_context(|| format!("component `{id}`"))?;
     let pre = linker.instantiate_pre(&component).map_err(|e| {

@@ -15,7 +15,8 @@ use crate::manifest::Manifest;
 use crate::provision::{self, DEFAULT_PREFIX};
 use crate::{builder, migrate, private_cluster, server, variables};
 
-const USAGE: &str = "usage: eventos <up|migrate|drop|postgres> [--manifest spin.toml] [--prefix eventos] [--listen 127.0.0.1:3000] [--no-build] [--ephemeral] [--print-env]
+const USAGE: &str = "usage: eventos <up|migrate|drop|postgres> [-f|--from|--manifest spin.toml] [--prefix eventos]
+       [--listen 127.0.0.1:3000] [--variable KEY=VALUE]... [--disable-cache] [--no-build] [--ephemeral] [--print-env]
 
   up       build the components, provision PostgreSQL (a database and role per domain),
            migrate, and serve the application
@@ -24,6 +25,9 @@ const USAGE: &str = "usage: eventos <up|migrate|drop|postgres> [--manifest spin.
   postgres start the private PostgreSQL cluster under target/postgres, even where another
            server answers, and print its admin URL (for EVENTOS_PG_ADMIN_URL)
 
+  -f, --from      the manifest, or the folder holding spin.toml (as `spin up -f`)
+  --variable      (up) set an application variable, over SPIN_VARIABLE_* (as `spin up`)
+  --disable-cache (up) compile every component afresh, neither reading nor writing the cache
   --ephemeral  (up) stop when standard input closes and drop the databases on the way out:
                what a test harness wants
   --print-env  (migrate) print `export SPIN_VARIABLE_...` lines that point `spin up` at the
@@ -46,6 +50,9 @@ pub struct Command {
     pub build: bool,
     pub ephemeral: bool,
     pub print_env: bool,
+    /// `--variable KEY=VALUE`, in order; a later one wins.
+    pub variables: Vec<(String, String)>,
+    pub cache: bool,
 }
 
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
@@ -66,11 +73,20 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         build: true,
         ephemeral: false,
         print_env: false,
+        variables: Vec::new(),
+        cache: true,
     };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("eventos: {flag} needs a value\n\n{USAGE}"));
         match flag.as_str() {
-            "--manifest" => command.manifest = PathBuf::from(value()?),
+            "--manifest" | "--from" | "-f" => command.manifest = manifest_path(PathBuf::from(value()?)),
+            "--variable" => {
+                let text = value()?;
+                let (name, value) =
+                    text.split_once('=').ok_or_else(|| format!("eventos: --variable `{text}` is not KEY=VALUE"))?;
+                command.variables.push((name.to_owned(), value.to_owned()));
+            }
+            "--disable-cache" => command.cache = false,
             "--prefix" => command.prefix = value()?,
             "--listen" => {
                 let text = value()?;
@@ -120,8 +136,14 @@ pub async fn run(command: Command) -> Result<()> {
 
     let mut provided = provision::database_variables(&databases);
     provided.insert("instance_name".into(), crate::app::instance_name());
-    let values = variables::resolve_application(&manifest, &provided, |name| std::env::var(name).ok())?;
-    let app = App::load(&manifest, &values, Limits::from_env())?;
+    let mut values = variables::resolve_application(&manifest, &provided, |name| std::env::var(name).ok())?;
+    for (name, value) in &command.variables {
+        if !manifest.variables.contains_key(name) {
+            anyhow::bail!("--variable {name}: the manifest declares no variable `{name}`");
+        }
+        values.insert(name.clone(), value.clone());
+    }
+    let app = App::load(&manifest, &values, Limits::from_env(), command.cache)?;
     let listener = TcpListener::bind(command.listen)
         .await
         .with_context(|| format!("cannot listen on {}: is another server using it? try --listen", command.listen))?;
@@ -158,6 +180,11 @@ fn announce(address: SocketAddr, manifest: &Manifest, values: &HashMap<String, S
         eprintln!("eventos:   variable {name} = {value}");
     }
     eprintln!("eventos: ready in {} ms", started.elapsed().as_millis());
+}
+
+/// `-f` takes a folder as Spin does: its `spin.toml`.
+fn manifest_path(path: PathBuf) -> PathBuf {
+    if path.is_dir() { path.join("spin.toml") } else { path }
 }
 
 /// The provisioned databases as Spin reads variables from the environment, for a shell's `eval`.
@@ -220,6 +247,16 @@ mod tests {
         assert_eq!(command.manifest, PathBuf::from("x.toml"));
         assert!(!command.ephemeral);
         assert!(parse(args("up --ephemeral")).expect("valid").ephemeral);
+    }
+
+    #[test]
+    fn spins_own_flags_are_taken() {
+        let command = parse(args("up -f x.toml --variable a=1 --variable b=x=y --disable-cache")).expect("valid");
+        assert_eq!(command.manifest, PathBuf::from("x.toml"));
+        assert_eq!(command.variables, [("a".to_string(), "1".to_string()), ("b".to_string(), "x=y".to_string())]);
+        assert!(!command.cache);
+        assert_eq!(parse(args("up --from y.toml")).expect("valid").manifest, PathBuf::from("y.toml"));
+        assert!(parse(args("up --variable novalue")).is_err());
     }
 
     #[test]

@@ -77,16 +77,16 @@ pub fn start_epoch_ticker(engine: &Engine) {
 }
 
 /// Loads a component, compiling it only when no cached artifact matches both the
-/// wasm bytes and this engine's configuration.
-pub fn load_component(engine: &Engine, wasm_path: &Path, cache_dir: &Path) -> Result<Component> {
+/// wasm bytes and this engine's configuration (without a cache folder: always).
+pub fn load_component(engine: &Engine, wasm_path: &Path, cache_dir: Option<&Path>) -> Result<Component> {
     let wasm = std::fs::read(wasm_path).with_context(|| {
         format!(
             "cannot read the component {}: build it first (`make build`, or `eventos up` without --no-build)",
             wasm_path.display()
         )
     })?;
-    let cached = cache_dir.join(cache_key(engine, &wasm));
-    if cached.exists() {
+    let cached = cache_dir.map(|dir| dir.join(cache_key(engine, &wasm)));
+    if let Some(cached) = cached.as_ref().filter(|cached| cached.exists()) {
         // SAFETY: the file was written by `Component::serialize` of an engine with the
         // same compatibility hash (it is part of the name) and lives under our own target dir.
         if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
@@ -98,9 +98,9 @@ pub fn load_component(engine: &Engine, wasm_path: &Path, cache_dir: &Path) -> Re
     let component = Component::new(engine, &wasm).map_err(|e| {
         anyhow::Error::from(e).context(format!("{} is not a valid WebAssembly component", wasm_path.display()))
     })?;
-    if let Ok(bytes) = component.serialize() {
+    if let (Some(dir), Some(cached), Ok(bytes)) = (cache_dir, cached, component.serialize()) {
         // The cache is an optimisation: failing to write it only costs the next start.
-        let _ = std::fs::create_dir_all(cache_dir).and_then(|_| write_atomically(&cached, &bytes));
+        let _ = std::fs::create_dir_all(dir).and_then(|_| write_atomically(&cached, &bytes));
     }
     Ok(component)
 }
