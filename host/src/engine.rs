@@ -89,7 +89,7 @@ pub fn load_component(engine: &Engine, wasm_path: &Path, cache_dir: Option<&Path
     if let Some(cached) = cached.as_ref().filter(|cached| cached.exists()) {
         // SAFETY: the file was written by `Component::serialize` of an engine with the
         // same compatibility hash (it is part of the name) and lives under our own target dir.
-        if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, cached) } {
             return Ok(component);
         }
     }
