@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::proxy::Proxy;
-use support::{Platform, admin_address, admin_url, run_eventos, workspace};
+use support::{Platform, admin_address, admin_url, encode, run_eventos, workspace};
 
 fn probe_manifest() -> PathBuf {
     workspace().join("host/tests/fixtures/probe.toml")
@@ -19,15 +19,6 @@ fn start_probe(env: &[(&str, &str)]) -> Platform {
     let mut env = env.to_vec();
     env.push(("SPIN_VARIABLE_PROBE_DB_HOST", &address));
     Platform::start_with(&probe_manifest(), "probe", &env)
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[test]

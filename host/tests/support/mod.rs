@@ -345,6 +345,16 @@ pub fn send(url: &str, method: &str, headers: &[(&str, &str)], body: Option<Vec<
     Reply { status, headers, text, body }
 }
 
+/// `text` as one query-string value.
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The administrative connection string the runtime's databases are made with:
 /// `EVENTOS_PG_ADMIN_URL`; under Spin the private cluster, sized for Spin's
 /// connection pools (a server's default 100 connections are not enough for a

@@ -11,6 +11,9 @@
 //! - `/probe/big?kb=`      answers that many KiB of a known pattern (streamed after the response is set)
 //! - `/probe/leak?address=&what=` leaves a transaction open (`tx`) or sets session state (`session`)
 //! - `/probe/session?address=` reports the session state and transaction status it finds
+//! - `/probe/pg-types?address=` binds and reads every common type (see `pg_types.rs`)
+
+mod pg_types;
 
 use spin_sdk::http::{Method, Request, Response, send};
 use spin_sdk::{http_component, pg4, variables};
@@ -34,6 +37,10 @@ async fn handle(request: Request) -> Response {
                 Ok(_) => text(200, "connected".into()),
                 Err(e) => text(502, format!("{e:?}")),
             },
+            Err(e) => text(502, format!("{e:?}")),
+        },
+        "/probe/pg-types" => match pg_types::report(&param("address")) {
+            Ok(report) => text(200, report),
             Err(e) => text(502, format!("{e:?}")),
         },
         "/probe/trap" => panic!("the probe traps on purpose"),
