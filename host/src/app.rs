@@ -48,36 +48,57 @@ pub struct LoadedComponent {
     pub environment: Vec<(String, String)>,
 }
 
+/// Every component compiled (or loaded from cache) and pre-instantiated: the
+/// slow part of a start, which needs no variable and so runs beside provisioning.
+pub struct Compiled {
+    engine: Engine,
+    components: Vec<(String, ProxyPre<RequestState>)>,
+}
+
+impl Compiled {
+    pub fn load(manifest: &Manifest, limits: &Limits, use_cache: bool) -> Result<Self> {
+        let engine = new_engine(limits)?;
+        let linker = linker(&engine)?;
+        let cache_dir = use_cache.then(|| manifest.dir.join("target/eventos-cache"));
+        let components = manifest
+            .components
+            .iter()
+            .map(|(id, decl)| {
+                let wasm = manifest.dir.join(&decl.source);
+                Ok((id.clone(), load_one(&engine, &linker, id, &wasm, cache_dir.as_deref())?))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self { engine, components })
+    }
+}
+
 impl App {
-    /// Compiles (or loads from cache) and pre-instantiates every component.
-    pub fn load(
+    /// Binds each compiled component to its variables, allow-list and routes.
+    pub fn new(
+        compiled: Compiled,
         manifest: &Manifest,
         variables: &HashMap<String, String>,
         limits: Limits,
-        use_cache: bool,
     ) -> Result<Arc<Self>> {
-        let engine = new_engine(&limits)?;
-        let linker = linker(&engine)?;
-        let cache_dir = use_cache.then(|| manifest.dir.join("target/eventos-cache"));
-        let mut components = Vec::new();
+        let Compiled { engine, components: compiled } = compiled;
         let ids: Vec<&str> = manifest.components.keys().map(String::as_str).collect();
-        for (id, decl) in &manifest.components {
-            let wasm = manifest.dir.join(&decl.source);
-            let component = load_one(&engine, &linker, id, &wasm, cache_dir.as_deref())?;
+        let mut components = Vec::new();
+        for (id, pre) in compiled {
+            let decl = &manifest.components[&id];
             let allowed = decl
                 .allowed_outbound_hosts
                 .iter()
                 .map(|entry| expand(entry, variables))
                 .collect::<Result<Vec<_>>>()
                 .with_context(|| format!("allowed_outbound_hosts of component `{id}`"))?;
-            refuse_absent_capabilities(id, &allowed)?;
+            refuse_absent_capabilities(&id, &allowed)?;
             components.push(LoadedComponent {
-                id: id.clone(),
-                pre: component,
                 variables: resolve_component(&decl.variables, variables)
                     .with_context(|| format!("[component.{id}.variables]"))?,
                 allow: Arc::new(AllowList::parse(&allowed, &ids).with_context(|| format!("component `{id}`"))?),
                 environment: decl.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                pre,
+                id,
             });
         }
         let index: HashMap<&str, usize> = components.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();

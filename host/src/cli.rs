@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use tokio::net::TcpListener;
 
-use crate::app::App;
+use crate::app::{App, Compiled};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
 use crate::provision::{self, DEFAULT_PREFIX};
@@ -110,16 +110,24 @@ pub async fn run(command: Command) -> Result<()> {
         println!("{}", private_cluster::start(&manifest.dir.join(private_cluster::DIR)).await?);
         return Ok(());
     }
-    let admin_url = provision::admin_url(&manifest).await?;
     if command.verb == Verb::Drop {
+        let admin_url = provision::admin_url(&manifest).await?;
         return provision::drop_all(&manifest, &admin_url, &command.prefix).await;
     }
     if command.build && command.verb == Verb::Up {
         builder::build_all(&manifest)?;
     }
+    // Compiling needs no database: it runs while the databases are provisioned.
+    let limits = Limits::from_env();
+    let compiling = (command.verb == Verb::Up).then(|| {
+        let (manifest, limits, cache) = (manifest.clone(), limits.clone(), command.cache);
+        tokio::task::spawn_blocking(move || Compiled::load(&manifest, &limits, cache))
+    });
+    let admin_url = provision::admin_url(&manifest).await?;
     let databases = provision::provision(&manifest, &admin_url, &command.prefix).await?;
-    for db in &databases {
-        let report = migrate::migrate(&db.url, &db.migrations).await?;
+    let reports =
+        futures_util::future::try_join_all(databases.iter().map(|db| migrate::migrate(&db.url, &db.migrations)));
+    for (db, report) in databases.iter().zip(reports.await?) {
         eprintln!(
             "eventos: {}: {} migration(s) applied, {} already applied",
             db.database,
@@ -143,7 +151,9 @@ pub async fn run(command: Command) -> Result<()> {
         }
         values.insert(name.clone(), value.clone());
     }
-    let app = App::load(&manifest, &values, Limits::from_env(), command.cache)?;
+    let Some(compiling) = compiling else { anyhow::bail!("only `up` serves") };
+    let compiled = compiling.await.context("compiling the components")??;
+    let app = App::new(compiled, &manifest, &values, limits)?;
     let listener = TcpListener::bind(command.listen)
         .await
         .with_context(|| format!("cannot listen on {}: is another server using it? try --listen", command.listen))?;

@@ -105,21 +105,24 @@ pub async fn provision(manifest: &Manifest, admin_url: &str, prefix: &str) -> Re
     let admin = connect(admin_url).await?;
     let config: Config = admin_url.parse()?;
     let address = server_address(&config);
-    let mut databases = Vec::new();
-    for (domain, migrations) in domains_with_databases(manifest) {
-        let name = format!("{prefix}_{domain}");
-        let password = new_password();
-        ensure_role(&admin, &name, &password).await?;
-        ensure_database(&admin, &name).await?;
-        databases.push(DomainDatabase {
-            url: format!("postgres://{name}:{password}@{address}/{name}?sslmode=disable"),
-            address: address.clone(),
-            domain,
-            database: name,
-            migrations,
-        });
-    }
-    Ok(databases)
+    // All domains at once: a restart waits for one round of round trips, not four.
+    let domains = domains_with_databases(manifest).into_iter().map(|(domain, migrations)| {
+        let (admin, address) = (&admin, &address);
+        async move {
+            let name = format!("{prefix}_{domain}");
+            let password = new_password();
+            ensure_role(admin, &name, &password).await?;
+            ensure_database(admin, &name).await?;
+            Ok::<_, anyhow::Error>(DomainDatabase {
+                url: format!("postgres://{name}:{password}@{address}/{name}?sslmode=disable"),
+                address: address.clone(),
+                domain,
+                database: name,
+                migrations,
+            })
+        }
+    });
+    futures_util::future::try_join_all(domains).await
 }
 
 /// The variables a manifest binds to each domain's database.
