@@ -29,20 +29,6 @@ fn a_request_to_an_unknown_route_is_404() {
 }
 
 #[test]
-fn the_guest_sees_spin_routing_headers() {
-    let probe = start_probe(&[]);
-    let reply = probe.get("/probe/echo?x=1");
-    reply.assert_status(200);
-    let headers = serde_json::from_str::<serde_json::Value>(&reply.text).expect("json");
-    assert_eq!(headers["spin-matched-route"], "/probe/...");
-    assert_eq!(headers["spin-component-route"], "/probe");
-    assert_eq!(headers["spin-path-info"], "/echo");
-    assert_eq!(headers["spin-base-path"], "/");
-    assert!(headers["spin-full-url"].as_str().is_some_and(|u| u.ends_with("/probe/echo?x=1")));
-    assert!(headers["spin-client-addr"].as_str().is_some_and(|a| a.starts_with("127.0.0.1:")));
-}
-
-#[test]
 fn variables_come_from_the_manifest_unless_the_environment_overrides_them() {
     let defaults = start_probe(&[]);
     assert_eq!(defaults.get("/probe/var?name=greeting").text, "hello from the manifest");
