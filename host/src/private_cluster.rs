@@ -36,7 +36,13 @@ pub async fn start(data_dir: &Path) -> Result<String> {
         "-p {PORT} -c listen_addresses=127.0.0.1 -c max_connections={MAX_CONNECTIONS} -k {}",
         data_dir.display()
     );
+    let url = format!("postgres://postgres@127.0.0.1:{PORT}/postgres?sslmode=disable");
     let status = as_user(as_root, &bin.join("pg_ctl")).arg("-D").arg(data_dir).arg("status").output()?;
+    if !status.status.success() && crate::provision::connect(&url).await.is_ok() {
+        // Another checkout's private cluster holds the port: it serves as well as ours.
+        eprintln!("eventos: a private cluster of another checkout answers on port {PORT}; using it");
+        return Ok(url);
+    }
     if !status.status.success() {
         run(as_user(as_root, &bin.join("pg_ctl"))
             .arg("-D")
@@ -45,7 +51,7 @@ pub async fn start(data_dir: &Path) -> Result<String> {
             .arg(data_dir.join("server.log"))
             .args(["-o", &options, "-w", "start"]))?;
     }
-    Ok(format!("postgres://postgres@127.0.0.1:{PORT}/postgres?sslmode=disable"))
+    Ok(url)
 }
 
 fn as_user(as_root: bool, program: &Path) -> Command {
