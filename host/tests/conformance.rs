@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use support::{find_spin, run_eventos, workspace};
+use support::{find_spin, free_address, run_eventos, workspace};
 
 /// Tests that grant a capability `eventos` does not provide, and the words its
 /// refusal at load must contain.
@@ -374,9 +374,4 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("an address").to_string()
 }

@@ -261,7 +261,7 @@ pub fn find_spin() -> Option<PathBuf> {
 }
 
 /// An address nobody listens on right now, for a runtime that cannot be told port 0.
-fn free_address() -> String {
+pub fn free_address() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local address").to_string()
 }
