@@ -140,6 +140,60 @@ def webhook_errors(objects):
                 yield f"{where}: spec.invocationLimits.memory: {invocation} exceeds resources.limits.memory {limit}"
 
 
+# ---- the node runtime (runtime-class-manager) ---------------------------------------
+
+SHIM_PREFIX = "containerd-shim-"
+
+
+def shim_binary(location):
+    """`containerd-shim-spin-v2` from `.../containerd-shim-spin-v2-linux-x86_64.tar.gz`."""
+    archive = location.rsplit("/", 1)[-1]
+    return re.sub(r"-linux-[a-z0-9_]+\.tar\.gz$", "", archive)
+
+
+def runtime_errors(objects):
+    """What runtime-class-manager's Shim controller does with a Shim, and what
+    containerd then calls the runtime: a RuntimeClass must name that handler."""
+    handlers = {}
+    for shim in (o for o in objects if o.get("kind") == "Shim"):
+        where, spec = name_of(shim), shim.get("spec", {})
+        strategy = spec.get("rolloutStrategy", {}).get("type")
+        if strategy != "recreate":
+            yield f"{where}: spec.rolloutStrategy.type: {strategy!r}: runtime-class-manager implements only 'recreate' (it installs nothing for 'rolling')"
+        fetch = spec.get("fetchStrategy", {})
+        if "anonHttp" in fetch or "type" in fetch:
+            yield f"{where}: spec.fetchStrategy: 'type'/'anonHttp' are deprecated; list platforms[] with os, arch and location"
+        locations = [p.get("location", "") for p in fetch.get("platforms", [])] + [fetch.get("anonHttp", {}).get("location", "")]
+        binaries = {shim_binary(location) for location in locations if location}
+        for binary in binaries:
+            if not binary.startswith(SHIM_PREFIX):
+                yield f"{where}: spec.fetchStrategy: {binary!r} is not a containerd shim ({SHIM_PREFIX}*)"
+                continue
+            handler = binary.removeprefix(SHIM_PREFIX)
+            declared = spec.get("runtimeClass", {}).get("handler")
+            if declared != handler:
+                yield f"{where}: spec.runtimeClass.handler: {declared!r}, but containerd knows the runtime as {handler!r}"
+            handlers[spec.get("runtimeClass", {}).get("name")] = handler
+    for runtime_class in (o for o in objects if o.get("kind") == "RuntimeClass"):
+        expected = handlers.get(runtime_class["metadata"]["name"])
+        if expected and runtime_class.get("handler") != expected:
+            yield f"{name_of(runtime_class)}: handler: {runtime_class.get('handler')!r}, but the Shim installs {expected!r}"
+
+
+def order_errors(objects):
+    """`kubectl apply` creates objects in the order given, and spin-operator's
+    webhook refuses a SpinApp whose SpinAppExecutor does not exist yet."""
+    seen = set()
+    for obj in objects:
+        meta = obj.get("metadata", {})
+        if obj.get("kind") == "SpinAppExecutor":
+            seen.add((meta.get("namespace"), meta.get("name")))
+        elif obj.get("kind") == "SpinApp":
+            executor = (meta.get("namespace"), obj.get("spec", {}).get("executor"))
+            if executor not in seen:
+                yield f"{name_of(obj)}: spec.executor: SpinAppExecutor {executor[1]!r} comes after this SpinApp; the webhook would refuse it"
+
+
 # ---- consistency with spin.toml ----------------------------------------------------
 
 def component_needs(manifest, component):
@@ -223,6 +277,8 @@ def main():
     manifest = tomllib.loads(Path(args.manifest).read_text())
     problems = list(schema_errors(objects, Schemas(args.schemas)))
     problems += list(webhook_errors(objects))
+    problems += list(runtime_errors(objects))
+    problems += list(order_errors(objects))
     problems += list(consistency_errors(objects, manifest))
     for problem in problems:
         print(problem)

@@ -106,7 +106,7 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "an unknown container field",
         "        name: migrate\n",
         "        name: migrate\n        imagePolicy: Always\n",
-        "Job/events-migrate: spec.template.spec.containers.0",
+        "Job/users-migrate: spec.template.spec.containers.0",
     ),
 ];
 
@@ -124,6 +124,63 @@ fn broken_manifests_are_rejected_naming_the_object_and_field() {
         assert!(report.contains(expected), "{what}: expected {expected:?} in\n{report}");
         std::fs::remove_file(broken).ok();
     }
+}
+
+/// Writes `text` where the validator can read it, runs it, and removes it.
+fn validate_text(text: &str) -> (bool, String) {
+    let dir = workspace().join("target/test-fixtures");
+    std::fs::create_dir_all(&dir).expect("fixture dir");
+    let file = dir.join(format!("{}.yaml", unique_prefix("rendered")));
+    std::fs::write(&file, text).expect("write");
+    let outcome = validate(&["--rendered", file.to_str().expect("path")]);
+    std::fs::remove_file(file).ok();
+    outcome
+}
+
+#[test]
+fn the_node_runtime_is_what_runtime_class_manager_installs() {
+    let out = Command::new("kubectl").arg("kustomize").arg(workspace().join("runtime-class")).output().expect("render");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rendered = String::from_utf8(out.stdout).expect("utf-8");
+    let (ok, report) = validate_text(&rendered);
+    assert!(ok && report.contains(" 0 problem(s)"), "{report}");
+    for (what, from, to, expected) in [
+        ("a rolling rollout", "type: recreate", "type: rolling", "Shim/spin-v2: spec.rolloutStrategy.type"),
+        (
+            "the handler of the shim's old name",
+            "handler: spin-v2\nkind",
+            "handler: spin\nkind",
+            "RuntimeClass/wasmtime-spin-v2: handler",
+        ),
+        (
+            "the Shim's own handler",
+            "    handler: spin-v2",
+            "    handler: spin",
+            "Shim/spin-v2: spec.runtimeClass.handler",
+        ),
+        (
+            "the deprecated fetch strategy",
+            "  fetchStrategy:\n",
+            "  fetchStrategy:\n    type: anonymousHttp\n",
+            "Shim/spin-v2: spec.fetchStrategy",
+        ),
+    ] {
+        assert!(rendered.contains(from), "{what}: the rendered runtime class no longer contains {from:?}");
+        let (ok, report) = validate_text(&rendered.replacen(from, to, 1));
+        assert!(!ok && report.contains(expected), "{what}: expected {expected:?} in\n{report}");
+    }
+}
+
+#[test]
+fn every_spinapp_comes_after_the_executor_its_webhook_looks_up() {
+    let rendered = render("prod");
+    let documents: Vec<&str> = rendered.split("\n---\n").collect();
+    let (executor, rest): (Vec<&str>, Vec<&str>) =
+        documents.iter().partition(|doc| doc.contains("kind: SpinAppExecutor"));
+    assert_eq!(executor.len(), 1, "one SpinAppExecutor");
+    let executor_last = [rest, executor].concat().join("\n---\n");
+    let (ok, report) = validate_text(&executor_last);
+    assert!(!ok && report.contains("comes after this SpinApp"), "{report}");
 }
 
 #[test]
