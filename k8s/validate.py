@@ -203,6 +203,36 @@ def component_needs(manifest, component):
     return {name for text in texts for name in TEMPLATE.findall(text)}
 
 
+# The host of each connection-string key CloudNativePG writes into `<cluster>-app`.
+CNPG_URI_HOSTS = {
+    "uri": "{cluster}-rw.{namespace}:5432",
+    "fqdn-uri": "{cluster}-rw.{namespace}.svc.cluster.local:5432",
+}
+
+
+def database_host_errors(app, bound):
+    """Spin checks a database address against allowed_outbound_hosts letter for
+    letter: the host CloudNativePG writes into the Secret key a SpinApp reads must
+    be the very `<domain>_db_host` the component's allow-list is made of."""
+    namespace = app["metadata"].get("namespace")
+    for variable, binding in bound.items():
+        if not variable.endswith("_db_url"):
+            continue
+        ref = binding.get("valueFrom", {}).get("secretKeyRef")
+        host_variable = variable.removesuffix("_url") + "_host"
+        declared = bound.get(host_variable, {}).get("value")
+        if not ref or not ref.get("name", "").endswith("-app") or declared is None:
+            continue
+        pattern = CNPG_URI_HOSTS.get(ref.get("key"))
+        if pattern is None:
+            yield f"{name_of(app)}: spec.variables.{variable}: key {ref.get('key')!r} of a CloudNativePG Secret is not a connection URI"
+            continue
+        written = pattern.format(cluster=ref["name"].removesuffix("-app"), namespace=namespace)
+        if written != declared:
+            yield (f"{name_of(app)}: spec.variables.{host_variable}: {declared!r}, but the {ref['key']!r} Spin connects with "
+                   f"names {written!r}: Spin would refuse the address as not permitted")
+
+
 def consistency_errors(objects, manifest):
     services = {o["metadata"]["name"] for o in objects if o.get("kind") == "Service"}
     services |= {o["metadata"]["name"] for o in objects if o.get("kind") == "SpinApp"}
@@ -226,6 +256,7 @@ def consistency_errors(objects, manifest):
             yield f"{where}: spec.variables: {variable!r} is used by its component but not bound"
         for variable in sorted(set(bound) - set(manifest.get("variables", {}))):
             yield f"{where}: spec.variables: {variable!r} is not a variable of spin.toml"
+        yield from database_host_errors(app, bound)
         for variable, binding in bound.items():
             if not variable.endswith("_url") or variable.endswith("_db_url"):
                 continue

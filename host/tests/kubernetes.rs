@@ -103,6 +103,12 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "metadata.name: longer than 52 characters",
     ),
     (
+        "a database URL whose host is not the allowed one, letter for letter",
+        "key: fqdn-uri",
+        "key: uri",
+        "SpinApp/users: spec.variables.users_db_host",
+    ),
+    (
         "an unknown container field",
         "        name: migrate\n",
         "        name: migrate\n        imagePolicy: Always\n",
