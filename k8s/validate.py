@@ -180,6 +180,15 @@ def runtime_errors(objects):
             yield f"{name_of(runtime_class)}: handler: {runtime_class.get('handler')!r}, but the Shim installs {expected!r}"
 
 
+def disruption_errors(objects):
+    """CloudNativePG's PodDisruptionBudget (on unless `enablePDB: false`) keeps the
+    primary from being evicted: with one instance, no node could ever be drained."""
+    for cluster in (o for o in objects if o.get("kind") == "Cluster"):
+        spec = cluster.get("spec", {})
+        if spec.get("instances", 1) == 1 and spec.get("enablePDB", True):
+            yield f"{name_of(cluster)}: spec.enablePDB: a budget on a single instance blocks every node drain"
+
+
 def order_errors(objects):
     """`kubectl apply` creates objects in the order given, and spin-operator's
     webhook refuses a SpinApp whose SpinAppExecutor does not exist yet."""
@@ -310,6 +319,7 @@ def main():
     problems += list(webhook_errors(objects))
     problems += list(runtime_errors(objects))
     problems += list(order_errors(objects))
+    problems += list(disruption_errors(objects))
     problems += list(consistency_errors(objects, manifest))
     for problem in problems:
         print(problem)

@@ -109,6 +109,12 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "SpinApp/users: spec.variables.users_db_host",
     ),
     (
+        "a disruption budget on a single database instance",
+        "enablePDB: false",
+        "enablePDB: true",
+        "Cluster/users-db: spec.enablePDB",
+    ),
+    (
         "an unknown container field",
         "        name: migrate\n",
         "        name: migrate\n        imagePolicy: Always\n",
