@@ -189,6 +189,18 @@ def disruption_errors(objects):
             yield f"{name_of(cluster)}: spec.enablePDB: a budget on a single instance blocks every node drain"
 
 
+LIVENESS_PATH = "/.well-known/spin/health"
+
+
+def liveness_errors(objects):
+    """A liveness probe that reaches a component (and so its database) restarts
+    every pod of a domain whenever its database is down; Spin answers this one itself."""
+    for app in (o for o in objects if o.get("kind") == "SpinApp"):
+        path = app.get("spec", {}).get("checks", {}).get("liveness", {}).get("httpGet", {}).get("path")
+        if path is not None and path != LIVENESS_PATH:
+            yield f"{name_of(app)}: spec.checks.liveness.httpGet.path: {path!r} reaches the component; use {LIVENESS_PATH}"
+
+
 def order_errors(objects):
     """`kubectl apply` creates objects in the order given, and spin-operator's
     webhook refuses a SpinApp whose SpinAppExecutor does not exist yet."""
@@ -320,6 +332,7 @@ def main():
     problems += list(runtime_errors(objects))
     problems += list(order_errors(objects))
     problems += list(disruption_errors(objects))
+    problems += list(liveness_errors(objects))
     problems += list(consistency_errors(objects, manifest))
     for problem in problems:
         print(problem)

@@ -115,6 +115,12 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "Cluster/users-db: spec.enablePDB",
     ),
     (
+        "a liveness probe that depends on the database",
+        "path: /.well-known/spin/health",
+        "path: /api/users/health",
+        "SpinApp/users: spec.checks.liveness.httpGet.path",
+    ),
+    (
         "an unknown container field",
         "        name: migrate\n",
         "        name: migrate\n        imagePolicy: Always\n",
