@@ -201,6 +201,42 @@ def liveness_errors(objects):
             yield f"{name_of(app)}: spec.checks.liveness.httpGet.path: {path!r} reaches the component; use {LIVENESS_PATH}"
 
 
+def route_prefixes(manifest):
+    """(prefix, component) for every public route of spin.toml."""
+    for trigger in manifest.get("trigger", {}).get("http", []):
+        route = trigger.get("route")
+        if isinstance(route, str):
+            yield route.removesuffix("/...").rstrip("/") or "/", trigger["component"]
+
+
+def page_host_errors(objects, manifest):
+    """The status page calls every domain's API on its own origin: on each Ingress
+    host that serves the page, every route of spin.toml must reach its component,
+    through the interceptor (whose InterceptorRoute must match that host) or directly."""
+    ingresses = [o for o in objects if o.get("kind") == "Ingress"]
+    routes = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "InterceptorRoute"}
+    for ingress in ingresses:
+        for rule in ingress.get("spec", {}).get("rules", []):
+            paths = rule.get("http", {}).get("paths", [])
+            backends = {p["path"]: p["backend"]["service"]["name"] for p in paths}
+            if backends.get("/") != "status":
+                continue
+            host = rule.get("host")
+            for prefix, component in route_prefixes(manifest):
+                matching = [p for p in backends if prefix == p or prefix.startswith(p.rstrip("/") + "/") or p == "/"]
+                service = backends[max(matching, key=len)] if matching else None
+                where = f"{name_of(ingress)}: spec.rules[host={host}]"
+                if service == component:
+                    continue
+                target = routes.get(component)
+                if service != "api-interceptor" or target is None:
+                    yield f"{where}: {prefix} reaches {service!r}, not {component!r}; the status page on {host} calls it"
+                    continue
+                hosts = {h for r in target["spec"].get("rules", []) for h in r.get("hosts", [])}
+                if host not in hosts:
+                    yield f"{name_of(target)}: spec.rules: no rule matches host {host!r}, where the status page calls {prefix}"
+
+
 def order_errors(objects):
     """`kubectl apply` creates objects in the order given, and spin-operator's
     webhook refuses a SpinApp whose SpinAppExecutor does not exist yet."""
@@ -333,6 +369,7 @@ def main():
     problems += list(order_errors(objects))
     problems += list(disruption_errors(objects))
     problems += list(liveness_errors(objects))
+    problems += list(page_host_errors(objects, manifest))
     problems += list(consistency_errors(objects, manifest))
     for problem in problems:
         print(problem)

@@ -121,6 +121,12 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "SpinApp/users: spec.checks.liveness.httpGet.path",
     ),
     (
+        "a status page whose box office reaches no domain",
+        "    - api.eventos.local\n    - eventos.local\n",
+        "    - api.eventos.local\n",
+        "InterceptorRoute/users: spec.rules: no rule matches host 'eventos.local'",
+    ),
+    (
         "an unknown container field",
         "        name: migrate\n",
         "        name: migrate\n        imagePolicy: Always\n",
