@@ -4,7 +4,7 @@ SpinKube webhooks would: every object against its strict JSON schema (Kubernetes
 1.32 for built-in kinds, the CRD's openAPIV3Schema with unknown fields refused for
 custom resources), the rules the webhooks enforce, and consistency with spin.toml.
 
-usage: validate.py (--overlay DIR | --rendered FILE) --schemas DIR --manifest spin.toml
+usage: validate.py (--overlay DIR | --rendered FILE) [--schemas k8s/schemas] [--manifest spin.toml]
 Prints one line per problem ("Kind/name: field: message") and exits 1 if any.
 """
 
@@ -357,8 +357,9 @@ def main():
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--overlay")
     source.add_argument("--rendered")
-    parser.add_argument("--schemas", required=True)
-    parser.add_argument("--manifest", required=True)
+    here = Path(__file__).resolve().parent
+    parser.add_argument("--schemas", default=str(here / "schemas"))
+    parser.add_argument("--manifest", default=str(here.parent / "spin.toml"))
     args = parser.parse_args()
     text = render(args.overlay) if args.overlay else Path(args.rendered).read_text()
     objects = [o for o in yaml.safe_load_all(text) if o]

@@ -11,9 +11,7 @@ use std::process::Command;
 use support::{admin_query, admin_url, run_eventos, unique_prefix, workspace};
 
 fn schemas() -> PathBuf {
-    let dir = workspace().join("../shared/k8s-schemas");
-    assert!(dir.is_dir(), "the schemas are expected beside the project, in ../shared/k8s-schemas");
-    dir
+    workspace().join("k8s/schemas")
 }
 
 /// Runs the validator; returns (success, everything it printed).
