@@ -72,3 +72,31 @@ fn a_database_outage_is_503_for_its_domain_only_and_heals_by_itself() {
     app.post("/api/users", &json!({"email": "after@example.com", "name": "After"})).assert_status(201);
     assert_eq!(app.get("/api/status").body["status"], "ok");
 }
+
+/// Readiness follows the schema: until its database holds the newest migration
+/// the component's code needs, a domain's health is 503 "migrating" (so a
+/// Kubernetes rollout sends it no traffic), and ready again once it does.
+#[test]
+fn a_domain_whose_database_lacks_its_newest_migration_is_not_ready() {
+    let app = Platform::start();
+    let database = format!("{}_tickets", app.prefix);
+    app.get("/api/tickets/health").assert_status(200);
+    let newest = support::admin_query(&database, "SELECT max(version) FROM eventos_migrations").expect("the ledger");
+    let newest = newest.first().expect("a version").clone();
+    support::admin_query(
+        &database,
+        &format!("UPDATE eventos_migrations SET version = '0000' WHERE version = '{newest}'"),
+    )
+    .expect("hide the newest migration");
+    let health = app.get("/api/tickets/health");
+    health.assert_status(503);
+    assert_eq!(health.body["database"]["status"], "migrating", "{health:#?}");
+    assert_eq!(health.body["database"]["needs"], newest.as_str());
+    app.get("/api/users/health").assert_status(200);
+    support::admin_query(
+        &database,
+        &format!("UPDATE eventos_migrations SET version = '{newest}' WHERE version = '0000'"),
+    )
+    .expect("restore it");
+    app.get("/api/tickets/health").assert_status(200);
+}

@@ -20,6 +20,29 @@ pub fn connect() -> Result<Connection, Problem> {
     Connection::open(&url).map_err(db_problem)
 }
 
+/// The last migration the database holds (`eventos_migrations`, the ledger both
+/// `eventos migrate` and the Kubernetes migration Job keep); `None` before any.
+pub fn schema_version(conn: &Connection) -> Result<Option<String>, Problem> {
+    let rows =
+        conn.query("SELECT max(version) AS version FROM eventos_migrations", &[]).map_err(|error| {
+            match sqlstate(&error) {
+                // No ledger yet: nothing is migrated.
+                Some("42P01") => Problem::unavailable("the database has no migrations yet"),
+                _ => db_problem(error),
+            }
+        })?;
+    Ok(rows.rows().next().and_then(|row| row.get::<String>("version")))
+}
+
+/// The newest migration in a component's `migrations/` folder, by its `NNNN_` version:
+/// what the component's `SCHEMA` must name (checked by each component's tests).
+pub fn newest_migration(dir: &str) -> Option<String> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.split_once('_').map(|(v, _)| v.to_owned()))
+        .max()
+}
+
 /// The SQLSTATE of a database error, if the server sent one.
 pub fn sqlstate(error: &PgError) -> Option<&str> {
     match error {

@@ -1,5 +1,8 @@
 //! All SQL of the events domain.
 
+/// The last migration this code needs; health answers 503 until the database has it.
+pub const SCHEMA: &str = "0001";
+
 use chrono::{DateTime, Utc};
 use eventos_common::Problem;
 use eventos_common::db::{column, query};
@@ -118,4 +121,13 @@ pub fn list(conn: &Connection, filter: &EventFilter, page: &PageRequest) -> Resu
         page.fetch_limit().into(),
     ];
     query(conn, &sql, &params, event_from_row)
+}
+
+#[cfg(test)]
+mod schema_tests {
+    #[test]
+    fn the_schema_this_code_needs_is_the_newest_migration() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+        assert_eq!(eventos_common::db::newest_migration(dir).as_deref(), Some(super::SCHEMA));
+    }
 }

@@ -16,7 +16,7 @@ use crate::status::Status;
 pub fn route(req: &ApiRequest) -> ApiResult {
     let segments = req.segments();
     match (req.method.as_str(), segments.as_slice()) {
-        ("GET", ["api", "events", "health"]) => Ok(health("events", env!("CARGO_PKG_VERSION"), true)),
+        ("GET", ["api", "events", "health"]) => Ok(health("events", env!("CARGO_PKG_VERSION"), Some(repo::SCHEMA))),
         (_, ["api", "events", "health"]) => Err(Problem::method_not_allowed("GET")),
         ("POST", ["api", "events"]) => create_event(req),
         ("GET", ["api", "events"]) => list_events(req),

@@ -14,7 +14,9 @@ use crate::repo::{self, RegistrationFilter};
 pub fn route(req: &ApiRequest) -> ApiResult {
     let segments = req.segments();
     match (req.method.as_str(), segments.as_slice()) {
-        ("GET", ["api", "participation", "health"]) => Ok(health("participation", env!("CARGO_PKG_VERSION"), true)),
+        ("GET", ["api", "participation", "health"]) => {
+            Ok(health("participation", env!("CARGO_PKG_VERSION"), Some(repo::SCHEMA)))
+        }
         (_, ["api", "participation", "health"]) => Err(Problem::method_not_allowed("GET")),
         ("POST", ["api", "participation", "registrations"]) => register(req),
         ("GET", ["api", "participation", "registrations"]) => list_registrations(req),

@@ -18,7 +18,7 @@ pub fn route(req: &ApiRequest) -> ApiResult {
         ("GET", ["static", name]) => asset(name),
         (_, [] | ["static", _]) => Err(Problem::method_not_allowed("GET")),
         ("GET", ["api", "status"]) => Ok(ApiResponse::ok(&overview()).with_header("cache-control", "no-store")),
-        ("GET", ["api", "status", "health"]) => Ok(health("status", env!("CARGO_PKG_VERSION"), false)),
+        ("GET", ["api", "status", "health"]) => Ok(health("status", env!("CARGO_PKG_VERSION"), None)),
         (_, ["api", "status"] | ["api", "status", "health"]) => Err(Problem::method_not_allowed("GET")),
         _ => Err(Problem::no_route(&req.path)),
     }

@@ -22,7 +22,7 @@ const CODE_ATTEMPTS: usize = 3;
 pub fn route(req: &ApiRequest) -> ApiResult {
     let segments = req.segments();
     match (req.method.as_str(), segments.as_slice()) {
-        ("GET", ["api", "tickets", "health"]) => Ok(health("tickets", env!("CARGO_PKG_VERSION"), true)),
+        ("GET", ["api", "tickets", "health"]) => Ok(health("tickets", env!("CARGO_PKG_VERSION"), Some(repo::SCHEMA))),
         (_, ["api", "tickets", "health"]) => Err(Problem::method_not_allowed("GET")),
         ("POST", ["api", "tickets", "types"]) => create_ticket_type(req),
         ("GET", ["api", "tickets", "types"]) => list_ticket_types(req),

@@ -1,5 +1,8 @@
 //! All SQL of the users domain.
 
+/// The last migration this code needs; health answers 503 until the database has it.
+pub const SCHEMA: &str = "0001";
+
 use eventos_common::db::{self, column, is_unique_violation, query};
 use eventos_common::page::{PageRequest, cursor_params};
 use eventos_common::{FieldError, Problem};
@@ -77,4 +80,13 @@ pub fn update(conn: &Connection, id: Uuid, changes: &UserChanges) -> Result<Opti
 pub fn delete(conn: &Connection, id: Uuid) -> Result<bool, Problem> {
     let deleted = conn.execute("DELETE FROM users WHERE id = $1", &[id.into()]).map_err(db::db_problem)?;
     Ok(deleted > 0)
+}
+
+#[cfg(test)]
+mod schema_tests {
+    #[test]
+    fn the_schema_this_code_needs_is_the_newest_migration() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+        assert_eq!(eventos_common::db::newest_migration(dir).as_deref(), Some(super::SCHEMA));
+    }
 }

@@ -12,7 +12,7 @@ use crate::user::{CreateUserBody, NewUser, UpdateUserBody, UserChanges, parse_em
 pub fn route(req: &ApiRequest) -> ApiResult {
     let segments = req.segments();
     match (req.method.as_str(), segments.as_slice()) {
-        ("GET", ["api", "users", "health"]) => Ok(health("users", env!("CARGO_PKG_VERSION"), true)),
+        ("GET", ["api", "users", "health"]) => Ok(health("users", env!("CARGO_PKG_VERSION"), Some(repo::SCHEMA))),
         (_, ["api", "users", "health"]) => Err(Problem::method_not_allowed("GET")),
         ("POST", ["api", "users"]) => create_user(req),
         ("GET", ["api", "users"]) => list_users(req),
