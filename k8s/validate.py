@@ -237,6 +237,25 @@ def page_host_errors(objects, manifest):
                     yield f"{name_of(target)}: spec.rules: no rule matches host {host!r}, where the status page calls {prefix}"
 
 
+MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def migration_job_errors(objects):
+    """A Job's pod template is immutable: each migration Job must be named after
+    its domain's newest migration, so that a new one comes as a new Job."""
+    newest = {}
+    for config in (o for o in objects if o.get("kind") == "ConfigMap"):
+        versions = [m.group(1) for key in config.get("data", {}) if (m := MIGRATION_FILE.match(key))]
+        if versions:
+            newest[config["metadata"]["name"]] = max(versions)
+    for job in (o for o in objects if o.get("kind") == "Job"):
+        volumes = job.get("spec", {}).get("template", {}).get("spec", {}).get("volumes", [])
+        for volume in volumes:
+            version = newest.get(volume.get("configMap", {}).get("name"))
+            if version and not job["metadata"]["name"].endswith(f"-{version}"):
+                yield f"{name_of(job)}: metadata.name: must end in -{version}, its newest migration, so that applying a new one makes a new Job"
+
+
 def order_errors(objects):
     """`kubectl apply` creates objects in the order given, and spin-operator's
     webhook refuses a SpinApp whose SpinAppExecutor does not exist yet."""
@@ -371,6 +390,7 @@ def main():
     problems += list(disruption_errors(objects))
     problems += list(liveness_errors(objects))
     problems += list(page_host_errors(objects, manifest))
+    problems += list(migration_job_errors(objects))
     problems += list(consistency_errors(objects, manifest))
     for problem in problems:
         print(problem)

@@ -125,10 +125,16 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "InterceptorRoute/users: spec.rules: no rule matches host 'eventos.local'",
     ),
     (
+        "a migration Job not named after its newest migration",
+        "name: tickets-migrate-0003",
+        "name: tickets-migrate",
+        "Job/tickets-migrate: metadata.name: must end in -0003",
+    ),
+    (
         "an unknown container field",
         "        name: migrate\n",
         "        name: migrate\n        imagePolicy: Always\n",
-        "Job/users-migrate: spec.template.spec.containers.0",
+        "Job/users-migrate-0001: spec.template.spec.containers.0",
     ),
 ];
 
