@@ -23,14 +23,13 @@ pub fn connect() -> Result<Connection, Problem> {
 /// The last migration the database holds (`eventos_migrations`, the ledger both
 /// `eventos migrate` and the Kubernetes migration Job keep); `None` before any.
 pub fn schema_version(conn: &Connection) -> Result<Option<String>, Problem> {
-    let rows =
-        conn.query("SELECT max(version) AS version FROM eventos_migrations", &[]).map_err(|error| {
-            match sqlstate(&error) {
-                // No ledger yet: nothing is migrated.
-                Some("42P01") => Problem::unavailable("the database has no migrations yet"),
-                _ => db_problem(error),
-            }
-        })?;
+    let rows = conn.query("SELECT max(version) AS version FROM eventos_migrations", &[]).map_err(|error| {
+        match sqlstate(&error) {
+            // No ledger yet: nothing is migrated.
+            Some("42P01") => Problem::unavailable("the database has no migrations yet"),
+            _ => db_problem(error),
+        }
+    })?;
     Ok(rows.rows().next().and_then(|row| row.get::<String>("version")))
 }
 
