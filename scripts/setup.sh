@@ -20,6 +20,14 @@ for component in rustfmt clippy; do
   fi
 done
 
+# The host reaches PostgreSQL and HTTPS through OpenSSL (native-tls, as Spin does):
+# building it needs OpenSSL's headers and pkg-config.
+if ! pkg-config --exists openssl 2>/dev/null; then
+  echo "setup: installing OpenSSL's headers and pkg-config for the host's TLS"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq libssl-dev pkg-config >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq libssl-dev pkg-config >/dev/null; }
+fi
+
 server_answers() {
   if command -v pg_isready >/dev/null 2>&1; then
     pg_isready -q -h 127.0.0.1 -p 5432
