@@ -34,12 +34,26 @@ pub fn schema_version(conn: &Connection) -> Result<Option<String>, Problem> {
 }
 
 /// The newest migration in a component's `migrations/` folder, by its `NNNN_` version:
-/// what the component's `SCHEMA` must name (checked by each component's tests).
+/// what the component's `SCHEMA` must name (see [`schema_is_newest_migration!`]).
 pub fn newest_migration(dir: &str) -> Option<String> {
     std::fs::read_dir(dir)
         .ok()?
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.split_once('_').map(|(v, _)| v.to_owned()))
         .max()
+}
+
+/// A test, in the calling component, that `$schema` names the newest file of its
+/// own `migrations/` folder.
+#[macro_export]
+macro_rules! schema_is_newest_migration {
+    ($schema:path) => {
+        #[cfg(test)]
+        #[test]
+        fn the_schema_this_code_needs_is_the_newest_migration() {
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+            assert_eq!($crate::db::newest_migration(dir).as_deref(), Some($schema));
+        }
+    };
 }
 
 /// The SQLSTATE of a database error, if the server sent one.

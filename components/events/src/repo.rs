@@ -123,11 +123,4 @@ pub fn list(conn: &Connection, filter: &EventFilter, page: &PageRequest) -> Resu
     query(conn, &sql, &params, event_from_row)
 }
 
-#[cfg(test)]
-mod schema_tests {
-    #[test]
-    fn the_schema_this_code_needs_is_the_newest_migration() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
-        assert_eq!(eventos_common::db::newest_migration(dir).as_deref(), Some(super::SCHEMA));
-    }
-}
+eventos_common::schema_is_newest_migration!(SCHEMA);

@@ -142,11 +142,4 @@ pub fn counts(conn: &Connection, event_id: Uuid) -> Result<(i64, i64), Problem> 
     Ok((column(&row, "confirmed")?, column(&row, "waitlisted")?))
 }
 
-#[cfg(test)]
-mod schema_tests {
-    #[test]
-    fn the_schema_this_code_needs_is_the_newest_migration() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
-        assert_eq!(eventos_common::db::newest_migration(dir).as_deref(), Some(super::SCHEMA));
-    }
-}
+eventos_common::schema_is_newest_migration!(SCHEMA);

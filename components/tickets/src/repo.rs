@@ -421,11 +421,4 @@ pub fn check_in(conn: &Connection, code: &str) -> Result<Option<Ticket>, Problem
     Ok(query(conn, &sql, &[code.to_owned().into()], ticket_from_row)?.into_iter().next())
 }
 
-#[cfg(test)]
-mod schema_tests {
-    #[test]
-    fn the_schema_this_code_needs_is_the_newest_migration() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
-        assert_eq!(eventos_common::db::newest_migration(dir).as_deref(), Some(super::SCHEMA));
-    }
-}
+eventos_common::schema_is_newest_migration!(SCHEMA);

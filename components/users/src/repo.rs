@@ -82,11 +82,4 @@ pub fn delete(conn: &Connection, id: Uuid) -> Result<bool, Problem> {
     Ok(deleted > 0)
 }
 
-#[cfg(test)]
-mod schema_tests {
-    #[test]
-    fn the_schema_this_code_needs_is_the_newest_migration() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
-        assert_eq!(eventos_common::db::newest_migration(dir).as_deref(), Some(super::SCHEMA));
-    }
-}
+eventos_common::schema_is_newest_migration!(SCHEMA);
