@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use support::{find_spin, free_address, run_eventos, workspace};
+use support::{find_spin, free_address, listens, run_eventos, workspace};
 
 /// Tests that grant a capability `eventos` does not provide, and the words its
 /// refusal at load must contain.
@@ -353,13 +353,9 @@ impl Server {
             .stderr(log_file)
             .spawn()
             .map_err(|e| e.to_string())?;
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(&address).is_err() {
-            if !matches!(child.try_wait(), Ok(None)) || Instant::now() > deadline {
-                let _ = child.kill();
-                return Err(std::fs::read_to_string(&log).unwrap_or_default());
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if !listens(&address, &mut child) {
+            let _ = child.kill();
+            return Err(std::fs::read_to_string(&log).unwrap_or_default());
         }
         Ok(Self { address, child })
     }

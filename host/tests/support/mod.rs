@@ -147,12 +147,7 @@ impl Platform {
 
     /// Spin says nothing a test can wait for on a pipe; it is ready once it accepts connections.
     fn wait_until_listening(&mut self, address: &str) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(address).is_err() {
-            assert!(self.is_running(), "spin up exited:\n{}", self.log_text());
-            assert!(std::time::Instant::now() < deadline, "spin up did not listen in time:\n{}", self.log_text());
-            std::thread::sleep(Duration::from_millis(25));
-        }
+        assert!(listens(address, &mut self.child), "spin up did not listen:\n{}", self.log_text());
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -258,6 +253,19 @@ pub fn find_spin() -> Option<PathBuf> {
         return Some(PathBuf::from(spin));
     }
     std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join("spin")).find(|path| path.is_file())
+}
+
+/// Whether `child` comes to accept connections on `address` within a minute
+/// (false as soon as it exits).
+pub fn listens(address: &str, child: &mut Child) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(address).is_err() {
+        if !matches!(child.try_wait(), Ok(None)) || std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
 }
 
 /// An address nobody listens on right now, for a runtime that cannot be told port 0.
