@@ -309,6 +309,52 @@ def database_host_errors(app, bound):
                    f"names {written!r}: Spin would refuse the address as not permitted")
 
 
+# The Secrets `make deploy` fills (scripts/deploy.sh): the databases' CA, and the
+# trust bundle (public roots + that CA) the executor mounts into every Spin pod.
+DATABASE_CA_SECRET = "eventos-db-ca"
+TRUST_BUNDLE_SECRET = "eventos-ca-certificates"
+
+
+def certificate_names(cluster):
+    """The DNS names of a CloudNativePG server certificate: the services' short
+    names (older operators stop at `.svc`) plus spec.certificates.serverAltDNSNames."""
+    name, namespace = cluster["metadata"]["name"], cluster["metadata"].get("namespace")
+    names = set()
+    for service in (f"{name}-rw", f"{name}-r", f"{name}-ro"):
+        names |= {service, f"{service}.{namespace}", f"{service}.{namespace}.svc"}
+    return names | set(cluster.get("spec", {}).get("certificates", {}).get("serverAltDNSNames", []))
+
+
+def database_tls_errors(objects):
+    """A CloudNativePG URI carries no sslmode, so Spin connects with TLS and verifies
+    the server's name and chain against the pod's trust store: the executor must
+    mount the bundle that trusts the databases' CA, every cluster's certificate
+    must come from that CA, and it must name the host the SpinApp connects to."""
+    executors = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "SpinAppExecutor"}
+    clusters = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "Cluster"}
+    for app in (o for o in objects if o.get("kind") == "SpinApp"):
+        executor = executors.get(app.get("spec", {}).get("executor"))
+        for binding in app.get("spec", {}).get("variables", []):
+            ref = binding.get("valueFrom", {}).get("secretKeyRef", {})
+            cluster = clusters.get(ref.get("name", "").removesuffix("-app"))
+            if not binding["name"].endswith("_db_url") or cluster is None or ref.get("key") not in CNPG_URI_HOSTS:
+                continue
+            where = f"{name_of(app)}: spec.variables.{binding['name']}"
+            trusted = (executor or {}).get("spec", {}).get("deploymentConfig", {}).get("caCertSecret")
+            if trusted != TRUST_BUNDLE_SECRET:
+                yield (f"{where}: Spin verifies {cluster['metadata']['name']}'s certificate, but the executor mounts "
+                       f"{trusted!r}, not {TRUST_BUNDLE_SECRET!r} (deploymentConfig.caCertSecret)")
+            issuer = cluster.get("spec", {}).get("certificates", {}).get("serverCASecret")
+            if issuer != DATABASE_CA_SECRET:
+                yield (f"{name_of(cluster)}: spec.certificates.serverCASecret: {issuer!r}; the Spin pods trust "
+                       f"only {DATABASE_CA_SECRET!r}")
+            host = CNPG_URI_HOSTS[ref["key"]].format(cluster=cluster["metadata"]["name"],
+                                                     namespace=app["metadata"].get("namespace")).rsplit(":", 1)[0]
+            if host not in certificate_names(cluster):
+                yield (f"{name_of(cluster)}: spec.certificates.serverAltDNSNames: the server certificate does not "
+                       f"name {host!r}, the host {name_of(app)} connects to")
+
+
 def consistency_errors(objects, manifest):
     services = {o["metadata"]["name"] for o in objects if o.get("kind") == "Service"}
     services |= {o["metadata"]["name"] for o in objects if o.get("kind") == "SpinApp"}
@@ -391,6 +437,7 @@ def main():
     problems += list(liveness_errors(objects))
     problems += list(page_host_errors(objects, manifest))
     problems += list(migration_job_errors(objects))
+    problems += list(database_tls_errors(objects))
     problems += list(consistency_errors(objects, manifest))
     for problem in problems:
         print(problem)

@@ -131,6 +131,24 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "Job/tickets-migrate: metadata.name: must end in -0003",
     ),
     (
+        "Spin pods that do not trust the databases' CA",
+        "    caCertSecret: eventos-ca-certificates\n",
+        "    installDefaultCACerts: true\n",
+        "SpinApp/users: spec.variables.users_db_url: Spin verifies users-db's certificate",
+    ),
+    (
+        "a database certificate from a CA the pods do not trust",
+        "serverCASecret: eventos-db-ca",
+        "serverCASecret: users-db-ca",
+        "Cluster/users-db: spec.certificates.serverCASecret",
+    ),
+    (
+        "a database certificate that does not name the host Spin connects to",
+        "    - users-db-rw.eventos-system.svc.cluster.local\n",
+        "    - users-db-rw.eventos-system.svc\n",
+        "Cluster/users-db: spec.certificates.serverAltDNSNames: the server certificate does not name",
+    ),
+    (
         "an unknown container field",
         "        name: migrate\n",
         "        name: migrate\n        imagePolicy: Always\n",
