@@ -11,7 +11,7 @@ LISTEN ?= 127.0.0.1:3000
 BOTH_RUNTIMES := users_api events_api participation_api tickets_api status_page peers_down pg_types spin_semantics \
 	database_outage hostile_input conventions openapi
 
-.PHONY: up test setup build components host lint unit fuzz chaos bench
+.PHONY: up test setup build components host lint unit fuzz chaos bench push deploy
 
 up: build
 	$(EVENTOS) up --no-build --listen $(LISTEN)
@@ -42,6 +42,21 @@ lint:
 # Domain rules run natively; they do not need the host.
 unit:
 	$(CARGO) test --release $(addprefix -p ,$(COMPONENTS)) -p eventos-common --lib
+
+# The application as an OCI artifact (what `spin registry push` makes), at
+# $(REGISTRY)/eventos:$(TAG); INSECURE=1 for a plain-HTTP registry on this machine.
+TAG ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo latest)
+push: build
+	@test -n "$(REGISTRY)" || { echo "usage: make push REGISTRY=host[:port][/path] [TAG=...] [INSECURE=1]"; exit 2; }
+	$(EVENTOS) registry push $(REGISTRY)/eventos:$(TAG) --no-build $(if $(INSECURE),--insecure)
+
+# Push, pin the digest in k8s/overlays/$(OVERLAY), apply it and wait for every
+# domain (scripts/deploy.sh); DRY_RUN=1 plans it with kubectl --dry-run=client;
+# IMAGE=<registry/eventos@sha256:...> deploys an earlier artifact (a rollback).
+OVERLAY ?= dev
+deploy: build
+	@test -n "$(REGISTRY)$(IMAGE)" || { echo "usage: make deploy REGISTRY=host[:port][/path] [OVERLAY=dev|prod] [INSECURE=1] [DRY_RUN=1] [IMAGE=registry/eventos@sha256:...]"; exit 2; }
+	OVERLAY=$(OVERLAY) TAG=$(TAG) EVENTOS=$(EVENTOS) scripts/deploy.sh
 
 # A longer schemathesis run than the one in `make test`: 200 examples per operation.
 fuzz: build

@@ -73,6 +73,18 @@ if ! python3 -c 'import jsonschema, referencing, yaml' >/dev/null 2>&1; then
   python3 -m pip install --quiet 'jsonschema>=4.18' pyyaml
 fi
 
+# `make deploy` and its test: a registry on loopback to push to (Debian's
+# docker-registry, started by the test itself, never as a service) and openssl
+# for the databases' CA.
+if ! command -v docker-registry >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
+  echo "setup: installing docker-registry and openssl for the deploy test"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq docker-registry openssl >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get install -y -qq docker-registry openssl >/dev/null; }
+  # The package starts a registry for every user on :5000 where systemd runs; the test needs none.
+  systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
+
 # The fuzz tests: schemathesis against openapi.yaml.
 if ! command -v st >/dev/null 2>&1; then
   echo "setup: installing schemathesis"

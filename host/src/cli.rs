@@ -13,10 +13,12 @@ use crate::app::{App, Compiled};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
 use crate::provision::{self, DEFAULT_PREFIX};
+use crate::registry::{self, Reference};
 use crate::{builder, migrate, private_cluster, server, variables};
 
 const USAGE: &str = "usage: eventos <up|migrate|drop|postgres> [-f|--from|--manifest spin.toml] [--prefix eventos]
        [--listen 127.0.0.1:3000] [--variable KEY=VALUE]... [--disable-cache] [--no-build] [--ephemeral] [--print-env]
+       eventos registry push <registry/repository:tag> [-f spin.toml] [--insecure] [--no-build]
 
   up       build the components, provision PostgreSQL (a database and role per domain),
            migrate, and serve the application
@@ -24,12 +26,17 @@ const USAGE: &str = "usage: eventos <up|migrate|drop|postgres> [-f|--from|--mani
   drop     drop the databases and roles of --prefix
   postgres start the private PostgreSQL cluster under target/postgres, even where another
            server answers, and print its admin URL (for EVENTOS_PG_ADMIN_URL)
+  registry push
+           build the components and push the application as the OCI artifact
+           `spin registry push` makes (what SpinKube runs); prints the pinned
+           reference (registry/repository@sha256:...) on stdout
 
   -f, --from      the manifest, or the folder holding spin.toml (as `spin up -f`)
   --variable      (up) set an application variable, over SPIN_VARIABLE_* (as `spin up`)
   --disable-cache (up) compile every component afresh, neither reading nor writing the cache
   --ephemeral  (up) stop when standard input closes and drop the databases on the way out:
                what a test harness wants
+  --insecure, -k (registry push) plain HTTP, for a registry on this machine
   --print-env  (migrate) print `export SPIN_VARIABLE_...` lines that point `spin up` at the
                databases just provisioned: eval \"$(eventos migrate --print-env)\"";
 
@@ -39,6 +46,8 @@ pub enum Verb {
     Migrate,
     Drop,
     Postgres,
+    /// `registry push <reference>`
+    Push(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +62,8 @@ pub struct Command {
     /// `--variable KEY=VALUE`, in order; a later one wins.
     pub variables: Vec<(String, String)>,
     pub cache: bool,
+    /// `--insecure`: a registry over plain HTTP.
+    pub insecure: bool,
 }
 
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
@@ -62,6 +73,14 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         Some("migrate") => Verb::Migrate,
         Some("drop") => Verb::Drop,
         Some("postgres") => Verb::Postgres,
+        Some("registry") => match (args.next().as_deref(), args.next()) {
+            (Some("push"), Some(reference)) if !reference.starts_with('-') => Verb::Push(reference),
+            _ => {
+                return Err(format!(
+                    "eventos: registry push needs a reference, such as 127.0.0.1:5000/eventos:dev\n\n{USAGE}"
+                ));
+            }
+        },
         Some("-h" | "--help") | None => return Err(USAGE.into()),
         Some(other) => return Err(format!("eventos: unknown command `{other}`\n\n{USAGE}")),
     };
@@ -75,6 +94,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
         print_env: false,
         variables: Vec::new(),
         cache: true,
+        insecure: false,
     };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("eventos: {flag} needs a value\n\n{USAGE}"));
@@ -97,6 +117,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "--no-build" => command.build = false,
             "--ephemeral" => command.ephemeral = true,
             "--print-env" => command.print_env = true,
+            "--insecure" | "-k" => command.insecure = true,
             other => return Err(format!("eventos: unknown option `{other}`\n\n{USAGE}")),
         }
     }
@@ -108,6 +129,16 @@ pub async fn run(command: Command) -> Result<()> {
     let manifest = Manifest::load(&command.manifest)?;
     if command.verb == Verb::Postgres {
         println!("{}", private_cluster::start(&manifest.dir.join(private_cluster::DIR)).await?);
+        return Ok(());
+    }
+    if let Verb::Push(reference) = &command.verb {
+        let reference = Reference::parse(reference)?;
+        if command.build {
+            builder::build_all(&manifest)?;
+        }
+        let digest = registry::push(&command.manifest, &reference, command.insecure).await?;
+        eprintln!("eventos: pushed {}/{}:{} ({digest})", reference.registry, reference.repository, reference.tag);
+        println!("{}", reference.pinned(&digest));
         return Ok(());
     }
     if command.verb == Verb::Drop {
@@ -267,6 +298,16 @@ mod tests {
         assert!(!command.cache);
         assert_eq!(parse(args("up --from y.toml")).expect("valid").manifest, PathBuf::from("y.toml"));
         assert!(parse(args("up --variable novalue")).is_err());
+    }
+
+    #[test]
+    fn registry_push_takes_a_reference() {
+        let command = parse(args("registry push 127.0.0.1:5000/eventos:dev -k --no-build")).expect("valid");
+        assert_eq!(command.verb, Verb::Push("127.0.0.1:5000/eventos:dev".into()));
+        assert!(command.insecure && !command.build);
+        assert!(parse(args("registry push")).is_err());
+        assert!(parse(args("registry push --insecure")).is_err());
+        assert!(parse(args("registry pull r.io/e:1")).is_err());
     }
 
     #[test]

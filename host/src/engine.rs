@@ -109,7 +109,7 @@ fn cache_key(engine: &Engine, wasm: &[u8]) -> PathBuf {
     let mut engine_hash = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut engine_hash);
     let wasm_hash = Sha256::digest(wasm);
-    let hex: String = wasm_hash.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(&wasm_hash[..16]);
     PathBuf::from(format!("{hex}-{:016x}.cwasm", engine_hash.finish()))
 }
 

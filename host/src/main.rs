@@ -18,6 +18,7 @@ mod postgres;
 mod private_cluster;
 mod provision;
 mod refused;
+mod registry;
 mod router;
 mod server;
 mod state;

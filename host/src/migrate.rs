@@ -71,7 +71,7 @@ fn read_one(path: &PathBuf) -> Result<Migration> {
 
 /// SHA-256 of the file's bytes, hex: what `sha256sum` prints, so a shell script can keep the same ledger.
 pub fn checksum(sql: &str) -> String {
-    Sha256::digest(sql.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(sql.as_bytes()))
 }
 
 /// Applies what is new in `dir` to the database at `url`.
