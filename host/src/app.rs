@@ -7,11 +7,11 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result, anyhow};
-use tokio::sync::Semaphore;
 use wasmtime::Engine;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime_wasi_http::bindings::ProxyPre;
 
+use crate::admission::Admission;
 use crate::allow::AllowList;
 use crate::capabilities;
 use crate::engine::{load_component, new_engine, start_epoch_ticker};
@@ -33,8 +33,8 @@ pub struct App {
     pub router: Router,
     pub pg: Pools,
     pub limits: Limits,
-    /// Admission to guests: one permit per live instance, `limits.max_instances` in all.
-    pub instances: Arc<Semaphore>,
+    /// Admission to guests: one permit per live instance.
+    pub admission: Admission,
     /// Time to instantiate a component for a request.
     pub instantiation: Histogram,
 }
@@ -117,7 +117,7 @@ impl App {
             components,
             router,
             pg: Pools::new(&limits),
-            instances: Arc::new(Semaphore::new(limits.max_instances.max(1) as usize)),
+            admission: Admission::new(&limits),
             instantiation: Histogram::default(),
             limits,
         }))

@@ -31,10 +31,11 @@ pub fn new_engine(limits: &Limits) -> Result<Engine> {
     // fresh instance, so this is the hot path. Each slot reserves address space,
     // not memory; see `limits.rs` for the sizes.
     let mut pooling = PoolingAllocationConfig::default();
-    // The host admits at most `max_instances` requests into guests at once (a
-    // semaphore in `App`); the pool holds that many with room for the few core
-    // instances, memories and tables each component instance is made of.
-    let slots = limits.max_instances.max(1);
+    // The host admits at most `max_instances` client requests and
+    // `max_chained_instances` chained calls into guests at once (`admission.rs`);
+    // the pool holds that many with room for the few core instances, memories and
+    // tables each component instance is made of.
+    let slots = limits.max_instances.max(1) + limits.max_chained_instances.max(1);
     pooling
         .total_component_instances(slots)
         .total_core_instances(slots * CORE_INSTANCES_PER_COMPONENT)

@@ -14,6 +14,7 @@ use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::body::HyperOutgoingBody;
 
+use crate::admission::Depth;
 use crate::app::App;
 use crate::state::RequestState;
 
@@ -35,28 +36,28 @@ impl std::fmt::Display for Unanswered {
     }
 }
 
-/// Runs `component` on `request` in a fresh instance.
+/// Runs `component` on `request` in a fresh instance, `depth` calls down a chain
+/// (0: a client's request).
 pub async fn handle(
     app: Arc<App>,
     component: usize,
     request: hyper::Request<HyperOutgoingBody>,
+    depth: Depth,
 ) -> Result<hyper::Response<HyperOutgoingBody>, Unanswered> {
-    let permit = tokio::time::timeout(app.limits.instance_wait, app.instances.clone().acquire_owned())
-        .await
-        .map_err(|_| Unanswered::Busy)?
-        .map_err(|_| Unanswered::Busy)?;
-    run_guest(app, component, request, permit).await.map_err(Unanswered::Failed)
+    let permit = app.admission.admit(depth).await.ok_or(Unanswered::Busy)?;
+    run_guest(app, component, request, depth, permit).await.map_err(Unanswered::Failed)
 }
 
 async fn run_guest(
     app: Arc<App>,
     component: usize,
     request: hyper::Request<HyperOutgoingBody>,
+    depth: Depth,
     permit: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<hyper::Response<HyperOutgoingBody>> {
     let deadline = app.limits.request_timeout;
     let pre = app.components[component].pre.clone();
-    let mut store = Store::new(&app.engine, RequestState::new(app.clone(), component));
+    let mut store = Store::new(&app.engine, RequestState::new(app.clone(), component, depth));
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |ctx| {
         if ctx.data().started.elapsed() > deadline {

@@ -9,6 +9,9 @@ pub struct Limits {
     /// Instances alive at once, across components (`EVENTOS_MAX_INSTANCES`); the
     /// pooling allocator reserves a slot for each.
     pub max_instances: u32,
+    /// Instances alive at once for chained calls, a reserve apart from the
+    /// clients' (`EVENTOS_MAX_CHAINED_INSTANCES`, as many by default; see `admission.rs`).
+    pub max_chained_instances: u32,
     /// How long a request waits for a free instance slot before a 503 (`EVENTOS_INSTANCE_WAIT_MS`).
     pub instance_wait: Duration,
     /// Linear memory one instance may grow to (`EVENTOS_MAX_MEMORY_MB`).
@@ -38,6 +41,8 @@ impl Limits {
         Self {
             request_timeout: Duration::from_millis(env_number("EVENTOS_REQUEST_TIMEOUT_MS", 30_000)),
             max_instances: env_number("EVENTOS_MAX_INSTANCES", 256) as u32,
+            max_chained_instances: env_number("EVENTOS_MAX_CHAINED_INSTANCES", env_number("EVENTOS_MAX_INSTANCES", 256))
+                as u32,
             instance_wait: Duration::from_millis(env_number("EVENTOS_INSTANCE_WAIT_MS", 1_000)),
             max_memory_bytes: env_number("EVENTOS_MAX_MEMORY_MB", 64) as usize * 1024 * 1024,
             keep_resident_bytes: env_number("EVENTOS_KEEP_RESIDENT_KB", 1024) as usize * 1024,

@@ -1,5 +1,6 @@
 //! `eventos`: runs the Eventos `spin.toml` locally on wasmtime, as Spin would.
 
+mod admission;
 mod allow;
 mod app;
 mod builder;

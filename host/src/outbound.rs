@@ -17,6 +17,7 @@ use wasmtime_wasi_http::body::HyperOutgoingBody;
 use wasmtime_wasi_http::types::{HostFutureIncomingResponse, IncomingResponse, OutgoingRequestConfig};
 use wasmtime_wasi_http::{HttpResult, WasiHttpCtx, WasiHttpView, hyper_request_error};
 
+use crate::admission::Depth;
 use crate::allow::CHAINING_SUFFIX;
 use crate::app::App;
 use crate::handler::{Unanswered, handle};
@@ -48,6 +49,7 @@ impl WasiHttpView for RequestState {
             allow.allows_url(&request.uri().to_string(), "https")
         };
         let app = self.app.clone();
+        let callee_depth = self.depth + 1;
         // As on Spin, even a refusal is the answer of the request's future, not of `handle`.
         let task = wasmtime_wasi::runtime::spawn(async move {
             if !allowed {
@@ -67,7 +69,7 @@ impl WasiHttpView for RequestState {
             match chaining_target(&request) {
                 // Spin traps the caller when the callee is not in the application.
                 Some(component) => match app.component_index(&component) {
-                    Some(target) => Ok(send_chained(app, target, request, config).await),
+                    Some(target) => Ok(send_chained(app, target, callee_depth, request, config).await),
                     None => Err(wasmtime::Error::msg(format!("unknown routing destination '{component}'"))),
                 },
                 None => Ok(send_out(request, config).await),
@@ -111,12 +113,13 @@ fn chaining_target(request: &OutgoingRequest) -> Option<String> {
 async fn send_chained(
     app: Arc<App>,
     target: usize,
+    depth: Depth,
     mut request: OutgoingRequest,
     config: OutgoingRequestConfig,
 ) -> Result<IncomingResponse, ErrorCode> {
     let matched = RouteMatch::chained(target, request.uri().path());
     set_spin_headers(&mut request, &matched, CHAINED_CLIENT);
-    let answered = timeout(config.first_byte_timeout, handle(app, target, request))
+    let answered = timeout(config.first_byte_timeout, handle(app, target, request, depth))
         .await
         .map_err(|_| ErrorCode::ConnectionReadTimeout)?;
     let response = match answered {

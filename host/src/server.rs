@@ -55,10 +55,8 @@ pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<O
                 let app = app.clone();
                 let in_flight = in_flight.clone();
                 async move {
-                    in_flight.fetch_add(1, Ordering::SeqCst);
-                    let response = on_request(app, request, client).await;
-                    in_flight.fetch_sub(1, Ordering::SeqCst);
-                    Ok::<_, Infallible>(response)
+                    let _counted = InFlight::enter(in_flight);
+                    Ok::<_, Infallible>(on_request(app, request, client).await)
                 }
             });
             let _ = http1::Builder::new()
@@ -75,6 +73,23 @@ pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<O
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok(())
+}
+
+/// One request being served, counted for graceful shutdown until it is dropped:
+/// also when its client disconnects and hyper drops the request's future midway.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn enter(count: Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 async fn on_request(
@@ -111,7 +126,7 @@ async fn on_request(
             .boxed_unsync()
     });
     set_spin_headers(&mut request, &matched, client);
-    match handle(app.clone(), component, request).await {
+    match handle(app.clone(), component, request, 0).await {
         Ok(response) => response,
         Err(Unanswered::Busy) => {
             let mut response = problem_with_id(

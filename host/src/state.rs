@@ -9,6 +9,7 @@ use wasmtime_wasi::sockets::SocketAddrUse;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::WasiHttpCtx;
 
+use crate::admission::Depth;
 use crate::app::{App, LoadedComponent};
 use crate::postgres::GuestConnections;
 
@@ -16,6 +17,8 @@ pub struct RequestState {
     pub app: Arc<App>,
     /// Index of the component serving this request in `app.components`.
     pub component: usize,
+    /// How far down a chain of calls this request is (0: a client's).
+    pub depth: Depth,
     pub started: Instant,
     pub wasi: WasiCtx,
     pub http: WasiHttpCtx,
@@ -24,11 +27,12 @@ pub struct RequestState {
 }
 
 impl RequestState {
-    pub fn new(app: Arc<App>, component: usize) -> Self {
+    pub fn new(app: Arc<App>, component: usize, depth: Depth) -> Self {
         let wasi = wasi_context(&app.components[component]);
         Self {
             app,
             component,
+            depth,
             started: Instant::now(),
             wasi,
             http: WasiHttpCtx::new(),

@@ -8,7 +8,8 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use support::{Platform, admin_address, workspace};
+use serde_json::json;
+use support::{Platform, admin_address, workspace, world};
 
 fn probe(env: &[(&str, &str)]) -> Platform {
     let address = admin_address();
@@ -43,6 +44,34 @@ fn requests_beyond_the_instance_cap_get_a_quick_503() {
     assert!(waited < Duration::from_secs(1), "refused after {waited:?}, not held");
     assert!(slept.iter().all(|r| r.status == 200), "the admitted requests finish");
     app.get("/probe/echo").assert_status(200);
+}
+
+/// An order is a chain: tickets asks events and users while its own instance
+/// waits. With every client slot taken by orders, their callees still get
+/// instances (from the chained calls' reserve), so every order completes; were
+/// callees to compete with their callers for one pool, each order would hold a
+/// slot while its callee waited for one, and all of them would end in 503s.
+#[test]
+fn callers_holding_every_slot_still_reach_their_callees() {
+    let app = Platform::start_with(
+        &workspace().join("spin.toml"),
+        "admission",
+        &[("EVENTOS_MAX_INSTANCES", "2"), ("EVENTOS_MAX_CHAINED_INSTANCES", "2"), ("EVENTOS_INSTANCE_WAIT_MS", "5000")],
+    );
+    let ticket_type = world::ticket_type(&app, &world::published_event(&app, 100), 100);
+    let buyers: Vec<_> = (0..6).map(|_| world::user(&app)).collect();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let orders: Vec<_> = buyers
+            .iter()
+            .map(|buyer| {
+                let body = json!({"ticket_type_id": ticket_type["id"], "user_id": buyer["id"], "quantity": 1});
+                let app = &app;
+                scope.spawn(move || app.post("/api/tickets/orders", &body).status)
+            })
+            .collect();
+        orders.into_iter().map(|order| order.join().expect("thread")).collect()
+    });
+    assert_eq!(statuses, [201; 6], "every order completes");
 }
 
 #[test]

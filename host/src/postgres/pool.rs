@@ -8,7 +8,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, R
 use futures_util::TryStreamExt;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::{NoTls, Row, SimpleQueryMessage};
 
 use super::columns::row_set;
 use super::errors::{error_text, query_failed};
@@ -16,14 +16,17 @@ use super::params::{Param, bind_all};
 use crate::capabilities::spin::postgres4_0_0::postgres::{Error, ParameterValue, QueryError, RowSet};
 use crate::limits::Limits;
 
-/// Statements that leave session state behind: a connection that ran one is
-/// reset before another request may have it.
-const SESSION_STATE_KEYWORDS: &[&str] =
-    &["set", "prepare", "declare", "listen", "create temp", "create temporary", "discard", "load"];
-/// A transaction left open must be rolled back before the connection is reused.
-const TRANSACTION_OPENERS: &[&str] = &["begin", "start"];
-const TRANSACTION_CLOSERS: &[&str] = &["commit", "rollback", "end", "abort"];
-const RESET_SESSION: &str = "ROLLBACK; RESET ALL; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all()";
+/// Run on every connection a guest used, before another request may have it,
+/// in one round trip: whatever the guest did (SET or set_config, a cursor, LISTEN,
+/// advisory locks, temporary tables) is undone, and the first column says
+/// whether a transaction block was left open (inside one, the block began
+/// before this statement did).
+const PROBE_AND_RESET: &str = "SELECT now() <> statement_timestamp(); \
+    RESET ALL; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD TEMP";
+/// For a connection left in a transaction block (open or failed), where the reset
+/// above would be rolled back with it.
+const ROLLBACK_AND_RESET: &str =
+    "ROLLBACK; RESET ALL; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD TEMP";
 
 pub struct Pools {
     pools: Mutex<HashMap<String, Pool>>,
@@ -87,26 +90,24 @@ fn describe_pool_error(error: &deadpool_postgres::PoolError) -> String {
 }
 
 /// A connection a guest opened; it goes back to its pool when the guest drops it
-/// or the request ends, reset first if the guest left session state on it.
+/// or the request ends, reset first if the guest ran anything on it.
 pub struct GuestConnection {
     client: Option<Object>,
-    /// Session state that outlives a transaction was set.
-    dirty: bool,
-    /// A transaction is open (`BEGIN` without its `COMMIT`/`ROLLBACK` yet).
-    in_transaction: bool,
+    /// The guest ran a statement: the session may hold what it left.
+    used: bool,
     query_timeout: Duration,
 }
 
 impl GuestConnection {
     pub fn new(client: Object, query_timeout: Duration) -> Self {
-        Self { client: Some(client), dirty: false, in_transaction: false, query_timeout }
+        Self { client: Some(client), used: false, query_timeout }
     }
 
     /// As on Spin: parameters that cannot be converted are a bad parameter, a
     /// statement refused before it runs is the server's structured error, and one
     /// that fails while its rows stream back (a constraint, a deadlock) is text.
     pub async fn query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
-        self.note_session_state(sql);
+        self.used = true;
         let client = self.client.as_ref().ok_or_else(closed)?;
         let values = bind_all(&params).map_err(|e| Error::BadParameter(format!("{e:?}")))?;
         let run = async {
@@ -125,7 +126,7 @@ impl GuestConnection {
 
     /// Parameters that cannot be converted are a failed value conversion, as on Spin.
     pub async fn execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
-        self.note_session_state(sql);
+        self.used = true;
         let client = self.client.as_ref().ok_or_else(closed)?;
         let values = bind_all(&params).map_err(|e| Error::ValueConversionFailed(format!("{e:?}")))?;
         let run = async {
@@ -148,18 +149,6 @@ impl GuestConnection {
         };
         result
     }
-
-    fn note_session_state(&mut self, sql: &str) {
-        let start = sql.trim_start().to_ascii_lowercase();
-        let starts = |words: &[&str]| words.iter().any(|w| start.starts_with(w));
-        if starts(TRANSACTION_OPENERS) {
-            self.in_transaction = true;
-        } else if starts(TRANSACTION_CLOSERS) && !start.starts_with("rollback to") {
-            self.in_transaction = false;
-        }
-        // Session-level advisory locks outlive transactions (the `_xact_` ones do not).
-        self.dirty |= starts(SESSION_STATE_KEYWORDS) || start.contains("pg_advisory_lock");
-    }
 }
 
 fn as_refs(values: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
@@ -175,14 +164,14 @@ impl Drop for GuestConnection {
         let Some(client) = self.client.take() else {
             return;
         };
-        if !self.dirty && !self.in_transaction {
+        if !self.used {
             return;
         }
         // Resetting needs a round trip; do it off the request path. If it fails the
         // connection is detached from the pool rather than handed to someone else.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                if client.batch_execute(RESET_SESSION).await.is_err() {
+                if reset(&client).await.is_err() {
                     let _ = Object::take(client);
                 }
             });
@@ -190,6 +179,21 @@ impl Drop for GuestConnection {
             let _ = Object::take(client);
         }
     }
+}
+
+/// Leaves the session as a new connection's: one round trip unless the guest
+/// left a transaction block open or failed, then two more.
+async fn reset(client: &Object) -> Result<(), tokio_postgres::Error> {
+    if let Ok(answers) = client.simple_query(PROBE_AND_RESET).await {
+        let in_block = answers.iter().find_map(|answer| match answer {
+            SimpleQueryMessage::Row(row) => row.get(0).map(|value| value == "t"),
+            _ => None,
+        });
+        if in_block == Some(false) {
+            return Ok(());
+        }
+    }
+    client.batch_execute(ROLLBACK_AND_RESET).await
 }
 
 /// The connections of one request, addressed by the guest's resource handles.

@@ -9,7 +9,9 @@
 //! - `/probe/alloc?mb=`    allocates and touches that many MiB (the host's memory limit must stop it)
 //! - `/probe/sleep?ms=`    holds its instance that long (to fill the host's instance cap), then logs it
 //! - `/probe/big?kb=`      answers that many KiB of a known pattern (streamed after the response is set)
-//! - `/probe/leak?address=&what=` leaves a transaction open (`tx`) or sets session state (`session`)
+//! - `/probe/leak?address=&what=` leaves something on its connection: an open
+//!   transaction (`tx`), a failed one (`failed`), a setting (`set`, `set_config`,
+//!   `commented`), an advisory lock (`lock`), a temporary table (`temp`)
 //! - `/probe/session?address=` reports the session state and transaction status it finds
 //! - `/probe/pg-types?address=` binds and reads every common type (see `pg_types.rs`)
 
@@ -70,7 +72,16 @@ async fn handle(request: Request) -> Response {
         "/probe/leak" => {
             let leaked = pg4::Connection::open(&param("address")).and_then(|conn| match param("what").as_str() {
                 "tx" => conn.execute("BEGIN", &[]).and_then(|_| conn.execute("SELECT txid_current()", &[])),
-                _ => conn.execute("SET application_name = 'leaked'", &[]),
+                "failed" => conn.execute("BEGIN", &[]).map(|_| {
+                    let _ = conn.execute("SELECT 1/0", &[]);
+                    0
+                }),
+                "set" => conn.execute("SET application_name = 'leaked'", &[]),
+                "set_config" => conn.execute("SELECT set_config('application_name', 'leaked', false)", &[]),
+                "commented" => conn.execute("/* why */ SET application_name = 'leaked'", &[]),
+                "lock" => conn.execute("SELECT pg_advisory_lock(42)", &[]),
+                "temp" => conn.execute("CREATE TEMP TABLE leaked (x int)", &[]),
+                other => panic!("no such leak: {other}"),
             });
             text(if leaked.is_ok() { 200 } else { 502 }, format!("{leaked:?}"))
         }
@@ -78,7 +89,9 @@ async fn handle(request: Request) -> Response {
             let found = pg4::Connection::open(&param("address")).and_then(|conn| {
                 conn.query(
                     "SELECT current_setting('application_name') AS name,
-                            txid_current_if_assigned() IS NULL AS fresh_transaction",
+                            txid_current_if_assigned() IS NULL AS fresh_transaction,
+                            (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid())
+                              + (SELECT count(*) FROM pg_class WHERE relname = 'leaked' AND relnamespace = pg_my_temp_schema()) AS held",
                     &[],
                 )
             });
@@ -87,7 +100,8 @@ async fn handle(request: Request) -> Response {
                     let row = rows.rows().next();
                     let name: String = row.as_ref().and_then(|r| r.get("name")).unwrap_or_default();
                     let fresh: bool = row.as_ref().and_then(|r| r.get("fresh_transaction")).unwrap_or(false);
-                    text(200, format!("name={name} fresh_transaction={fresh}"))
+                    let held: i64 = row.as_ref().and_then(|r| r.get("held")).unwrap_or(-1);
+                    text(200, format!("name={name} fresh_transaction={fresh} held={held}"))
                 }
                 Err(e) => text(502, format!("{e:?}")),
             }
