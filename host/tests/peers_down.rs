@@ -10,6 +10,9 @@ use support::{Platform, Reply, workspace};
 
 /// Generous: the components give a peer 2 s; this only proves there is no hang.
 const NO_HANG: Duration = Duration::from_secs(10);
+/// What the components give a peer to answer (`components/common/src/peer.rs`):
+/// a peer that never answers cannot be given up on sooner.
+const PEER_TIMEOUT: Duration = Duration::from_secs(2);
 
 fn timed(call: impl FnOnce() -> Reply) -> (Reply, Duration) {
     let started = Instant::now();
@@ -17,17 +20,20 @@ fn timed(call: impl FnOnce() -> Reply) -> (Reply, Duration) {
     (reply, started.elapsed())
 }
 
-fn exercise(app: &Platform) {
+/// Both calls that need events end in a 503 problem, no sooner than `at_least`.
+fn exercise(app: &Platform, at_least: Duration) {
     let user = support::world::user(app);
     let registration = json!({"event_id": "6f1c7f9e-1111-4c4c-8a8a-123456789abc", "user_id": user["id"]});
     let (reply, took) = timed(|| app.post("/api/participation/registrations", &registration));
     reply.assert_problem(503, "service-unavailable");
     assert!(took < NO_HANG, "registration took {took:?}");
+    assert!(took >= at_least, "registration gave up after {took:?}, before the peer's timeout");
     let ticket_type = json!({"event_id": "6f1c7f9e-1111-4c4c-8a8a-123456789abc", "name": "GA",
                              "price_cents": 100, "currency": "EUR", "quantity": 5});
     let (reply, took) = timed(|| app.post("/api/tickets/types", &ticket_type));
     reply.assert_problem(503, "service-unavailable");
     assert!(took < NO_HANG, "ticket type took {took:?}");
+    assert!(took >= at_least, "ticket type gave up after {took:?}, before the peer's timeout");
     app.get("/api/participation/health").assert_status(200);
 }
 
@@ -37,7 +43,7 @@ fn an_unreachable_events_component_is_a_503() {
     let closed = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
     let url = format!("http://{closed}");
     let app = Platform::start_with(&workspace().join("spin.toml"), "down", &[("SPIN_VARIABLE_EVENTS_URL", &url)]);
-    exercise(&app);
+    exercise(&app, Duration::ZERO);
 }
 
 #[test]
@@ -46,6 +52,6 @@ fn a_hanging_events_component_is_a_503_after_the_timeout() {
     let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", silent.local_addr().expect("addr"));
     let app = Platform::start_with(&workspace().join("spin.toml"), "hang", &[("SPIN_VARIABLE_EVENTS_URL", &url)]);
-    exercise(&app);
+    exercise(&app, PEER_TIMEOUT);
     drop(silent);
 }
