@@ -105,18 +105,73 @@ pub fn parse_uuid(text: &str) -> Option<Uuid> {
     Uuid::try_parse(text).ok()
 }
 
-/// A required integer within `range`.
-pub fn required_int(value: Option<i64>, range: std::ops::RangeInclusive<i64>) -> Result<i64, String> {
-    let value = value.ok_or("is required")?;
-    if !range.contains(&value) {
-        return Err(format!("must be between {} and {}", range.start(), range.end()));
+/// An integer as JSON Schema counts them: `8` and `8.0` alike (a number with no
+/// fractional part), of any size, so a body valid by `openapi.yaml` is never
+/// refused for its spelling; one outside a field's range is that field's 422.
+/// Anything else, `8.5` or a string, is not one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WholeNumber(pub i128);
+
+impl<'de> Deserialize<'de> for WholeNumber {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = WholeNumber;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<WholeNumber, E> {
+                Ok(WholeNumber(n.into()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<WholeNumber, E> {
+                Ok(WholeNumber(n.into()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<WholeNumber, E> {
+                // Beyond i128 the conversion saturates: still out of every field's range.
+                if n.is_finite() && n.fract() == 0.0 {
+                    Ok(WholeNumber(n as i128))
+                } else {
+                    Err(E::invalid_type(serde::de::Unexpected::Float(n), &self))
+                }
+            }
+        }
+        deserializer.deserialize_any(Visitor)
     }
-    Ok(value)
+}
+
+/// A required integer within `range`.
+pub fn required_int(value: Option<WholeNumber>, range: std::ops::RangeInclusive<i64>) -> Result<i64, String> {
+    let WholeNumber(value) = value.ok_or("is required")?;
+    i64::try_from(value)
+        .ok()
+        .filter(|value| range.contains(value))
+        .ok_or_else(|| format!("must be between {} and {}", range.start(), range.end()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_number_may_be_written_with_a_zero_fraction() {
+        let read = |text: &str| serde_json::from_str::<WholeNumber>(text).map(|n| n.0).ok();
+        assert_eq!(read("8"), Some(8));
+        assert_eq!(read("8.0"), Some(8));
+        assert_eq!(read("-3e2"), Some(-300));
+        assert_eq!(read("9223372036854775808"), Some(1 << 63));
+        for not_whole in ["8.5", "\"8\"", "true", "null"] {
+            assert_eq!(read(not_whole), None, "{not_whole}");
+        }
+    }
+
+    #[test]
+    fn an_integer_beyond_the_range_is_out_of_range_however_large() {
+        let out_of_range = Err("must be between 0 and 9223372036854775807".to_string());
+        for huge in ["9223372036854775808", "1.8279923780805366e+25", "1e300"] {
+            let value = serde_json::from_str::<WholeNumber>(huge).ok();
+            assert_eq!(required_int(value, 0..=i64::MAX), out_of_range, "{huge}");
+        }
+    }
 
     #[test]
     fn text_is_trimmed() {
@@ -155,15 +210,15 @@ mod tests {
 
     #[test]
     fn integers_outside_the_range_are_rejected() {
-        assert!(required_int(Some(0), 1..=10).is_err());
-        assert_eq!(required_int(Some(10), 1..=10), Ok(10));
+        assert!(required_int(Some(WholeNumber(0)), 1..=10).is_err());
+        assert_eq!(required_int(Some(WholeNumber(10)), 1..=10), Ok(10));
     }
 
     #[test]
     fn fields_collect_every_error() {
         let mut fields = Fields::default();
         let a: Option<String> = fields.take("a", required_text(None, 5));
-        let b: Option<i64> = fields.take("b", required_int(Some(99), 1..=5));
+        let b: Option<i64> = fields.take("b", required_int(Some(WholeNumber(99)), 1..=5));
         assert!(a.is_none() && b.is_none());
         assert_eq!(fields.problem().errors.len(), 2);
     }

@@ -19,7 +19,6 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const READ_HEADERS: [&str; 5] = ["content-type", "content-length", "idempotency-key", "x-request-id", "origin"];
 const MAX_REQUEST_ID_LEN: usize = 128;
 const CORS_ALLOWED_HEADERS: &str = "Content-Type, Authorization, Idempotency-Key, X-Request-Id";
-const CORS_ALLOWED_METHODS: &str = "GET, POST, PATCH, DELETE, OPTIONS";
 const CORS_MAX_AGE_SECONDS: &str = "600";
 const DEFAULT_CORS_ORIGINS: &str = "http://127.0.0.1:3000,http://localhost:3000";
 
@@ -48,7 +47,7 @@ pub async fn serve(component: &str, incoming: IncomingRequest, route: fn(&ApiReq
                 body,
                 request_id: request_id.clone(),
             };
-            if method == "OPTIONS" { Ok(preflight(origin.as_deref())) } else { route(&request) }
+            if method == "OPTIONS" { preflight(route, &request, origin.as_deref()) } else { route(&request) }
         }
     };
     let (mut response, cause) = match outcome {
@@ -116,15 +115,23 @@ fn allowed_origin(origin: Option<&str>) -> Option<&str> {
     allowed.split(',').any(|candidate| candidate.trim() == origin).then_some(origin)
 }
 
-fn preflight(origin: Option<&str>) -> ApiResponse {
-    let response = ApiResponse::no_content().with_header("allow", CORS_ALLOWED_METHODS);
-    match allowed_origin(origin) {
+/// `OPTIONS` (and a CORS preflight): the methods this path has, as its route
+/// names them when asked with a method it does not take; a path with no route is
+/// a 404. Every route picks the method before it does anything, so asking is free.
+fn preflight(route: fn(&ApiRequest) -> ApiResult, request: &ApiRequest, origin: Option<&str>) -> ApiResult {
+    let methods = match route(request) {
+        Err(Problem { allow: Some(allow), .. }) => format!("{allow}, OPTIONS"),
+        Err(problem) => return Err(problem),
+        Ok(_) => "OPTIONS".to_owned(),
+    };
+    let response = ApiResponse::no_content().with_header("allow", &methods);
+    Ok(match allowed_origin(origin) {
         Some(_) => response
-            .with_header("access-control-allow-methods", CORS_ALLOWED_METHODS)
+            .with_header("access-control-allow-methods", &methods)
             .with_header("access-control-allow-headers", CORS_ALLOWED_HEADERS)
             .with_header("access-control-max-age", CORS_MAX_AGE_SECONDS),
         None => response,
-    }
+    })
 }
 
 fn add_cors_headers(response: &mut ApiResponse, origin: Option<&str>) {

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use eventos_common::Problem;
-use eventos_common::fields::{Fields, Patch, optional_text, required_int, required_text, required_uuid};
+use eventos_common::fields::{Fields, Patch, WholeNumber, optional_text, required_int, required_text, required_uuid};
 use eventos_common::time::{required_timestamp, rfc3339};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -44,7 +44,7 @@ pub struct CreateEventBody {
     venue: Option<String>,
     starts_at: Option<String>,
     ends_at: Option<String>,
-    capacity: Option<i64>,
+    capacity: Option<WholeNumber>,
     organizer_id: Option<String>,
 }
 
@@ -64,7 +64,7 @@ pub struct UpdateEventBody {
     #[serde(default)]
     ends_at: Patch<String>,
     #[serde(default)]
-    capacity: Patch<i64>,
+    capacity: Patch<WholeNumber>,
     #[serde(default)]
     organizer_id: Patch<serde_json::Value>,
 }
@@ -205,7 +205,7 @@ impl Event {
     }
 }
 
-fn capacity(value: Option<i64>) -> Result<i32, String> {
+fn capacity(value: Option<WholeNumber>) -> Result<i32, String> {
     let capacity = required_int(value, CAPACITY_RANGE)?;
     i32::try_from(capacity).map_err(|_| "is out of range".into())
 }

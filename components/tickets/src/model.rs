@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 use eventos_common::Problem;
-use eventos_common::fields::{Fields, required_int, required_text, required_uuid};
+use eventos_common::fields::{Fields, WholeNumber, required_int, required_text, required_uuid};
 use eventos_common::time::{rfc3339, rfc3339_opt};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -73,9 +73,9 @@ pub struct Order {
 pub struct CreateTicketTypeBody {
     event_id: Option<String>,
     name: Option<String>,
-    price_cents: Option<i64>,
+    price_cents: Option<WholeNumber>,
     currency: Option<String>,
-    quantity: Option<i64>,
+    quantity: Option<WholeNumber>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -120,7 +120,7 @@ fn currency(value: Option<String>) -> Result<String, String> {
 pub struct CreateOrderBody {
     ticket_type_id: Option<String>,
     user_id: Option<String>,
-    quantity: Option<i64>,
+    quantity: Option<WholeNumber>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
