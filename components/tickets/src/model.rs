@@ -38,9 +38,45 @@ pub struct TicketType {
     pub created_at: NaiveDateTime,
 }
 
-/// The status of an order when it is sold, and of its tickets (as the migration's defaults).
-pub const ORDER_CONFIRMED: &str = "confirmed";
-pub const TICKET_VALID: &str = "valid";
+/// An order is sold confirmed and may be cancelled once, its tickets void with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Confirmed,
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// As the `orders.status` column holds it.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "confirmed" => Some(Self::Confirmed),
+            "cancelled" => Some(Self::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// A ticket is valid until it is checked in, or void once its order is cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Valid,
+    CheckedIn,
+    Void,
+}
+
+impl TicketStatus {
+    /// As the `tickets.status` column holds it.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "valid" => Some(Self::Valid),
+            "checked_in" => Some(Self::CheckedIn),
+            "void" => Some(Self::Void),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Ticket {
@@ -48,7 +84,7 @@ pub struct Ticket {
     pub order_id: Uuid,
     pub ticket_type_id: Uuid,
     pub event_id: Uuid,
-    pub status: String,
+    pub status: TicketStatus,
     #[serde(serialize_with = "rfc3339_opt")]
     pub checked_in_at: Option<NaiveDateTime>,
 }
@@ -61,7 +97,7 @@ pub struct Order {
     pub quantity: i32,
     pub total_cents: i64,
     pub currency: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub tickets: Vec<Ticket>,
     pub processed_by: String,
     #[serde(serialize_with = "rfc3339")]
@@ -188,6 +224,20 @@ pub fn key_reused() -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_read_back_as_they_are_written() {
+        for status in [OrderStatus::Confirmed, OrderStatus::Cancelled] {
+            let text = serde_json::to_value(status).expect("json");
+            assert_eq!(OrderStatus::parse(text.as_str().expect("a string")), Some(status));
+        }
+        for status in [TicketStatus::Valid, TicketStatus::CheckedIn, TicketStatus::Void] {
+            let text = serde_json::to_value(status).expect("json");
+            assert_eq!(TicketStatus::parse(text.as_str().expect("a string")), Some(status));
+        }
+        assert_eq!(OrderStatus::parse("refunded"), None);
+        assert_eq!(TicketStatus::parse("checked-in"), None);
+    }
 
     fn order(json: &str, key: Option<&str>) -> Result<NewOrder, Problem> {
         NewOrder::parse(serde_json::from_str(json).expect("json"), key)

@@ -14,7 +14,7 @@ use eventos_common::page::{PageRequest, cursor_params};
 use spin_sdk::pg4::{Connection, ParameterValue, PgError, Row};
 use uuid::Uuid;
 
-use crate::model::{NewOrder, NewTicketType, ORDER_CONFIRMED, Order, TICKET_VALID, Ticket, TicketType, bucket_count};
+use crate::model::{NewOrder, NewTicketType, Order, OrderStatus, Ticket, TicketStatus, TicketType, bucket_count};
 
 /// `sold` is the sum of the type's stock buckets. Stored instants are read in UTC
 /// (see `eventos_common::db`).
@@ -42,13 +42,19 @@ fn ticket_type_from_row(row: &Row<'_>) -> Result<TicketType, Problem> {
     })
 }
 
+/// The `status` column, read as the status it names (the migrations' CHECKs allow no other).
+fn status<S>(row: &Row<'_>, parse: fn(&str) -> Option<S>) -> Result<S, Problem> {
+    let text: String = column(row, "status")?;
+    parse(&text).ok_or_else(|| Problem::internal(format!("unknown status `{text}`")))
+}
+
 fn ticket_from_row(row: &Row<'_>) -> Result<Ticket, Problem> {
     Ok(Ticket {
         code: column(row, "code")?,
         order_id: column(row, "order_id")?,
         ticket_type_id: column(row, "ticket_type_id")?,
         event_id: column(row, "event_id")?,
-        status: column(row, "status")?,
+        status: status(row, TicketStatus::parse)?,
         checked_in_at: column(row, "checked_in_at")?,
     })
 }
@@ -68,7 +74,7 @@ fn order_from_row(row: &Row<'_>) -> Result<OrderRow, Problem> {
             quantity: column(row, "quantity")?,
             total_cents: column(row, "total_cents")?,
             currency: column(row, "currency")?,
-            status: column(row, "status")?,
+            status: status(row, OrderStatus::parse)?,
             tickets: Vec::new(),
             processed_by: column(row, "processed_by")?,
             created_at: column(row, "created_at")?,
@@ -264,7 +270,7 @@ impl Sale<'_> {
             quantity: new.quantity,
             total_cents: ticket_type.price_cents * i64::from(new.quantity),
             currency: ticket_type.currency.clone(),
-            status: ORDER_CONFIRMED.to_owned(),
+            status: OrderStatus::Confirmed,
             tickets: codes
                 .into_iter()
                 .map(|code| Ticket {
@@ -272,7 +278,7 @@ impl Sale<'_> {
                     order_id: self.order_id,
                     ticket_type_id: ticket_type.id,
                     event_id: ticket_type.event_id,
-                    status: TICKET_VALID.to_owned(),
+                    status: TicketStatus::Valid,
                     checked_in_at: None,
                 })
                 .collect(),

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::code;
 use crate::model::{
-    CreateOrderBody, CreateTicketTypeBody, NewOrder, NewTicketType, Order, key_reused, random_bucket, sold_out,
-    ticket_type_not_found,
+    CreateOrderBody, CreateTicketTypeBody, NewOrder, NewTicketType, Order, OrderStatus, TicketStatus, key_reused,
+    random_bucket, sold_out, ticket_type_not_found,
 };
 use crate::peers;
 use crate::repo::{self, InsertOrder, Sale};
@@ -188,14 +188,14 @@ fn cancel_order(id: Uuid) -> ApiResult {
     let conn = db::connect()?;
     in_transaction(&conn, |conn| {
         let order = repo::lock_order(conn, id)?.ok_or_else(|| Problem::not_found("order"))?;
-        if order.status == "cancelled" {
+        if order.status == OrderStatus::Cancelled {
             return Err(Problem::conflict(
                 "already-cancelled",
                 "Order already cancelled",
                 "this order was cancelled before",
             ));
         }
-        if order.tickets.iter().any(|t| t.status == "checked_in") {
+        if order.tickets.iter().any(|t| t.status == TicketStatus::CheckedIn) {
             return Err(Problem::conflict(
                 "order-checked-in",
                 "Order has a checked-in ticket",
@@ -224,7 +224,7 @@ fn check_in(code: &str) -> ApiResult {
     }
     let ticket = repo::find_ticket(&conn, &code)?.ok_or_else(|| Problem::not_found("ticket"))?;
     match ticket.checked_in_at {
-        Some(at) if ticket.status == "checked_in" => {
+        Some(at) if ticket.status == TicketStatus::CheckedIn => {
             Err(Problem::conflict("already-checked-in", "Already checked in", "this ticket was checked in before")
                 .with("checked_in_at", eventos_common::time::format_rfc3339(&at)))
         }
