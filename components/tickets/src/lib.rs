@@ -11,6 +11,7 @@ mod model;
 mod peers;
 mod repo;
 mod routes;
+mod sale;
 
 #[http_component]
 async fn handle(request: IncomingRequest) -> Response {

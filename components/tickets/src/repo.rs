@@ -14,7 +14,9 @@ use eventos_common::page::{PageRequest, cursor_params};
 use spin_sdk::pg4::{Connection, ParameterValue, PgError, Row};
 use uuid::Uuid;
 
-use crate::model::{NewOrder, NewTicketType, Order, OrderStatus, Ticket, TicketStatus, TicketType, bucket_count};
+use crate::model::{
+    NewOrder, NewTicketType, Order, OrderStatus, STOCK_BUCKETS, Ticket, TicketStatus, TicketType, bucket_count,
+};
 
 /// `sold` is the sum of the type's stock buckets. Stored instants are read in UTC
 /// (see `eventos_common::db`).
@@ -132,6 +134,21 @@ pub fn list_ticket_types(
     query(conn, &sql, &[event_id.into(), after_at, after_id, page.fetch_limit().into()], ticket_type_from_row)
 }
 
+/// `UPDATE` taking `$quantity` from a bucket with room that no other sale holds,
+/// trying buckets from `$first` on (so that concurrent buyers spread): it never
+/// waits, and updates no row when every bucket with room is busy. The arguments
+/// are the statement's parameter numbers.
+fn take_from_free_bucket(ticket_type: usize, quantity: usize, first: usize) -> String {
+    format!(
+        "UPDATE ticket_stock SET sold = sold + ${quantity}
+         WHERE (ticket_type_id, bucket) = (
+             SELECT ticket_type_id, bucket FROM ticket_stock
+             WHERE ticket_type_id = ${ticket_type} AND sold + ${quantity} <= quantity
+             ORDER BY (bucket - ${first}::int + {STOCK_BUCKETS}) % {STOCK_BUCKETS}
+             LIMIT 1 FOR UPDATE SKIP LOCKED)"
+    )
+}
+
 /// Takes `quantity` from the stock, all or nothing; `false` when not enough is left.
 ///
 /// Three tries, each holding no bucket when it starts (rolling back to a savepoint
@@ -144,14 +161,9 @@ pub fn list_ticket_types(
 pub fn take_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32, first_bucket: i32) -> Result<bool, Problem> {
     let params = [ticket_type_id.into(), quantity.into(), first_bucket.into()];
     conn.execute("SAVEPOINT take_stock", &[]).map_err(db_problem)?;
-    let free_bucket = "UPDATE ticket_stock SET sold = sold + $2
-        WHERE (ticket_type_id, bucket) = (
-            SELECT ticket_type_id, bucket FROM ticket_stock
-            WHERE ticket_type_id = $1 AND sold + $2 <= quantity
-            ORDER BY (bucket - $3::int + 8) % 8
-            LIMIT 1 FOR UPDATE SKIP LOCKED)";
+    let free_bucket = take_from_free_bucket(1, 2, 3);
     let chosen_bucket = "UPDATE ticket_stock SET sold = sold + $2 WHERE ticket_type_id = $1 AND bucket = $3::int AND sold + $2 <= quantity";
-    for attempt in [free_bucket, chosen_bucket] {
+    for attempt in [free_bucket.as_str(), chosen_bucket] {
         if conn.execute(attempt, &params).map_err(db_problem)? == 1 {
             return Ok(true);
         }
@@ -326,12 +338,7 @@ fn codes_param(codes: &[String]) -> ParameterValue {
 pub fn sell_from_free_bucket(conn: &Connection, sale: &Sale) -> Result<Option<InsertOrder>, Problem> {
     let sql = format!(
         "WITH stock AS (
-             UPDATE ticket_stock SET sold = sold + $4
-             WHERE (ticket_type_id, bucket) = (
-                 SELECT ticket_type_id, bucket FROM ticket_stock
-                 WHERE ticket_type_id = $2 AND sold + $4 <= quantity
-                 ORDER BY (bucket - $11::int + 8) % 8
-                 LIMIT 1 FOR UPDATE SKIP LOCKED)
+             {}
              RETURNING ticket_type_id
          ), o AS (
              INSERT INTO orders ({ORDER_INSERT_COLUMNS})
@@ -339,7 +346,8 @@ pub fn sell_from_free_bucket(conn: &Connection, sale: &Sale) -> Result<Option<In
              RETURNING id, ticket_type_id
          )
          INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
-         SELECT code, o.id, o.ticket_type_id, $12 FROM o, unnest($13::text[]) AS code"
+         SELECT code, o.id, o.ticket_type_id, $12 FROM o, unnest($13::text[]) AS code",
+        take_from_free_bucket(2, 4, 11)
     );
     let mut params = order_params(sale).to_vec();
     params.extend([sale.first_bucket.into(), sale.ticket_type.event_id.into(), codes_param(&sale.codes)]);
