@@ -187,8 +187,48 @@ pub fn require_user(id: uuid::Uuid) -> Result<(), Problem> {
 }
 
 /// The event as the events component knows it, or `event-not-found`.
-pub fn event(id: uuid::Uuid) -> Result<serde_json::Value, Problem> {
-    fetch("events", "events_url", &format!("/api/events/{id}"))?.ok_or_else(event_not_found)
+pub fn event(id: uuid::Uuid) -> Result<EventFacts, Problem> {
+    find_event(id)?.ok_or_else(event_not_found)
+}
+
+/// The event, or `None` when the events component does not know it.
+pub fn find_event(id: uuid::Uuid) -> Result<Option<EventFacts>, Problem> {
+    fetch("events", "events_url", &format!("/api/events/{id}"))?.map(EventFacts::read).transpose()
+}
+
+/// What other domains decide on about an event, read from the events
+/// component's document (which says more; the rest is not theirs to read).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct EventFacts {
+    pub status: EventStatus,
+    pub capacity: i64,
+}
+
+impl EventFacts {
+    pub fn read(document: serde_json::Value) -> Result<Self, Problem> {
+        serde_json::from_value(document).map_err(|e| Problem::internal(format!("the events component's event: {e}")))
+    }
+}
+
+/// An event's place in its life cycle, as the events component names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    PendingReview,
+    Published,
+    Rejected,
+    Cancelled,
+}
+
+impl EventStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::PendingReview => "pending_review",
+            EventStatus::Published => "published",
+            EventStatus::Rejected => "rejected",
+            EventStatus::Cancelled => "cancelled",
+        }
+    }
 }
 
 /// Several `fetch`es at once, bounded by one timeout: `Some(document)` on 200,
@@ -206,4 +246,18 @@ pub fn fetch_all(requests: &[(&str, &str, String)]) -> Vec<Result<Option<serde_j
             document(peer, response)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_read_for_what_other_domains_decide_on() {
+        let document =
+            serde_json::json!({"id": "x", "title": "T", "status": "published", "capacity": 40, "venue": null});
+        assert_eq!(EventFacts::read(document).ok(), Some(EventFacts { status: EventStatus::Published, capacity: 40 }));
+        let unknown = serde_json::json!({"status": "archived", "capacity": 40});
+        assert_eq!(EventFacts::read(unknown).map_err(|p| p.status).err(), Some(500));
+    }
 }

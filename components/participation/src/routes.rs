@@ -87,7 +87,7 @@ fn cancel_registration(id: Uuid) -> ApiResult {
     current.status.cancel()?;
     // A freed seat goes to the waitlist, within the event's current capacity.
     let capacity = match current.status {
-        Status::Confirmed => peers::event_capacity(current.event_id)?.map(|(capacity, _)| capacity),
+        Status::Confirmed => peers::event_capacity(current.event_id)?,
         _ => None,
     };
     in_transaction(&conn, |conn| {
@@ -106,7 +106,7 @@ fn cancel_registration(id: Uuid) -> ApiResult {
 // GET /api/participation/events/{event_id}/summary
 fn summary(event_id: &str) -> ApiResult {
     let event_id = parse_uuid(event_id).ok_or_else(|| Problem::not_found("event"))?;
-    let (capacity, _) = peers::event_capacity(event_id)?.ok_or_else(|| Problem::not_found("event"))?;
+    let capacity = peers::event_capacity(event_id)?.ok_or_else(|| Problem::not_found("event"))?;
     let (confirmed, waitlisted) = repo::counts(&db::connect()?, event_id)?;
     Ok(ApiResponse::ok(&Summary { event_id, capacity, confirmed, waitlisted }))
 }

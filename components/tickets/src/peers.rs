@@ -1,17 +1,15 @@
 //! What ticketing asks the events component.
 
 use eventos_common::Problem;
-use eventos_common::peer::{event, event_not_found, event_not_open, fetch_all, user_not_found};
+use eventos_common::peer::{
+    EventFacts, EventStatus, event, event_not_found, event_not_open, fetch_all, user_not_found,
+};
 use uuid::Uuid;
-
-fn event_status(id: Uuid) -> Result<String, Problem> {
-    Ok(event(id)?["status"].as_str().unwrap_or_default().to_owned())
-}
 
 /// Ticket types may be added to any event that is not cancelled.
 pub fn require_event_not_cancelled(id: Uuid) -> Result<(), Problem> {
-    match event_status(id)?.as_str() {
-        "cancelled" => Err(event_not_open("the event is cancelled")),
+    match event(id)?.status {
+        EventStatus::Cancelled => Err(event_not_open("the event is cancelled")),
         _ => Ok(()),
     }
 }
@@ -26,8 +24,11 @@ pub fn require_event_on_sale_and_user(event_id: Uuid, user_id: Uuid) -> Result<(
     let (event, user) = (answers.next(), answers.next());
     let event = event.ok_or_else(|| Problem::internal("no answer for the event"))??.ok_or_else(event_not_found)?;
     user.ok_or_else(|| Problem::internal("no answer for the user"))??.ok_or_else(user_not_found)?;
-    match event["status"].as_str().unwrap_or_default() {
-        "published" => Ok(()),
-        status => Err(event_not_open(&format!("the event is {status}; tickets are sold for published events only"))),
+    match EventFacts::read(event)?.status {
+        EventStatus::Published => Ok(()),
+        status => Err(event_not_open(&format!(
+            "the event is {}; tickets are sold for published events only",
+            status.as_str()
+        ))),
     }
 }
