@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::app::{App, Compiled};
@@ -16,29 +17,99 @@ use crate::provision::{self, DEFAULT_PREFIX};
 use crate::registry::{self, Reference};
 use crate::{builder, migrate, private_cluster, server, variables};
 
-const USAGE: &str = "usage: eventos <up|migrate|drop|postgres> [-f|--from|--manifest spin.toml] [--prefix eventos]
-       [--listen 127.0.0.1:3000] [--variable KEY=VALUE]... [--disable-cache] [--no-build] [--ephemeral] [--print-env]
-       eventos registry push <registry/repository:tag> [-f spin.toml] [--insecure] [--no-build]
+/// Runs a Spin application's manifest locally on wasmtime, with a
+/// PostgreSQL database per domain, as Spin 3.6.3 runs it.
+#[derive(Debug, Parser)]
+#[command(name = "eventos", version)]
+struct Cli {
+    #[command(subcommand)]
+    verb: VerbArgs,
+}
 
-  up       build the components, provision PostgreSQL (a database and role per domain),
-           migrate, and serve the application
-  migrate  provision and apply each domain's migrations, then exit
-  drop     drop the databases and roles of --prefix
-  postgres start the private PostgreSQL cluster under target/postgres, even where another
-           server answers, and print its admin URL (for EVENTOS_PG_ADMIN_URL)
-  registry push
-           build the components and push the application as the OCI artifact
-           `spin registry push` makes (what SpinKube runs); prints the pinned
-           reference (registry/repository@sha256:...) on stdout
+#[derive(Debug, Subcommand)]
+enum VerbArgs {
+    /// Build the components, provision PostgreSQL (a database and role per
+    /// domain), migrate, and serve the application
+    Up {
+        #[command(flatten)]
+        app: AppArgs,
+        /// Where to listen
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: SocketAddr,
+        /// Set an application variable, over SPIN_VARIABLE_* (as `spin up`); repeatable
+        #[arg(long = "variable", value_name = "KEY=VALUE", value_parser = key_value)]
+        variables: Vec<(String, String)>,
+        /// Compile every component afresh, neither reading nor writing the cache
+        #[arg(long)]
+        disable_cache: bool,
+        /// Skip the manifest's build commands
+        #[arg(long)]
+        no_build: bool,
+        /// Stop when standard input closes and drop the databases on the way out
+        #[arg(long)]
+        ephemeral: bool,
+    },
+    /// Provision and apply each domain's migrations, then exit
+    Migrate {
+        #[command(flatten)]
+        app: AppArgs,
+        /// Print `export SPIN_VARIABLE_...` lines that point `spin up` at the
+        /// databases just provisioned: eval "$(eventos migrate --print-env)"
+        #[arg(long)]
+        print_env: bool,
+    },
+    /// Drop the databases and roles of --prefix
+    Drop {
+        #[command(flatten)]
+        app: AppArgs,
+    },
+    /// Start the private PostgreSQL cluster under target/postgres, even where
+    /// another server answers, and print its admin URL (for EVENTOS_PG_ADMIN_URL)
+    Postgres {
+        #[command(flatten)]
+        app: AppArgs,
+    },
+    /// The application as an OCI artifact
+    Registry {
+        #[command(subcommand)]
+        action: RegistryArgs,
+    },
+}
 
-  -f, --from      the manifest, or the folder holding spin.toml (as `spin up -f`)
-  --variable      (up) set an application variable, over SPIN_VARIABLE_* (as `spin up`)
-  --disable-cache (up) compile every component afresh, neither reading nor writing the cache
-  --ephemeral  (up) stop when standard input closes and drop the databases on the way out:
-               what a test harness wants
-  --insecure, -k (registry push) plain HTTP, for a registry on this machine
-  --print-env  (migrate) print `export SPIN_VARIABLE_...` lines that point `spin up` at the
-               databases just provisioned: eval \"$(eventos migrate --print-env)\"";
+#[derive(Debug, Subcommand)]
+enum RegistryArgs {
+    /// Build the components and push the application as the OCI artifact
+    /// `spin registry push` makes (what SpinKube runs); prints the pinned
+    /// reference (registry/repository@sha256:...) on stdout
+    Push {
+        /// Where to push: registry[:port]/repository[:tag]
+        reference: String,
+        #[command(flatten)]
+        app: AppArgs,
+        /// Plain HTTP, for a registry on this machine
+        #[arg(long, short = 'k')]
+        insecure: bool,
+        /// Skip the manifest's build commands
+        #[arg(long)]
+        no_build: bool,
+    },
+}
+
+/// What every verb reads: the manifest, and the prefix of its databases.
+#[derive(Debug, Args)]
+struct AppArgs {
+    /// The manifest, or the folder holding spin.toml (as `spin up -f`)
+    #[arg(short = 'f', long = "from", visible_alias = "manifest", default_value = "spin.toml")]
+    manifest: PathBuf,
+    /// Names the databases and roles: <prefix>_<domain>
+    #[arg(long, default_value = DEFAULT_PREFIX)]
+    prefix: String,
+}
+
+fn key_value(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text.split_once('=').ok_or_else(|| format!("`{text}` is not KEY=VALUE"))?;
+    Ok((name.to_owned(), value.to_owned()))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verb {
@@ -66,62 +137,42 @@ pub struct Command {
     pub insecure: bool,
 }
 
-pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
-    let mut args = args.into_iter();
-    let verb = match args.next().as_deref() {
-        Some("up") => Verb::Up,
-        Some("migrate") => Verb::Migrate,
-        Some("drop") => Verb::Drop,
-        Some("postgres") => Verb::Postgres,
-        Some("registry") => match (args.next().as_deref(), args.next()) {
-            (Some("push"), Some(reference)) if !reference.starts_with('-') => Verb::Push(reference),
-            _ => {
-                return Err(format!(
-                    "eventos: registry push needs a reference, such as 127.0.0.1:5000/eventos:dev\n\n{USAGE}"
-                ));
-            }
-        },
-        Some("-h" | "--help") | None => return Err(USAGE.into()),
-        Some(other) => return Err(format!("eventos: unknown command `{other}`\n\n{USAGE}")),
-    };
-    let mut command = Command {
-        verb,
-        manifest: PathBuf::from("spin.toml"),
-        prefix: DEFAULT_PREFIX.into(),
-        listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
-        build: true,
-        ephemeral: false,
-        print_env: false,
-        variables: Vec::new(),
-        cache: true,
-        insecure: false,
-    };
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("eventos: {flag} needs a value\n\n{USAGE}"));
-        match flag.as_str() {
-            "--manifest" | "--from" | "-f" => command.manifest = manifest_path(PathBuf::from(value()?)),
-            "--variable" => {
-                let text = value()?;
-                let (name, value) =
-                    text.split_once('=').ok_or_else(|| format!("eventos: --variable `{text}` is not KEY=VALUE"))?;
-                command.variables.push((name.to_owned(), value.to_owned()));
-            }
-            "--disable-cache" => command.cache = false,
-            "--prefix" => command.prefix = value()?,
-            "--listen" => {
-                let text = value()?;
-                command.listen = text
-                    .parse()
-                    .map_err(|_| format!("eventos: --listen `{text}` is not an address such as 127.0.0.1:3000"))?;
-            }
-            "--no-build" => command.build = false,
-            "--ephemeral" => command.ephemeral = true,
-            "--print-env" => command.print_env = true,
-            "--insecure" | "-k" => command.insecure = true,
-            other => return Err(format!("eventos: unknown option `{other}`\n\n{USAGE}")),
+impl Command {
+    fn new(verb: Verb, app: AppArgs) -> Self {
+        Self {
+            verb,
+            manifest: manifest_path(app.manifest),
+            prefix: app.prefix,
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            build: true,
+            ephemeral: false,
+            print_env: false,
+            variables: Vec::new(),
+            cache: true,
+            insecure: false,
         }
     }
-    Ok(command)
+}
+
+/// The command line (without the program's name); a usage error or `--help` is the `Err`.
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, clap::Error> {
+    let cli = Cli::try_parse_from(std::iter::once("eventos".to_owned()).chain(args))?;
+    Ok(match cli.verb {
+        VerbArgs::Up { app, listen, variables, disable_cache, no_build, ephemeral } => Command {
+            listen,
+            variables,
+            cache: !disable_cache,
+            build: !no_build,
+            ephemeral,
+            ..Command::new(Verb::Up, app)
+        },
+        VerbArgs::Migrate { app, print_env } => Command { print_env, ..Command::new(Verb::Migrate, app) },
+        VerbArgs::Drop { app } => Command::new(Verb::Drop, app),
+        VerbArgs::Postgres { app } => Command::new(Verb::Postgres, app),
+        VerbArgs::Registry { action: RegistryArgs::Push { reference, app, insecure, no_build } } => {
+            Command { insecure, build: !no_build, ..Command::new(Verb::Push(reference), app) }
+        }
+    })
 }
 
 pub async fn run(command: Command) -> Result<()> {
@@ -308,6 +359,13 @@ mod tests {
         assert!(parse(args("registry push")).is_err());
         assert!(parse(args("registry push --insecure")).is_err());
         assert!(parse(args("registry pull r.io/e:1")).is_err());
+    }
+
+    #[test]
+    fn options_belong_to_their_verb() {
+        assert!(parse(args("migrate --print-env --prefix p -f x.toml")).expect("valid").print_env);
+        assert!(parse(args("migrate --listen 127.0.0.1:0")).is_err(), "migrate serves nothing");
+        assert!(parse(args("drop --ephemeral")).is_err());
     }
 
     #[test]

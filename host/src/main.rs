@@ -37,9 +37,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let command = match cli::parse(std::env::args().skip(1)) {
         Ok(command) => command,
-        Err(usage) => {
-            eprintln!("{usage}");
-            return ExitCode::from(2);
+        // A usage error (exit 2), or the help or version asked for (exit 0).
+        Err(answer) => {
+            let _ = answer.print();
+            return ExitCode::from(if answer.use_stderr() { 2 } else { 0 });
         }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
