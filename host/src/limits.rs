@@ -38,11 +38,11 @@ pub struct Limits {
 
 impl Limits {
     pub fn from_env() -> Self {
+        let max_instances = env_number("EVENTOS_MAX_INSTANCES", 256) as u32;
         Self {
             request_timeout: Duration::from_millis(env_number("EVENTOS_REQUEST_TIMEOUT_MS", 30_000)),
-            max_instances: env_number("EVENTOS_MAX_INSTANCES", 256) as u32,
-            max_chained_instances: env_number("EVENTOS_MAX_CHAINED_INSTANCES", env_number("EVENTOS_MAX_INSTANCES", 256))
-                as u32,
+            max_instances,
+            max_chained_instances: env_number("EVENTOS_MAX_CHAINED_INSTANCES", max_instances.into()) as u32,
             instance_wait: Duration::from_millis(env_number("EVENTOS_INSTANCE_WAIT_MS", 1_000)),
             max_memory_bytes: env_number("EVENTOS_MAX_MEMORY_MB", 64) as usize * 1024 * 1024,
             keep_resident_bytes: env_number("EVENTOS_KEEP_RESIDENT_KB", 1024) as usize * 1024,

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support::{find_spin, free_address, listens, run_eventos, send, unique_prefix, workspace};
+use support::{find_spin, free_address, listens, provision_for_spin, run_eventos, send, unique_prefix, workspace};
 
 /// A `docker-registry` of its own on a free loopback port, its storage under target/.
 struct Registry {
@@ -150,16 +150,7 @@ fn the_artifact_is_what_spin_registry_push_makes_and_real_spin_serves_it() {
     // What the cluster does with the artifact: real Spin runs it from the registry.
     let prefix = unique_prefix("registry");
     let manifest = workspace().join("spin.toml");
-    let manifest = manifest.to_str().expect("path");
-    let migrated = run_eventos(&["migrate", "--print-env", "--prefix", &prefix, "--manifest", manifest]);
-    assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
-    let databases: Vec<(String, String)> = String::from_utf8_lossy(&migrated.stdout)
-        .lines()
-        .filter_map(|line| {
-            let (name, value) = line.strip_prefix("export ")?.split_once('=')?;
-            Some((name.to_owned(), value.trim_matches('\'').to_owned()))
-        })
-        .collect();
+    let databases = provision_for_spin(&manifest, &prefix, &[]);
     let address = free_address();
     let mut spin_up = Command::new(&spin)
         .args(["up", "--from-registry", &pinned, "--insecure", "--listen", &address])
@@ -178,7 +169,7 @@ fn the_artifact_is_what_spin_registry_push_makes_and_real_spin_serves_it() {
     });
     let _ = Command::new("kill").args(["-TERM", &spin_up.id().to_string()]).status();
     let _ = spin_up.wait();
-    run_eventos(&["drop", "--prefix", &prefix, "--manifest", manifest]);
+    run_eventos(&["drop", "--prefix", &prefix, "--manifest", manifest.to_str().expect("path")]);
     let (created, status) = served.expect("spin up --from-registry did not listen");
     assert_eq!(created.status, 201, "{}", created.text);
     assert_eq!(status.body["status"], "ok", "every domain answers from the pulled artifact: {}", status.text);

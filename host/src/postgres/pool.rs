@@ -16,17 +16,21 @@ use super::params::{Param, bind_all};
 use crate::capabilities::spin::postgres4_0_0::postgres::{Error, ParameterValue, QueryError, RowSet};
 use crate::limits::Limits;
 
-/// Run on every connection a guest used, before another request may have it,
-/// in one round trip: whatever the guest did (SET or set_config, a cursor, LISTEN,
-/// advisory locks, temporary tables) is undone, and the first column says
-/// whether a transaction block was left open (inside one, the block began
-/// before this statement did).
-const PROBE_AND_RESET: &str = "SELECT now() <> statement_timestamp(); \
-    RESET ALL; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD TEMP";
+/// Undoes whatever a guest left on its session: settings (SET or set_config),
+/// cursors, LISTEN, advisory locks, temporary tables.
+macro_rules! reset_session {
+    () => {
+        "RESET ALL; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD TEMP"
+    };
+}
+/// Run on every connection a guest used, before another request may have it, in
+/// one round trip: the reset, after a first column that says whether a
+/// transaction block was left open (inside one, the block began before this
+/// statement did).
+const PROBE_AND_RESET: &str = concat!("SELECT now() <> statement_timestamp(); ", reset_session!());
 /// For a connection left in a transaction block (open or failed), where the reset
 /// above would be rolled back with it.
-const ROLLBACK_AND_RESET: &str =
-    "ROLLBACK; RESET ALL; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD TEMP";
+const ROLLBACK_AND_RESET: &str = concat!("ROLLBACK; ", reset_session!());
 
 pub struct Pools {
     pools: Mutex<HashMap<String, Pool>>,

@@ -11,9 +11,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 #[derive(Serialize)]
-struct LockedApp {
+pub struct LockedApp {
     spin_lock_version: u32,
-    metadata: BTreeMap<String, Value>,
+    /// The application's name, version, description and authors, as Spin records them.
+    pub metadata: BTreeMap<String, Value>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     variables: BTreeMap<String, LockedVariable>,
     triggers: Vec<LockedTrigger>,
@@ -55,30 +56,27 @@ struct LockedSource {
     digest: String,
 }
 
-/// The locked application of `manifest_text` (already checked by `Manifest::parse`),
+/// The locked application of `doc` (a manifest already checked by `Manifest::parse`),
 /// each component's source replaced by `digests[component id]`.
-pub fn lock(manifest_text: &str, digests: &HashMap<String, String>) -> Result<Vec<u8>> {
-    let doc: toml::Table = manifest_text.parse().context("spin.toml is not TOML")?;
-    let application = table(&doc, "application");
-    let trigger_types = table(&doc, "trigger");
-    let locked = LockedApp {
+pub fn lock(doc: &toml::Table, digests: &HashMap<String, String>) -> Result<LockedApp> {
+    let application = table(doc, "application");
+    let trigger_types = table(doc, "trigger");
+    Ok(LockedApp {
         spin_lock_version: 0,
         metadata: metadata(&application, &trigger_types),
-        variables: table(&doc, "variables").iter().map(|(name, decl)| (name.clone(), variable(decl))).collect(),
+        variables: table(doc, "variables").iter().map(|(name, decl)| (name.clone(), variable(decl))).collect(),
         triggers: triggers(&trigger_types)?,
-        components: table(&doc, "component")
+        components: table(doc, "component")
             .iter()
             .map(|(id, decl)| component(id, decl, digests))
             .collect::<Result<_>>()?,
-    };
-    Ok(serde_json::to_vec(&locked)?)
+    })
 }
 
 /// Each component's id and Wasm file (as written in `spin.toml`), in manifest order:
 /// the order of the artifact's layers.
-pub fn component_sources(manifest_text: &str) -> Result<Vec<(String, String)>> {
-    let doc: toml::Table = manifest_text.parse().context("spin.toml is not TOML")?;
-    table(&doc, "component")
+pub fn component_sources(doc: &toml::Table) -> Result<Vec<(String, String)>> {
+    table(doc, "component")
         .iter()
         .map(|(id, decl)| {
             let source = decl.get("source").and_then(toml::Value::as_str);
@@ -244,7 +242,7 @@ source = "a.wasm"
 
     fn locked() -> Value {
         let digests = HashMap::from([("a".into(), "sha256:aa".into()), ("b".into(), "sha256:bb".into())]);
-        serde_json::from_slice(&lock(MANIFEST, &digests).expect("locks")).expect("json")
+        serde_json::to_value(lock(&MANIFEST.parse().expect("TOML"), &digests).expect("locks")).expect("json")
     }
 
     #[test]
@@ -282,6 +280,6 @@ source = "a.wasm"
 
     #[test]
     fn a_component_without_a_layer_is_an_error() {
-        assert!(lock(MANIFEST, &HashMap::new()).is_err());
+        assert!(lock(&MANIFEST.parse().expect("TOML"), &HashMap::new()).is_err());
     }
 }

@@ -86,10 +86,11 @@ impl<'a> From<&'a Blob> for Descriptor<'a> {
 pub async fn push(manifest_path: &Path, reference: &Reference, insecure: bool) -> Result<String> {
     let text =
         std::fs::read_to_string(manifest_path).with_context(|| format!("cannot read {}", manifest_path.display()))?;
+    let doc: toml::Table = text.parse().context("spin.toml is not TOML")?;
     let dir = manifest_path.parent().unwrap_or(Path::new("."));
     let mut layers: Vec<Blob> = Vec::new();
     let mut digests = HashMap::new();
-    for (id, source) in locked::component_sources(&text)? {
+    for (id, source) in locked::component_sources(&doc)? {
         let wasm =
             std::fs::read(dir.join(&source)).with_context(|| format!("component `{id}`: cannot read {source}"))?;
         let layer = Blob::new(WASM_LAYER, wasm);
@@ -98,7 +99,9 @@ pub async fn push(manifest_path: &Path, reference: &Reference, insecure: bool) -
             layers.push(layer);
         }
     }
-    let locked = Blob::new(LOCKED_APP_LAYER, locked::lock(&text, &digests)?);
+    let locked_app = locked::lock(&doc, &digests)?;
+    let annotations = annotations(&locked_app.metadata);
+    let locked = Blob::new(LOCKED_APP_LAYER, serde_json::to_vec(&locked_app)?);
     let config = ImageConfig {
         architecture: "wasm",
         os: "wasip1",
@@ -106,7 +109,6 @@ pub async fn push(manifest_path: &Path, reference: &Reference, insecure: bool) -
         rootfs: RootFs { r#type: "layers", diff_ids: [] },
     };
     let config = Blob::new(IMAGE_CONFIG, serde_json::to_vec(&config)?);
-    let annotations = annotations(&serde_json::from_slice(&locked.content)?);
     layers.push(locked);
 
     let mut registry = distribution::Registry::new(&reference.registry, &reference.repository, insecure)?;
@@ -125,19 +127,18 @@ pub async fn push(manifest_path: &Path, reference: &Reference, insecure: bool) -
 }
 
 /// The OCI annotations Spin infers from the application's metadata.
-fn annotations(locked: &serde_json::Value) -> BTreeMap<&'static str, String> {
-    let metadata = &locked["metadata"];
+fn annotations(metadata: &BTreeMap<String, serde_json::Value>) -> BTreeMap<&'static str, String> {
     let mut annotations = BTreeMap::from([("org.opencontainers.image.created", chrono::Utc::now().to_rfc3339())]);
     for (key, field) in [
         ("org.opencontainers.image.title", "name"),
         ("org.opencontainers.image.version", "version"),
         ("org.opencontainers.image.description", "description"),
     ] {
-        if let Some(value) = metadata[field].as_str() {
+        if let Some(value) = metadata.get(field).and_then(serde_json::Value::as_str) {
             annotations.insert(key, value.to_owned());
         }
     }
-    if let Some(authors) = metadata["authors"].as_array() {
+    if let Some(authors) = metadata.get("authors").and_then(serde_json::Value::as_array) {
         let names: Vec<&str> = authors.iter().filter_map(serde_json::Value::as_str).collect();
         annotations.insert("org.opencontainers.image.authors", names.join(", "));
     }

@@ -103,19 +103,8 @@ impl Platform {
     /// test process ends without dropping it (a `static` platform).
     fn start_spin(spin: &Path, manifest: &Path, prefix: &str, env: &[(&str, &str)], log: PathBuf) -> Self {
         let admin = admin_url();
-        let migrated = Command::new(env!("CARGO_BIN_EXE_eventos"))
-            .args(["migrate", "--print-env", "--prefix", prefix, "--manifest"])
-            .arg(manifest)
-            .env("EVENTOS_PG_ADMIN_URL", &admin)
-            .envs(env.iter().copied())
-            .output()
-            .expect("run eventos migrate");
-        assert!(migrated.status.success(), "eventos migrate failed: {}", String::from_utf8_lossy(&migrated.stderr));
-        let stdout = String::from_utf8_lossy(&migrated.stdout).into_owned();
-        let provisioned = stdout.lines().filter_map(|line| {
-            let (name, value) = line.strip_prefix("export ")?.split_once('=')?;
-            Some((name, value.trim_matches('\'')))
-        });
+        let provisioned =
+            provision_for_spin(manifest, prefix, &[&[("EVENTOS_PG_ADMIN_URL", admin.as_str())], env].concat());
         let address = free_address();
         let mut child = Command::new("sh")
             .args(["-c", SPIN_SUPERVISOR, "spin-supervisor"])
@@ -245,6 +234,25 @@ pub fn runtime() -> &'static Runtime {
         Ok(other) => panic!("EVENTOS_TEST_RUNTIME is `{other}`: use `eventos` or `spin`"),
     });
     &RUNTIME
+}
+
+/// What a Spin user does before `spin up`: `eventos migrate --print-env` for the
+/// databases of `prefix`, its `export` lines as (name, value) pairs for the environment.
+pub fn provision_for_spin(manifest: &Path, prefix: &str, env: &[(&str, &str)]) -> Vec<(String, String)> {
+    let migrated = Command::new(env!("CARGO_BIN_EXE_eventos"))
+        .args(["migrate", "--print-env", "--prefix", prefix, "--manifest"])
+        .arg(manifest)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run eventos migrate");
+    assert!(migrated.status.success(), "eventos migrate failed: {}", String::from_utf8_lossy(&migrated.stderr));
+    String::from_utf8_lossy(&migrated.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (name, value) = line.strip_prefix("export ")?.split_once('=')?;
+            Some((name.to_owned(), value.trim_matches('\'').to_owned()))
+        })
+        .collect()
 }
 
 /// The Spin CLI: `SPIN` if set, else `spin` on `PATH`.
