@@ -1,5 +1,5 @@
 //! The loaded application: the engine, each component pre-instantiated once,
-//! the router, and the shared Postgres pools.
+//! the router; each component with its context (the Postgres pools shared).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -17,9 +17,9 @@ use crate::capabilities;
 use crate::engine::{load_component, new_engine, start_epoch_ticker};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
-use crate::postgres::Pools;
+use crate::postgres::pool::Pools;
 use crate::router::Router;
-use crate::state::RequestState;
+use crate::state::{ComponentContext, RequestState};
 use crate::stats::Histogram;
 use crate::variables::{expand, resolve_component};
 
@@ -31,7 +31,6 @@ pub struct App {
     origin: OnceLock<SocketAddr>,
     pub components: Vec<LoadedComponent>,
     pub router: Router,
-    pub pg: Pools,
     pub limits: Limits,
     /// Admission to guests: one permit per live instance.
     pub admission: Admission,
@@ -40,12 +39,8 @@ pub struct App {
 }
 
 pub struct LoadedComponent {
-    pub id: String,
+    pub context: Arc<ComponentContext>,
     pub pre: ProxyPre<RequestState>,
-    pub variables: HashMap<String, String>,
-    pub allow: Arc<AllowList>,
-    /// The guest's environment variables (`environment` in the manifest).
-    pub environment: Vec<(String, String)>,
 }
 
 /// Every component compiled (or loaded from cache) and pre-instantiated: the
@@ -82,6 +77,7 @@ impl App {
     ) -> Result<Arc<Self>> {
         let Compiled { engine, components: compiled } = compiled;
         let ids: Vec<&str> = manifest.components.keys().map(String::as_str).collect();
+        let pools = Arc::new(Pools::new(&limits));
         let mut components = Vec::new();
         for (id, pre) in compiled {
             let decl = &manifest.components[&id];
@@ -92,16 +88,18 @@ impl App {
                 .collect::<Result<Vec<_>>>()
                 .with_context(|| format!("allowed_outbound_hosts of component `{id}`"))?;
             refuse_absent_capabilities(&id, &allowed)?;
-            components.push(LoadedComponent {
+            let context = ComponentContext {
                 variables: resolve_component(&decl.variables, variables)
                     .with_context(|| format!("[component.{id}.variables]"))?,
                 allow: Arc::new(AllowList::parse(&allowed, &ids).with_context(|| format!("component `{id}`"))?),
                 environment: decl.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                pre,
+                pools: pools.clone(),
                 id,
-            });
+            };
+            components.push(LoadedComponent { context: Arc::new(context), pre });
         }
-        let index: HashMap<&str, usize> = components.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+        let index: HashMap<&str, usize> =
+            components.iter().enumerate().map(|(i, c)| (c.context.id.as_str(), i)).collect();
         let routes =
             manifest.routes.iter().filter_map(|r| r.route.clone().map(|route| (route, index[r.component.as_str()])));
         let router = Router::new(routes)?;
@@ -116,7 +114,6 @@ impl App {
             origin: OnceLock::new(),
             components,
             router,
-            pg: Pools::new(&limits),
             admission: Admission::new(&limits),
             instantiation: Histogram::default(),
             limits,
@@ -124,7 +121,7 @@ impl App {
     }
 
     pub fn component_index(&self, id: &str) -> Option<usize> {
-        self.components.iter().position(|c| c.id == id)
+        self.components.iter().position(|c| c.context.id == id)
     }
 
     /// Called once the listener is bound.

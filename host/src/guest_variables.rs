@@ -11,7 +11,7 @@ impl wit::Host for RequestState {
             return Ok(Err(Error::InvalidName(format!("`{name}` is not a variable name (lower_snake_case)"))));
         }
         Ok(self
-            .component()
+            .component
             .variables
             .get(&name)
             .cloned()

@@ -16,25 +16,10 @@ use wasmtime_wasi_http::body::HyperOutgoingBody;
 
 use crate::admission::Depth;
 use crate::app::App;
+use crate::chain::{Chain, PendingAnswer, Unanswered};
+use crate::headers::{CHAINED_CLIENT, set_spin_headers};
+use crate::router::RouteMatch;
 use crate::state::RequestState;
-
-/// Why a request got no answer from its guest.
-#[derive(Debug)]
-pub enum Unanswered {
-    /// Every instance slot stayed taken for `instance_wait`: the caller owes a 503.
-    Busy,
-    /// The guest trapped, ran past its deadline or set no response: a 500.
-    Failed(anyhow::Error),
-}
-
-impl std::fmt::Display for Unanswered {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Unanswered::Busy => f.write_str("every instance slot is taken"),
-            Unanswered::Failed(error) => write!(f, "{error:#}"),
-        }
-    }
-}
 
 /// Runs `component` on `request` in a fresh instance, `depth` calls down a chain
 /// (0: a client's request).
@@ -56,8 +41,10 @@ async fn run_guest(
     permit: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<hyper::Response<HyperOutgoingBody>> {
     let deadline = app.limits.request_timeout;
-    let pre = app.components[component].pre.clone();
-    let mut store = Store::new(&app.engine, RequestState::new(app.clone(), component, depth));
+    let loaded = &app.components[component];
+    let pre = loaded.pre.clone();
+    let chain: Arc<dyn Chain> = app.clone();
+    let mut store = Store::new(&app.engine, RequestState::new(loaded.context.clone(), chain, depth));
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |ctx| {
         if ctx.data().started.elapsed() > deadline {
@@ -76,7 +63,7 @@ async fn run_guest(
         let _permit = permit;
         let started = std::time::Instant::now();
         let proxy = pre.instantiate_async(&mut store).await?;
-        store.data().app.instantiation.record(started.elapsed());
+        app.instantiation.record(started.elapsed());
         proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
     })));
     // The guest runs on the caller's task: until it sets the response here, and
@@ -93,6 +80,26 @@ async fn run_guest(
         (Err(_), Some(Ok(()))) => Err(anyhow!("the component returned without setting a response")),
         (Err(_), Some(Err(trap))) => Err(anyhow!("the component trapped: {trap:#}")),
         (Err(_), None) => Err(anyhow!("the component dropped its response unanswered")),
+    }
+}
+
+/// A guest's chained call: the callee is served as if it had matched `/...`,
+/// with the headers Spin gives a chained request.
+impl Chain for App {
+    fn origin(&self) -> Option<std::net::SocketAddr> {
+        App::origin(self)
+    }
+
+    fn call(
+        self: Arc<Self>,
+        id: &str,
+        mut request: hyper::Request<HyperOutgoingBody>,
+        depth: Depth,
+    ) -> Option<PendingAnswer> {
+        let target = self.component_index(id)?;
+        let matched = RouteMatch::chained(target, request.uri().path());
+        set_spin_headers(&mut request, &matched, CHAINED_CLIENT);
+        Some(Box::pin(handle(self, target, request, depth)))
     }
 }
 

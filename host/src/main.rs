@@ -5,6 +5,7 @@ mod allow;
 mod app;
 mod builder;
 mod capabilities;
+mod chain;
 mod cli;
 mod componentize;
 mod engine;

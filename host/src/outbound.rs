@@ -4,8 +4,6 @@
 //! header, over TLS with certificate verification for `https`. A request to
 //! `http://<component>.spin.internal` is served in-process (service chaining).
 
-use std::sync::Arc;
-
 use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -17,12 +15,8 @@ use wasmtime_wasi_http::body::HyperOutgoingBody;
 use wasmtime_wasi_http::types::{HostFutureIncomingResponse, IncomingResponse, OutgoingRequestConfig};
 use wasmtime_wasi_http::{HttpResult, WasiHttpCtx, WasiHttpView, hyper_request_error};
 
-use crate::admission::Depth;
 use crate::allow::CHAINING_SUFFIX;
-use crate::app::App;
-use crate::handler::{Unanswered, handle};
-use crate::headers::{CHAINED_CLIENT, set_spin_headers};
-use crate::router::RouteMatch;
+use crate::chain::{PendingAnswer, Unanswered};
 use crate::state::RequestState;
 
 type OutgoingRequest = hyper::Request<HyperOutgoingBody>;
@@ -42,13 +36,13 @@ impl WasiHttpView for RequestState {
         mut config: OutgoingRequestConfig,
     ) -> HttpResult<HostFutureIncomingResponse> {
         let to_self = undo_relative_authority(&mut request);
-        let allow = &self.component().allow;
+        let allow = &self.component.allow;
         let allowed = if to_self {
             allow.allows_relative(&["http", "https"])
         } else {
             allow.allows_url(&request.uri().to_string(), "https")
         };
-        let app = self.app.clone();
+        let chain = self.chain.clone();
         let callee_depth = self.depth + 1;
         // As on Spin, even a refusal is the answer of the request's future, not of `handle`.
         let task = wasmtime_wasi::runtime::spawn(async move {
@@ -57,7 +51,7 @@ impl WasiHttpView for RequestState {
             }
             if to_self {
                 // Back to this application's own listener, as Spin does.
-                let Some(origin) = app.origin() else { return Ok(Err(ErrorCode::HttpRequestUriInvalid)) };
+                let Some(origin) = chain.origin() else { return Ok(Err(ErrorCode::HttpRequestUriInvalid)) };
                 config.use_tls = false;
                 let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
                 match format!("http://{origin}{path}").parse() {
@@ -68,8 +62,8 @@ impl WasiHttpView for RequestState {
             request.headers_mut().remove(hyper::header::HOST);
             match chaining_target(&request) {
                 // Spin traps the caller when the callee is not in the application.
-                Some(component) => match app.component_index(&component) {
-                    Some(target) => Ok(send_chained(app, target, callee_depth, request, config).await),
+                Some(component) => match chain.call(&component, request, callee_depth) {
+                    Some(answer) => Ok(send_chained(answer, config).await),
                     None => Err(wasmtime::Error::msg(format!("unknown routing destination '{component}'"))),
                 },
                 None => Ok(send_out(request, config).await),
@@ -107,21 +101,11 @@ fn chaining_target(request: &OutgoingRequest) -> Option<String> {
     (format!(".{domain}") == CHAINING_SUFFIX).then(|| component.to_owned())
 }
 
-/// Hands the request to another component of this application, in-process, as
-/// if it had matched `/...`; a callee that fails is a bare 500, as on Spin. The
-/// caller's first-byte timeout holds here too (Spin waits for the callee forever).
-async fn send_chained(
-    app: Arc<App>,
-    target: usize,
-    depth: Depth,
-    mut request: OutgoingRequest,
-    config: OutgoingRequestConfig,
-) -> Result<IncomingResponse, ErrorCode> {
-    let matched = RouteMatch::chained(target, request.uri().path());
-    set_spin_headers(&mut request, &matched, CHAINED_CLIENT);
-    let answered = timeout(config.first_byte_timeout, handle(app, target, request, depth))
-        .await
-        .map_err(|_| ErrorCode::ConnectionReadTimeout)?;
+/// Awaits another component's answer to a chained request; a callee that fails
+/// is a bare 500, as on Spin. The caller's first-byte timeout holds here too
+/// (Spin waits for the callee forever).
+async fn send_chained(answer: PendingAnswer, config: OutgoingRequestConfig) -> Result<IncomingResponse, ErrorCode> {
+    let answered = timeout(config.first_byte_timeout, answer).await.map_err(|_| ErrorCode::ConnectionReadTimeout)?;
     let response = match answered {
         Ok(response) => response,
         Err(Unanswered::Busy) => return Err(ErrorCode::ConnectionLimitReached),

@@ -101,7 +101,7 @@ impl mqtt::HostConnection for RequestState {
         _password: String,
         _keep_alive: u64,
     ) -> wasmtime::Result<Result<Resource<mqtt::Connection>, mqtt::Error>> {
-        if !self.component().allow.allows_url(&address, "mqtt") {
+        if !self.component.allow.allows_url(&address, "mqtt") {
             return Ok(Err(mqtt::Error::ConnectionFailed(format!("address {address} is not permitted"))));
         }
         Ok(Err(mqtt::Error::Other("outbound MQTT is a Spin capability this host does not provide".into())))
@@ -126,7 +126,7 @@ impl redis::Host for RequestState {}
 
 impl redis::HostConnection for RequestState {
     async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<redis::Connection>, redis::Error>> {
-        if !self.component().allow.allows_url(&address, "redis") {
+        if !self.component.allow.allows_url(&address, "redis") {
             return Ok(Err(redis::Error::InvalidAddress));
         }
         Ok(Err(redis::Error::Other("outbound Redis is a Spin capability this host does not provide".into())))

@@ -21,7 +21,8 @@ use wasmtime_wasi_http::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::body::HyperOutgoingBody;
 
 use crate::app::App;
-use crate::handler::{Unanswered, handle};
+use crate::chain::Unanswered;
+use crate::handler::handle;
 use crate::headers::set_spin_headers;
 use crate::router::WELL_KNOWN_PREFIX;
 
@@ -140,7 +141,7 @@ async fn on_request(
             response
         }
         Err(error) => {
-            let id = &app.components[component].id;
+            let id = &app.components[component].context.id;
             eprintln!(
                 "{}",
                 serde_json::json!({"component": id, "path": path, "status": 500, "error": format!("{error:#}")})

@@ -1,6 +1,8 @@
-//! What one request's `Store` holds: WASI, wasi:http, the resource table, and the
+//! What one request's `Store` holds: its component's context, the door to the
+//! application's other components, WASI, wasi:http, the resource table, and the
 //! Postgres connections the guest opened. Nothing survives the request.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -10,13 +12,24 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::WasiHttpCtx;
 
 use crate::admission::Depth;
-use crate::app::{App, LoadedComponent};
-use crate::postgres::GuestConnections;
+use crate::allow::AllowList;
+use crate::chain::Chain;
+use crate::postgres::pool::{GuestConnections, Pools};
+
+/// What a component's requests may reach, fixed when the application loads.
+pub struct ComponentContext {
+    pub id: String,
+    pub variables: HashMap<String, String>,
+    pub allow: Arc<AllowList>,
+    /// The guest's environment variables (`environment` in the manifest).
+    pub environment: Vec<(String, String)>,
+    /// The application's Postgres pools, shared by all its components.
+    pub pools: Arc<Pools>,
+}
 
 pub struct RequestState {
-    pub app: Arc<App>,
-    /// Index of the component serving this request in `app.components`.
-    pub component: usize,
+    pub component: Arc<ComponentContext>,
+    pub chain: Arc<dyn Chain>,
     /// How far down a chain of calls this request is (0: a client's).
     pub depth: Depth,
     pub started: Instant,
@@ -27,11 +40,11 @@ pub struct RequestState {
 }
 
 impl RequestState {
-    pub fn new(app: Arc<App>, component: usize, depth: Depth) -> Self {
-        let wasi = wasi_context(&app.components[component]);
+    pub fn new(component: Arc<ComponentContext>, chain: Arc<dyn Chain>, depth: Depth) -> Self {
+        let wasi = wasi_context(&component);
         Self {
-            app,
             component,
+            chain,
             depth,
             started: Instant::now(),
             wasi,
@@ -40,16 +53,12 @@ impl RequestState {
             pg: GuestConnections::default(),
         }
     }
-
-    pub fn component(&self) -> &LoadedComponent {
-        &self.app.components[self.component]
-    }
 }
 
 /// What WASI gives a guest: its environment, the host's stdout and stderr (where
 /// Spin relays guests' output too), and sockets only to allowed addresses,
 /// checked as Spin checks them (`tcp://` or `udp://`; never a listening socket).
-fn wasi_context(component: &LoadedComponent) -> WasiCtx {
+fn wasi_context(component: &ComponentContext) -> WasiCtx {
     let mut builder = WasiCtx::builder();
     builder.inherit_stdout().inherit_stderr().envs(&component.environment);
     if component.allow.reaches_sockets() {

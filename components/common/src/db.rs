@@ -14,20 +14,75 @@ use crate::Problem;
 /// The Spin variable that holds this component's connection string.
 const DB_URL_VARIABLE: &str = "db_url";
 
-pub fn connect() -> Result<Connection, Problem> {
-    let url =
-        variables::get(DB_URL_VARIABLE).map_err(|e| Problem::internal(format!("variable {DB_URL_VARIABLE}: {e}")))?;
-    Connection::open(&url).map_err(db_problem)
+/// A failure of the component's own database, sorted once by what the caller
+/// can do about it; the text is the cause, for the log only.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DbError {
+    /// Down, unreachable or exhausted: try again later.
+    Unavailable(String),
+    /// Rolled back whole for colliding with concurrent work: repeat the request.
+    Collided(String),
+    /// The database holds no migrations yet: health says so until it does.
+    Unmigrated,
+    /// Anything else is a bug of ours.
+    Bug(String),
+}
+
+impl DbError {
+    pub fn bug(cause: impl Into<String>) -> Self {
+        DbError::Bug(cause.into())
+    }
+}
+
+impl From<PgError> for DbError {
+    fn from(error: PgError) -> Self {
+        let cause = describe(&error);
+        let outage = match &error {
+            PgError::ConnectionFailed(_) => true,
+            PgError::QueryFailed(QueryError::Text(_)) => true,
+            PgError::QueryFailed(QueryError::DbError(db)) => is_outage_state(&db.code),
+            _ => false,
+        };
+        if outage {
+            DbError::Unavailable(cause)
+        } else if sqlstate(&error).is_some_and(is_transient_state) {
+            DbError::Collided(cause)
+        } else {
+            DbError::Bug(cause)
+        }
+    }
+}
+
+/// Outages are 503 (retry later); anything else is our bug and a 500.
+impl From<DbError> for Problem {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Unavailable(cause) => {
+                Problem::unavailable("the database is unavailable; try again shortly").because(cause)
+            }
+            // Rolled back whole by the database: the request may simply be repeated.
+            DbError::Collided(cause) => {
+                Problem::unavailable("the request collided with concurrent ones; try again").because(cause)
+            }
+            DbError::Unmigrated => Problem::unavailable("the database has no migrations yet"),
+            DbError::Bug(cause) => Problem::internal(cause),
+        }
+    }
+}
+
+pub fn connect() -> Result<Connection, DbError> {
+    let url = variables::get(DB_URL_VARIABLE).map_err(|e| DbError::bug(format!("variable {DB_URL_VARIABLE}: {e}")))?;
+    Ok(Connection::open(&url)?)
 }
 
 /// The last migration the database holds (`eventos_migrations`, the ledger both
 /// `eventos migrate` and the Kubernetes migration Job keep); `None` before any.
-pub fn schema_version(conn: &Connection) -> Result<Option<String>, Problem> {
+pub fn schema_version(conn: &Connection) -> Result<Option<String>, DbError> {
     let rows = conn.query("SELECT max(version) AS version FROM eventos_migrations", &[]).map_err(|error| {
         match sqlstate(&error) {
             // No ledger yet: nothing is migrated.
-            Some("42P01") => Problem::unavailable("the database has no migrations yet"),
-            _ => db_problem(error),
+            Some("42P01") => DbError::Unmigrated,
+            _ => DbError::from(error),
         }
     })?;
     Ok(rows.rows().next().and_then(|row| row.get::<String>("version")))
@@ -78,25 +133,6 @@ pub fn unique_violation_table(error: &PgError) -> Option<&str> {
     }
 }
 
-/// Outages are 503 (retry later); anything else is our bug and a 500.
-pub fn db_problem(error: PgError) -> Problem {
-    let cause = describe(&error);
-    let outage = match &error {
-        PgError::ConnectionFailed(_) => true,
-        PgError::QueryFailed(QueryError::Text(_)) => true,
-        PgError::QueryFailed(QueryError::DbError(db)) => is_outage_state(&db.code),
-        _ => false,
-    };
-    if outage {
-        Problem::unavailable("the database is unavailable; try again shortly").because(cause)
-    } else if sqlstate(&error).is_some_and(is_transient_state) {
-        // Rolled back whole by the database: the request may simply be repeated.
-        Problem::unavailable("the request collided with concurrent ones; try again").because(cause)
-    } else {
-        Problem::internal(cause)
-    }
-}
-
 /// Connection exceptions, server shutdown, and resource exhaustion: not the request's fault.
 fn is_outage_state(code: &str) -> bool {
     code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
@@ -121,14 +157,14 @@ fn describe(error: &PgError) -> String {
 }
 
 /// Runs `work` inside one transaction on `conn`, rolling back on any error.
-pub fn in_transaction<T, E: From<Problem>>(
+pub fn in_transaction<T, E: From<DbError>>(
     conn: &Connection,
     work: impl FnOnce(&Connection) -> Result<T, E>,
 ) -> Result<T, E> {
-    conn.execute("BEGIN", &[]).map_err(db_problem)?;
+    conn.execute("BEGIN", &[]).map_err(DbError::from)?;
     match work(conn) {
         Ok(value) => {
-            conn.execute("COMMIT", &[]).map_err(db_problem)?;
+            conn.execute("COMMIT", &[]).map_err(DbError::from)?;
             Ok(value)
         }
         Err(error) => {
@@ -140,17 +176,17 @@ pub fn in_transaction<T, E: From<Problem>>(
 }
 
 /// A column of a row the component's own SQL selected; absence is our bug.
-pub fn column<T: Decode>(row: &Row<'_>, name: &str) -> Result<T, Problem> {
-    row.get(name).ok_or_else(|| Problem::internal(format!("column {name} is missing or not of the expected type")))
+pub fn column<T: Decode>(row: &Row<'_>, name: &str) -> Result<T, DbError> {
+    row.get(name).ok_or_else(|| DbError::bug(format!("column {name} is missing or not of the expected type")))
 }
 
-/// Runs a query, mapping failures to problems; each row becomes a `T`.
+/// Runs a query; each row becomes a `T`.
 pub fn query<T>(
     conn: &Connection,
     sql: &str,
     params: &[ParameterValue],
-    from_row: impl Fn(&Row<'_>) -> Result<T, Problem>,
-) -> Result<Vec<T>, Problem> {
-    let rows = conn.query(sql, params).map_err(db_problem)?;
+    from_row: impl Fn(&Row<'_>) -> Result<T, DbError>,
+) -> Result<Vec<T>, DbError> {
+    let rows = conn.query(sql, params)?;
     rows.rows().map(|row| from_row(&row)).collect()
 }

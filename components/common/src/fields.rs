@@ -41,9 +41,25 @@ impl Fields {
         self.errors.is_empty()
     }
 
-    /// The 422 listing every invalid field.
-    pub fn problem(self) -> Problem {
-        Problem::invalid(self.errors)
+    /// Every invalid field, to be answered with one 422.
+    pub fn invalid(self) -> Invalid {
+        Invalid(self.errors)
+    }
+}
+
+/// Input that named invalid values, each field with why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid(pub Vec<FieldError>);
+
+impl Invalid {
+    pub fn field(field: &str, message: &str) -> Self {
+        Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<Invalid> for Problem {
+    fn from(Invalid(errors): Invalid) -> Self {
+        Problem::invalid(errors)
     }
 }
 
@@ -220,7 +236,7 @@ mod tests {
         let a: Option<String> = fields.take("a", required_text(None, 5));
         let b: Option<i64> = fields.take("b", required_int(Some(WholeNumber(99)), 1..=5));
         assert!(a.is_none() && b.is_none());
-        assert_eq!(fields.problem().errors.len(), 2);
+        assert_eq!(fields.invalid().0.len(), 2);
     }
 
     #[test]

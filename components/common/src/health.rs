@@ -5,7 +5,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use spin_sdk::variables;
 
-use crate::{ApiResponse, db};
+use crate::{ApiResponse, Problem, db};
 
 /// The name of the instance serving this request: host locally, pod on Kubernetes.
 pub fn instance_name() -> String {
@@ -35,9 +35,9 @@ pub fn health(component: &str, version: &str, schema: Option<&str>) -> ApiRespon
             doc["status"] = Value::from("degraded");
             (503, json!({"status": "migrating", "schema": found, "needs": needed}))
         }
-        Err(problem) => {
+        Err(error) => {
             doc["status"] = Value::from("degraded");
-            (503, json!({"status": "unavailable", "error": problem.detail}))
+            (503, json!({"status": "unavailable", "error": Problem::from(error).detail}))
         }
     };
     doc["database"] = database;

@@ -1,8 +1,6 @@
 //! What every Eventos component shares: the request pipeline (request id, body
 //! limit, CORS, one log line), RFC 9457 problems, strict JSON bodies, pagination
 //! and the health endpoint. Domain logic never lives here.
-// A `Problem` is built at most once per failed request; its size on the error path costs nothing.
-#![allow(clippy::result_large_err)]
 
 pub mod db;
 pub mod fields;

@@ -17,6 +17,41 @@ use wasi::io::streams::StreamError;
 
 use crate::{FieldError, Problem};
 
+/// Why asking another domain's component did not give what the caller needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PeerError {
+    /// Down, silent or failing: our caller may try again later.
+    Unavailable { peer: String, cause: String },
+    /// The event the request names does not exist.
+    EventNotFound,
+    /// The user the request names does not exist.
+    UserNotFound,
+    /// The event is not open for what was asked; the text says why.
+    EventNotOpen(String),
+    /// A peer answered something we cannot read, or we could not ask: our bug.
+    Bug(String),
+}
+
+impl From<PeerError> for Problem {
+    fn from(error: PeerError) -> Self {
+        match error {
+            PeerError::Unavailable { peer, cause } => {
+                Problem::unavailable(format!("the {peer} service is unavailable; try again shortly"))
+                    .because(format!("{peer}: {cause}"))
+            }
+            // A 422: the request names what does not exist.
+            PeerError::EventNotFound => {
+                Problem::new(422, "event-not-found", "Event not found", "no event with that id")
+                    .with_errors(vec![FieldError::new("event_id", "no such event")])
+            }
+            PeerError::UserNotFound => Problem::new(422, "user-not-found", "User not found", "no user with that id")
+                .with_errors(vec![FieldError::new("user_id", "no such user")]),
+            PeerError::EventNotOpen(detail) => Problem::conflict("event-not-open", "Event not open", detail),
+            PeerError::Bug(cause) => Problem::internal(cause),
+        }
+    }
+}
+
 /// The longest a peer may take to answer.
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(2);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -30,29 +65,27 @@ pub struct PeerResponse {
 }
 
 impl PeerResponse {
-    pub fn json(&self) -> Result<serde_json::Value, Problem> {
+    pub fn json(&self) -> Result<serde_json::Value, PeerError> {
         serde_json::from_slice(&self.body)
-            .map_err(|e| Problem::internal(format!("a peer answered with invalid JSON: {e}")))
+            .map_err(|e| PeerError::Bug(format!("a peer answered with invalid JSON: {e}")))
     }
 }
 
 /// `GET {base}{path}` where `base` is the Spin variable `base_variable` (e.g. `events_url`).
-pub fn get(peer: &str, base_variable: &str, path: &str) -> Result<PeerResponse, Problem> {
-    let base =
-        variables::get(base_variable).map_err(|e| Problem::internal(format!("variable {base_variable}: {e}")))?;
+pub fn get(peer: &str, base_variable: &str, path: &str) -> Result<PeerResponse, PeerError> {
+    let base = variables::get(base_variable).map_err(|e| PeerError::Bug(format!("variable {base_variable}: {e}")))?;
     let pending = start_get(&base, path, PEER_TIMEOUT).map_err(|why| peer_unavailable(peer, why))?;
     pending.subscribe().block();
     finish(&pending).map_err(|why| peer_unavailable(peer, why))
 }
 
 /// A peer that is down, silent or failing: the caller may try again later.
-fn peer_unavailable(peer: &str, why: impl std::fmt::Display) -> Problem {
-    Problem::unavailable(format!("the {peer} service is unavailable; try again shortly"))
-        .because(format!("{peer}: {why}"))
+fn peer_unavailable(peer: &str, why: impl std::fmt::Display) -> PeerError {
+    PeerError::Unavailable { peer: peer.to_owned(), cause: why.to_string() }
 }
 
 /// What a peer's answer to `GET` of one resource means: the document, or `None` for a 404.
-fn document(peer: &str, response: PeerResponse) -> Result<Option<serde_json::Value>, Problem> {
+fn document(peer: &str, response: PeerResponse) -> Result<Option<serde_json::Value>, PeerError> {
     match response.status {
         200 => response.json().map(Some),
         404 => Ok(None),
@@ -154,45 +187,25 @@ fn split_base(base: &str) -> Option<(Scheme, &str)> {
 }
 
 /// `GET` a resource from a peer: `Some(document)` on 200, `None` on 404.
-pub fn fetch(peer: &str, base_variable: &str, path: &str) -> Result<Option<serde_json::Value>, Problem> {
+pub fn fetch(peer: &str, base_variable: &str, path: &str) -> Result<Option<serde_json::Value>, PeerError> {
     document(peer, get(peer, base_variable, path)?)
 }
 
-/// The referenced event does not exist (a 422: the request names it).
-pub fn event_not_found() -> Problem {
-    Problem {
-        errors: vec![FieldError::new("event_id", "no such event")],
-        ..Problem::new(422, "event-not-found", "Event not found", "no event with that id")
-    }
-}
-
-/// The referenced user does not exist.
-pub fn user_not_found() -> Problem {
-    Problem {
-        errors: vec![FieldError::new("user_id", "no such user")],
-        ..Problem::new(422, "user-not-found", "User not found", "no user with that id")
-    }
-}
-
-pub fn event_not_open(detail: &str) -> Problem {
-    Problem::conflict("event-not-open", "Event not open", detail)
-}
-
 /// The user must exist (asked of the users component).
-pub fn require_user(id: uuid::Uuid) -> Result<(), Problem> {
+pub fn require_user(id: uuid::Uuid) -> Result<(), PeerError> {
     match fetch("users", "users_url", &format!("/api/users/{id}"))? {
         Some(_) => Ok(()),
-        None => Err(user_not_found()),
+        None => Err(PeerError::UserNotFound),
     }
 }
 
 /// The event as the events component knows it, or `event-not-found`.
-pub fn event(id: uuid::Uuid) -> Result<EventFacts, Problem> {
-    find_event(id)?.ok_or_else(event_not_found)
+pub fn event(id: uuid::Uuid) -> Result<EventFacts, PeerError> {
+    find_event(id)?.ok_or(PeerError::EventNotFound)
 }
 
 /// The event, or `None` when the events component does not know it.
-pub fn find_event(id: uuid::Uuid) -> Result<Option<EventFacts>, Problem> {
+pub fn find_event(id: uuid::Uuid) -> Result<Option<EventFacts>, PeerError> {
     fetch("events", "events_url", &format!("/api/events/{id}"))?.map(EventFacts::read).transpose()
 }
 
@@ -205,8 +218,8 @@ pub struct EventFacts {
 }
 
 impl EventFacts {
-    pub fn read(document: serde_json::Value) -> Result<Self, Problem> {
-        serde_json::from_value(document).map_err(|e| Problem::internal(format!("the events component's event: {e}")))
+    pub fn read(document: serde_json::Value) -> Result<Self, PeerError> {
+        serde_json::from_value(document).map_err(|e| PeerError::Bug(format!("the events component's event: {e}")))
     }
 }
 
@@ -233,7 +246,7 @@ impl EventStatus {
 
 /// Several `fetch`es at once, bounded by one timeout: `Some(document)` on 200,
 /// `None` on 404, a 503 problem when a peer is down or silent.
-pub fn fetch_all(requests: &[(&str, &str, String)]) -> Vec<Result<Option<serde_json::Value>, Problem>> {
+pub fn fetch_all(requests: &[(&str, &str, String)]) -> Vec<Result<Option<serde_json::Value>, PeerError>> {
     let targets: Vec<(String, String)> = requests
         .iter()
         .map(|(_, variable, path)| (variables::get(variable).unwrap_or_default(), path.clone()))
@@ -258,6 +271,6 @@ mod tests {
             serde_json::json!({"id": "x", "title": "T", "status": "published", "capacity": 40, "venue": null});
         assert_eq!(EventFacts::read(document).ok(), Some(EventFacts { status: EventStatus::Published, capacity: 40 }));
         let unknown = serde_json::json!({"status": "archived", "capacity": 40});
-        assert_eq!(EventFacts::read(unknown).map_err(|p| p.status).err(), Some(500));
+        assert_eq!(Problem::from(EventFacts::read(unknown).expect_err("unknown status")).status, 500);
     }
 }

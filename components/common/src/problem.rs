@@ -19,8 +19,12 @@ impl FieldError {
 }
 
 /// An error answer: the caller's fault (4xx, with a stable `slug`) or ours (5xx).
+/// One pointer wide, so that passing it up through `?` costs nothing.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
+pub struct Problem(Box<ProblemDocument>);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProblemDocument {
     pub status: u16,
     pub slug: &'static str,
     pub title: &'static str,
@@ -34,9 +38,23 @@ pub struct Problem {
     pub cause: Option<String>,
 }
 
+impl std::ops::Deref for Problem {
+    type Target = ProblemDocument;
+
+    fn deref(&self) -> &ProblemDocument {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Problem {
+    fn deref_mut(&mut self) -> &mut ProblemDocument {
+        &mut self.0
+    }
+}
+
 impl Problem {
     pub fn new(status: u16, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(ProblemDocument {
             status,
             slug,
             title,
@@ -45,7 +63,13 @@ impl Problem {
             extensions: Map::new(),
             allow: None,
             cause: None,
-        }
+        }))
+    }
+
+    /// The fields at fault, listed in the document's `errors`.
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
     }
 
     pub fn malformed(detail: impl Into<String>) -> Self {
@@ -54,7 +78,7 @@ impl Problem {
 
     pub fn invalid(errors: Vec<FieldError>) -> Self {
         let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
-        Self { errors, ..Self::new(422, "validation-failed", "Invalid input", detail) }
+        Self::new(422, "validation-failed", "Invalid input", detail).with_errors(errors)
     }
 
     pub fn invalid_field(field: &str, message: &str) -> Self {
@@ -70,10 +94,10 @@ impl Problem {
     }
 
     pub fn method_not_allowed(allow: &'static str) -> Self {
-        Self {
-            allow: Some(allow),
-            ..Self::new(405, "method-not-allowed", "Method not allowed", format!("this resource allows {allow}"))
-        }
+        let mut problem =
+            Self::new(405, "method-not-allowed", "Method not allowed", format!("this resource allows {allow}"));
+        problem.allow = Some(allow);
+        problem
     }
 
     pub fn conflict(slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {

@@ -52,7 +52,7 @@ pub async fn serve(component: &str, incoming: IncomingRequest, route: fn(&ApiReq
     };
     let (mut response, cause) = match outcome {
         Ok(response) => (response, None),
-        Err(problem) => (problem_response(&problem), problem.cause),
+        Err(mut problem) => (problem_response(&problem), problem.cause.take()),
     };
     response.headers.push(("x-request-id".into(), request_id.clone()));
     add_cors_headers(&mut response, origin.as_deref());
@@ -120,7 +120,7 @@ fn allowed_origin(origin: Option<&str>) -> Option<&str> {
 /// a 404. Every route picks the method before it does anything, so asking is free.
 fn preflight(route: fn(&ApiRequest) -> ApiResult, request: &ApiRequest, origin: Option<&str>) -> ApiResult {
     let methods = match route(request) {
-        Err(Problem { allow: Some(allow), .. }) => format!("{allow}, OPTIONS"),
+        Err(problem) if let Some(allow) = problem.allow => format!("{allow}, OPTIONS"),
         Err(problem) => return Err(problem),
         Ok(_) => "OPTIONS".to_owned(),
     };

@@ -1,12 +1,14 @@
 //! Events as the domain sees them: only valid values get past `parse`.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use eventos_common::Problem;
-use eventos_common::fields::{Fields, Patch, WholeNumber, optional_text, required_int, required_text, required_uuid};
+use eventos_common::fields::{
+    Fields, Invalid, Patch, WholeNumber, optional_text, required_int, required_text, required_uuid,
+};
 use eventos_common::time::{required_timestamp, rfc3339};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::error::EventError;
 use crate::status::{Decision, Status};
 
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -106,7 +108,7 @@ pub struct Moderation {
 }
 
 impl NewEvent {
-    pub fn parse(body: CreateEventBody) -> Result<Self, Problem> {
+    pub fn parse(body: CreateEventBody) -> Result<Self, Invalid> {
         let mut fields = Fields::default();
         let title = fields.take("title", required_text(body.title, MAX_TITLE_CHARS));
         let description = fields.take("description", optional_text(body.description, MAX_DESCRIPTION_CHARS));
@@ -130,13 +132,13 @@ impl NewEvent {
             ) if fields.is_clean() => {
                 Ok(Self { title, description, venue, starts_at, ends_at, capacity, organizer_id })
             }
-            _ => Err(fields.problem()),
+            _ => Err(fields.invalid()),
         }
     }
 }
 
 impl EventChanges {
-    pub fn parse(body: UpdateEventBody) -> Result<Self, Problem> {
+    pub fn parse(body: UpdateEventBody) -> Result<Self, Invalid> {
         let mut fields = Fields::default();
         if body.organizer_id != Patch::Absent {
             fields.reject("organizer_id", "cannot be changed");
@@ -149,34 +151,32 @@ impl EventChanges {
             ends_at: fields.take_patch("ends_at", body.ends_at, required_timestamp),
             capacity: fields.take_patch("capacity", body.capacity, capacity),
         };
-        if fields.is_clean() { Ok(changes) } else { Err(fields.problem()) }
+        if fields.is_clean() { Ok(changes) } else { Err(fields.invalid()) }
     }
 }
 
 impl Moderation {
-    pub fn parse(body: ModerationBody) -> Result<Self, Problem> {
+    pub fn parse(body: ModerationBody) -> Result<Self, Invalid> {
         let mut fields = Fields::default();
         let decision = fields.take("decision", body.decision.ok_or_else(|| "is required: approve or reject".into()));
         let reason = fields.take("reason", optional_text(body.reason, MAX_REASON_CHARS));
         match (decision, reason) {
-            (Some(Decision::Reject), Some(None)) => {
-                Err(Problem::invalid_field("reason", "is required to reject an event"))
-            }
+            (Some(Decision::Reject), Some(None)) => Err(Invalid::field("reason", "is required to reject an event")),
             (Some(decision), Some(reason)) => Ok(Self { decision, reason }),
-            _ => Err(fields.problem()),
+            _ => Err(fields.invalid()),
         }
     }
 }
 
 impl Event {
     /// The event after an edit, or why the edit is not allowed.
-    pub fn edited(&self, changes: &EventChanges) -> Result<Event, Problem> {
+    pub fn edited(&self, changes: &EventChanges) -> Result<Event, EventError> {
         let status = self.status.after_edit()?;
         let starts_at = changes.starts_at.map_or(self.starts_at, |at| at.naive_utc());
         let ends_at = changes.ends_at.map_or(self.ends_at, |at| at.naive_utc());
         if ends_at <= starts_at {
             let field = if changes.ends_at.is_some() { "ends_at" } else { "starts_at" };
-            return Err(Problem::invalid_field(field, "ends_at must be after starts_at"));
+            return Err(Invalid::field(field, "ends_at must be after starts_at").into());
         }
         let reason = if status == self.status { self.moderation_reason.clone() } else { None };
         Ok(Event {
@@ -192,7 +192,7 @@ impl Event {
         })
     }
 
-    pub fn moderated(&self, moderation: &Moderation) -> Result<Event, Problem> {
+    pub fn moderated(&self, moderation: &Moderation) -> Result<Event, EventError> {
         Ok(Event {
             status: self.status.moderate(moderation.decision)?,
             moderation_reason: moderation.reason.clone(),
@@ -200,7 +200,7 @@ impl Event {
         })
     }
 
-    pub fn cancelled(&self) -> Result<Event, Problem> {
+    pub fn cancelled(&self) -> Result<Event, EventError> {
         Ok(Event { status: self.status.cancel()?, ..self.clone() })
     }
 }
@@ -232,7 +232,7 @@ mod tests {
     const VALID: &str = r#"{"title":"RustConf","starts_at":"2026-05-01T18:00:00Z","ends_at":"2026-05-01T22:00:00Z",
         "capacity":100,"organizer_id":"0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d"}"#;
 
-    fn create(json: &str) -> Result<NewEvent, Problem> {
+    fn create(json: &str) -> Result<NewEvent, Invalid> {
         NewEvent::parse(serde_json::from_str(json).expect("well-formed body"))
     }
 
@@ -243,7 +243,7 @@ mod tests {
     }
 
     fn invalid_fields(json: &str) -> Vec<String> {
-        create(json).expect_err("invalid").errors.into_iter().map(|e| e.field).collect()
+        create(json).expect_err("invalid").0.into_iter().map(|e| e.field).collect()
     }
 
     #[test]
@@ -291,7 +291,7 @@ mod tests {
     #[test]
     fn rejecting_needs_a_reason() {
         let body: ModerationBody = serde_json::from_str(r#"{"decision":"reject"}"#).expect("json");
-        assert_eq!(Moderation::parse(body).map_err(|p| p.status), Err(422));
+        assert_eq!(Moderation::parse(body), Err(Invalid::field("reason", "is required to reject an event")));
     }
 
     #[test]
@@ -308,8 +308,8 @@ mod tests {
     #[test]
     fn the_organizer_cannot_be_changed() {
         let body: UpdateEventBody = serde_json::from_str(r#"{"organizer_id":"x"}"#).expect("json");
-        let problem = EventChanges::parse(body).expect_err("refused");
-        assert_eq!(problem.errors[0].field, "organizer_id");
+        let Invalid(errors) = EventChanges::parse(body).expect_err("refused");
+        assert_eq!(errors[0].field, "organizer_id");
     }
 
     #[test]
@@ -344,7 +344,11 @@ mod tests {
             ends_at: Some(DateTime::<Utc>::from_timestamp(1_000, 0).expect("valid")),
             ..EventChanges::default()
         };
-        assert_eq!(stored(Status::Published).edited(&changes).map_err(|p| p.status), Err(422));
+        let refused = stored(Status::Published).edited(&changes).expect_err("ends before it starts");
+        assert!(
+            matches!(&refused, EventError::Invalid(Invalid(errors)) if errors[0].field == "ends_at"),
+            "{refused:?}"
+        );
     }
 
     #[test]

@@ -1,10 +1,9 @@
 //! The events component: events, their moderation, and their cancellation.
-// A `Problem` is built at most once per failed request; its size on the error path costs nothing.
-#![allow(clippy::result_large_err)]
 
 use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 
+mod error;
 mod event;
 mod repo;
 mod routes;

@@ -4,8 +4,7 @@
 pub const SCHEMA: &str = "0001";
 
 use chrono::{DateTime, Utc};
-use eventos_common::Problem;
-use eventos_common::db::{column, query};
+use eventos_common::db::{DbError, column, query};
 use eventos_common::page::{PageRequest, cursor_params};
 use spin_sdk::pg4::{Connection, ParameterValue, Row};
 use uuid::Uuid;
@@ -27,7 +26,7 @@ pub struct EventFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-fn event_from_row(row: &Row<'_>) -> Result<Event, Problem> {
+fn event_from_row(row: &Row<'_>) -> Result<Event, DbError> {
     let status: String = column(row, "status")?;
     Ok(Event {
         id: column(row, "id")?,
@@ -38,18 +37,18 @@ fn event_from_row(row: &Row<'_>) -> Result<Event, Problem> {
         ends_at: column(row, "ends_at")?,
         capacity: column(row, "capacity")?,
         organizer_id: column(row, "organizer_id")?,
-        status: Status::parse(&status).ok_or_else(|| Problem::internal(format!("stored status `{status}`")))?,
+        status: Status::parse(&status).ok_or_else(|| DbError::bug(format!("stored status `{status}`")))?,
         moderation_reason: column(row, "moderation_reason")?,
         created_at: column(row, "created_at")?,
         updated_at: column(row, "updated_at")?,
     })
 }
 
-fn one(conn: &Connection, sql: &str, params: &[ParameterValue]) -> Result<Option<Event>, Problem> {
+fn one(conn: &Connection, sql: &str, params: &[ParameterValue]) -> Result<Option<Event>, DbError> {
     Ok(query(conn, sql, params, event_from_row)?.into_iter().next())
 }
 
-pub fn insert(conn: &Connection, event: &NewEvent) -> Result<Event, Problem> {
+pub fn insert(conn: &Connection, event: &NewEvent) -> Result<Event, DbError> {
     let sql = format!(
         "INSERT INTO events (title, description, venue, starts_at, ends_at, capacity, organizer_id)
          VALUES ($1, $2, $3, $4::timestamp AT TIME ZONE 'UTC', $5::timestamp AT TIME ZONE 'UTC', $6, $7)
@@ -64,20 +63,20 @@ pub fn insert(conn: &Connection, event: &NewEvent) -> Result<Event, Problem> {
         event.capacity.into(),
         event.organizer_id.into(),
     ];
-    one(conn, &sql, &params)?.ok_or_else(|| Problem::internal("INSERT returned no row"))
+    one(conn, &sql, &params)?.ok_or_else(|| DbError::bug("INSERT returned no row"))
 }
 
-pub fn find(conn: &Connection, id: Uuid) -> Result<Option<Event>, Problem> {
+pub fn find(conn: &Connection, id: Uuid) -> Result<Option<Event>, DbError> {
     one(conn, &format!("SELECT {COLUMNS} FROM events WHERE id = $1"), &[id.into()])
 }
 
 /// Locks the event's row until the surrounding transaction ends.
-pub fn find_for_update(conn: &Connection, id: Uuid) -> Result<Option<Event>, Problem> {
+pub fn find_for_update(conn: &Connection, id: Uuid) -> Result<Option<Event>, DbError> {
     one(conn, &format!("SELECT {COLUMNS} FROM events WHERE id = $1 FOR UPDATE"), &[id.into()])
 }
 
 /// Writes every mutable field of `event` back.
-pub fn save(conn: &Connection, event: &Event) -> Result<Event, Problem> {
+pub fn save(conn: &Connection, event: &Event) -> Result<Option<Event>, DbError> {
     let sql = format!(
         "UPDATE events SET title = $2, description = $3, venue = $4, starts_at = $5::timestamp AT TIME ZONE 'UTC',
                 ends_at = $6::timestamp AT TIME ZONE 'UTC',
@@ -95,11 +94,11 @@ pub fn save(conn: &Connection, event: &Event) -> Result<Event, Problem> {
         event.status.as_str().to_owned().into(),
         event.moderation_reason.clone().into(),
     ];
-    one(conn, &sql, &params)?.ok_or_else(|| Problem::not_found("event"))
+    one(conn, &sql, &params)
 }
 
 /// Ordered by `starts_at, id`; `from` is inclusive and `to` exclusive.
-pub fn list(conn: &Connection, filter: &EventFilter, page: &PageRequest) -> Result<Vec<Event>, Problem> {
+pub fn list(conn: &Connection, filter: &EventFilter, page: &PageRequest) -> Result<Vec<Event>, DbError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM events
          WHERE ($1::text IS NULL OR status = $1)

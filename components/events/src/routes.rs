@@ -9,6 +9,7 @@ use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
 use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
+use crate::error::EventError;
 use crate::event::{CreateEventBody, Event, EventChanges, Moderation, ModerationBody, NewEvent, UpdateEventBody};
 use crate::repo::{self, EventFilter};
 use crate::status::Status;
@@ -33,8 +34,8 @@ pub fn route(req: &ApiRequest) -> ApiResult {
 }
 
 /// A malformed id names no event.
-fn event_id(text: &str) -> Result<Uuid, Problem> {
-    parse_uuid(text).ok_or_else(|| Problem::not_found("event"))
+fn event_id(text: &str) -> Result<Uuid, EventError> {
+    parse_uuid(text).ok_or(EventError::NotFound)
 }
 
 // POST /api/events
@@ -73,7 +74,7 @@ fn list_events(req: &ApiRequest) -> ApiResult {
 
 // GET /api/events/{id}
 fn get_event(id: Uuid) -> ApiResult {
-    let event = repo::find(&db::connect()?, id)?.ok_or_else(|| Problem::not_found("event"))?;
+    let event = repo::find(&db::connect()?, id)?.ok_or(EventError::NotFound)?;
     Ok(ApiResponse::ok(&event))
 }
 
@@ -96,11 +97,11 @@ fn cancel_event(id: Uuid) -> ApiResult {
 
 /// Reads the event under a row lock, applies `change`, and stores the result:
 /// concurrent transitions of one event are serialised, unrelated events are not.
-fn change_event(id: Uuid, change: impl FnOnce(&Event) -> Result<Event, Problem>) -> ApiResult {
+fn change_event(id: Uuid, change: impl FnOnce(&Event) -> Result<Event, EventError>) -> ApiResult {
     let conn: Connection = db::connect()?;
     let event = in_transaction(&conn, |conn| {
-        let current = repo::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("event"))?;
-        repo::save(conn, &change(&current)?)
+        let current = repo::find_for_update(conn, id)?.ok_or(EventError::NotFound)?;
+        repo::save(conn, &change(&current)?)?.ok_or(EventError::NotFound)
     })?;
     Ok(ApiResponse::ok(&event))
 }

@@ -8,7 +8,6 @@
 //!    rejected          pending_review --cancel
 //! ```
 
-use eventos_common::Problem;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,7 +43,7 @@ impl Status {
     }
 
     /// Moderation decides only events waiting for review.
-    pub fn moderate(self, decision: Decision) -> Result<Status, Problem> {
+    pub fn moderate(self, decision: Decision) -> Result<Status, IllegalTransition> {
         match (self, decision) {
             (Status::PendingReview, Decision::Approve) => Ok(Status::Published),
             (Status::PendingReview, Decision::Reject) => Ok(Status::Rejected),
@@ -52,7 +51,7 @@ impl Status {
         }
     }
 
-    pub fn cancel(self) -> Result<Status, Problem> {
+    pub fn cancel(self) -> Result<Status, IllegalTransition> {
         match self {
             Status::PendingReview | Status::Published => Ok(Status::Cancelled),
             current => Err(illegal(current, "cancelled", "only pending or published events can be cancelled")),
@@ -60,7 +59,7 @@ impl Status {
     }
 
     /// An edit sends a rejected event back to review; a cancelled one is final.
-    pub fn after_edit(self) -> Result<Status, Problem> {
+    pub fn after_edit(self) -> Result<Status, IllegalTransition> {
         match self {
             Status::Rejected => Ok(Status::PendingReview),
             Status::Cancelled => Err(illegal(self, "edited", "a cancelled event cannot be edited")),
@@ -69,13 +68,16 @@ impl Status {
     }
 }
 
-fn illegal(current: Status, verb: &str, rule: &str) -> Problem {
-    Problem::conflict(
-        "invalid-transition",
-        "Not allowed in the event's current status",
-        format!("the event is {} and cannot be {verb}: {rule}", current.as_str()),
-    )
-    .with("current_status", current.as_str())
+/// A change the event's current status does not allow, and the rule that says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IllegalTransition {
+    pub current: Status,
+    pub verb: &'static str,
+    pub rule: &'static str,
+}
+
+fn illegal(current: Status, verb: &'static str, rule: &'static str) -> IllegalTransition {
+    IllegalTransition { current, verb, rule }
 }
 
 #[cfg(test)]
@@ -97,7 +99,7 @@ mod tests {
     fn only_pending_events_can_be_moderated() {
         for status in [Published, Rejected, Cancelled] {
             for decision in [Decision::Approve, Decision::Reject] {
-                assert_eq!(status.moderate(decision).map_err(|p| p.status), Err(409), "{status:?}");
+                assert_eq!(status.moderate(decision).map_err(|e| e.current), Err(status), "{status:?}");
             }
         }
     }
@@ -127,7 +129,7 @@ mod tests {
 
     #[test]
     fn a_cancelled_event_cannot_be_edited() {
-        assert_eq!(Cancelled.after_edit().map_err(|p| p.status), Err(409));
+        assert_eq!(Cancelled.after_edit().map_err(|e| e.verb), Err("edited"));
     }
 
     #[test]

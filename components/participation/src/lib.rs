@@ -1,11 +1,10 @@
 //! The participation component: registrations for events, within capacity,
 //! with a first-come waitlist.
-// A `Problem` is built at most once per failed request; its size on the error path costs nothing.
-#![allow(clippy::result_large_err)]
 
 use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 
+mod error;
 mod peers;
 mod registration;
 mod repo;

@@ -1,11 +1,12 @@
 //! Registrations as the domain sees them.
 
 use chrono::NaiveDateTime;
-use eventos_common::Problem;
-use eventos_common::fields::{Fields, required_uuid};
+use eventos_common::fields::{Fields, Invalid, required_uuid};
 use eventos_common::time::rfc3339;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::error::RegistrationError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -31,13 +32,9 @@ impl Status {
     }
 
     /// Cancelling is allowed once; the caller learns whether a seat was freed.
-    pub fn cancel(self) -> Result<Status, Problem> {
+    pub fn cancel(self) -> Result<Status, RegistrationError> {
         match self {
-            Status::Cancelled => Err(Problem::conflict(
-                "already-cancelled",
-                "Registration already cancelled",
-                "this registration was cancelled before",
-            )),
+            Status::Cancelled => Err(RegistrationError::AlreadyCancelled),
             _ => Ok(Status::Cancelled),
         }
     }
@@ -71,13 +68,13 @@ pub struct NewRegistration {
 }
 
 impl NewRegistration {
-    pub fn parse(body: RegisterBody) -> Result<Self, Problem> {
+    pub fn parse(body: RegisterBody) -> Result<Self, Invalid> {
         let mut fields = Fields::default();
         let event_id = fields.take("event_id", required_uuid(body.event_id));
         let user_id = fields.take("user_id", required_uuid(body.user_id));
         match (event_id, user_id) {
             (Some(event_id), Some(user_id)) => Ok(Self { event_id, user_id }),
-            _ => Err(fields.problem()),
+            _ => Err(fields.invalid()),
         }
     }
 }
@@ -98,8 +95,8 @@ mod tests {
     #[test]
     fn both_ids_are_required_uuids() {
         let body: RegisterBody = serde_json::from_str(r#"{"event_id":"x"}"#).expect("json");
-        let problem = NewRegistration::parse(body).expect_err("invalid");
-        let fields: Vec<_> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+        let Invalid(errors) = NewRegistration::parse(body).expect_err("invalid");
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["event_id", "user_id"]);
     }
 
@@ -107,7 +104,7 @@ mod tests {
     fn a_live_registration_can_be_cancelled_once() {
         assert_eq!(Status::Confirmed.cancel(), Ok(Status::Cancelled));
         assert_eq!(Status::Waitlisted.cancel(), Ok(Status::Cancelled));
-        assert_eq!(Status::Cancelled.cancel().map_err(|p| p.status), Err(409));
+        assert!(matches!(Status::Cancelled.cancel(), Err(RegistrationError::AlreadyCancelled)));
     }
 
     #[test]

@@ -7,12 +7,12 @@
 /// The last migration this code needs; health answers 503 until the database has it.
 pub const SCHEMA: &str = "0001";
 
-use eventos_common::Problem;
-use eventos_common::db::{column, db_problem, query};
+use eventos_common::db::{DbError, column, query};
 use eventos_common::page::{PageRequest, cursor_params};
 use spin_sdk::pg4::{Connection, ParameterValue, Row};
 use uuid::Uuid;
 
+use crate::error::RegistrationError;
 use crate::registration::{NewRegistration, Registration, Status};
 
 /// The waitlist position is derived, so it never goes stale: the number of
@@ -32,13 +32,13 @@ pub struct RegistrationFilter {
     pub status: Option<Status>,
 }
 
-fn registration_from_row(row: &Row<'_>) -> Result<Registration, Problem> {
+fn registration_from_row(row: &Row<'_>) -> Result<Registration, DbError> {
     let status: String = column(row, "status")?;
     Ok(Registration {
         id: column(row, "id")?,
         event_id: column(row, "event_id")?,
         user_id: column(row, "user_id")?,
-        status: Status::parse(&status).ok_or_else(|| Problem::internal(format!("stored status `{status}`")))?,
+        status: Status::parse(&status).ok_or_else(|| DbError::bug(format!("stored status `{status}`")))?,
         position: column(row, "position")?,
         created_at: column(row, "created_at")?,
         updated_at: column(row, "updated_at")?,
@@ -46,15 +46,15 @@ fn registration_from_row(row: &Row<'_>) -> Result<Registration, Problem> {
 }
 
 /// Holds the event's lock until the transaction ends.
-pub fn lock_event(conn: &Connection, event_id: Uuid) -> Result<(), Problem> {
+pub fn lock_event(conn: &Connection, event_id: Uuid) -> Result<(), DbError> {
     conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))", &[event_id.to_string().into()])
-        .map_err(db_problem)?;
+        .map_err(DbError::from)?;
     Ok(())
 }
 
 /// Confirms the earliest waitlisted registrations while seats are free
 /// (after a cancellation, or after the capacity was raised). Needs the event's lock.
-pub fn promote_waitlisted(conn: &Connection, event_id: Uuid, capacity: i64) -> Result<u64, Problem> {
+pub fn promote_waitlisted(conn: &Connection, event_id: Uuid, capacity: i64) -> Result<u64, DbError> {
     conn.execute(
         "UPDATE registrations SET status = 'confirmed', updated_at = clock_timestamp()
          WHERE id IN (
@@ -65,13 +65,13 @@ pub fn promote_waitlisted(conn: &Connection, event_id: Uuid, capacity: i64) -> R
          )",
         &[event_id.into(), capacity.into()],
     )
-    .map_err(db_problem)
+    .map_err(DbError::from)
 }
 
 /// Confirmed if a seat is free, else waitlisted. Needs the event's lock. A live
 /// registration of the same user inserts nothing rather than failing: on Spin a
 /// constraint that fails while a query's rows stream back has no SQLSTATE.
-pub fn insert(conn: &Connection, new: &NewRegistration, capacity: i64) -> Result<Uuid, Problem> {
+pub fn insert(conn: &Connection, new: &NewRegistration, capacity: i64) -> Result<Uuid, RegistrationError> {
     let inserted = query(
         conn,
         "INSERT INTO registrations (event_id, user_id, status)
@@ -82,31 +82,25 @@ pub fn insert(conn: &Connection, new: &NewRegistration, capacity: i64) -> Result
         &[new.event_id.into(), new.user_id.into(), capacity.into()],
         |row| column(row, "id"),
     )?;
-    inserted.into_iter().next().ok_or_else(|| {
-        Problem::conflict(
-            "already-registered",
-            "Already registered",
-            "this user already holds a registration for this event",
-        )
-    })
+    inserted.into_iter().next().ok_or(RegistrationError::AlreadyRegistered)
 }
 
-pub fn find(conn: &Connection, id: Uuid) -> Result<Option<Registration>, Problem> {
+pub fn find(conn: &Connection, id: Uuid) -> Result<Option<Registration>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM registrations r WHERE r.id = $1");
     Ok(query(conn, &sql, &[id.into()], registration_from_row)?.into_iter().next())
 }
 
-pub fn set_status(conn: &Connection, id: Uuid, status: Status) -> Result<(), Problem> {
+pub fn set_status(conn: &Connection, id: Uuid, status: Status) -> Result<(), DbError> {
     conn.execute(
         "UPDATE registrations SET status = $2, updated_at = clock_timestamp() WHERE id = $1",
         &[id.into(), status.as_str().to_owned().into()],
     )
-    .map_err(db_problem)?;
+    .map_err(DbError::from)?;
     Ok(())
 }
 
 /// Ordered by `created_at, id`.
-pub fn list(conn: &Connection, filter: &RegistrationFilter, page: &PageRequest) -> Result<Vec<Registration>, Problem> {
+pub fn list(conn: &Connection, filter: &RegistrationFilter, page: &PageRequest) -> Result<Vec<Registration>, DbError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM registrations r
          WHERE ($1::uuid IS NULL OR r.event_id = $1)
@@ -129,7 +123,7 @@ pub fn list(conn: &Connection, filter: &RegistrationFilter, page: &PageRequest) 
 }
 
 /// (confirmed, waitlisted) of one event.
-pub fn counts(conn: &Connection, event_id: Uuid) -> Result<(i64, i64), Problem> {
+pub fn counts(conn: &Connection, event_id: Uuid) -> Result<(i64, i64), DbError> {
     let rows = conn
         .query(
             "SELECT count(*) FILTER (WHERE status = 'confirmed') AS confirmed,
@@ -137,8 +131,8 @@ pub fn counts(conn: &Connection, event_id: Uuid) -> Result<(i64, i64), Problem> 
              FROM registrations WHERE event_id = $1",
             &[event_id.into()],
         )
-        .map_err(db_problem)?;
-    let row = rows.rows().next().ok_or_else(|| Problem::internal("count returned no row"))?;
+        .map_err(DbError::from)?;
+    let row = rows.rows().next().ok_or_else(|| DbError::bug("count returned no row"))?;
     Ok((column(&row, "confirmed")?, column(&row, "waitlisted")?))
 }
 

@@ -1,12 +1,13 @@
 //! The participation API: decode, ask the peers, apply the rules in one transaction, encode.
 
-use eventos_common::db::{self, in_transaction};
+use eventos_common::db::{self, DbError, in_transaction};
 use eventos_common::fields::parse_uuid;
 use eventos_common::health::health;
 use eventos_common::page::{Cursor, PageRequest, page_response};
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
 use uuid::Uuid;
 
+use crate::error::RegistrationError;
 use crate::peers;
 use crate::registration::{NewRegistration, RegisterBody, Status, Summary};
 use crate::repo::{self, RegistrationFilter};
@@ -30,8 +31,8 @@ pub fn route(req: &ApiRequest) -> ApiResult {
     }
 }
 
-fn registration_id(text: &str) -> Result<Uuid, Problem> {
-    parse_uuid(text).ok_or_else(|| Problem::not_found("registration"))
+fn registration_id(text: &str) -> Result<Uuid, RegistrationError> {
+    parse_uuid(text).ok_or(RegistrationError::NotFound)
 }
 
 // POST /api/participation/registrations
@@ -46,7 +47,7 @@ fn register(req: &ApiRequest) -> ApiResult {
         repo::promote_waitlisted(conn, new.event_id, capacity)?;
         repo::insert(conn, &new, capacity)
     })?;
-    let registration = repo::find(&conn, id)?.ok_or_else(|| Problem::internal("a new registration vanished"))?;
+    let registration = repo::find(&conn, id)?.ok_or_else(|| DbError::bug("a new registration vanished"))?;
     Ok(ApiResponse::created(format!("/api/participation/registrations/{id}"), &registration))
 }
 
@@ -76,14 +77,14 @@ fn list_registrations(req: &ApiRequest) -> ApiResult {
 
 // GET /api/participation/registrations/{id}
 fn get_registration(id: Uuid) -> ApiResult {
-    let registration = repo::find(&db::connect()?, id)?.ok_or_else(|| Problem::not_found("registration"))?;
+    let registration = repo::find(&db::connect()?, id)?.ok_or(RegistrationError::NotFound)?;
     Ok(ApiResponse::ok(&registration))
 }
 
 // DELETE /api/participation/registrations/{id}
 fn cancel_registration(id: Uuid) -> ApiResult {
     let conn = db::connect()?;
-    let current = repo::find(&conn, id)?.ok_or_else(|| Problem::not_found("registration"))?;
+    let current = repo::find(&conn, id)?.ok_or(RegistrationError::NotFound)?;
     current.status.cancel()?;
     // A freed seat goes to the waitlist, within the event's current capacity.
     let capacity = match current.status {
@@ -92,21 +93,21 @@ fn cancel_registration(id: Uuid) -> ApiResult {
     };
     in_transaction(&conn, |conn| {
         repo::lock_event(conn, current.event_id)?;
-        let locked = repo::find(conn, id)?.ok_or_else(|| Problem::not_found("registration"))?;
+        let locked = repo::find(conn, id)?.ok_or(RegistrationError::NotFound)?;
         repo::set_status(conn, id, locked.status.cancel()?)?;
         if let Some(capacity) = capacity {
             repo::promote_waitlisted(conn, current.event_id, capacity)?;
         }
-        Ok(())
+        Ok::<_, RegistrationError>(())
     })?;
-    let registration = repo::find(&conn, id)?.ok_or_else(|| Problem::not_found("registration"))?;
+    let registration = repo::find(&conn, id)?.ok_or(RegistrationError::NotFound)?;
     Ok(ApiResponse::ok(&registration))
 }
 
 // GET /api/participation/events/{event_id}/summary
 fn summary(event_id: &str) -> ApiResult {
-    let event_id = parse_uuid(event_id).ok_or_else(|| Problem::not_found("event"))?;
-    let capacity = peers::event_capacity(event_id)?.ok_or_else(|| Problem::not_found("event"))?;
+    let event_id = parse_uuid(event_id).ok_or(RegistrationError::EventNotFound)?;
+    let capacity = peers::event_capacity(event_id)?.ok_or(RegistrationError::EventNotFound)?;
     let (confirmed, waitlisted) = repo::counts(&db::connect()?, event_id)?;
     Ok(ApiResponse::ok(&Summary { event_id, capacity, confirmed, waitlisted }))
 }

@@ -1,6 +1,4 @@
 //! The status component: the platform's live health, and a page people can try it from.
-// A `Problem` is built at most once per failed request; its size on the error path costs nothing.
-#![allow(clippy::result_large_err)]
 
 use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;

@@ -1,12 +1,11 @@
 //! The tickets component: ticket types and their stock, orders that never
 //! oversell, idempotent purchases, cancellation, and check-in at the door.
-// A `Problem` is built at most once per failed request; its size on the error path costs nothing.
-#![allow(clippy::result_large_err)]
 
 use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 
 mod code;
+mod error;
 mod model;
 mod peers;
 mod repo;

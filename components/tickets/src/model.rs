@@ -1,11 +1,12 @@
 //! Ticket types, orders and tickets as the domain sees them.
 
 use chrono::NaiveDateTime;
-use eventos_common::Problem;
-use eventos_common::fields::{Fields, WholeNumber, required_int, required_text, required_uuid};
+use eventos_common::fields::{Fields, Invalid, WholeNumber, required_int, required_text, required_uuid};
 use eventos_common::time::{rfc3339, rfc3339_opt};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::error::TicketingError;
 
 pub const MAX_NAME_CHARS: usize = 100;
 pub const QUANTITY_RANGE: std::ops::RangeInclusive<i64> = 1..=1_000_000;
@@ -124,7 +125,7 @@ pub struct NewTicketType {
 }
 
 impl NewTicketType {
-    pub fn parse(body: CreateTicketTypeBody) -> Result<Self, Problem> {
+    pub fn parse(body: CreateTicketTypeBody) -> Result<Self, Invalid> {
         let mut fields = Fields::default();
         let event_id = fields.take("event_id", required_uuid(body.event_id));
         let name = fields.take("name", required_text(body.name, MAX_NAME_CHARS));
@@ -135,7 +136,7 @@ impl NewTicketType {
             (Some(event_id), Some(name), Some(price_cents), Some(currency), Some(quantity)) => {
                 Ok(Self { event_id, name, price_cents, currency, quantity })
             }
-            _ => Err(fields.problem()),
+            _ => Err(fields.invalid()),
         }
     }
 }
@@ -168,7 +169,7 @@ pub struct NewOrder {
 }
 
 impl NewOrder {
-    pub fn parse(body: CreateOrderBody, idempotency_key: Option<&str>) -> Result<Self, Problem> {
+    pub fn parse(body: CreateOrderBody, idempotency_key: Option<&str>) -> Result<Self, TicketingError> {
         let idempotency_key = idempotency_key.map(parse_idempotency_key).transpose()?;
         let mut fields = Fields::default();
         let ticket_type_id = fields.take("ticket_type_id", required_uuid(body.ticket_type_id));
@@ -178,7 +179,7 @@ impl NewOrder {
             (Some(ticket_type_id), Some(user_id), Some(quantity)) => {
                 Ok(Self { ticket_type_id, user_id, quantity, idempotency_key })
             }
-            _ => Err(fields.problem()),
+            _ => Err(fields.invalid().into()),
         }
     }
 
@@ -188,37 +189,12 @@ impl NewOrder {
     }
 }
 
-fn parse_idempotency_key(key: &str) -> Result<String, Problem> {
+fn parse_idempotency_key(key: &str) -> Result<String, TicketingError> {
     let length = key.chars().count();
     if length == 0 || length > MAX_IDEMPOTENCY_KEY_CHARS || key.chars().any(char::is_control) {
-        return Err(Problem::malformed("Idempotency-Key must be 1 to 255 printable characters"));
+        return Err(TicketingError::MalformedKey);
     }
     Ok(key.to_owned())
-}
-
-pub fn sold_out(available: i32, wanted: i32) -> Problem {
-    Problem::conflict(
-        "sold-out",
-        "Sold out",
-        format!("{wanted} ticket(s) asked for, {available} left; nothing was sold"),
-    )
-    .with("available", available)
-}
-
-pub fn ticket_type_not_found() -> Problem {
-    Problem {
-        errors: vec![eventos_common::FieldError::new("ticket_type_id", "no such ticket type")],
-        ..Problem::new(422, "ticket-type-not-found", "Ticket type not found", "no ticket type with that id")
-    }
-}
-
-pub fn key_reused() -> Problem {
-    Problem::new(
-        422,
-        "idempotency-key-reused",
-        "Idempotency key reused",
-        "this Idempotency-Key was used for a different request",
-    )
 }
 
 #[cfg(test)]
@@ -239,7 +215,7 @@ mod tests {
         assert_eq!(TicketStatus::parse("checked-in"), None);
     }
 
-    fn order(json: &str, key: Option<&str>) -> Result<NewOrder, Problem> {
+    fn order(json: &str, key: Option<&str>) -> Result<NewOrder, TicketingError> {
         NewOrder::parse(serde_json::from_str(json).expect("json"), key)
     }
 
@@ -256,8 +232,8 @@ mod tests {
     fn an_idempotency_key_is_one_to_255_characters() {
         assert!(order(ORDER, Some("k")).is_ok());
         assert!(order(ORDER, Some(&"k".repeat(255))).is_ok());
-        assert_eq!(order(ORDER, Some(&"k".repeat(256))).map_err(|p| p.status).err(), Some(400));
-        assert_eq!(order(ORDER, Some("")).map_err(|p| p.status).err(), Some(400));
+        assert_eq!(order(ORDER, Some(&"k".repeat(256))).err(), Some(TicketingError::MalformedKey));
+        assert_eq!(order(ORDER, Some("")).err(), Some(TicketingError::MalformedKey));
     }
 
     #[test]
@@ -280,7 +256,7 @@ mod tests {
     #[test]
     fn a_ticket_type_needs_every_field() {
         let body: CreateTicketTypeBody = serde_json::from_str("{}").expect("json");
-        assert_eq!(NewTicketType::parse(body).expect_err("invalid").errors.len(), 5);
+        assert_eq!(NewTicketType::parse(body).expect_err("invalid").0.len(), 5);
     }
 
     #[test]
@@ -289,6 +265,6 @@ mod tests {
             r#"{"event_id":"0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d","name":"GA","price_cents":-1,"currency":"EUR","quantity":5}"#,
         )
         .expect("json");
-        assert_eq!(NewTicketType::parse(body).expect_err("invalid").errors[0].field, "price_cents");
+        assert_eq!(NewTicketType::parse(body).expect_err("invalid").0[0].field, "price_cents");
     }
 }

@@ -8,8 +8,7 @@
 pub const SCHEMA: &str = "0003";
 
 use chrono::NaiveDateTime;
-use eventos_common::Problem;
-use eventos_common::db::{column, db_problem, query, unique_violation_table};
+use eventos_common::db::{DbError, column, query, unique_violation_table};
 use eventos_common::page::{PageRequest, cursor_params};
 use spin_sdk::pg4::{Connection, ParameterValue, PgError, Row};
 use uuid::Uuid;
@@ -28,7 +27,7 @@ const ORDER_COLUMNS: &str = "id, ticket_type_id, user_id, quantity, total_cents,
 const TICKET_COLUMNS: &str =
     "code, order_id, ticket_type_id, event_id, status, checked_in_at AT TIME ZONE 'UTC' AS checked_in_at";
 
-fn ticket_type_from_row(row: &Row<'_>) -> Result<TicketType, Problem> {
+fn ticket_type_from_row(row: &Row<'_>) -> Result<TicketType, DbError> {
     let quantity: i32 = column(row, "quantity")?;
     let sold: i32 = column(row, "sold")?;
     Ok(TicketType {
@@ -45,12 +44,12 @@ fn ticket_type_from_row(row: &Row<'_>) -> Result<TicketType, Problem> {
 }
 
 /// The `status` column, read as the status it names (the migrations' CHECKs allow no other).
-fn status<S>(row: &Row<'_>, parse: fn(&str) -> Option<S>) -> Result<S, Problem> {
+fn status<S>(row: &Row<'_>, parse: fn(&str) -> Option<S>) -> Result<S, DbError> {
     let text: String = column(row, "status")?;
-    parse(&text).ok_or_else(|| Problem::internal(format!("unknown status `{text}`")))
+    parse(&text).ok_or_else(|| DbError::bug(format!("unknown status `{text}`")))
 }
 
-fn ticket_from_row(row: &Row<'_>) -> Result<Ticket, Problem> {
+fn ticket_from_row(row: &Row<'_>) -> Result<Ticket, DbError> {
     Ok(Ticket {
         code: column(row, "code")?,
         order_id: column(row, "order_id")?,
@@ -67,7 +66,7 @@ struct OrderRow {
     fingerprint: Option<String>,
 }
 
-fn order_from_row(row: &Row<'_>) -> Result<OrderRow, Problem> {
+fn order_from_row(row: &Row<'_>) -> Result<OrderRow, DbError> {
     Ok(OrderRow {
         order: Order {
             id: column(row, "id")?,
@@ -86,7 +85,7 @@ fn order_from_row(row: &Row<'_>) -> Result<OrderRow, Problem> {
 }
 
 /// Creates the type and its stock buckets in one statement.
-pub fn insert_ticket_type(conn: &Connection, new: &NewTicketType) -> Result<TicketType, Problem> {
+pub fn insert_ticket_type(conn: &Connection, new: &NewTicketType) -> Result<TicketType, DbError> {
     let sql = "WITH t AS (
              INSERT INTO ticket_types (event_id, name, price_cents, currency, quantity)
              VALUES ($1, $2, $3, $4, $5) RETURNING *
@@ -109,10 +108,10 @@ pub fn insert_ticket_type(conn: &Connection, new: &NewTicketType) -> Result<Tick
     query(conn, sql, &params, ticket_type_from_row)?
         .into_iter()
         .next()
-        .ok_or_else(|| Problem::internal("INSERT returned no row"))
+        .ok_or_else(|| DbError::bug("INSERT returned no row"))
 }
 
-pub fn find_ticket_type(conn: &Connection, id: Uuid) -> Result<Option<TicketType>, Problem> {
+pub fn find_ticket_type(conn: &Connection, id: Uuid) -> Result<Option<TicketType>, DbError> {
     let sql = format!("SELECT {TYPE_COLUMNS} FROM ticket_types t WHERE t.id = $1");
     Ok(query(conn, &sql, &[id.into()], ticket_type_from_row)?.into_iter().next())
 }
@@ -122,7 +121,7 @@ pub fn list_ticket_types(
     conn: &Connection,
     event_id: Option<Uuid>,
     page: &PageRequest,
-) -> Result<Vec<TicketType>, Problem> {
+) -> Result<Vec<TicketType>, DbError> {
     let sql = format!(
         "SELECT {TYPE_COLUMNS} FROM ticket_types t
          WHERE ($1::uuid IS NULL OR t.event_id = $1)
@@ -158,16 +157,16 @@ fn take_from_free_bucket(ticket_type: usize, quantity: usize, first: usize) -> S
 /// 2. bucket `first_bucket` itself, waiting for whoever holds it: buyers queue on
 ///    eight rows instead of one;
 /// 3. all buckets, locked in bucket order: sold-out only when the whole type is short.
-pub fn take_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32, first_bucket: i32) -> Result<bool, Problem> {
+pub fn take_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32, first_bucket: i32) -> Result<bool, DbError> {
     let params = [ticket_type_id.into(), quantity.into(), first_bucket.into()];
-    conn.execute("SAVEPOINT take_stock", &[]).map_err(db_problem)?;
+    conn.execute("SAVEPOINT take_stock", &[]).map_err(DbError::from)?;
     let free_bucket = take_from_free_bucket(1, 2, 3);
     let chosen_bucket = "UPDATE ticket_stock SET sold = sold + $2 WHERE ticket_type_id = $1 AND bucket = $3::int AND sold + $2 <= quantity";
     for attempt in [free_bucket.as_str(), chosen_bucket] {
-        if conn.execute(attempt, &params).map_err(db_problem)? == 1 {
+        if conn.execute(attempt, &params).map_err(DbError::from)? == 1 {
             return Ok(true);
         }
-        conn.execute("ROLLBACK TO SAVEPOINT take_stock", &[]).map_err(db_problem)?;
+        conn.execute("ROLLBACK TO SAVEPOINT take_stock", &[]).map_err(DbError::from)?;
     }
     let buckets = lock_buckets(conn, ticket_type_id)?;
     let free: i64 = buckets.iter().map(|b| i64::from(b.quantity - b.sold)).sum();
@@ -186,7 +185,7 @@ pub fn take_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32, first_
 }
 
 /// Gives `quantity` back, from the buckets that sold the most first.
-pub fn return_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32) -> Result<(), Problem> {
+pub fn return_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32) -> Result<(), DbError> {
     let mut buckets = lock_buckets(conn, ticket_type_id)?;
     buckets.sort_by_key(|b| std::cmp::Reverse(b.sold));
     let mut left = quantity;
@@ -198,7 +197,7 @@ pub fn return_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32) -> R
         }
     }
     if left > 0 {
-        return Err(Problem::internal(format!("{left} ticket(s) could not be returned to stock")));
+        return Err(DbError::bug(format!("{left} ticket(s) could not be returned to stock")));
     }
     Ok(())
 }
@@ -210,7 +209,7 @@ struct Bucket {
 }
 
 /// Every bucket of the type, locked in bucket order (one order for everyone: no deadlocks).
-fn lock_buckets(conn: &Connection, ticket_type_id: Uuid) -> Result<Vec<Bucket>, Problem> {
+fn lock_buckets(conn: &Connection, ticket_type_id: Uuid) -> Result<Vec<Bucket>, DbError> {
     query(
         conn,
         "SELECT bucket::int AS bucket, quantity, sold FROM ticket_stock WHERE ticket_type_id = $1 ORDER BY bucket FOR UPDATE",
@@ -225,12 +224,12 @@ fn lock_buckets(conn: &Connection, ticket_type_id: Uuid) -> Result<Vec<Bucket>, 
     )
 }
 
-fn add_sold(conn: &Connection, ticket_type_id: Uuid, bucket: i32, delta: i32) -> Result<(), Problem> {
+fn add_sold(conn: &Connection, ticket_type_id: Uuid, bucket: i32, delta: i32) -> Result<(), DbError> {
     conn.execute(
         "UPDATE ticket_stock SET sold = sold + $3 WHERE ticket_type_id = $1 AND bucket = $2::int",
         &[ticket_type_id.into(), bucket.into(), delta.into()],
     )
-    .map_err(db_problem)?;
+    .map_err(DbError::from)?;
     Ok(())
 }
 
@@ -335,7 +334,7 @@ fn codes_param(codes: &[String]) -> ParameterValue {
 /// The sale's writes are `execute`d, not queried: Spin reports a constraint that
 /// fails while a query's rows stream back as text without its SQLSTATE, and the
 /// taken key and taken code are told apart by theirs.
-pub fn sell_from_free_bucket(conn: &Connection, sale: &Sale) -> Result<Option<InsertOrder>, Problem> {
+pub fn sell_from_free_bucket(conn: &Connection, sale: &Sale) -> Result<Option<InsertOrder>, DbError> {
     let sql = format!(
         "WITH stock AS (
              {}
@@ -354,12 +353,12 @@ pub fn sell_from_free_bucket(conn: &Connection, sale: &Sale) -> Result<Option<In
     match conn.execute(&sql, &params) {
         Ok(0) => Ok(None),
         Ok(_) => Ok(Some(InsertOrder::Inserted(sale.order()))),
-        Err(e) => unique_violation(&e).map(Some).ok_or_else(|| db_problem(e)),
+        Err(e) => unique_violation(&e).map(Some).ok_or_else(|| e.into()),
     }
 }
 
 /// The order and its tickets, without stock: the caller takes it in the same transaction.
-pub fn insert_order(conn: &Connection, sale: &Sale) -> Result<InsertOrder, Problem> {
+pub fn insert_order(conn: &Connection, sale: &Sale) -> Result<InsertOrder, DbError> {
     let order = format!("INSERT INTO orders ({ORDER_INSERT_COLUMNS}) VALUES ({ORDER_VALUES})");
     let tickets = "INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
          SELECT code, $2, $3, $4 FROM unnest($1::text[]) AS code";
@@ -368,13 +367,13 @@ pub fn insert_order(conn: &Connection, sale: &Sale) -> Result<InsertOrder, Probl
         [codes_param(&sale.codes), sale.order_id.into(), ticket_type.id.into(), ticket_type.event_id.into()];
     for (sql, params) in [(order.as_str(), order_params(sale).to_vec()), (tickets, ticket_params.to_vec())] {
         if let Err(e) = conn.execute(sql, &params) {
-            return unique_violation(&e).ok_or_else(|| db_problem(e));
+            return unique_violation(&e).ok_or_else(|| e.into());
         }
     }
     Ok(InsertOrder::Inserted(sale.order()))
 }
 
-fn tickets_of(conn: &Connection, order_id: Uuid) -> Result<Vec<Ticket>, Problem> {
+fn tickets_of(conn: &Connection, order_id: Uuid) -> Result<Vec<Ticket>, DbError> {
     let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE order_id = $1 ORDER BY code");
     query(conn, &sql, &[order_id.into()], ticket_from_row)
 }
@@ -383,7 +382,7 @@ fn find_order_where(
     conn: &Connection,
     condition: &str,
     param: ParameterValue,
-) -> Result<Option<(Order, Option<String>)>, Problem> {
+) -> Result<Option<(Order, Option<String>)>, DbError> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE {condition}");
     let Some(row) = query(conn, &sql, &[param], order_from_row)?.into_iter().next() else {
         return Ok(None);
@@ -393,17 +392,17 @@ fn find_order_where(
     Ok(Some((order, row.fingerprint)))
 }
 
-pub fn find_order(conn: &Connection, id: Uuid) -> Result<Option<Order>, Problem> {
+pub fn find_order(conn: &Connection, id: Uuid) -> Result<Option<Order>, DbError> {
     Ok(find_order_where(conn, "id = $1", id.into())?.map(|(order, _)| order))
 }
 
 /// The order an idempotency key produced, with the fingerprint of its request.
-pub fn find_order_by_key(conn: &Connection, key: &str) -> Result<Option<(Order, Option<String>)>, Problem> {
+pub fn find_order_by_key(conn: &Connection, key: &str) -> Result<Option<(Order, Option<String>)>, DbError> {
     find_order_where(conn, "idempotency_key = $1", key.to_owned().into())
 }
 
 /// Locks the order and its tickets until the transaction ends.
-pub fn lock_order(conn: &Connection, id: Uuid) -> Result<Option<Order>, Problem> {
+pub fn lock_order(conn: &Connection, id: Uuid) -> Result<Option<Order>, DbError> {
     let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE");
     let Some(row) = query(conn, &sql, &[id.into()], order_from_row)?.into_iter().next() else {
         return Ok(None);
@@ -414,20 +413,20 @@ pub fn lock_order(conn: &Connection, id: Uuid) -> Result<Option<Order>, Problem>
     Ok(Some(order))
 }
 
-pub fn cancel_order(conn: &Connection, id: Uuid) -> Result<(), Problem> {
+pub fn cancel_order(conn: &Connection, id: Uuid) -> Result<(), DbError> {
     conn.execute("UPDATE orders SET status = 'cancelled', updated_at = clock_timestamp() WHERE id = $1", &[id.into()])
-        .map_err(db_problem)?;
-    conn.execute("UPDATE tickets SET status = 'void' WHERE order_id = $1", &[id.into()]).map_err(db_problem)?;
+        .map_err(DbError::from)?;
+    conn.execute("UPDATE tickets SET status = 'void' WHERE order_id = $1", &[id.into()]).map_err(DbError::from)?;
     Ok(())
 }
 
-pub fn find_ticket(conn: &Connection, code: &str) -> Result<Option<Ticket>, Problem> {
+pub fn find_ticket(conn: &Connection, code: &str) -> Result<Option<Ticket>, DbError> {
     let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE code = $1");
     Ok(query(conn, &sql, &[code.to_owned().into()], ticket_from_row)?.into_iter().next())
 }
 
 /// Checks a valid ticket in; `None` when it was not valid (already in, void, or unknown).
-pub fn check_in(conn: &Connection, code: &str) -> Result<Option<Ticket>, Problem> {
+pub fn check_in(conn: &Connection, code: &str) -> Result<Option<Ticket>, DbError> {
     let sql = format!(
         "UPDATE tickets SET status = 'checked_in', checked_in_at = clock_timestamp()
          WHERE code = $1 AND status = 'valid' RETURNING {TICKET_COLUMNS}"

@@ -8,6 +8,7 @@ use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
 use uuid::Uuid;
 
 use crate::code;
+use crate::error::TicketingError;
 use crate::model::{CreateOrderBody, CreateTicketTypeBody, NewOrder, NewTicketType, TicketStatus};
 use crate::peers;
 use crate::repo;
@@ -37,12 +38,12 @@ pub fn route(req: &ApiRequest) -> ApiResult {
     }
 }
 
-fn order_id(text: &str) -> Result<Uuid, Problem> {
-    parse_uuid(text).ok_or_else(|| Problem::not_found("order"))
+fn order_id(text: &str) -> Result<Uuid, TicketingError> {
+    parse_uuid(text).ok_or(TicketingError::NotFound("order"))
 }
 
-fn ticket_code(text: &str) -> Result<String, Problem> {
-    code::normalize(text).ok_or_else(|| Problem::not_found("ticket"))
+fn ticket_code(text: &str) -> Result<String, TicketingError> {
+    code::normalize(text).ok_or(TicketingError::NotFound("ticket"))
 }
 
 // POST /api/tickets/types
@@ -67,8 +68,9 @@ fn list_ticket_types(req: &ApiRequest) -> ApiResult {
 
 // GET /api/tickets/types/{id}
 fn get_ticket_type(id: &str) -> ApiResult {
-    let id = parse_uuid(id).ok_or_else(|| Problem::not_found("ticket type"))?;
-    let ticket_type = repo::find_ticket_type(&db::connect()?, id)?.ok_or_else(|| Problem::not_found("ticket type"))?;
+    let missing = || TicketingError::NotFound("ticket type");
+    let id = parse_uuid(id).ok_or_else(missing)?;
+    let ticket_type = repo::find_ticket_type(&db::connect()?, id)?.ok_or_else(missing)?;
     Ok(ApiResponse::ok(&ticket_type))
 }
 
@@ -85,7 +87,7 @@ fn create_order(req: &ApiRequest) -> ApiResult {
 
 // GET /api/tickets/orders/{id}
 fn get_order(id: Uuid) -> ApiResult {
-    let order = repo::find_order(&db::connect()?, id)?.ok_or_else(|| Problem::not_found("order"))?;
+    let order = repo::find_order(&db::connect()?, id)?.ok_or(TicketingError::NotFound("order"))?;
     Ok(ApiResponse::ok(&order))
 }
 
@@ -97,8 +99,7 @@ fn cancel_order(id: Uuid) -> ApiResult {
 
 // GET /api/tickets/{code}
 fn get_ticket(code: &str) -> ApiResult {
-    let ticket =
-        repo::find_ticket(&db::connect()?, &ticket_code(code)?)?.ok_or_else(|| Problem::not_found("ticket"))?;
+    let ticket = repo::find_ticket(&db::connect()?, &ticket_code(code)?)?.ok_or(TicketingError::NotFound("ticket"))?;
     Ok(ApiResponse::ok(&ticket))
 }
 
@@ -109,12 +110,10 @@ fn check_in(code: &str) -> ApiResult {
     if let Some(ticket) = repo::check_in(&conn, &code)? {
         return Ok(ApiResponse::ok(&ticket));
     }
-    let ticket = repo::find_ticket(&conn, &code)?.ok_or_else(|| Problem::not_found("ticket"))?;
-    match ticket.checked_in_at {
-        Some(at) if ticket.status == TicketStatus::CheckedIn => {
-            Err(Problem::conflict("already-checked-in", "Already checked in", "this ticket was checked in before")
-                .with("checked_in_at", eventos_common::time::format_rfc3339(&at)))
-        }
-        _ => Err(Problem::conflict("ticket-void", "Ticket void", "this ticket belongs to a cancelled order")),
-    }
+    let ticket = repo::find_ticket(&conn, &code)?.ok_or(TicketingError::NotFound("ticket"))?;
+    let refused = match ticket.checked_in_at {
+        Some(at) if ticket.status == TicketStatus::CheckedIn => TicketingError::AlreadyCheckedIn(at),
+        _ => TicketingError::TicketVoid,
+    };
+    Err(refused.into())
 }

@@ -1,16 +1,14 @@
 //! Selling and cancelling orders: the rules, the retries and the replays of a
 //! sale, apart from how it is asked for over HTTP.
 
-use eventos_common::Problem;
-use eventos_common::db::in_transaction;
+use eventos_common::db::{DbError, in_transaction};
 use eventos_common::health::instance_name;
 use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
 use crate::code;
-use crate::model::{
-    NewOrder, Order, OrderStatus, TicketStatus, key_reused, random_bucket, sold_out, ticket_type_not_found,
-};
+use crate::error::TicketingError;
+use crate::model::{NewOrder, Order, OrderStatus, TicketStatus, random_bucket};
 use crate::peers;
 use crate::repo::{self, InsertOrder, Sale};
 
@@ -27,15 +25,21 @@ pub enum Sold {
 
 /// Why a sale's transaction was rolled back.
 enum SaleError {
-    Refused(Problem),
+    Refused(TicketingError),
     /// The idempotency key was claimed by a request that committed first.
     KeyTaken,
     CodeTaken,
 }
 
-impl From<Problem> for SaleError {
-    fn from(problem: Problem) -> Self {
-        SaleError::Refused(problem)
+impl From<TicketingError> for SaleError {
+    fn from(error: TicketingError) -> Self {
+        SaleError::Refused(error)
+    }
+}
+
+impl From<DbError> for SaleError {
+    fn from(error: DbError) -> Self {
+        SaleError::Refused(error.into())
     }
 }
 
@@ -54,7 +58,7 @@ impl InsertOrder {
 /// a new request, the usual case, never looks its key up. A refused request
 /// does: a repeat gets the original order even when, say, the stock ran out or a
 /// peer went down since.
-pub fn sell_or_replay(conn: &Connection, new: &NewOrder) -> Result<Sold, Problem> {
+pub fn sell_or_replay(conn: &Connection, new: &NewOrder) -> Result<Sold, TicketingError> {
     match sell(conn, new) {
         Err(refusal) if new.idempotency_key.is_some() => Ok(Sold::Replayed(replay(conn, new)?.ok_or(refusal)?)),
         outcome => outcome,
@@ -63,8 +67,8 @@ pub fn sell_or_replay(conn: &Connection, new: &NewOrder) -> Result<Sold, Problem
 
 /// Checks the ticket type and asks the peers, then sells: from a free bucket if
 /// one has room, else waiting for one.
-fn sell(conn: &Connection, new: &NewOrder) -> Result<Sold, Problem> {
-    let ticket_type = repo::find_ticket_type(conn, new.ticket_type_id)?.ok_or_else(ticket_type_not_found)?;
+fn sell(conn: &Connection, new: &NewOrder) -> Result<Sold, TicketingError> {
+    let ticket_type = repo::find_ticket_type(conn, new.ticket_type_id)?.ok_or(TicketingError::TicketTypeNotFound)?;
     peers::require_event_on_sale_and_user(ticket_type.event_id, new.user_id)?;
     let processed_by = instance_name();
     for _ in 0..CODE_ATTEMPTS {
@@ -85,13 +89,14 @@ fn sell(conn: &Connection, new: &NewOrder) -> Result<Sold, Problem> {
             Ok(order) => return Ok(Sold::New(order)),
             Err(SaleError::Refused(problem)) => return Err(problem),
             Err(SaleError::KeyTaken) => {
-                let first = replay(conn, new)?.ok_or_else(|| Problem::internal("an idempotency key without its order"));
+                let first = replay(conn, new)?
+                    .ok_or_else(|| TicketingError::Bug("an idempotency key without its order".into()));
                 return first.map(Sold::Replayed);
             }
             Err(SaleError::CodeTaken) => continue,
         }
     }
-    Err(Problem::internal("could not draw unused ticket codes"))
+    Err(TicketingError::Bug("could not draw unused ticket codes".into()))
 }
 
 /// The sale when every bucket with room was busy: in one transaction, the order
@@ -103,7 +108,7 @@ fn sell_waiting(conn: &Connection, sale: &Sale) -> Result<Order, SaleError> {
         let order = repo::insert_order(conn, sale)?.into_sale()?;
         if !repo::take_stock(conn, new.ticket_type_id, new.quantity, sale.first_bucket)? {
             let available = repo::find_ticket_type(conn, new.ticket_type_id)?.map_or(0, |t| t.available);
-            return Err(SaleError::Refused(sold_out(available, new.quantity)));
+            return Err(TicketingError::SoldOut { available, wanted: new.quantity }.into());
         }
         Ok(order)
     })
@@ -111,37 +116,29 @@ fn sell_waiting(conn: &Connection, sale: &Sale) -> Result<Order, SaleError> {
 
 /// The order an earlier request with this key made, if any; a different request
 /// under the same key is refused.
-fn replay(conn: &Connection, new: &NewOrder) -> Result<Option<Order>, Problem> {
+fn replay(conn: &Connection, new: &NewOrder) -> Result<Option<Order>, TicketingError> {
     let Some(key) = &new.idempotency_key else {
         return Ok(None);
     };
     match repo::find_order_by_key(conn, key)? {
         None => Ok(None),
         Some((order, fingerprint)) if fingerprint.as_deref() == Some(new.fingerprint().as_str()) => Ok(Some(order)),
-        Some(_) => Err(key_reused()),
+        Some(_) => Err(TicketingError::KeyReused),
     }
 }
 
 /// Cancels the order once, unless one of its tickets was checked in, and puts
 /// its tickets back on sale.
-pub fn cancel(conn: &Connection, id: Uuid) -> Result<(), Problem> {
+pub fn cancel(conn: &Connection, id: Uuid) -> Result<(), TicketingError> {
     in_transaction(conn, |conn| {
-        let order = repo::lock_order(conn, id)?.ok_or_else(|| Problem::not_found("order"))?;
+        let order = repo::lock_order(conn, id)?.ok_or(TicketingError::NotFound("order"))?;
         if order.status == OrderStatus::Cancelled {
-            return Err(Problem::conflict(
-                "already-cancelled",
-                "Order already cancelled",
-                "this order was cancelled before",
-            ));
+            return Err(TicketingError::AlreadyCancelled);
         }
         if order.tickets.iter().any(|t| t.status == TicketStatus::CheckedIn) {
-            return Err(Problem::conflict(
-                "order-checked-in",
-                "Order has a checked-in ticket",
-                "an order with a checked-in ticket cannot be cancelled",
-            ));
+            return Err(TicketingError::OrderCheckedIn);
         }
         repo::cancel_order(conn, id)?;
-        repo::return_stock(conn, order.ticket_type_id, order.quantity)
+        Ok(repo::return_stock(conn, order.ticket_type_id, order.quantity)?)
     })
 }

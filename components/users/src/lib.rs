@@ -1,10 +1,9 @@
 //! The users component: who may register for events and buy tickets.
-// A `Problem` is built at most once per failed request; its size on the error path costs nothing.
-#![allow(clippy::result_large_err)]
 
 use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 
+mod error;
 mod repo;
 mod routes;
 mod user;

@@ -3,19 +3,19 @@
 /// The last migration this code needs; health answers 503 until the database has it.
 pub const SCHEMA: &str = "0001";
 
-use eventos_common::db::{self, column, is_unique_violation, query};
+use eventos_common::db::{DbError, column, is_unique_violation, query};
 use eventos_common::page::{PageRequest, cursor_params};
-use eventos_common::{FieldError, Problem};
 use spin_sdk::pg4::{Connection, Row};
 use uuid::Uuid;
 
+use crate::error::UserError;
 use crate::user::{NewUser, User, UserChanges};
 
 /// Stored instants are read in UTC (see `eventos_common::db`).
 const COLUMNS: &str = "id, email, name, created_at AT TIME ZONE 'UTC' AS created_at, \
                        updated_at AT TIME ZONE 'UTC' AS updated_at";
 
-fn user_from_row(row: &Row<'_>) -> Result<User, Problem> {
+fn user_from_row(row: &Row<'_>) -> Result<User, DbError> {
     Ok(User {
         id: column(row, "id")?,
         email: column(row, "email")?,
@@ -25,36 +25,29 @@ fn user_from_row(row: &Row<'_>) -> Result<User, Problem> {
     })
 }
 
-fn email_taken() -> Problem {
-    Problem {
-        errors: vec![FieldError::new("email", "is already registered")],
-        ..Problem::conflict("duplicate-email", "Email already registered", "a user with this email already exists")
-    }
-}
-
-fn duplicate_email(error: spin_sdk::pg4::PgError) -> Problem {
-    if is_unique_violation(&error) { email_taken() } else { db::db_problem(error) }
+fn duplicate_email(error: spin_sdk::pg4::PgError) -> UserError {
+    if is_unique_violation(&error) { UserError::EmailTaken } else { DbError::from(error).into() }
 }
 
 /// A taken email inserts nothing rather than failing: on Spin a constraint that
 /// fails while a query's rows stream back is reported without its SQLSTATE.
-pub fn insert(conn: &Connection, user: &NewUser) -> Result<User, Problem> {
+pub fn insert(conn: &Connection, user: &NewUser) -> Result<User, UserError> {
     // One clock reading for both stamps: two defaults could straddle a microsecond.
     let sql = format!(
         "INSERT INTO users (email, name, created_at, updated_at) SELECT $1, $2, at, at FROM clock_timestamp() AS at
          ON CONFLICT (email) DO NOTHING RETURNING {COLUMNS}"
     );
     let inserted = query(conn, &sql, &[user.email.clone().into(), user.name.clone().into()], user_from_row)?;
-    inserted.into_iter().next().ok_or_else(email_taken)
+    inserted.into_iter().next().ok_or(UserError::EmailTaken)
 }
 
-pub fn find(conn: &Connection, id: Uuid) -> Result<Option<User>, Problem> {
+pub fn find(conn: &Connection, id: Uuid) -> Result<Option<User>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
     Ok(query(conn, &sql, &[id.into()], user_from_row)?.into_iter().next())
 }
 
 /// Ordered by `created_at, id`; `email` filters to the one user with that address.
-pub fn list(conn: &Connection, email: Option<String>, page: &PageRequest) -> Result<Vec<User>, Problem> {
+pub fn list(conn: &Connection, email: Option<String>, page: &PageRequest) -> Result<Vec<User>, DbError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM users
          WHERE ($1::text IS NULL OR email = $1)
@@ -67,18 +60,18 @@ pub fn list(conn: &Connection, email: Option<String>, page: &PageRequest) -> Res
 }
 
 /// `execute`d, so that a taken email comes back with its SQLSTATE on Spin too; then read back.
-pub fn update(conn: &Connection, id: Uuid, changes: &UserChanges) -> Result<Option<User>, Problem> {
+pub fn update(conn: &Connection, id: Uuid, changes: &UserChanges) -> Result<Option<User>, UserError> {
     let sql = "UPDATE users SET email = COALESCE($2, email), name = COALESCE($3, name), updated_at = clock_timestamp()
          WHERE id = $1";
     let params = [id.into(), changes.email.clone().into(), changes.name.clone().into()];
     if conn.execute(sql, &params).map_err(duplicate_email)? == 0 {
         return Ok(None);
     }
-    find(conn, id)
+    Ok(find(conn, id)?)
 }
 
-pub fn delete(conn: &Connection, id: Uuid) -> Result<bool, Problem> {
-    let deleted = conn.execute("DELETE FROM users WHERE id = $1", &[id.into()]).map_err(db::db_problem)?;
+pub fn delete(conn: &Connection, id: Uuid) -> Result<bool, DbError> {
+    let deleted = conn.execute("DELETE FROM users WHERE id = $1", &[id.into()])?;
     Ok(deleted > 0)
 }
 

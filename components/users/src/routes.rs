@@ -6,6 +6,7 @@ use eventos_common::page::{Cursor, PageRequest, page_response};
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem, db};
 use uuid::Uuid;
 
+use crate::error::UserError;
 use crate::repo;
 use crate::user::{CreateUserBody, NewUser, UpdateUserBody, UserChanges, parse_email};
 
@@ -26,8 +27,8 @@ pub fn route(req: &ApiRequest) -> ApiResult {
 }
 
 /// A malformed id names no user.
-fn user_id(text: &str) -> Result<Uuid, Problem> {
-    parse_uuid(text).ok_or_else(|| Problem::not_found("user"))
+fn user_id(text: &str) -> Result<Uuid, UserError> {
+    parse_uuid(text).ok_or(UserError::NotFound)
 }
 
 // POST /api/users
@@ -51,18 +52,18 @@ fn list_users(req: &ApiRequest) -> ApiResult {
 
 // GET /api/users/{id}
 fn get_user(id: Uuid) -> ApiResult {
-    let user = repo::find(&db::connect()?, id)?.ok_or_else(|| Problem::not_found("user"))?;
+    let user = repo::find(&db::connect()?, id)?.ok_or(UserError::NotFound)?;
     Ok(ApiResponse::ok(&user))
 }
 
 // PATCH /api/users/{id}
 fn update_user(id: Uuid, req: &ApiRequest) -> ApiResult {
     let changes = UserChanges::parse(req.json::<UpdateUserBody>()?)?;
-    let user = repo::update(&db::connect()?, id, &changes)?.ok_or_else(|| Problem::not_found("user"))?;
+    let user = repo::update(&db::connect()?, id, &changes)?.ok_or(UserError::NotFound)?;
     Ok(ApiResponse::ok(&user))
 }
 
 // DELETE /api/users/{id}
 fn delete_user(id: Uuid) -> ApiResult {
-    if repo::delete(&db::connect()?, id)? { Ok(ApiResponse::no_content()) } else { Err(Problem::not_found("user")) }
+    if repo::delete(&db::connect()?, id)? { Ok(ApiResponse::no_content()) } else { Err(UserError::NotFound.into()) }
 }

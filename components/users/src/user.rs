@@ -1,8 +1,7 @@
 //! Users as the domain sees them: only valid values get past `parse`.
 
 use chrono::NaiveDateTime;
-use eventos_common::Problem;
-use eventos_common::fields::{Fields, Patch, required_text};
+use eventos_common::fields::{Fields, Invalid, Patch, required_text};
 use eventos_common::time::rfc3339;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -54,24 +53,24 @@ pub struct UserChanges {
 }
 
 impl NewUser {
-    pub fn parse(body: CreateUserBody) -> Result<Self, Problem> {
+    pub fn parse(body: CreateUserBody) -> Result<Self, Invalid> {
         let mut fields = Fields::default();
         let email = fields.take("email", parse_email(body.email));
         let name = fields.take("name", required_text(body.name, MAX_NAME_CHARS));
         match (email, name) {
             (Some(email), Some(name)) => Ok(Self { email, name }),
-            _ => Err(fields.problem()),
+            _ => Err(fields.invalid()),
         }
     }
 }
 
 impl UserChanges {
-    pub fn parse(body: UpdateUserBody) -> Result<Self, Problem> {
+    pub fn parse(body: UpdateUserBody) -> Result<Self, Invalid> {
         let mut fields = Fields::default();
         let email = fields.take_patch("email", body.email, parse_email);
         let name = fields.take_patch("name", body.name, |v| required_text(v, MAX_NAME_CHARS));
         if !fields.is_clean() {
-            return Err(fields.problem());
+            return Err(fields.invalid());
         }
         Ok(Self { email, name })
     }
@@ -98,7 +97,7 @@ pub fn parse_email(value: Option<String>) -> Result<String, String> {
 mod tests {
     use super::*;
 
-    fn create(json: &str) -> Result<NewUser, Problem> {
+    fn create(json: &str) -> Result<NewUser, Invalid> {
         NewUser::parse(serde_json::from_str(json).expect("well-formed body"))
     }
 
@@ -126,15 +125,15 @@ mod tests {
 
     #[test]
     fn a_name_of_more_than_200_characters_is_rejected() {
-        let problem = create(&format!(r#"{{"email":"a@b.io","name":"{}"}}"#, "x".repeat(201))).expect_err("too long");
-        assert_eq!(problem.errors[0].field, "name");
+        let Invalid(errors) =
+            create(&format!(r#"{{"email":"a@b.io","name":"{}"}}"#, "x".repeat(201))).expect_err("too long");
+        assert_eq!(errors[0].field, "name");
     }
 
     #[test]
     fn every_missing_field_is_reported() {
-        let problem = create("{}").expect_err("empty");
-        assert_eq!(problem.status, 422);
-        assert_eq!(problem.errors.len(), 2);
+        let Invalid(errors) = create("{}").expect_err("empty");
+        assert_eq!(errors.len(), 2);
     }
 
     #[test]

@@ -1,13 +1,10 @@
 //! `spin:postgres/postgres@4.0.0` for guests: pooled tokio-postgres connections,
 //! reachable only at addresses the component's `allowed_outbound_hosts` lists.
 
-// The WIT `error` variant is the contract's; it is returned at most once per failed statement.
-#![allow(clippy::result_large_err)]
-
 mod columns;
 mod errors;
 mod params;
-mod pool;
+pub mod pool;
 
 use std::str::FromStr;
 
@@ -17,7 +14,6 @@ use crate::capabilities::spin::postgres4_0_0::postgres::{self as wit, Connection
 use crate::state::RequestState;
 
 pub use errors::error_text;
-pub use pool::{GuestConnection, GuestConnections, Pools};
 
 impl wit::Host for RequestState {}
 
@@ -30,11 +26,11 @@ impl wit::HostConnection for RequestState {
         if let Err(denied) = check_allowed(self, &config) {
             return Ok(Err(Error::ConnectionFailed(denied)));
         }
-        let client = match self.app.pg.get(&address, config).await {
+        let client = match self.component.pools.get(&address, config).await {
             Ok(client) => client,
             Err(e) => return Ok(Err(Error::ConnectionFailed(e))),
         };
-        let rep = self.pg.insert(GuestConnection::new(client, self.app.pg.query_timeout));
+        let rep = self.pg.insert(pool::GuestConnection::new(client, self.component.pools.query_timeout));
         Ok(Ok(Resource::new_own(rep)))
     }
 
@@ -80,7 +76,7 @@ fn check_allowed(state: &RequestState, config: &tokio_postgres::Config) -> Resul
             Some(port) => format!("{address}:{port}"),
             None => address.clone(),
         };
-        if !state.component().allow.allows_url(&url, "postgres") {
+        if !state.component.allow.allows_url(&url, "postgres") {
             return Err(format!("address postgres://{url} is not permitted"));
         }
     }

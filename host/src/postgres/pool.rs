@@ -124,8 +124,10 @@ impl GuestConnection {
             let rows: Vec<Row> = stream.try_collect().await.map_err(|e| as_text(e.into()))?;
             row_set(&rows).map_err(as_text)
         };
-        let outcome = tokio::time::timeout(self.query_timeout, run).await;
-        self.settle(outcome)
+        match tokio::time::timeout(self.query_timeout, run).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(self.timed_out()),
+        }
     }
 
     /// Parameters that cannot be converted are a failed value conversion, as on Spin.
@@ -137,21 +139,20 @@ impl GuestConnection {
             let statement = client.prepare_cached(sql).await.map_err(|e| query_failed(&e))?;
             client.execute(&statement, &as_refs(&values)).await.map_err(|e| query_failed(&e))
         };
-        let outcome = tokio::time::timeout(self.query_timeout, run).await;
-        self.settle(outcome)
+        match tokio::time::timeout(self.query_timeout, run).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(self.timed_out()),
+        }
     }
 
     /// A statement that timed out leaves the connection in an unknown state: it is
     /// detached from the pool, and the guest sees the failure as a lost connection.
-    fn settle<T>(&mut self, outcome: Result<Result<T, Error>, tokio::time::error::Elapsed>) -> Result<T, Error> {
-        let Ok(result) = outcome else {
-            if let Some(client) = self.client.take() {
-                let _ = Object::take(client);
-            }
-            let why = format!("the database did not answer within {:?}", self.query_timeout);
-            return Err(Error::QueryFailed(QueryError::Text(why)));
-        };
-        result
+    fn timed_out(&mut self) -> Error {
+        if let Some(client) = self.client.take() {
+            let _ = Object::take(client);
+        }
+        let why = format!("the database did not answer within {:?}", self.query_timeout);
+        Error::QueryFailed(QueryError::Text(why))
     }
 }
 

@@ -1,0 +1,131 @@
+//! The modules of `src/` depend on each other in one direction only: a cycle
+//! (`app` needs `state` needs `app`) is a design that can no longer be read, or
+//! changed, one module at a time.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+
+/// `postgres::pool` for `src/postgres/pool.rs`, `postgres` for `src/postgres/mod.rs`.
+fn module_name(relative: &Path) -> String {
+    let mut parts: Vec<String> = relative.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let file = parts.pop().unwrap_or_default();
+    let stem = file.trim_end_matches(".rs");
+    if stem != "mod" && stem != "main" && stem != "lib" {
+        parts.push(stem.to_owned());
+    }
+    parts.join("::")
+}
+
+fn sources(dir: &Path, root: &Path, out: &mut BTreeMap<String, String>) {
+    for entry in fs::read_dir(dir).expect("src/ is readable") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            sources(&path, root, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let name = module_name(path.strip_prefix(root).expect("under src/"));
+            out.insert(name, fs::read_to_string(&path).expect("a source file is readable"));
+        }
+    }
+}
+
+/// The paths a source names after `crate::` or `super::`, each as far as it goes
+/// (`crate::{a, b::c}` names `a` and `b::c`).
+fn named_paths(module: &str, source: &str) -> Vec<String> {
+    let parent = module.rsplit_once("::").map_or("", |(parent, _)| parent);
+    let mut paths = Vec::new();
+    for (prefix, base) in [("crate::", String::new()), ("super::", parent.to_owned())] {
+        for (at, _) in source.match_indices(prefix) {
+            let preceded_by_ident = source[..at].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_');
+            if preceded_by_ident {
+                continue;
+            }
+            let rest = &source[at + prefix.len()..];
+            let items: Vec<&str> = match rest.strip_prefix('{') {
+                Some(group) => group.split('}').next().unwrap_or("").split(',').collect(),
+                None => vec![rest],
+            };
+            for item in items {
+                let path: String =
+                    item.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+                let path = path.trim_end_matches(':');
+                if path.is_empty() || path == "self" {
+                    continue;
+                }
+                paths.push(if base.is_empty() { path.to_owned() } else { format!("{base}::{path}") });
+            }
+        }
+    }
+    paths
+}
+
+/// The longest known module a path starts with.
+fn resolve<'a>(path: &str, modules: &'a BTreeMap<String, String>) -> Option<&'a str> {
+    let mut candidate = path;
+    loop {
+        if let Some((name, _)) = modules.get_key_value(candidate) {
+            return Some(name);
+        }
+        candidate = candidate.rsplit_once("::")?.0;
+    }
+}
+
+fn find_cycle(graph: &BTreeMap<&str, BTreeSet<&str>>) -> Option<Vec<String>> {
+    fn visit<'a>(
+        node: &'a str,
+        graph: &BTreeMap<&'a str, BTreeSet<&'a str>>,
+        done: &mut BTreeSet<&'a str>,
+        stack: &mut Vec<&'a str>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = stack.iter().position(|n| *n == node) {
+            let mut cycle: Vec<String> = stack[start..].iter().map(|n| n.to_string()).collect();
+            cycle.push(node.to_owned());
+            return Some(cycle);
+        }
+        if !done.insert(node) {
+            return None;
+        }
+        stack.push(node);
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, done, stack) {
+                return Some(cycle);
+            }
+        }
+        stack.pop();
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph.keys().find_map(|node| visit(node, graph, &mut done, &mut Vec::new()))
+}
+
+#[test]
+fn the_modules_of_the_host_form_no_cycle() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut modules = BTreeMap::new();
+    sources(&root, &root, &mut modules);
+    let mut graph: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (module, source) in &modules {
+        let edges = graph.entry(module.as_str()).or_default();
+        for path in named_paths(module, source) {
+            if let Some(target) = resolve(&path, &modules)
+                && target != module
+                && !target.is_empty()
+            {
+                edges.insert(target);
+            }
+        }
+    }
+    assert!(graph["app"].contains("state"), "the graph is read from the sources: {graph:?}");
+    assert_eq!(find_cycle(&graph), None, "modules that import each other, in order");
+}
+
+#[test]
+fn a_planted_cycle_is_found() {
+    let graph: BTreeMap<&str, BTreeSet<&str>> = [
+        ("app", BTreeSet::from(["state"])),
+        ("state", BTreeSet::from(["postgres"])),
+        ("postgres", BTreeSet::from(["app"])),
+    ]
+    .into();
+    assert_eq!(find_cycle(&graph).map(|c| c.len()), Some(4));
+}
