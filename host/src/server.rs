@@ -5,7 +5,6 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -16,6 +15,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use wasmtime_wasi_http::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::body::HyperOutgoingBody;
@@ -29,9 +29,10 @@ use crate::router::WELL_KNOWN_PREFIX;
 /// How long in-flight requests may take to finish after Ctrl-C.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+/// Serves until `shutdown` resolves, then lets in-flight requests finish: idle
+/// connections close at once, busy ones after their answer, within the grace.
 pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<Output = ()>) -> Result<()> {
-    let in_flight = Arc::new(AtomicUsize::new(0));
+    let connections = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
         let (stream, client) = tokio::select! {
@@ -47,50 +48,24 @@ pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<O
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let in_flight = in_flight.clone();
+        let service_app = app.clone();
+        let service = service_fn(move |request| {
+            let app = service_app.clone();
+            async move { Ok::<_, Infallible>(on_request(app, request, client).await) }
+        });
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(app.limits.header_read_timeout)
+            .max_buf_size(app.limits.max_header_bytes.max(8192))
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = connections.watch(connection);
         tokio::spawn(async move {
-            let header_timeout = app.limits.header_read_timeout;
-            let max_header_bytes = app.limits.max_header_bytes.max(8192);
-            let service = service_fn(move |request| {
-                let app = app.clone();
-                let in_flight = in_flight.clone();
-                async move {
-                    let _counted = InFlight::enter(in_flight);
-                    Ok::<_, Infallible>(on_request(app, request, client).await)
-                }
-            });
-            let _ = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout)
-                .max_buf_size(max_header_bytes)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let _ = connection.await;
         });
     }
     drop(listener);
-    let waited = tokio::time::Instant::now();
-    while in_flight.load(Ordering::SeqCst) > 0 && waited.elapsed() < SHUTDOWN_GRACE {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, connections.shutdown()).await;
     Ok(())
-}
-
-/// One request being served, counted for graceful shutdown until it is dropped:
-/// also when its client disconnects and hyper drops the request's future midway.
-struct InFlight(Arc<AtomicUsize>);
-
-impl InFlight {
-    fn enter(count: Arc<AtomicUsize>) -> Self {
-        count.fetch_add(1, Ordering::SeqCst);
-        Self(count)
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 async fn on_request(

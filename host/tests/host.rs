@@ -238,3 +238,33 @@ fn a_host_started_before_its_database_waits_for_it() {
     assert!(app.log_text().contains("waiting up to"), "the host said it waits:\n{}", app.log_text());
     app.post("/api/users", &json!({"email": "late@example.com", "name": "Late"})).assert_status(201);
 }
+
+#[test]
+fn a_request_in_flight_when_the_host_stops_still_gets_its_answer() {
+    let mut probe = start_probe(&[]);
+    let url = probe.url("/probe/sleep?ms=1500");
+    let slow = std::thread::spawn(move || support::send(&url, "GET", &[], None));
+    // The guest is at work on it well before it sleeps 1.5 s.
+    std::thread::sleep(Duration::from_millis(500));
+    probe.stop();
+    let reply = slow.join().expect("the request thread");
+    assert_eq!((reply.status, reply.text.as_str()), (200, "slept"));
+    assert!(probe.has_exited_within(Duration::from_secs(15)), "the host stops once the answer is out");
+}
+
+/// A client gone mid-request leaves nothing for shutdown to wait for: the host
+/// exits well within its 10 s grace (a leaked in-flight count waited it all out).
+#[test]
+fn a_client_that_hangs_up_mid_request_does_not_hold_up_shutdown() {
+    use std::io::Write;
+    let mut probe = start_probe(&[]);
+    let address = probe.url("").trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+    stream.write_all(b"GET /probe/sleep?ms=300 HTTP/1.1\r\nHost: probe\r\n\r\n").expect("send");
+    drop(stream);
+    std::thread::sleep(Duration::from_millis(800));
+    let stopped = std::time::Instant::now();
+    probe.stop();
+    assert!(probe.has_exited_within(Duration::from_secs(15)), "the host exits");
+    assert!(stopped.elapsed() < Duration::from_secs(8), "exited after {:?}", stopped.elapsed());
+}

@@ -188,22 +188,33 @@ impl Platform {
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
+
+    /// Asks the runtime to stop (closing its stdin), as Ctrl-C does; it then
+    /// finishes what it is serving and drops its databases.
+    pub fn stop(&mut self) {
+        match &mut self.runtime {
+            Running::Eventos { stdin } | Running::Spin { stdin } => drop(stdin.take()),
+        }
+    }
+
+    pub fn has_exited_within(&mut self, limit: Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if !self.is_running() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
 }
 
 impl Drop for Platform {
     fn drop(&mut self) {
-        // Closing stdin stops the runtime and drops the databases; wait for it.
-        match &mut self.runtime {
-            Running::Eventos { stdin } | Running::Spin { stdin } => drop(stdin.take()),
+        self.stop();
+        if !self.has_exited_within(Duration::from_secs(15)) {
+            let _ = self.child.kill();
         }
-        let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        while std::time::Instant::now() < deadline {
-            if !matches!(self.child.try_wait(), Ok(None)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
     }
 }
 
