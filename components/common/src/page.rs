@@ -8,7 +8,6 @@ use serde::Serialize;
 use spin_sdk::pg4::ParameterValue;
 use uuid::Uuid;
 
-use crate::request::Query;
 use crate::{ApiResponse, Problem};
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -28,8 +27,9 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
-    pub fn from_query(query: &Query<'_>) -> Result<Self, Problem> {
-        let limit = match query.get("limit") {
+    /// The page a list's `limit` and `cursor` query parameters ask for.
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, Problem> {
+        let limit = match limit {
             None => DEFAULT_LIMIT,
             Some(text) => text
                 .parse::<i64>()
@@ -37,8 +37,7 @@ impl PageRequest {
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
                 .ok_or_else(|| Problem::malformed(format!("limit must be an integer from 1 to {MAX_LIMIT}")))?,
         };
-        let after = query
-            .get("cursor")
+        let after = cursor
             .map(|text| Cursor::decode(text).ok_or_else(|| Problem::malformed("cursor is not one this API issued")))
             .transpose()?;
         Ok(Self { limit, after })
@@ -102,11 +101,18 @@ pub fn page_response<T: Serialize>(page: &PageRequest, mut items: Vec<T>, key: i
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::{ApiRequest, parse_query};
+    use crate::request::ApiRequest;
+
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct PageQuery {
+        limit: Option<String>,
+        cursor: Option<String>,
+    }
 
     fn page(query: &str) -> Result<PageRequest, Problem> {
-        let req = ApiRequest { query: parse_query(query)?, ..ApiRequest::default() };
-        PageRequest::from_query(&req.query_params(&["limit", "cursor"])?)
+        let query: PageQuery = ApiRequest { query: query.into(), ..ApiRequest::default() }.query()?;
+        PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())
     }
 
     #[test]

@@ -9,7 +9,6 @@ use serde_json::json;
 use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::variables;
 
-use crate::request::parse_query;
 use crate::{ApiRequest, ApiResponse, ApiResult, Problem};
 
 /// The largest request body any endpoint accepts.
@@ -36,13 +35,13 @@ pub async fn serve(component: &str, incoming: IncomingRequest, route: fn(&ApiReq
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let origin = header("origin").map(str::to_owned);
 
-    let outcome = match (parse_query(query), read_body(incoming, &headers).await) {
-        (Err(problem), _) | (_, Err(problem)) => Err(problem),
-        (Ok(query), Ok(body)) => {
+    let outcome = match read_body(incoming, &headers).await {
+        Err(problem) => Err(problem),
+        Ok(body) => {
             let request = ApiRequest {
                 method: method.clone(),
                 path: path.to_owned(),
-                query,
+                query: query.to_owned(),
                 headers,
                 body,
                 request_id: request_id.clone(),

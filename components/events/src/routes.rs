@@ -6,6 +6,7 @@ use eventos_common::health::health;
 use eventos_common::page::{Cursor, PageRequest, page_response};
 use eventos_common::time::parse_rfc3339;
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
+use serde::Deserialize;
 use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
@@ -45,26 +46,41 @@ fn create_event(req: &ApiRequest) -> ApiResult {
     Ok(ApiResponse::created(format!("/api/events/{}", event.id), &event))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListEventsQuery {
+    status: Option<String>,
+    organizer_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
 // GET /api/events?status=&organizer_id=&from=&to=&limit=&cursor=
 fn list_events(req: &ApiRequest) -> ApiResult {
-    let query = req.query_params(&["status", "organizer_id", "from", "to", "limit", "cursor"])?;
-    let page = PageRequest::from_query(&query)?;
+    let query: ListEventsQuery = req.query()?;
+    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
     let bad = |name: &str, expected: &str| Problem::malformed(format!("{name} must be {expected}"));
     let filter = EventFilter {
         status: query
-            .get("status")
+            .status
+            .as_deref()
             .map(|s| Status::parse(s).ok_or_else(|| bad("status", "pending_review, published, rejected or cancelled")))
             .transpose()?,
         organizer_id: query
-            .get("organizer_id")
+            .organizer_id
+            .as_deref()
             .map(|id| parse_uuid(id).ok_or_else(|| bad("organizer_id", "a UUID")))
             .transpose()?,
         from: query
-            .get("from")
+            .from
+            .as_deref()
             .map(|at| parse_rfc3339(at).ok_or_else(|| bad("from", "an RFC 3339 timestamp")))
             .transpose()?,
         to: query
-            .get("to")
+            .to
+            .as_deref()
             .map(|at| parse_rfc3339(at).ok_or_else(|| bad("to", "an RFC 3339 timestamp")))
             .transpose()?,
     };

@@ -5,6 +5,7 @@ use eventos_common::fields::parse_uuid;
 use eventos_common::health::health;
 use eventos_common::page::{Cursor, PageRequest, page_response};
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::RegistrationError;
@@ -51,21 +52,32 @@ fn register(req: &ApiRequest) -> ApiResult {
     Ok(ApiResponse::created(format!("/api/participation/registrations/{id}"), &registration))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListRegistrationsQuery {
+    event_id: Option<String>,
+    user_id: Option<String>,
+    status: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
 // GET /api/participation/registrations?event_id=&user_id=&status=&limit=&cursor=
 fn list_registrations(req: &ApiRequest) -> ApiResult {
-    let query = req.query_params(&["event_id", "user_id", "status", "limit", "cursor"])?;
-    let page = PageRequest::from_query(&query)?;
-    let uuid_param = |name: &str| {
-        query
-            .get(name)
+    let query: ListRegistrationsQuery = req.query()?;
+    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let uuid_param = |name: &str, value: &Option<String>| {
+        value
+            .as_deref()
             .map(|v| parse_uuid(v).ok_or_else(|| Problem::malformed(format!("{name} must be a UUID"))))
             .transpose()
     };
     let filter = RegistrationFilter {
-        event_id: uuid_param("event_id")?,
-        user_id: uuid_param("user_id")?,
+        event_id: uuid_param("event_id", &query.event_id)?,
+        user_id: uuid_param("user_id", &query.user_id)?,
         status: query
-            .get("status")
+            .status
+            .as_deref()
             .map(|s| {
                 Status::parse(s).ok_or_else(|| Problem::malformed("status must be confirmed, waitlisted or cancelled"))
             })

@@ -5,6 +5,7 @@ use eventos_common::fields::parse_uuid;
 use eventos_common::health::health;
 use eventos_common::page::{Cursor, PageRequest, page_response};
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::code;
@@ -54,12 +55,21 @@ fn create_ticket_type(req: &ApiRequest) -> ApiResult {
     Ok(ApiResponse::created(format!("/api/tickets/types/{}", ticket_type.id), &ticket_type))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListTicketTypesQuery {
+    event_id: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
 // GET /api/tickets/types?event_id=&limit=&cursor=
 fn list_ticket_types(req: &ApiRequest) -> ApiResult {
-    let query = req.query_params(&["event_id", "limit", "cursor"])?;
-    let page = PageRequest::from_query(&query)?;
+    let query: ListTicketTypesQuery = req.query()?;
+    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
     let event_id = query
-        .get("event_id")
+        .event_id
+        .as_deref()
         .map(|id| parse_uuid(id).ok_or_else(|| Problem::malformed("event_id must be a UUID")))
         .transpose()?;
     let types = repo::list_ticket_types(&db::connect()?, event_id, &page)?;

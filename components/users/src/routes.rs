@@ -4,6 +4,7 @@ use eventos_common::fields::parse_uuid;
 use eventos_common::health::health;
 use eventos_common::page::{Cursor, PageRequest, page_response};
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem, db};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::UserError;
@@ -38,13 +39,21 @@ fn create_user(req: &ApiRequest) -> ApiResult {
     Ok(ApiResponse::created(format!("/api/users/{}", user.id), &user))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListUsersQuery {
+    email: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
 // GET /api/users?email=&limit=&cursor=
 fn list_users(req: &ApiRequest) -> ApiResult {
-    let query = req.query_params(&["email", "limit", "cursor"])?;
-    let page = PageRequest::from_query(&query)?;
+    let query: ListUsersQuery = req.query()?;
+    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
     let email = query
-        .get("email")
-        .map(|email| parse_email(Some(email.to_owned())).map_err(|m| Problem::malformed(format!("email {m}"))))
+        .email
+        .map(|email| parse_email(Some(email)).map_err(|m| Problem::malformed(format!("email {m}"))))
         .transpose()?;
     let users = repo::list(&db::connect()?, email, &page)?;
     Ok(page_response(&page, users, |user| Cursor { at: user.created_at, id: user.id }))
