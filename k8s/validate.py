@@ -237,15 +237,15 @@ def page_host_errors(objects, manifest):
                     yield f"{name_of(target)}: spec.rules: no rule matches host {host!r}, where the status page calls {prefix}"
 
 
-MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+MIGRATION_VERSION = re.compile(r"WHERE version = '(\d{4})'")
 
 
 def migration_job_errors(objects):
     """A Job's pod template is immutable: each migration Job must be named after
-    its domain's newest migration, so that a new one comes as a new Job."""
+    the newest migration of the program it runs, so that a new one comes as a new Job."""
     newest = {}
     for config in (o for o in objects if o.get("kind") == "ConfigMap"):
-        versions = [m.group(1) for key in config.get("data", {}) if (m := MIGRATION_FILE.match(key))]
+        versions = [v for program in config.get("data", {}).values() for v in MIGRATION_VERSION.findall(program)]
         if versions:
             newest[config["metadata"]["name"]] = max(versions)
     for job in (o for o in objects if o.get("kind") == "Job"):

@@ -57,6 +57,10 @@ enum VerbArgs {
         /// databases just provisioned: eval "$(eventos migrate --print-env)"
         #[arg(long)]
         print_env: bool,
+        /// Touch no database: write each domain's migration program, what the
+        /// Kubernetes Job runs with psql, into DIR as <domain>.sql
+        #[arg(long, value_name = "DIR", conflicts_with = "print_env")]
+        job_sql: Option<PathBuf>,
     },
     /// Drop the databases and roles of --prefix
     Drop {
@@ -119,6 +123,8 @@ pub enum Verb {
     Postgres,
     /// `registry push <reference>`
     Push(String),
+    /// `migrate --job-sql <dir>`
+    WriteJobSql(PathBuf),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,7 +172,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, clap::Er
             ephemeral,
             ..Command::new(Verb::Up, app)
         },
-        VerbArgs::Migrate { app, print_env } => Command { print_env, ..Command::new(Verb::Migrate, app) },
+        VerbArgs::Migrate { app, job_sql: Some(dir), .. } => Command::new(Verb::WriteJobSql(dir), app),
+        VerbArgs::Migrate { app, print_env, job_sql: None } => {
+            Command { print_env, ..Command::new(Verb::Migrate, app) }
+        }
         VerbArgs::Drop { app } => Command::new(Verb::Drop, app),
         VerbArgs::Postgres { app } => Command::new(Verb::Postgres, app),
         VerbArgs::Registry { action: RegistryArgs::Push { reference, app, insecure, no_build } } => {
@@ -190,6 +199,14 @@ pub async fn run(command: Command) -> Result<()> {
         let digest = registry::push(&command.manifest, &reference, command.insecure).await?;
         eprintln!("eventos: pushed {}/{}:{} ({digest})", reference.registry, reference.repository, reference.tag);
         println!("{}", reference.pinned(&digest));
+        return Ok(());
+    }
+    if let Verb::WriteJobSql(dir) = &command.verb {
+        for (domain, migrations) in provision::domains_with_databases(&manifest) {
+            let program = migrate::program_text(&domain, &migrate::read_migrations(&migrations)?)?;
+            let file = dir.join(format!("{domain}.sql"));
+            std::fs::write(&file, program).with_context(|| format!("cannot write {}", file.display()))?;
+        }
         return Ok(());
     }
     if command.verb == Verb::Drop {

@@ -2,7 +2,11 @@
 //!
 //! `components/<domain>/migrations/NNNN_name.sql` are applied in order, each in
 //! its own transaction together with its ledger row; a file changed after it was
-//! applied is refused. The Kubernetes migration Job keeps the very same ledger.
+//! applied is refused. There is one runner: the domain's migration *program*, SQL
+//! statements rendered here from the files. `eventos migrate` sends them one by
+//! one; the Kubernetes Job runs the very same text with `psql -f` (written by
+//! `eventos migrate --job-sql`), so the ledger, the lock and the checks are
+//! written once, in this file.
 
 use std::path::{Path, PathBuf};
 
@@ -25,15 +29,14 @@ pub struct Report {
     pub already_applied: usize,
 }
 
-const LEDGER: &str = "CREATE TABLE IF NOT EXISTS eventos_migrations (
-    version    text PRIMARY KEY,
-    name       text NOT NULL,
-    checksum   text NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
-)";
-
-/// Serialises concurrent migrators of one database (two hosts starting at once).
+/// Serialises concurrent migrators of one database (two hosts starting at once,
+/// a Job beside a host): every step of the program takes it first.
 const LOCK_KEY: i64 = 0x0065_7665_6e74_6f73;
+
+/// The dollar-quote tags the program wraps code and migrations in; a migration
+/// holding one is refused rather than cut short.
+const CODE_TAG: &str = "$eventos$";
+const FILE_TAG: &str = "$eventos_migration$";
 
 /// Reads `dir`, sorted by version; names must be `NNNN_lower_snake.sql`.
 pub fn read_migrations(dir: &Path) -> Result<Vec<Migration>> {
@@ -74,54 +77,113 @@ pub fn checksum(sql: &str) -> String {
     hex::encode(Sha256::digest(sql.as_bytes()))
 }
 
-/// Applies what is new in `dir` to the database at `url`.
-pub async fn migrate(url: &str, dir: &Path) -> Result<Report> {
-    let migrations = read_migrations(dir)?;
-    let (mut client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .with_context(|| format!("cannot connect to migrate {}", dir.display()))?;
-    tokio::spawn(connection);
-    client.batch_execute(LEDGER).await?;
-    client.execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY]).await?;
-    let outcome = apply(&mut client, &migrations).await;
-    client.execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]).await?;
-    outcome.with_context(|| format!("migrations in {}", dir.display()))
+/// The statements that migrate a database to `migrations`, each its own
+/// transaction: create the ledger, refuse a database that holds a migration
+/// whose file is gone, then per file apply it with its ledger row, skip it when
+/// applied with the same checksum, or stop when its checksum differs.
+pub fn program(migrations: &[Migration]) -> Result<Vec<String>> {
+    let versions: Vec<String> = migrations.iter().map(|m| format!("'{}'", m.version)).collect();
+    let mut statements = vec![
+        locked(
+            "",
+            "CREATE TABLE IF NOT EXISTS eventos_migrations (
+    version    text PRIMARY KEY,
+    name       text NOT NULL,
+    checksum   text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  );",
+        ),
+        locked(
+            "gone text;",
+            &format!(
+                "SELECT string_agg(version, ', ') INTO gone FROM eventos_migrations
+    WHERE version <> ALL (ARRAY[{}]::text[]);
+  IF gone IS NOT NULL THEN
+    RAISE EXCEPTION 'migration % was applied but its file is gone; migrations are never deleted', gone;
+  END IF;",
+                versions.join(", ")
+            ),
+        ),
+    ];
+    for migration in migrations {
+        statements.push(apply_one(migration)?);
+    }
+    Ok(statements)
 }
 
-async fn apply(client: &mut Client, migrations: &[Migration]) -> Result<Report> {
-    let rows = client.query("SELECT version, checksum FROM eventos_migrations", &[]).await?;
-    let ledger: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-    for (version, _) in &ledger {
-        if !migrations.iter().any(|m| &m.version == version) {
-            bail!("migration {version} was applied but its file is gone; migrations are never deleted");
-        }
+fn apply_one(migration: &Migration) -> Result<String> {
+    let Migration { version, name, sql, checksum } = migration;
+    if sql.contains(CODE_TAG) || sql.contains(FILE_TAG) {
+        bail!("migration {version}_{name} holds {CODE_TAG} or {FILE_TAG}, which the migration program quotes with");
     }
-    let mut report = Report::default();
-    for migration in migrations {
-        match ledger.iter().find(|(version, _)| version == &migration.version) {
-            Some((_, recorded)) if recorded == &migration.checksum => report.already_applied += 1,
-            Some(_) => bail!(
-                "migration {}_{} was changed after it was applied; add a new migration instead of editing it",
-                migration.version,
-                migration.name
-            ),
-            None => {
-                let tx = client.transaction().await?;
-                tx.batch_execute(&migration.sql)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{}", crate::postgres::error_text(&e)))
-                    .with_context(|| format!("migration {}_{} failed", migration.version, migration.name))?;
-                tx.execute(
-                    "INSERT INTO eventos_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                    &[&migration.version, &migration.name, &migration.checksum],
-                )
-                .await?;
-                tx.commit().await?;
-                report.applied.push(format!("{}_{}", migration.version, migration.name));
-            }
-        }
+    Ok(locked(
+        "recorded text;",
+        &format!(
+            "SELECT checksum INTO recorded FROM eventos_migrations WHERE version = '{version}';
+  IF recorded IS NULL THEN
+    EXECUTE {FILE_TAG}{sql}{FILE_TAG};
+    INSERT INTO eventos_migrations (version, name, checksum) VALUES ('{version}', '{name}', '{checksum}');
+    RAISE NOTICE 'migrate: applied {version}_{name}';
+  ELSIF recorded <> '{checksum}' THEN
+    RAISE EXCEPTION 'migration {version}_{name} was changed after it was applied; add a new migration instead of editing it';
+  END IF;"
+        ),
+    ))
+}
+
+/// One step of the program: `body` run under the migration lock, in its own transaction.
+fn locked(declare: &str, body: &str) -> String {
+    let declare = if declare.is_empty() { String::new() } else { format!("DECLARE\n  {declare}\n") };
+    format!("DO {CODE_TAG}\n{declare}BEGIN\n  PERFORM pg_advisory_xact_lock({LOCK_KEY});\n  {body}\nEND\n{CODE_TAG}")
+}
+
+/// The program as one file, for `psql -f`.
+pub fn program_text(domain: &str, migrations: &[Migration]) -> Result<String> {
+    let newest = migrations.last().map_or("none", |m| m.version.as_str());
+    let header = format!(
+        "-- The migration program of the {domain} domain (newest migration: {newest}), rendered by\n\
+         -- `eventos migrate --job-sql` from components/{domain}/migrations/: do not edit.\n\
+         -- Run with: psql -X -q -v ON_ERROR_STOP=1 -d <database URL> -f {domain}.sql\n\n"
+    );
+    Ok(format!("{header}{};\n", program(migrations)?.join(";\n\n")))
+}
+
+/// Applies what is new in `dir` to the database at `url`, by running the program.
+pub async fn migrate(url: &str, dir: &Path) -> Result<Report> {
+    let migrations = read_migrations(dir)?;
+    let program = program(&migrations)?;
+    let client = connect(url).await.with_context(|| format!("cannot connect to migrate {}", dir.display()))?;
+    let before = ledger(&client).await?;
+    for statement in &program {
+        client
+            .batch_execute(statement)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", crate::postgres::error_text(&e)))
+            .with_context(|| format!("migrations in {}", dir.display()))?;
     }
-    Ok(report)
+    let after = ledger(&client).await?;
+    let applied = migrations
+        .iter()
+        .filter(|m| after.contains(&m.version) && !before.contains(&m.version))
+        .map(|m| format!("{}_{}", m.version, m.name))
+        .collect();
+    Ok(Report { applied, already_applied: before.len() })
+}
+
+async fn connect(url: &str) -> Result<Client> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+/// The versions the ledger holds; none before it exists.
+async fn ledger(client: &Client) -> Result<Vec<String>> {
+    let rows = client.query("SELECT version FROM eventos_migrations", &[]).await;
+    match rows {
+        Ok(rows) => Ok(rows.iter().map(|row| row.get(0)).collect()),
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]
@@ -131,6 +193,15 @@ mod tests {
     #[test]
     fn the_checksum_is_sha256_hex() {
         assert_eq!(checksum(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+
+    #[test]
+    fn a_migration_holding_the_programs_quotes_is_refused() {
+        for sql in ["SELECT $eventos$x$eventos$", "SELECT $eventos_migration$x$eventos_migration$"] {
+            let migration =
+                Migration { version: "0001".into(), name: "x".into(), checksum: checksum(sql), sql: sql.into() };
+            assert!(program(&[migration]).is_err(), "{sql}");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The Kubernetes manifests, checked offline: every overlay renders and validates
 //! against the real schemas and webhook rules, broken copies are caught with a
-//! message naming the object and field, and the migration Job's script keeps the
+//! message naming the object and field, and the migration Job's program keeps the
 //! same schema and ledger as `eventos migrate`.
 
 mod support;
@@ -230,15 +230,41 @@ fn every_spinapp_comes_after_the_executor_its_webhook_looks_up() {
 }
 
 #[test]
-fn every_migration_file_is_packaged_for_the_jobs() {
-    let kustomization = std::fs::read_to_string(workspace().join("components/kustomization.yaml")).expect("read");
+fn the_job_programs_are_what_eventos_renders_from_the_migrations() {
+    let rendered = workspace().join("target/test-fixtures").join(unique_prefix("job-sql"));
+    std::fs::create_dir_all(&rendered).expect("dir");
+    let manifest = workspace().join("spin.toml");
+    let out = run_eventos(&[
+        "migrate",
+        "--manifest",
+        manifest.to_str().expect("path"),
+        "--job-sql",
+        rendered.to_str().expect("path"),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for domain in ["users", "events", "participation", "tickets"] {
-        let dir = workspace().join("components").join(domain).join("migrations");
-        for file in std::fs::read_dir(&dir).expect("migrations dir") {
-            let name = file.expect("entry").file_name().into_string().expect("utf-8");
-            assert!(kustomization.contains(&format!("{domain}/migrations/{name}")), "{domain}/{name} is not packaged");
-        }
+        let file = format!("{domain}.sql");
+        let committed = std::fs::read_to_string(workspace().join("k8s/base/migrate").join(&file)).expect("committed");
+        let fresh = std::fs::read_to_string(rendered.join(&file)).expect("rendered");
+        assert!(
+            committed == fresh,
+            "k8s/base/migrate/{file} is stale: run `eventos migrate --job-sql k8s/base/migrate`"
+        );
     }
+    std::fs::remove_dir_all(rendered).ok();
+}
+
+/// What the migration Job runs: psql on the domain's program, with the Job's options.
+fn run_job_program(program: &std::path::Path, url: &str) -> std::process::Output {
+    Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f"])
+        .arg(program)
+        .output()
+        .expect("run psql")
+}
+
+fn database_url(database: &str) -> String {
+    admin_url().replacen("/postgres?", &format!("/{database}?"), 1).replace("?sslmode=disable", "")
 }
 
 fn schema_of(database: &str) -> String {
@@ -256,7 +282,7 @@ fn schema_of(database: &str) -> String {
 }
 
 #[test]
-fn the_migration_job_script_leaves_the_same_schema_and_ledger_as_eventos_migrate() {
+fn the_migration_job_program_leaves_the_same_schema_and_ledger_as_eventos_migrate() {
     let prefix = unique_prefix("k8s");
     let manifest = workspace().join("spin.toml");
     let manifest = manifest.to_str().expect("path");
@@ -264,42 +290,64 @@ fn the_migration_job_script_leaves_the_same_schema_and_ledger_as_eventos_migrate
     assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
     for domain in ["users", "events", "participation", "tickets"] {
         let by_eventos = format!("{prefix}_{domain}");
-        let by_script = format!("{prefix}_{domain}_job");
-        admin_query("postgres", &format!("CREATE DATABASE {by_script}")).expect("create database");
-        let url = admin_url().replacen("/postgres?", &format!("/{by_script}?"), 1).replace("?sslmode=disable", "");
-        let script = workspace().join("k8s/base/migrate/migrate.sh");
-        let migrations = workspace().join("components").join(domain).join("migrations");
-        let run = || {
-            Command::new("sh").arg(&script).arg(&migrations).env("DATABASE_URL", &url).output().expect("run migrate.sh")
-        };
-        let first = run();
+        let by_job = format!("{prefix}_{domain}_job");
+        admin_query("postgres", &format!("CREATE DATABASE {by_job}")).expect("create database");
+        let program = workspace().join("k8s/base/migrate").join(format!("{domain}.sql"));
+        let first = run_job_program(&program, &database_url(&by_job));
         assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-        let second = run();
-        assert!(String::from_utf8_lossy(&second.stdout).contains("0 migration(s) applied"), "applied once only");
-        assert_eq!(schema_of(&by_script), schema_of(&by_eventos), "{domain}: the schemas differ");
+        assert!(String::from_utf8_lossy(&first.stderr).contains("migrate: applied 0001_"), "the first run applies");
+        let second = run_job_program(&program, &database_url(&by_job));
+        assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+        assert!(!String::from_utf8_lossy(&second.stderr).contains("applied"), "applied once only");
+        assert_eq!(schema_of(&by_job), schema_of(&by_eventos), "{domain}: the schemas differ");
         let ledger = "SELECT string_agg(version || ' ' || name || ' ' || checksum, ',' ORDER BY version) FROM eventos_migrations";
-        assert_eq!(admin_query(&by_script, ledger), admin_query(&by_eventos, ledger), "{domain}: the ledgers differ");
-        admin_query("postgres", &format!("DROP DATABASE {by_script} WITH (FORCE)")).expect("drop");
+        assert_eq!(admin_query(&by_job, ledger), admin_query(&by_eventos, ledger), "{domain}: the ledgers differ");
+        admin_query("postgres", &format!("DROP DATABASE {by_job} WITH (FORCE)")).expect("drop");
     }
     let dropped = run_eventos(&["drop", "--manifest", manifest, "--prefix", &prefix]);
     assert!(dropped.status.success());
 }
 
 #[test]
-fn the_migration_job_script_refuses_an_edited_migration() {
+fn the_migration_job_program_refuses_an_edited_or_deleted_migration() {
     let dir = workspace().join("target/test-fixtures").join(unique_prefix("edited"));
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::write(dir.join("0001_first.sql"), "CREATE TABLE first (id int);").expect("write");
+    let migrations = dir.join("components/demo/migrations");
+    std::fs::create_dir_all(&migrations).expect("dir");
+    let manifest = dir.join("spin.toml");
+    std::fs::write(
+        &manifest,
+        "spin_manifest_version = 2\n[application]\nname = \"demo\"\n[component.demo]\nsource = \"demo.wasm\"\n",
+    )
+    .expect("manifest");
+    let render = || {
+        let out = run_eventos(&[
+            "migrate",
+            "--manifest",
+            manifest.to_str().expect("path"),
+            "--job-sql",
+            dir.to_str().expect("path"),
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        dir.join("demo.sql")
+    };
+    std::fs::write(migrations.join("0001_first.sql"), "CREATE TABLE first (id int);").expect("write");
     let database = unique_prefix("edited");
     admin_query("postgres", &format!("CREATE DATABASE {database}")).expect("create");
-    let url = admin_url().replacen("/postgres?", &format!("/{database}?"), 1).replace("?sslmode=disable", "");
-    let script = workspace().join("k8s/base/migrate/migrate.sh");
-    let run = || Command::new("sh").arg(&script).arg(&dir).env("DATABASE_URL", &url).output().expect("run");
-    assert!(run().status.success());
-    std::fs::write(dir.join("0001_first.sql"), "CREATE TABLE first (id bigint);").expect("edit");
-    let edited = run();
+    let url = database_url(&database);
+    assert!(run_job_program(&render(), &url).status.success());
+
+    std::fs::write(migrations.join("0001_first.sql"), "CREATE TABLE first (id bigint);").expect("edit");
+    let edited = run_job_program(&render(), &url);
     assert!(!edited.status.success());
-    assert!(String::from_utf8_lossy(&edited.stderr).contains("changed after it was applied"));
+    assert!(String::from_utf8_lossy(&edited.stderr).contains("0001_first was changed after it was applied"));
+
+    std::fs::remove_file(migrations.join("0001_first.sql")).expect("delete");
+    std::fs::write(migrations.join("0002_second.sql"), "CREATE TABLE second (id int);").expect("write");
+    let deleted = run_job_program(&render(), &url);
+    assert!(!deleted.status.success());
+    assert!(String::from_utf8_lossy(&deleted.stderr).contains("migration 0001 was applied but its file is gone"));
+    assert_eq!(admin_query(&database, "SELECT to_regclass('second')::text"), Ok(Vec::new()), "nothing ran");
+
     admin_query("postgres", &format!("DROP DATABASE {database} WITH (FORCE)")).expect("drop");
     std::fs::remove_dir_all(dir).ok();
 }

@@ -1,0 +1,65 @@
+-- The migration program of the participation domain (newest migration: 0001), rendered by
+-- `eventos migrate --job-sql` from components/participation/migrations/: do not edit.
+-- Run with: psql -X -q -v ON_ERROR_STOP=1 -d <database URL> -f participation.sql
+
+DO $eventos$
+BEGIN
+  PERFORM pg_advisory_xact_lock(28559150664675187);
+  CREATE TABLE IF NOT EXISTS eventos_migrations (
+    version    text PRIMARY KEY,
+    name       text NOT NULL,
+    checksum   text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  );
+END
+$eventos$;
+
+DO $eventos$
+DECLARE
+  gone text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(28559150664675187);
+  SELECT string_agg(version, ', ') INTO gone FROM eventos_migrations
+    WHERE version <> ALL (ARRAY['0001']::text[]);
+  IF gone IS NOT NULL THEN
+    RAISE EXCEPTION 'migration % was applied but its file is gone; migrations are never deleted', gone;
+  END IF;
+END
+$eventos$;
+
+DO $eventos$
+DECLARE
+  recorded text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(28559150664675187);
+  SELECT checksum INTO recorded FROM eventos_migrations WHERE version = '0001';
+  IF recorded IS NULL THEN
+    EXECUTE $eventos_migration$-- Registrations of users for events. Capacity lives in the events domain; this
+-- domain only counts, under a per-event lock, so confirmed never exceeds it.
+CREATE TABLE registrations (
+    id          uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    event_id    uuid        NOT NULL,
+    user_id     uuid        NOT NULL,
+    status      text        NOT NULL,
+    -- Order of arrival: the waitlist is served first come, first served.
+    queue_seq   bigint      GENERATED ALWAYS AS IDENTITY,
+    created_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    CONSTRAINT registrations_status_known CHECK (status IN ('confirmed', 'waitlisted', 'cancelled'))
+);
+
+-- One live registration per user and event.
+CREATE UNIQUE INDEX registrations_one_live_per_user ON registrations (event_id, user_id) WHERE status <> 'cancelled';
+-- Counting and promoting within one event.
+CREATE INDEX registrations_event_status_seq ON registrations (event_id, status, queue_seq);
+-- Keyset pagination walks (created_at, id).
+CREATE INDEX registrations_created_at_id ON registrations (created_at, id);
+CREATE INDEX registrations_user_created_at_id ON registrations (user_id, created_at, id);
+$eventos_migration$;
+    INSERT INTO eventos_migrations (version, name, checksum) VALUES ('0001', 'create_registrations', '8ff89da5ba40d7447972723ec61b15a7f5628cfd22a4d2fad2599fd2d223c3eb');
+    RAISE NOTICE 'migrate: applied 0001_create_registrations';
+  ELSIF recorded <> '8ff89da5ba40d7447972723ec61b15a7f5628cfd22a4d2fad2599fd2d223c3eb' THEN
+    RAISE EXCEPTION 'migration 0001_create_registrations was changed after it was applied; add a new migration instead of editing it';
+  END IF;
+END
+$eventos$;
