@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::app::{App, Compiled};
+use crate::dev_auth::{DevKey, TokenRequest};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
 use crate::provision::{self, DEFAULT_PREFIX};
@@ -73,6 +74,26 @@ enum VerbArgs {
         #[command(flatten)]
         app: AppArgs,
     },
+    /// Print a bearer token signed with the local platform's development key
+    /// (made under target/ by the first `up`), which its components accept
+    Token {
+        /// The token's subject: who it speaks for
+        #[arg(long)]
+        sub: String,
+        /// A platform role: organizer, moderator, staff or admin; repeatable
+        #[arg(long = "role", value_name = "ROLE", value_parser = ["organizer", "moderator", "staff", "admin"])]
+        roles: Vec<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// How long the token is valid
+        #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+        ttl: u64,
+        /// The manifest, or the folder holding spin.toml, whose key signs
+        #[arg(short = 'f', long = "from", visible_alias = "manifest", default_value = "spin.toml")]
+        manifest: PathBuf,
+    },
     /// The application as an OCI artifact
     Registry {
         #[command(subcommand)]
@@ -125,6 +146,8 @@ pub enum Verb {
     Push(String),
     /// `migrate --job-sql <dir>`
     WriteJobSql(PathBuf),
+    /// `token --sub ...`
+    Token(TokenRequest),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,6 +200,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, clap::Er
             Command { print_env, ..Command::new(Verb::Migrate, app) }
         }
         VerbArgs::Drop { app } => Command::new(Verb::Drop, app),
+        VerbArgs::Token { sub, roles, email, name, ttl, manifest } => {
+            let request = TokenRequest { subject: sub, roles, email, name, ttl_seconds: ttl };
+            Command::new(Verb::Token(request), AppArgs { manifest, prefix: DEFAULT_PREFIX.into() })
+        }
         VerbArgs::Postgres { app } => Command::new(Verb::Postgres, app),
         VerbArgs::Registry { action: RegistryArgs::Push { reference, app, insecure, no_build } } => {
             Command { insecure, build: !no_build, ..Command::new(Verb::Push(reference), app) }
@@ -199,6 +226,10 @@ pub async fn run(command: Command) -> Result<()> {
         let digest = registry::push(&command.manifest, &reference, command.insecure).await?;
         eprintln!("eventos: pushed {}/{}:{} ({digest})", reference.registry, reference.repository, reference.tag);
         println!("{}", reference.pinned(&digest));
+        return Ok(());
+    }
+    if let Verb::Token(request) = &command.verb {
+        println!("{}", DevKey::load_or_create(&manifest.dir)?.token(request)?);
         return Ok(());
     }
     if let Verb::WriteJobSql(dir) = &command.verb {
@@ -234,14 +265,15 @@ pub async fn run(command: Command) -> Result<()> {
             report.already_applied
         );
     }
+    let mut provided = provision::database_variables(&databases);
+    provided.extend(DevKey::load_or_create(&manifest.dir)?.variables());
     if command.verb == Verb::Migrate {
         if command.print_env {
-            print_spin_env(&provision::database_variables(&databases));
+            print_spin_env(&provided);
         }
         return Ok(());
     }
 
-    let mut provided = provision::database_variables(&databases);
     provided.insert("instance_name".into(), crate::app::instance_name());
     let mut values = variables::resolve_application(&manifest, &provided, |name| std::env::var(name).ok())?;
     for (name, value) in &command.variables {
@@ -301,7 +333,7 @@ fn print_spin_env(values: &HashMap<String, String>) {
     let mut names: Vec<&String> = values.keys().collect();
     names.sort();
     for name in names {
-        // Names are lower_snake_case and values are URLs and addresses: no quote inside.
+        // Names are lower_snake_case; values are URLs, addresses and a JWKS: no single quote inside.
         println!("export SPIN_VARIABLE_{}='{}'", name.to_ascii_uppercase(), values[name]);
     }
 }

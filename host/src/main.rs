@@ -8,6 +8,7 @@ mod capabilities;
 mod chain;
 mod cli;
 mod componentize;
+mod dev_auth;
 mod engine;
 mod guest_variables;
 mod handler;

@@ -67,12 +67,20 @@ fn every_documented_operation_is_served() {
 #[test]
 fn schemathesis_finds_no_server_error_and_no_contract_violation() {
     let report = workspace().join("target/fuzz");
+    // A member's token on every request, so that the operations that need one are fuzzed past it.
+    let manifest = workspace().join("spin.toml");
+    let subject = support::unique_prefix("fuzz");
+    let email = format!("{subject}@example.com");
+    let token =
+        support::run_eventos(&["token", "-f", manifest.to_str().expect("path"), "--sub", &subject, "--email", &email]);
+    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
+    let authorization = format!("Authorization: Bearer {}", String::from_utf8_lossy(&token.stdout).trim());
     let out = Command::new("st")
         .arg("--config-file")
         .arg(workspace().join("schemathesis.toml"))
         .arg("run")
         .arg(workspace().join("openapi.yaml"))
-        .args(["--url", &APP.base, "--checks", "all"])
+        .args(["--url", &APP.base, "--checks", "all", "--header", &authorization])
         .args(["--max-examples", "20", "--seed", "1", "--no-color"])
         .arg("--report-dir")
         .arg(&report)

@@ -2,6 +2,7 @@
 //! limit, CORS, one log line), RFC 9457 problems, strict JSON bodies, pagination
 //! and the health endpoint. Domain logic never lives here.
 
+pub mod auth;
 pub mod db;
 pub mod fields;
 pub mod health;

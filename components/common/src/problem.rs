@@ -34,6 +34,8 @@ pub struct ProblemDocument {
     pub extensions: Map<String, Value>,
     /// The `Allow` header of a 405.
     pub allow: Option<&'static str>,
+    /// The `WWW-Authenticate` header of a 401.
+    pub challenge: Option<&'static str>,
     /// Why it happened, for the log line only; never sent to the caller.
     pub cause: Option<String>,
 }
@@ -62,6 +64,7 @@ impl Problem {
             errors: Vec::new(),
             extensions: Map::new(),
             allow: None,
+            challenge: None,
             cause: None,
         }))
     }

@@ -15,7 +15,8 @@ use crate::{ApiRequest, ApiResponse, ApiResult, Problem};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Every request header an endpoint or this pipeline looks at, lower-case.
-pub const READ_HEADERS: [&str; 5] = ["content-type", "content-length", "idempotency-key", "x-request-id", "origin"];
+pub const READ_HEADERS: [&str; 6] =
+    ["content-type", "content-length", "idempotency-key", "x-request-id", "origin", "authorization"];
 const MAX_REQUEST_ID_LEN: usize = 128;
 const CORS_ALLOWED_HEADERS: &str = "Content-Type, Authorization, Idempotency-Key, X-Request-Id";
 const CORS_MAX_AGE_SECONDS: &str = "600";
@@ -104,6 +105,9 @@ pub fn problem_response(problem: &Problem) -> ApiResponse {
     };
     if let Some(allow) = problem.allow {
         response.headers.push(("allow".into(), allow.into()));
+    }
+    if let Some(challenge) = problem.challenge {
+        response.headers.push(("www-authenticate".into(), challenge.into()));
     }
     response
 }

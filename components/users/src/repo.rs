@@ -41,6 +41,20 @@ pub fn insert(conn: &Connection, user: &NewUser) -> Result<User, UserError> {
     inserted.into_iter().next().ok_or(UserError::EmailTaken)
 }
 
+/// The user a token stands for, under the id its issuer and subject fix. Two
+/// first requests at once insert one row; a taken email inserts none.
+pub fn insert_as(conn: &Connection, id: Uuid, user: &NewUser) -> Result<User, UserError> {
+    let sql = format!(
+        "INSERT INTO users (id, email, name, created_at, updated_at) SELECT $1, $2, $3, at, at FROM clock_timestamp() AS at
+         ON CONFLICT DO NOTHING RETURNING {COLUMNS}"
+    );
+    let params = [id.into(), user.email.clone().into(), user.name.clone().into()];
+    if let Some(inserted) = query(conn, &sql, &params, user_from_row)?.into_iter().next() {
+        return Ok(inserted);
+    }
+    find(conn, id)?.ok_or(UserError::EmailTaken)
+}
+
 pub fn find(conn: &Connection, id: Uuid) -> Result<Option<User>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
     Ok(query(conn, &sql, &[id.into()], user_from_row)?.into_iter().next())

@@ -1,21 +1,26 @@
 //! The users API: decode, call the repository, encode.
 
+use eventos_common::auth::{self, Caller};
 use eventos_common::fields::parse_uuid;
 use eventos_common::health::health;
 use eventos_common::page::{Cursor, PageRequest, page_response};
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem, db};
 use serde::Deserialize;
+use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
 use crate::error::UserError;
 use crate::repo;
-use crate::user::{CreateUserBody, NewUser, UpdateUserBody, UserChanges, parse_email};
+use crate::user::{CreateUserBody, NewUser, UpdateUserBody, User, UserChanges, parse_email};
 
 pub fn route(req: &ApiRequest) -> ApiResult {
     let segments = req.segments();
     match (req.method.as_str(), segments.as_slice()) {
         ("GET", ["api", "users", "health"]) => Ok(health("users", env!("CARGO_PKG_VERSION"), Some(repo::SCHEMA))),
         (_, ["api", "users", "health"]) => Err(Problem::method_not_allowed("GET")),
+        ("GET", ["api", "users", "me"]) => get_me(req),
+        ("PATCH", ["api", "users", "me"]) => update_me(req),
+        (_, ["api", "users", "me"]) => Err(Problem::method_not_allowed("GET, PATCH")),
         ("POST", ["api", "users"]) => create_user(req),
         ("GET", ["api", "users"]) => list_users(req),
         (_, ["api", "users"]) => Err(Problem::method_not_allowed("GET, POST")),
@@ -57,6 +62,30 @@ fn list_users(req: &ApiRequest) -> ApiResult {
         .transpose()?;
     let users = repo::list(&db::connect()?, email, &page)?;
     Ok(page_response(&page, users, |user| Cursor { at: user.created_at, id: user.id }))
+}
+
+// GET /api/users/me: the caller, created from the token's email and name on first use.
+fn get_me(req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    Ok(ApiResponse::ok(&me(&db::connect()?, &caller)?))
+}
+
+// PATCH /api/users/me
+fn update_me(req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    let changes = UserChanges::parse(req.json::<UpdateUserBody>()?)?;
+    let conn = db::connect()?;
+    let current = me(&conn, &caller)?;
+    let user = repo::update(&conn, current.id, &changes)?.ok_or(UserError::NotFound)?;
+    Ok(ApiResponse::ok(&user))
+}
+
+fn me(conn: &Connection, caller: &Caller) -> Result<User, UserError> {
+    if let Some(user) = repo::find(conn, caller.user_id)? {
+        return Ok(user);
+    }
+    let new_user = NewUser::from_token(caller)?;
+    repo::insert_as(conn, caller.user_id, &new_user)
 }
 
 // GET /api/users/{id}

@@ -1,6 +1,7 @@
 //! Users as the domain sees them: only valid values get past `parse`.
 
 use chrono::NaiveDateTime;
+use eventos_common::auth::Caller;
 use eventos_common::fields::{Fields, Invalid, Patch, required_text};
 use eventos_common::time::rfc3339;
 use serde::{Deserialize, Serialize};
@@ -57,6 +58,21 @@ impl NewUser {
         let mut fields = Fields::default();
         let email = fields.take("email", parse_email(body.email));
         let name = fields.take("name", required_text(body.name, MAX_NAME_CHARS));
+        match (email, name) {
+            (Some(email), Some(name)) => Ok(Self { email, name }),
+            _ => Err(fields.invalid()),
+        }
+    }
+}
+
+impl NewUser {
+    /// The user a token describes, on its first use: its `email`, and its
+    /// `name` (else its subject).
+    pub fn from_token(caller: &Caller) -> Result<Self, Invalid> {
+        let mut fields = Fields::default();
+        let email = fields.take("email", parse_email(caller.email.clone()));
+        let name = caller.name.clone().unwrap_or_else(|| caller.subject.clone());
+        let name = fields.take("name", required_text(Some(name), MAX_NAME_CHARS));
         match (email, name) {
             (Some(email), Some(name)) => Ok(Self { email, name }),
             _ => Err(fields.invalid()),

@@ -1,0 +1,210 @@
+//! Who is calling: an OpenID Connect bearer token, verified by this component
+//! itself with the keys of the Spin variable `auth_jwks` (a JWKS document; no
+//! fetch per request), issued by `auth_issuer` for `auth_audience`.
+//!
+//! Only RS256, ES256 and EdDSA are accepted, the key is the one the token's
+//! `kid` names, and `exp`/`nbf` get at most 30 s of leeway. A refusal never says
+//! which check failed.
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use spin_sdk::variables;
+use uuid::Uuid;
+
+use crate::{ApiRequest, Problem};
+
+/// Clock skew tolerated between the issuer and this component.
+const LEEWAY_SECONDS: u64 = 30;
+const ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
+/// The namespace of users' ids: one name-based id per (issuer, subject).
+const USER_NAMESPACE: Uuid = Uuid::from_u128(0x6576_656e_746f_7300_8000_0000_7573_6572);
+
+/// What a platform role lets its holder do (Keycloak's `realm_access.roles`);
+/// any valid token is a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Organizer,
+    Moderator,
+    Staff,
+    Admin,
+}
+
+impl Role {
+    fn parse(name: &str) -> Option<Self> {
+        match name {
+            "organizer" => Some(Role::Organizer),
+            "moderator" => Some(Role::Moderator),
+            "staff" => Some(Role::Staff),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// The verified caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caller {
+    /// The platform's id for this person: fixed by the issuer and subject.
+    pub user_id: Uuid,
+    pub subject: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub roles: Vec<Role>,
+}
+
+impl Caller {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// The user id a token's issuer and subject stand for.
+pub fn user_id(issuer: &str, subject: &str) -> Uuid {
+    Uuid::new_v5(&USER_NAMESPACE, format!("{issuer}\n{subject}").as_bytes())
+}
+
+/// Why a request is not authenticated; the caller learns no more than this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unauthenticated {
+    /// No `Authorization: Bearer` header.
+    NoToken,
+    /// A token that is malformed, expired, or not verifiable with our keys.
+    InvalidToken,
+}
+
+impl From<Unauthenticated> for Problem {
+    fn from(refusal: Unauthenticated) -> Self {
+        let (detail, challenge) = match refusal {
+            Unauthenticated::NoToken => ("this request needs a bearer token", "Bearer"),
+            Unauthenticated::InvalidToken => ("the bearer token is not valid", r#"Bearer error="invalid_token""#),
+        };
+        let mut problem = Problem::new(401, "unauthenticated", "Unauthenticated", detail);
+        problem.challenge = Some(challenge);
+        problem
+    }
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    sub: String,
+    iss: String,
+    #[serde(default)]
+    aud: Audience,
+    azp: Option<String>,
+    email: Option<String>,
+    name: Option<String>,
+    #[serde(default)]
+    realm_access: RealmAccess,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    fn contains(&self, audience: &str) -> bool {
+        match self {
+            Audience::None => false,
+            Audience::One(one) => one == audience,
+            Audience::Many(many) => many.iter().any(|a| a == audience),
+        }
+    }
+}
+
+#[derive(Default, Deserialize)]
+struct RealmAccess {
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+/// What a token is checked against: the component's auth variables.
+pub struct Verifier {
+    keys: JwkSet,
+    issuer: String,
+    audience: String,
+}
+
+impl Verifier {
+    pub fn new(jwks: &str, issuer: &str, audience: &str) -> Self {
+        // No keys (the variable unset or broken) verify nothing: every token is refused.
+        let keys = serde_json::from_str(jwks).unwrap_or(JwkSet { keys: Vec::new() });
+        Self { keys, issuer: issuer.to_owned(), audience: audience.to_owned() }
+    }
+
+    fn from_variables() -> Self {
+        let get = |name: &str| variables::get(name).unwrap_or_default();
+        Self::new(&get("auth_jwks"), &get("auth_issuer"), &get("auth_audience"))
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Caller, Unauthenticated> {
+        let invalid = |_| Unauthenticated::InvalidToken;
+        let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
+        if !ALGORITHMS.contains(&header.alg) || self.issuer.is_empty() {
+            return Err(Unauthenticated::InvalidToken);
+        }
+        let jwk = header.kid.as_deref().and_then(|kid| self.keys.find(kid)).ok_or(Unauthenticated::InvalidToken)?;
+        let key = DecodingKey::from_jwk(jwk).map_err(invalid)?;
+        let mut validation = Validation::new(header.alg);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&self.issuer]);
+        // `aud` or `azp` may name us (Keycloak puts the client in `azp`): checked below.
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(invalid)?.claims;
+        if !claims.aud.contains(&self.audience) && claims.azp.as_deref() != Some(self.audience.as_str()) {
+            return Err(Unauthenticated::InvalidToken);
+        }
+        Ok(Caller {
+            user_id: user_id(&claims.iss, &claims.sub),
+            roles: claims.realm_access.roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            subject: claims.sub,
+            email: claims.email,
+            name: claims.name,
+        })
+    }
+}
+
+/// The verified caller of `req`, from its `Authorization: Bearer` header only.
+pub fn caller(req: &ApiRequest) -> Result<Caller, Unauthenticated> {
+    let header = req.header("authorization").ok_or(Unauthenticated::NoToken)?;
+    let (scheme, token) = header.trim().split_once(' ').ok_or(Unauthenticated::InvalidToken)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(Unauthenticated::InvalidToken);
+    }
+    Verifier::from_variables().verify(token.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_id_is_fixed_by_issuer_and_subject() {
+        assert_eq!(user_id("https://id.example", "ada"), user_id("https://id.example", "ada"));
+        assert_ne!(user_id("https://id.example", "ada"), user_id("https://other.example", "ada"));
+        assert_ne!(user_id("https://id.example", "ada"), user_id("https://id.example", "bob"));
+    }
+
+    #[test]
+    fn without_keys_nothing_verifies() {
+        let verifier = Verifier::new("", "https://id.example", "eventos");
+        let unsigned = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZGEifQ.";
+        assert_eq!(verifier.verify(unsigned), Err(Unauthenticated::InvalidToken));
+        assert_eq!(verifier.verify("garbage"), Err(Unauthenticated::InvalidToken));
+    }
+
+    #[test]
+    fn a_refusal_challenges_the_caller() {
+        let problem = Problem::from(Unauthenticated::InvalidToken);
+        assert_eq!(problem.status, 401);
+        assert_eq!(problem.challenge, Some(r#"Bearer error="invalid_token""#));
+        assert_eq!(Problem::from(Unauthenticated::NoToken).challenge, Some("Bearer"));
+    }
+}
