@@ -117,10 +117,10 @@ async fn on_request(
         }
         Err(error) => {
             let id = &app.components[component].context.id;
-            eprintln!(
-                "{}",
-                serde_json::json!({"component": id, "path": path, "status": 500, "error": format!("{error:#}")})
-            );
+            // Under the caller's request id, when it sent one: the line joins its trail.
+            let request_id = callers_id.as_ref().and_then(|id| id.to_str().ok());
+            let line = serde_json::json!({"request_id": request_id, "component": id, "path": path, "status": 500, "error": format!("{error:#}")});
+            eprintln!("{line}");
             // As Spin answers a guest that failed: a bare 500.
             empty(StatusCode::INTERNAL_SERVER_ERROR)
         }

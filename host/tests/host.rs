@@ -69,10 +69,13 @@ fn postgres_is_reachable_only_at_allowed_addresses() {
 #[test]
 fn a_trapping_component_fails_only_that_request() {
     let probe = start_probe(&[]);
-    probe.get("/probe/trap").assert_bare(500);
+    let request_id = support::unique_prefix("trap");
+    probe.send("GET", "/probe/trap", &[("x-request-id", &request_id)], None).assert_bare(500);
     let after = probe.get("/probe/echo");
     after.assert_status(200);
-    assert!(probe.log_text().contains("trapped"), "the trap is logged");
+    let logged = probe.log_text().lines().find(|line| line.contains("trapped")).map(str::to_owned);
+    let logged = logged.expect("the trap is logged");
+    assert!(logged.contains(&format!(r#""request_id":"{request_id}""#)), "under the caller's request id: {logged}");
 }
 
 #[test]

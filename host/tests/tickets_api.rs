@@ -373,3 +373,31 @@ fn health_reports_the_database() {
     assert_eq!(reply.body["component"], "tickets");
     assert_eq!(reply.body["database"]["status"], "ok");
 }
+
+/// One order leaves one trail: ticketing's calls to events and users carry the
+/// order's `X-Request-Id`, so every domain logs it under the same id.
+#[test]
+fn an_order_is_logged_under_one_request_id_in_every_domain_it_asks() {
+    let (_, ticket_type) = on_sale(10);
+    let user = world::user(&APP);
+    let request_id = support::unique_prefix("trail");
+    let body = json!({"ticket_type_id": ticket_type["id"], "user_id": user["id"], "quantity": 1});
+    let headers = [("content-type", "application/json"), ("x-request-id", request_id.as_str())];
+    APP.send("POST", "/api/tickets/orders", &headers, Some(body.to_string().into_bytes())).assert_status(201);
+    let wanted = [r#""component":"tickets""#, r#""component":"events""#, r#""component":"users""#];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut trail: Vec<String> = Vec::new();
+    while std::time::Instant::now() < deadline {
+        trail = APP.log_text().lines().filter(|line| line.contains(&request_id)).map(str::to_owned).collect();
+        if wanted.iter().all(|component| trail.iter().any(|line| line.contains(component))) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for component in wanted {
+        assert!(
+            trail.iter().any(|line| line.contains(component)),
+            "no {component} line under {request_id}: {trail:#?}"
+        );
+    }
+}

@@ -4,6 +4,7 @@
 //! A peer that is down, refuses, or does not answer in time is a 503 problem for
 //! our caller — never a hang and never a 500.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use spin_sdk::variables;
@@ -50,6 +51,21 @@ impl From<PeerError> for Problem {
             PeerError::Bug(cause) => Problem::internal(cause),
         }
     }
+}
+
+thread_local! {
+    /// The headers every peer call of this request carries. An instance serves
+    /// one request, so this is that request's, set before its route runs.
+    static FORWARDED: RefCell<Vec<(&'static str, String)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Peer calls from now on carry `request_id` as `X-Request-Id`, so that one
+/// request leaves one trail in every domain's log, and the caller's
+/// `Authorization`, so that every domain decides for itself who may do what.
+pub fn forward_for_this_request(request_id: &str, authorization: Option<String>) {
+    let mut headers = vec![("x-request-id", request_id.to_owned())];
+    headers.extend(authorization.map(|value| ("authorization", value)));
+    FORWARDED.with(|forwarded| *forwarded.borrow_mut() = headers);
 }
 
 /// The longest a peer may take to answer.
@@ -131,7 +147,13 @@ pub fn get_all(targets: &[(String, String)], timeout: Duration) -> Vec<Result<(P
 
 fn start_get(base: &str, path: &str, timeout: Duration) -> Result<FutureIncomingResponse, String> {
     let (scheme, authority) = split_base(base).ok_or_else(|| format!("`{base}` is not an http(s) URL"))?;
-    let request = OutgoingRequest::new(Fields::new());
+    let headers = Fields::new();
+    FORWARDED.with(|forwarded| {
+        for (name, value) in forwarded.borrow().iter() {
+            let _ = headers.append(&(*name).to_owned(), &value.as_bytes().to_vec());
+        }
+    });
+    let request = OutgoingRequest::new(headers);
     request
         .set_method(&Method::Get)
         .and_then(|()| request.set_scheme(Some(&scheme)))

@@ -35,6 +35,9 @@ pub async fn serve(component: &str, incoming: IncomingRequest, route: fn(&ApiReq
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let origin = header("origin").map(str::to_owned);
+    // What this request's calls to other domains carry along: one log trail, one caller.
+    let authorization = header("authorization").map(str::to_owned);
+    crate::peer::forward_for_this_request(&request_id, authorization);
 
     let outcome = match read_body(incoming, &headers).await {
         Err(problem) => Err(problem),
