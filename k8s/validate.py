@@ -88,7 +88,11 @@ def strict_crd_schema(schema):
                 walk(child)
 
     walk(schema)
-    schema.setdefault("properties", {})["metadata"] = {"type": "object"}
+    # Every object has these, whether its CRD's schema lists them (some generators leave them out).
+    properties = schema.setdefault("properties", {})
+    properties["metadata"] = {"type": "object"}
+    properties.setdefault("apiVersion", {"type": "string"})
+    properties.setdefault("kind", {"type": "string"})
     return schema
 
 
@@ -254,6 +258,21 @@ def migration_job_errors(objects):
             version = newest.get(volume.get("configMap", {}).get("name"))
             if version and not job["metadata"]["name"].endswith(f"-{version}"):
                 yield f"{name_of(job)}: metadata.name: must end in -{version}, its newest migration, so that applying a new one makes a new Job"
+
+
+def issuer_errors(objects):
+    """Components accept tokens whose `iss` is their `auth_issuer`, letter for
+    letter: it must be the issuer Keycloak writes, its hostname and realm."""
+    issuers = {
+        f"{keycloak['spec'].get('hostname', {}).get('hostname', '').rstrip('/')}/realms/{realm['spec']['realm'].get('realm')}"
+        for keycloak in objects if keycloak.get("kind") == "Keycloak"
+        for realm in objects
+        if realm.get("kind") == "KeycloakRealmImport" and realm["spec"].get("keycloakCRName") == keycloak["metadata"]["name"]
+    }
+    for config in (o for o in objects if o.get("kind") == "ConfigMap"):
+        issuer = config.get("data", {}).get("auth_issuer")
+        if issuer is not None and issuer not in issuers:
+            yield f"{name_of(config)}: data.auth_issuer: {issuer!r} is not an issuer of this platform's Keycloak ({', '.join(sorted(issuers)) or 'none'})"
 
 
 def order_errors(objects):
@@ -438,6 +457,7 @@ def main():
     problems += list(page_host_errors(objects, manifest))
     problems += list(migration_job_errors(objects))
     problems += list(database_tls_errors(objects))
+    problems += list(issuer_errors(objects))
     problems += list(consistency_errors(objects, manifest))
     for problem in problems:
         print(problem)

@@ -226,6 +226,8 @@ fn make_deploy_pushes_pins_and_plans_every_object() {
         "spinappexecutor.core.spinkube.dev/containerd-shim-spin created (dry run)",
         "cluster.postgresql.cnpg.io/tickets-db created (dry run)",
         "job.batch/tickets-migrate-0003 created (dry run)",
+        "keycloak.k8s.keycloak.org/keycloak created (dry run)",
+        "keycloakrealmimport.k8s.keycloak.org/eventos-realm created (dry run)",
     ] {
         assert!(report.contains(planned), "{planned:?} missing:\n{report}");
     }

@@ -149,6 +149,12 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "Cluster/users-db: spec.certificates.serverAltDNSNames: the server certificate does not name",
     ),
     (
+        "components trusting an issuer Keycloak does not write",
+        "auth_issuer: http://id.eventos.local/realms/eventos",
+        "auth_issuer: http://id.eventos.local/realms/master",
+        "ConfigMap/eventos-config: data.auth_issuer",
+    ),
+    (
         "an unknown container field",
         "        name: migrate\n",
         "        name: migrate\n        imagePolicy: Always\n",
