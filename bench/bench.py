@@ -94,9 +94,11 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(url, seconds, connections, script=None, server_pid=None):
+def wrk(url, seconds, connections, script=None, server_pid=None, header=None):
     """Load from wrk; with `server_pid`, also the server's CPU time per request."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if header:
+        command[1:1] = ["-H", header]
     if script:
         command[1:1] = ["-s", script]
     cpu_before = cpu_seconds(server_pid) if server_pid else 0
@@ -213,6 +215,17 @@ def run(host_processes, prefix):
                            "ratio": orders["platform"]["rps"] / single_row["tps"]}
     results["memory"]["peak_rss_mib"] = peak / 1024
 
+    # 6. Verifying a bearer token: one user read by its own token (`/me`: signature,
+    # claims, then the row) and by its id (the row alone), same run, same instance.
+    token = subprocess.run([str(EVENTOS), "token", "--sub", f"bench-{os.getpid()}", "--email", f"bench-{os.getpid()}@bench.io"],
+                           cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    authorization = f"Authorization: Bearer {token}"
+    me, _ = api(base, "GET", "/api/users/me", headers={"authorization": f"Bearer {token}"})
+    by_token = wrk(f"{base}/api/users/me", secs, conns, server_pid=host.process.pid, header=authorization)
+    by_id = wrk(f"{base}/api/users/{me['id']}", secs, conns, server_pid=host.process.pid)
+    results["token_verification"] = {"by_token": by_token, "by_id": by_id,
+                                     "added_cpu": by_token["server_cpu_us_per_request"] / by_id["server_cpu_us_per_request"] - 1}
+
     # 2. The host's own instantiation histogram, printed when it stops.
     summary = host.stop()
     match = re.search(r"instantiations: (\d+); p50 (\d+) µs, p99 (\d+) µs", summary)
@@ -235,6 +248,7 @@ def run(host_processes, prefix):
             print(f"bench check: {line}")
         complete = not refused and all(e["platform"]["rps"] > 0 and e["pgbench"]["tps"] > 0 for e in results["endpoints"])
         complete = complete and results["instantiation"].get("count", 0) > 0 and results["host_overhead"]["native"]["rps"] > 0
+        complete = complete and results["token_verification"]["by_token"]["rps"] > 0
         spin_rows = "spin" in results and results["spin"]["no_io"]["spin"]["rps"] > 0 and results["spin"]["event_by_id"]["spin"]["rps"] > 0
         complete = complete and (spin_rows or not find_spin())
         print(f"bench check: {'every row measured' if complete else 'rows missing'} ({len(results['endpoints'])} endpoints"
@@ -341,6 +355,11 @@ def table(r):
                      f"{p['server_cpu_us_per_request']:.0f} µs" + (f"  ({p['non_2xx']} non-2xx)" if p["non_2xx"] else ""))
     s = r["hot_spot"]
     lines.append(f"{'contended orders vs single-row pgbench':44} {s['orders_rps']:>14,.0f} {s['single_row_pgbench_tps']:>14,.0f} {s['ratio']:>7.2f}")
+    t = r["token_verification"]
+    lines.append(f"{'GET /api/users/me (token) vs /api/users/{id}':44} {t['by_token']['rps']:>14,.0f} {t['by_id']['rps']:>14,.0f} "
+                 f"{t['by_token']['rps'] / t['by_id']['rps']:>7.2f}   {latency(t['by_token']):>20}   "
+                 f"{t['by_token']['server_cpu_us_per_request']:.0f} µs vs {t['by_id']['server_cpu_us_per_request']:.0f} µs: "
+                 f"verifying adds {t['added_cpu'] * 100:+.0f}%")
     i = r.get("instantiation", {})
     if i:
         lines.append(f"{'instantiation (host histogram)':44} {'p50 ' + str(i['p50_us']) + ' µs':>14} {'p99 ' + str(i['p99_us']) + ' µs':>14}   over {i['count']:,} requests")
