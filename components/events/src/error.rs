@@ -16,23 +16,7 @@ pub enum EventError {
     Db(DbError),
 }
 
-impl From<DbError> for EventError {
-    fn from(error: DbError) -> Self {
-        EventError::Db(error)
-    }
-}
-
-impl From<Invalid> for EventError {
-    fn from(invalid: Invalid) -> Self {
-        EventError::Invalid(invalid)
-    }
-}
-
-impl From<IllegalTransition> for EventError {
-    fn from(illegal: IllegalTransition) -> Self {
-        EventError::Illegal(illegal)
-    }
-}
+eventos_common::wraps!(EventError { Db(DbError), Invalid(Invalid), Illegal(IllegalTransition) });
 
 impl From<EventError> for Problem {
     fn from(error: EventError) -> Self {

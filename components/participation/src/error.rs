@@ -19,23 +19,7 @@ pub enum RegistrationError {
     Db(DbError),
 }
 
-impl From<DbError> for RegistrationError {
-    fn from(error: DbError) -> Self {
-        RegistrationError::Db(error)
-    }
-}
-
-impl From<PeerError> for RegistrationError {
-    fn from(error: PeerError) -> Self {
-        RegistrationError::Peer(error)
-    }
-}
-
-impl From<Invalid> for RegistrationError {
-    fn from(invalid: Invalid) -> Self {
-        RegistrationError::Invalid(invalid)
-    }
-}
+eventos_common::wraps!(RegistrationError { Db(DbError), Peer(PeerError), Invalid(Invalid) });
 
 impl From<RegistrationError> for Problem {
     fn from(error: RegistrationError) -> Self {

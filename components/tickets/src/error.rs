@@ -34,23 +34,7 @@ pub enum TicketingError {
     Bug(String),
 }
 
-impl From<DbError> for TicketingError {
-    fn from(error: DbError) -> Self {
-        TicketingError::Db(error)
-    }
-}
-
-impl From<PeerError> for TicketingError {
-    fn from(error: PeerError) -> Self {
-        TicketingError::Peer(error)
-    }
-}
-
-impl From<Invalid> for TicketingError {
-    fn from(invalid: Invalid) -> Self {
-        TicketingError::Invalid(invalid)
-    }
-}
+eventos_common::wraps!(TicketingError { Db(DbError), Peer(PeerError), Invalid(Invalid) });
 
 impl From<TicketingError> for Problem {
     fn from(error: TicketingError) -> Self {

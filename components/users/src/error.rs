@@ -14,17 +14,7 @@ pub enum UserError {
     Db(DbError),
 }
 
-impl From<DbError> for UserError {
-    fn from(error: DbError) -> Self {
-        UserError::Db(error)
-    }
-}
-
-impl From<Invalid> for UserError {
-    fn from(invalid: Invalid) -> Self {
-        UserError::Invalid(invalid)
-    }
-}
+eventos_common::wraps!(UserError { Db(DbError), Invalid(Invalid) });
 
 impl From<UserError> for Problem {
     fn from(error: UserError) -> Self {
