@@ -40,7 +40,9 @@ impl From<TicketingError> for Problem {
     fn from(error: TicketingError) -> Self {
         match error {
             TicketingError::Invalid(invalid) => invalid.into(),
-            TicketingError::MalformedKey => Problem::malformed("Idempotency-Key must be 1 to 255 printable characters"),
+            TicketingError::MalformedKey => {
+                Problem::malformed("Idempotency-Key must be 1 to 255 visible ASCII characters (spaces only inside)")
+            }
             TicketingError::NotFound(what) => Problem::not_found(what),
             TicketingError::TicketTypeNotFound => {
                 Problem::new(422, "ticket-type-not-found", "Ticket type not found", "no ticket type with that id")

@@ -189,12 +189,15 @@ impl NewOrder {
     }
 }
 
+/// Visible ASCII, spaces only inside (HTTP trims a header's ends): what a
+/// client can send unchanged through any proxy, and what `openapi.yaml` states.
 fn parse_idempotency_key(key: &str) -> Result<String, TicketingError> {
-    let length = key.chars().count();
-    if length == 0 || length > MAX_IDEMPOTENCY_KEY_CHARS || key.chars().any(char::is_control) {
-        return Err(TicketingError::MalformedKey);
-    }
-    Ok(key.to_owned())
+    let visible = |b: &u8| (b'!'..=b'~').contains(b);
+    let well_formed = (1..=MAX_IDEMPOTENCY_KEY_CHARS).contains(&key.len())
+        && key.bytes().all(|b| b == b' ' || visible(&b))
+        && key.as_bytes().first().is_some_and(visible)
+        && key.as_bytes().last().is_some_and(visible);
+    if well_formed { Ok(key.to_owned()) } else { Err(TicketingError::MalformedKey) }
 }
 
 #[cfg(test)]
@@ -234,6 +237,10 @@ mod tests {
         assert!(order(ORDER, Some(&"k".repeat(255))).is_ok());
         assert_eq!(order(ORDER, Some(&"k".repeat(256))).err(), Some(TicketingError::MalformedKey));
         assert_eq!(order(ORDER, Some("")).err(), Some(TicketingError::MalformedKey));
+        for bad in ["caf\u{e9}", " k", "k ", "a\tb"] {
+            assert_eq!(order(ORDER, Some(bad)).err(), Some(TicketingError::MalformedKey), "{bad:?}");
+        }
+        assert!(order(ORDER, Some("6b1d0c8e first-try")).is_ok());
     }
 
     #[test]
