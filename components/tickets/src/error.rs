@@ -41,7 +41,7 @@ impl From<TicketingError> for Problem {
         match error {
             TicketingError::Invalid(invalid) => invalid.into(),
             TicketingError::MalformedKey => {
-                Problem::malformed("Idempotency-Key must be 1 to 255 visible ASCII characters (spaces only inside)")
+                Problem::malformed("Idempotency-Key must be 1 to 255 characters, not all blank")
             }
             TicketingError::NotFound(what) => Problem::not_found(what),
             TicketingError::TicketTypeNotFound => {
