@@ -11,26 +11,12 @@ use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use support::{Platform, Reply, run_eventos, unique_prefix, workspace};
+use support::{Platform, Reply, unique_prefix, workspace};
 
 static APP: LazyLock<Platform> = LazyLock::new(Platform::start);
 
-/// A token from `eventos token`, as a script would get one.
 fn token(subject: &str, email: &str, name: &str) -> String {
-    let manifest = workspace().join("spin.toml");
-    let out = run_eventos(&[
-        "token",
-        "-f",
-        manifest.to_str().expect("path"),
-        "--sub",
-        subject,
-        "--email",
-        email,
-        "--name",
-        name,
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
+    support::dev_token(subject, &["--email", email, "--name", name])
 }
 
 fn part(token: &str, index: usize) -> Value {

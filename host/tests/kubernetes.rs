@@ -239,15 +239,7 @@ fn every_spinapp_comes_after_the_executor_its_webhook_looks_up() {
 fn the_job_programs_are_what_eventos_renders_from_the_migrations() {
     let rendered = workspace().join("target/test-fixtures").join(unique_prefix("job-sql"));
     std::fs::create_dir_all(&rendered).expect("dir");
-    let manifest = workspace().join("spin.toml");
-    let out = run_eventos(&[
-        "migrate",
-        "--manifest",
-        manifest.to_str().expect("path"),
-        "--job-sql",
-        rendered.to_str().expect("path"),
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    write_job_sql(&workspace().join("spin.toml"), &rendered);
     for domain in ["users", "events", "participation", "tickets"] {
         let file = format!("{domain}.sql");
         let committed = std::fs::read_to_string(workspace().join("k8s/base/migrate").join(&file)).expect("committed");
@@ -258,6 +250,13 @@ fn the_job_programs_are_what_eventos_renders_from_the_migrations() {
         );
     }
     std::fs::remove_dir_all(rendered).ok();
+}
+
+/// `eventos migrate --job-sql`: each domain's migration program of `manifest`, written into `dir`.
+fn write_job_sql(manifest: &std::path::Path, dir: &std::path::Path) {
+    let (manifest, dir) = (manifest.to_str().expect("path"), dir.to_str().expect("path"));
+    let out = run_eventos(&["migrate", "--manifest", manifest, "--job-sql", dir]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// What the migration Job runs: psql on the domain's program, with the Job's options.
@@ -326,14 +325,7 @@ fn the_migration_job_program_refuses_an_edited_or_deleted_migration() {
     )
     .expect("manifest");
     let render = || {
-        let out = run_eventos(&[
-            "migrate",
-            "--manifest",
-            manifest.to_str().expect("path"),
-            "--job-sql",
-            dir.to_str().expect("path"),
-        ]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        write_job_sql(&manifest, &dir);
         dir.join("demo.sql")
     };
     std::fs::write(migrations.join("0001_first.sql"), "CREATE TABLE first (id int);").expect("write");

@@ -68,13 +68,9 @@ fn every_documented_operation_is_served() {
 fn schemathesis_finds_no_server_error_and_no_contract_violation() {
     let report = workspace().join("target/fuzz");
     // A member's token on every request, so that the operations that need one are fuzzed past it.
-    let manifest = workspace().join("spin.toml");
     let subject = support::unique_prefix("fuzz");
-    let email = format!("{subject}@example.com");
-    let token =
-        support::run_eventos(&["token", "-f", manifest.to_str().expect("path"), "--sub", &subject, "--email", &email]);
-    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
-    let authorization = format!("Authorization: Bearer {}", String::from_utf8_lossy(&token.stdout).trim());
+    let token = support::dev_token(&subject, &["--email", &format!("{subject}@example.com")]);
+    let authorization = format!("Authorization: Bearer {token}");
     let out = Command::new("st")
         .arg("--config-file")
         .arg(workspace().join("schemathesis.toml"))

@@ -425,6 +425,17 @@ pub fn run_eventos(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_eventos")).args(args).output().expect("run eventos")
 }
 
+/// A bearer token from `eventos token` for the repository's spin.toml, as a
+/// script would get one; `claims` are its flags (`--email`, `--role`...).
+pub fn dev_token(subject: &str, claims: &[&str]) -> String {
+    let manifest = workspace().join("spin.toml");
+    let mut args = vec!["token", "-f", manifest.to_str().expect("path"), "--sub", subject];
+    args.extend_from_slice(claims);
+    let out = run_eventos(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
+}
+
 /// Runs SQL through the admin connection on `database`, returning each row's first column as text.
 pub fn admin_query(database: &str, sql: &str) -> Result<Vec<String>, String> {
     let url = admin_url().replacen("/postgres?", &format!("/{database}?"), 1);
