@@ -8,7 +8,7 @@ TEST_GUESTS := probe
 EVENTOS := target/release/eventos
 LISTEN ?= 127.0.0.1:3000
 # Black-box test files that run twice: under eventos, then under real Spin 3.6.3.
-BOTH_RUNTIMES := users_api identity events_api participation_api tickets_api status_page peers_down pg_types spin_semantics \
+BOTH_RUNTIMES := users_api identity access oidc_provider events_api participation_api tickets_api status_page peers_down pg_types spin_semantics \
 	database_outage hostile_input conventions openapi
 
 .PHONY: up test setup build components host lint unit fuzz chaos bench push deploy
@@ -36,12 +36,12 @@ host:
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --release --all-targets -p eventos -p eventos-common -- -D warnings
+	$(CARGO) clippy --release --all-targets -p eventos -p eventos-common -p eventos-dev-token -- -D warnings
 	$(CARGO) clippy --release --target $(WASM_TARGET) $(addprefix -p ,$(COMPONENTS) $(TEST_GUESTS)) -- -D warnings
 
 # Domain rules run natively; they do not need the host.
 unit:
-	$(CARGO) test --release $(addprefix -p ,$(COMPONENTS)) -p eventos-common --lib
+	$(CARGO) test --release $(addprefix -p ,$(COMPONENTS)) -p eventos-common -p eventos-dev-token --lib
 
 # The application as an OCI artifact (what `spin registry push` makes), at
 # $(REGISTRY)/eventos:$(TAG); INSECURE=1 for a plain-HTTP registry on this machine.

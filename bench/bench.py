@@ -34,9 +34,21 @@ def free_port():
         return probe.getsockname()[1]
 
 
+# The requests that set the benchmark up are an admin's (`token()` fills this in).
+AUTHORIZATION = {}
+
+
+def token(subject, *roles):
+    """A bearer token the local platform accepts (`eventos token`)."""
+    command = [str(EVENTOS), "token", "--sub", subject, "--email", f"{subject}@bench.io"]
+    for role in roles:
+        command += ["--role", role]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+
+
 def api(base, method, path, body=None, headers=None):
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method=method, headers=headers or {})
+    request = urllib.request.Request(base + path, data=data, method=method, headers={**AUTHORIZATION, **(headers or {})})
     if data is not None:
         request.add_header("content-type", "application/json")
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -172,7 +184,15 @@ def run(host_processes, prefix):
     results["memory"] = {"idle_rss_mib": rss_kib(host.process.pid) / 1024}
 
     base = host.base
+    admin = token(f"bench-admin-{os.getpid()}", "admin")
+    AUTHORIZATION["authorization"] = f"Bearer {admin}"
+    as_admin = f"Authorization: Bearer {admin}"
     world = seed(base)
+    # The buyer of the order rows: a member buying for themself, whom the order
+    # takes from the token without asking the users component.
+    buyer = token(f"bench-buyer-{os.getpid()}")
+    as_buyer = f"Authorization: Bearer {buyer}"
+    buyer_id = api(base, "GET", "/api/users/me", headers={"authorization": f"Bearer {buyer}"})[0]["id"]
 
     # 1. Host overhead: a no-I/O route against a native server answering the same bytes.
     body, response = api(base, "GET", "/api/status/health")
@@ -191,20 +211,20 @@ def run(host_processes, prefix):
     scripts.mkdir(exist_ok=True)
     event_id, type_id, user_id = world["event"], world["ticket_type"], world["users"][0]
     endpoints = [
-        ("GET /api/events/{id}", f"{base}/api/events/{event_id}", None, f"{prefix}_events", SQL_EVENT.format(id=event_id), "read"),
-        ("GET /api/events?limit=50", f"{base}/api/events?limit=50", None, f"{prefix}_events", SQL_EVENT_LIST, "read"),
-        ("POST /api/users", f"{base}/api/users", lua(scripts / "users.lua", LUA_USERS), f"{prefix}_users", SQL_USER, "write"),
+        ("GET /api/events/{id}", f"{base}/api/events/{event_id}", None, None, f"{prefix}_events", SQL_EVENT.format(id=event_id), "read"),
+        ("GET /api/events?limit=50", f"{base}/api/events?limit=50", None, None, f"{prefix}_events", SQL_EVENT_LIST, "read"),
+        ("POST /api/users (admin)", f"{base}/api/users", lua(scripts / "users.lua", LUA_USERS), as_admin, f"{prefix}_users", SQL_USER, "write"),
         ("POST /api/tickets/orders (contended)", f"{base}/api/tickets/orders",
-         lua(scripts / "orders.lua", LUA_ORDERS.format(type=type_id, user=user_id)), f"{prefix}_tickets",
-         SQL_ORDER.format(type=type_id, user=user_id), "write"),
-        ("POST /api/participation/registrations", f"{base}/api/participation/registrations",
-         lua(scripts / "registrations.lua", lua_registrations(world)), f"{prefix}_participation",
+         lua(scripts / "orders.lua", LUA_ORDERS.format(type=type_id)), as_buyer, f"{prefix}_tickets",
+         SQL_ORDER.format(type=type_id, user=buyer_id), "write"),
+        ("POST /api/participation/registrations (admin)", f"{base}/api/participation/registrations",
+         lua(scripts / "registrations.lua", lua_registrations(world)), as_admin, f"{prefix}_participation",
          SQL_REGISTRATION.format(event=world["events"][0]), "write"),
     ]
     results["endpoints"] = []
     peak = 0
-    for name, url, script, database, sql, kind in endpoints:
-        measured = wrk(url, secs, conns, script, server_pid=host.process.pid)
+    for name, url, script, header, database, sql, kind in endpoints:
+        measured = wrk(url, secs, conns, script, server_pid=host.process.pid, header=header)
         peak = max(peak, rss_kib(host.process.pid, "VmHWM"))
         reference = pgbench(database, sql, secs, conns)
         results["endpoints"].append({"name": name, "kind": kind, "platform": measured, "pgbench": reference,
@@ -215,16 +235,20 @@ def run(host_processes, prefix):
                            "ratio": orders["platform"]["rps"] / single_row["tps"]}
     results["memory"]["peak_rss_mib"] = peak / 1024
 
-    # 6. Verifying a bearer token: one user read by its own token (`/me`: signature,
-    # claims, then the row) and by its id (the row alone), same run, same instance.
-    token = subprocess.run([str(EVENTOS), "token", "--sub", f"bench-{os.getpid()}", "--email", f"bench-{os.getpid()}@bench.io"],
-                           cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    authorization = f"Authorization: Bearer {token}"
-    me, _ = api(base, "GET", "/api/users/me", headers={"authorization": f"Bearer {token}"})
-    by_token = wrk(f"{base}/api/users/me", secs, conns, server_pid=host.process.pid, header=authorization)
-    by_id = wrk(f"{base}/api/users/{me['id']}", secs, conns, server_pid=host.process.pid)
-    results["token_verification"] = {"by_token": by_token, "by_id": by_id,
-                                     "added_cpu": by_token["server_cpu_us_per_request"] / by_id["server_cpu_us_per_request"] - 1}
+    # 6. Identity on the order path, same run. The order above is a member's for
+    # themself: the token says who buys, so users is not asked. The same order
+    # with the buyer named by an admin asks users, as every order did before.
+    # And what verifying costs: one public list read with a member's token
+    # (verified) and without one (nothing to verify), the same rows either way.
+    named = wrk(f"{base}/api/tickets/orders", secs, conns, lua(scripts / "orders-named.lua", LUA_ORDERS_NAMED.format(type=type_id, user=buyer_id)),
+                server_pid=host.process.pid, header=as_admin)
+    published = f"{base}/api/events?status=published&limit=1"
+    verified = wrk(published, secs, conns, server_pid=host.process.pid, header=as_buyer)
+    anonymous = wrk(published, secs, conns, server_pid=host.process.pid)
+    order_cpu = orders["platform"]["server_cpu_us_per_request"]
+    verify_cpu = verified["server_cpu_us_per_request"] - anonymous["server_cpu_us_per_request"]
+    results["identity"] = {"own_order": orders["platform"], "named_order": named, "verified_read": verified, "anonymous_read": anonymous,
+                           "verify_cpu_us": verify_cpu, "added_to_order": verify_cpu / (order_cpu - verify_cpu)}
 
     # 2. The host's own instantiation histogram, printed when it stops.
     summary = host.stop()
@@ -248,7 +272,7 @@ def run(host_processes, prefix):
             print(f"bench check: {line}")
         complete = not refused and all(e["platform"]["rps"] > 0 and e["pgbench"]["tps"] > 0 for e in results["endpoints"])
         complete = complete and results["instantiation"].get("count", 0) > 0 and results["host_overhead"]["native"]["rps"] > 0
-        complete = complete and results["token_verification"]["by_token"]["rps"] > 0
+        complete = complete and results["identity"]["named_order"]["rps"] > 0 and results["identity"]["anonymous_read"]["rps"] > 0
         spin_rows = "spin" in results and results["spin"]["no_io"]["spin"]["rps"] > 0 and results["spin"]["event_by_id"]["spin"]["rps"] > 0
         complete = complete and (spin_rows or not find_spin())
         print(f"bench check: {'every row measured' if complete else 'rows missing'} ({len(results['endpoints'])} endpoints"
@@ -355,11 +379,15 @@ def table(r):
                      f"{p['server_cpu_us_per_request']:.0f} µs" + (f"  ({p['non_2xx']} non-2xx)" if p["non_2xx"] else ""))
     s = r["hot_spot"]
     lines.append(f"{'contended orders vs single-row pgbench':44} {s['orders_rps']:>14,.0f} {s['single_row_pgbench_tps']:>14,.0f} {s['ratio']:>7.2f}")
-    t = r["token_verification"]
-    lines.append(f"{'GET /api/users/me (token) vs /api/users/{id}':44} {t['by_token']['rps']:>14,.0f} {t['by_id']['rps']:>14,.0f} "
-                 f"{t['by_token']['rps'] / t['by_id']['rps']:>7.2f}   {latency(t['by_token']):>20}   "
-                 f"{t['by_token']['server_cpu_us_per_request']:.0f} µs vs {t['by_id']['server_cpu_us_per_request']:.0f} µs: "
-                 f"verifying adds {t['added_cpu'] * 100:+.0f}%")
+    t = r["identity"]
+    own, named = t["own_order"], t["named_order"]
+    lines.append(f"{'order: own (token) vs buyer named (users asked)':44} {own['rps']:>14,.0f} {named['rps']:>14,.0f} "
+                 f"{own['rps'] / named['rps']:>7.2f}   {latency(own):>20}   "
+                 f"{own['server_cpu_us_per_request']:.0f} µs vs {named['server_cpu_us_per_request']:.0f} µs")
+    v, a = t["verified_read"], t["anonymous_read"]
+    lines.append(f"{'public read: with token vs without':44} {v['rps']:>14,.0f} {a['rps']:>14,.0f} {v['rps'] / a['rps']:>7.2f}   "
+                 f"{latency(v):>20}   {v['server_cpu_us_per_request']:.0f} µs vs {a['server_cpu_us_per_request']:.0f} µs: "
+                 f"verifying {t['verify_cpu_us']:.0f} µs, {t['added_to_order'] * 100:+.0f}% on an order")
     i = r.get("instantiation", {})
     if i:
         lines.append(f"{'instantiation (host histogram)':44} {'p50 ' + str(i['p50_us']) + ' µs':>14} {'p99 ' + str(i['p99_us']) + ' µs':>14}   over {i['count']:,} requests")
@@ -377,11 +405,12 @@ def table(r):
     return "\n".join(lines)
 
 
-SQL_EVENT = """SELECT id, title, description, venue, starts_at, ends_at, capacity, organizer_id, status, moderation_reason, created_at, updated_at FROM events WHERE id = '{id}';
+SQL_EVENT = """SELECT id, title, description, venue, starts_at, ends_at, capacity, organizer_id, status, moderation_reason, moderated_by, created_at, updated_at FROM events WHERE id = '{id}';
 """
-SQL_EVENT_LIST = """SELECT id, title, description, venue, starts_at, ends_at, capacity, organizer_id, status, moderation_reason, created_at, updated_at FROM events
+SQL_EVENT_LIST = """SELECT id, title, description, venue, starts_at, ends_at, capacity, organizer_id, status, moderation_reason, moderated_by, created_at, updated_at FROM events
  WHERE (NULL::text IS NULL OR status = NULL) AND (NULL::uuid IS NULL OR organizer_id = NULL) AND (NULL::timestamptz IS NULL OR starts_at >= NULL)
    AND (NULL::timestamptz IS NULL OR starts_at < NULL) AND (NULL::timestamptz IS NULL OR (starts_at, id) > (NULL, NULL::uuid))
+   AND (false OR status = 'published' OR organizer_id = NULL::uuid)
  ORDER BY starts_at, id LIMIT 51;
 """
 SQL_USER = """INSERT INTO users (email, name) VALUES ('pgb' || :client_id || '-' || md5(random()::text) || '@bench.io', 'Bench') RETURNING id, email, name, created_at, updated_at;
@@ -451,6 +480,11 @@ request = function()
 end
 """
 LUA_ORDERS = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{{"ticket_type_id":"{type}","quantity":1}}'
+"""
+LUA_ORDERS_NAMED = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{{"ticket_type_id":"{type}","user_id":"{user}","quantity":1}}'

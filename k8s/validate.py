@@ -275,6 +275,15 @@ def issuer_errors(objects):
             yield f"{name_of(config)}: data.auth_issuer: {issuer!r} is not an issuer of this platform's Keycloak ({', '.join(sorted(issuers)) or 'none'})"
 
 
+def development_sign_in_errors(objects):
+    """`auth_dev_key` lets the status page sign in anyone as anything: it is for
+    a developer's own machine, and no deployment may hand it to a component."""
+    for app in (o for o in objects if o.get("kind") == "SpinApp"):
+        for binding in app.get("spec", {}).get("variables", []):
+            if binding.get("name") == "auth_dev_key":
+                yield f"{name_of(app)}: spec.variables.auth_dev_key: the development sign-in signs in anyone; a deployment never sets it"
+
+
 def order_errors(objects):
     """`kubectl apply` creates objects in the order given, and spin-operator's
     webhook refuses a SpinApp whose SpinAppExecutor does not exist yet."""
@@ -374,6 +383,11 @@ def database_tls_errors(objects):
                        f"name {host!r}, the host {name_of(app)} connects to")
 
 
+# Variables a deployment leaves at spin.toml's default on purpose: an empty
+# development key is no development sign-in.
+LEFT_AT_DEFAULT = {"auth_dev_key"}
+
+
 def consistency_errors(objects, manifest):
     services = {o["metadata"]["name"] for o in objects if o.get("kind") == "Service"}
     services |= {o["metadata"]["name"] for o in objects if o.get("kind") == "SpinApp"}
@@ -393,7 +407,7 @@ def consistency_errors(objects, manifest):
             needs |= component_needs(manifest, component)
             allowed += manifest["component"][component].get("allowed_outbound_hosts", [])
         allowed_by_app[name] = allowed
-        for variable in sorted(needs - set(bound)):
+        for variable in sorted(needs - set(bound) - LEFT_AT_DEFAULT):
             yield f"{where}: spec.variables: {variable!r} is used by its component but not bound"
         for variable in sorted(set(bound) - set(manifest.get("variables", {}))):
             yield f"{where}: spec.variables: {variable!r} is not a variable of spin.toml"
@@ -458,6 +472,7 @@ def main():
     problems += list(migration_job_errors(objects))
     problems += list(database_tls_errors(objects))
     problems += list(issuer_errors(objects))
+    problems += list(development_sign_in_errors(objects))
     problems += list(consistency_errors(objects, manifest))
     for problem in problems:
         print(problem)

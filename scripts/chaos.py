@@ -113,10 +113,15 @@ def free_port():
         return probe.getsockname()[1]
 
 
+# Every request is an admin's, who may act for the drill's users: the drill is
+# about what survives a crash, not about who may ask.
+AUTHORIZATION = {}
+
+
 def call(method, url, body=None, headers=None, timeout=5):
     """(status, json) or (None, None) when the connection failed."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
+    request = urllib.request.Request(url, data=data, method=method, headers={**AUTHORIZATION, **(headers or {})})
     if data is not None:
         request.add_header("content-type", "application/json")
     try:
@@ -287,6 +292,9 @@ def main():
     if not EVENTOS.exists():
         sys.exit("chaos: build first (make build)")
     WORK.mkdir(parents=True, exist_ok=True)
+    token = subprocess.run([str(EVENTOS), "token", "--sub", "chaos-admin", "--role", "admin"], cwd=ROOT,
+                           check=True, capture_output=True, text=True).stdout.strip()
+    AUTHORIZATION["authorization"] = f"Bearer {token}"
     rng = random.Random(args.seed)
     start_postgres()
     prefix = f"chaos_{os.getpid()}"

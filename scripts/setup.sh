@@ -45,15 +45,16 @@ if [ -z "${EVENTOS_PG_ADMIN_URL:-}" ] && ! server_answers; then
   fi
 fi
 
-# The status page's browser test: Debian's Chromium driven by playwright-core.
+# The status page's browser test: Debian's Chromium driven by playwright-core;
+# the identity tests' OpenID provider: oidc-provider.
 if ! command -v chromium >/dev/null 2>&1; then
   echo "setup: installing Debian's chromium for the browser test"
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 fi
 browser_tests="$(dirname "$0")/../host/tests/browser"
-if [ ! -d "$browser_tests/node_modules/playwright-core" ]; then
-  echo "setup: installing playwright-core for the browser test"
+if [ ! -d "$browser_tests/node_modules/playwright-core" ] || [ ! -d "$browser_tests/node_modules/oidc-provider" ]; then
+  echo "setup: installing playwright-core and oidc-provider for the browser and identity tests"
   npm ci --prefix "$browser_tests" --no-audit --no-fund --silent
 fi
 

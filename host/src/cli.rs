@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::app::{App, Compiled};
-use crate::dev_auth::{DevKey, TokenRequest};
+use crate::dev_auth::{self, TokenRequest};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
 use crate::provision::{self, DEFAULT_PREFIX};
@@ -229,7 +229,7 @@ pub async fn run(command: Command) -> Result<()> {
         return Ok(());
     }
     if let Verb::Token(request) = &command.verb {
-        println!("{}", DevKey::load_or_create(&manifest.dir)?.token(request)?);
+        println!("{}", dev_auth::token(&manifest.dir, request)?);
         return Ok(());
     }
     if let Verb::WriteJobSql(dir) = &command.verb {
@@ -266,7 +266,7 @@ pub async fn run(command: Command) -> Result<()> {
         );
     }
     let mut provided = provision::database_variables(&databases);
-    provided.extend(DevKey::load_or_create(&manifest.dir)?.variables());
+    provided.extend(dev_auth::variables(&manifest.dir)?);
     if command.verb == Verb::Migrate {
         if command.print_env {
             print_spin_env(&provided);

@@ -225,7 +225,7 @@ fn make_deploy_pushes_pins_and_plans_every_object() {
         "secret/eventos-ca-certificates created (dry run)",
         "spinappexecutor.core.spinkube.dev/containerd-shim-spin created (dry run)",
         "cluster.postgresql.cnpg.io/tickets-db created (dry run)",
-        "job.batch/tickets-migrate-0003 created (dry run)",
+        "job.batch/tickets-migrate-0004 created (dry run)",
         "keycloak.k8s.keycloak.org/keycloak created (dry run)",
         "keycloakrealmimport.k8s.keycloak.org/eventos-realm created (dry run)",
     ] {

@@ -26,7 +26,7 @@ fn part(token: &str, index: usize) -> Value {
 
 fn me(authorization: Option<&str>) -> Reply {
     let headers: Vec<(&str, &str)> = authorization.map(|value| ("authorization", value)).into_iter().collect();
-    APP.send("GET", "/api/users/me", &headers, None)
+    APP.anonymous().send("GET", "/api/users/me", &headers, None)
 }
 
 fn users_with_email(email: &str) -> usize {
@@ -127,7 +127,7 @@ fn a_missing_or_unverifiable_token_is_401_and_makes_no_user() {
     let absent = me(None);
     absent.assert_problem(401, "unauthenticated");
     assert_eq!(absent.header("www-authenticate"), Some("Bearer"));
-    let in_query = APP.get(&format!("/api/users/me?access_token={genuine}"));
+    let in_query = APP.anonymous().get(&format!("/api/users/me?access_token={genuine}"));
     in_query.assert_problem(401, "unauthenticated");
     assert_eq!(users_with_email(&email), 0, "no refused request made a user");
 

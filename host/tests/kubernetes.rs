@@ -125,10 +125,16 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "InterceptorRoute/users: spec.rules: no rule matches host 'eventos.local'",
     ),
     (
+        "a status page that signs in anyone",
+        "  - name: auth_client_id\n    value: eventos-status\n",
+        "  - name: auth_client_id\n    value: eventos-status\n  - name: auth_dev_key\n    value: \"00\"\n",
+        "SpinApp/status: spec.variables.auth_dev_key: the development sign-in signs in anyone",
+    ),
+    (
         "a migration Job not named after its newest migration",
-        "name: tickets-migrate-0003",
+        "name: tickets-migrate-0004",
         "name: tickets-migrate",
-        "Job/tickets-migrate: metadata.name: must end in -0003",
+        "Job/tickets-migrate: metadata.name: must end in -0004",
     ),
     (
         "Spin pods that do not trust the databases' CA",

@@ -67,9 +67,9 @@ fn every_documented_operation_is_served() {
 #[test]
 fn schemathesis_finds_no_server_error_and_no_contract_violation() {
     let report = workspace().join("target/fuzz");
-    // A member's token on every request, so that the operations that need one are fuzzed past it.
+    // An admin's token on every request, so that every operation is fuzzed past who may ask.
     let subject = support::unique_prefix("fuzz");
-    let token = support::dev_token(&subject, &["--email", &format!("{subject}@example.com")]);
+    let token = support::dev_token(&subject, &["--email", &format!("{subject}@example.com"), "--role", "admin"]);
     let authorization = format!("Authorization: Bearer {token}");
     let out = Command::new("st")
         .arg("--config-file")

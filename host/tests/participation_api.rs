@@ -216,7 +216,7 @@ fn the_list_filters_and_pages() {
 fn bad_input_is_a_clear_4xx() {
     APP.post("/api/participation/registrations", &json!({"event_id": "x", "user_id": "y"}))
         .assert_problem(422, "validation-failed");
-    APP.post("/api/participation/registrations", &json!({"event_id": "6f1c7f9e-1111-4c4c-8a8a-123456789abc"}))
+    APP.post("/api/participation/registrations", &json!({"user_id": "6f1c7f9e-1111-4c4c-8a8a-123456789abc"}))
         .assert_problem(422, "validation-failed");
     APP.post("/api/participation/registrations", &json!({"event": 1})).assert_problem(400, "malformed-request");
     APP.get("/api/participation/registrations/nope").assert_problem(404, "not-found");

@@ -56,7 +56,7 @@ fn the_page_and_its_assets_are_served_by_the_component() {
     assert!(page.header("content-type").is_some_and(|t| t.starts_with("text/html")));
     assert!(page.header("content-security-policy").is_some_and(|csp| csp.contains("default-src 'self'")));
     assert!(page.text.contains("<script src=\"/static/app.js\""));
-    for asset in ["/static/app.js", "/static/app.css", "/static/icon.svg"] {
+    for asset in ["/static/app.js", "/static/session.js", "/static/app.css", "/static/icon.svg"] {
         app.get(asset).assert_status(200);
     }
     for traversal in
@@ -76,12 +76,12 @@ fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
     let app = Platform::start();
     let event = world::published_event(&app, 100);
     let ticket_type = world::ticket_type(&app, &event, 10);
-    let buyer = world::user(&app);
+    let name = support::unique_prefix("Browser buyer");
     let shots = workspace().join("target/browser");
     let output = Command::new("node")
         .current_dir(&browser_dir)
         .arg("buy-a-ticket.mjs")
-        .args([&app.base, id(&event), id(&ticket_type), id(&buyer)])
+        .args([&app.base, id(&event), id(&ticket_type), &format!("dev:{name}")])
         .arg(&shots)
         .output()
         .expect("run node");
@@ -93,6 +93,11 @@ fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
     assert!(result["processed_by"].as_str().is_some_and(|p| !p.is_empty()));
     let ticket = app.get(&format!("/api/tickets/{code}"));
     assert_eq!((ticket.status, ticket.body["ticket_type_id"].clone()), (200, ticket_type["id"].clone()));
+    // The buyer is whoever signed in: the same person a token for that name is.
+    let order = app.get(&format!("/api/tickets/orders/{}", ticket.body["order_id"].as_str().expect("order id")));
+    let same_person = support::dev_token(&format!("dev:{}", name.to_lowercase()), &["--email", "b@example.com"]);
+    let me = app.with_token(&same_person).get("/api/users/me");
+    assert_eq!(order.body["user_id"], me.body["id"], "bought as the signed-in person");
     assert!(shots.join("status-page.png").is_file() && shots.join("status-page-phone.png").is_file());
     println!("status page: loaded in {} ms, {} bytes", result["load_ms"], result["page_bytes"]);
 }

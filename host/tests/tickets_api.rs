@@ -363,7 +363,9 @@ fn unknown_codes_orders_and_types_are_404() {
     APP.send("POST", "/api/tickets/orders/6f1c7f9e-1111-4c4c-8a8a-123456789abc/cancel", &[], None)
         .assert_problem(404, "not-found");
     APP.get("/api/tickets/types?event_id=nope").assert_problem(400, "malformed-request");
-    APP.get("/api/tickets/orders").assert_problem(405, "method-not-allowed");
+    APP.get("/api/tickets/orders?event_id=nope").assert_problem(400, "malformed-request");
+    APP.send("PUT", "/api/tickets/orders", &[], None).assert_problem(405, "method-not-allowed");
+    APP.get("/api/tickets/events/nope/check-ins").assert_problem(404, "not-found");
 }
 
 #[test]

@@ -40,6 +40,15 @@ impl Role {
             _ => None,
         }
     }
+
+    fn needed_for(self) -> &'static str {
+        match self {
+            Role::Organizer => "this needs the organizer role",
+            Role::Moderator => "this needs the moderator role",
+            Role::Staff => "this needs the staff role",
+            Role::Admin => "this needs the admin role",
+        }
+    }
 }
 
 /// The verified caller.
@@ -54,8 +63,43 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Holds `role`; an admin holds every role.
     pub fn has(&self, role: Role) -> bool {
-        self.roles.contains(&role)
+        self.roles.contains(&role) || self.is_admin()
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.roles.contains(&Role::Admin)
+    }
+
+    /// The caller holds `role`, or is told which role this takes.
+    pub fn require(&self, role: Role) -> Result<(), Forbidden> {
+        if self.has(role) { Ok(()) } else { Err(Forbidden(role.needed_for())) }
+    }
+
+    /// The caller is `user_id` or an admin: members act for themselves only.
+    pub fn may_act_for(&self, user_id: Uuid) -> bool {
+        self.user_id == user_id || self.is_admin()
+    }
+
+    /// The user a list is narrowed to: whoever `named` says (or nobody) for a
+    /// caller who `sees_all`; otherwise the caller, who may name only themself.
+    pub fn list_scope(&self, named: Option<Uuid>, sees_all: bool) -> Result<Option<Uuid>, Forbidden> {
+        match named {
+            _ if sees_all => Ok(named),
+            Some(user_id) if user_id != self.user_id => Err(Forbidden("members list only their own")),
+            _ => Ok(Some(self.user_id)),
+        }
+    }
+
+    /// The user a request acts for: the caller unless `named` is somebody else,
+    /// which only an admin may name.
+    pub fn acting_for(&self, named: Option<Uuid>) -> Result<Uuid, Forbidden> {
+        match named {
+            Some(user_id) if !self.may_act_for(user_id) => Err(Forbidden("members act for themselves only")),
+            Some(user_id) => Ok(user_id),
+            None => Ok(self.user_id),
+        }
     }
 }
 
@@ -82,6 +126,17 @@ impl From<Unauthenticated> for Problem {
         let mut problem = Problem::new(401, "unauthenticated", "Unauthenticated", detail);
         problem.challenge = Some(challenge);
         problem
+    }
+}
+
+/// An authenticated caller asking for what is not theirs to do: a 403 that
+/// says what it would take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forbidden(pub &'static str);
+
+impl From<Forbidden> for Problem {
+    fn from(Forbidden(detail): Forbidden) -> Self {
+        Problem::new(403, "forbidden", "Forbidden", detail)
     }
 }
 
@@ -181,6 +236,15 @@ pub fn caller(req: &ApiRequest) -> Result<Caller, Unauthenticated> {
     Verifier::from_variables().verify(token.trim())
 }
 
+/// The caller of a request anyone may make, whose answer may depend on who
+/// asks: `None` without a token; a token that is sent must be valid.
+pub fn optional_caller(req: &ApiRequest) -> Result<Option<Caller>, Unauthenticated> {
+    match caller(req) {
+        Err(Unauthenticated::NoToken) => Ok(None),
+        verified => verified.map(Some),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +262,31 @@ mod tests {
         let unsigned = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZGEifQ.";
         assert_eq!(verifier.verify(unsigned), Err(Unauthenticated::InvalidToken));
         assert_eq!(verifier.verify("garbage"), Err(Unauthenticated::InvalidToken));
+    }
+
+    fn caller(roles: &[Role]) -> Caller {
+        Caller { user_id: user_id("i", "ada"), subject: "ada".into(), email: None, name: None, roles: roles.to_vec() }
+    }
+
+    #[test]
+    fn an_admin_holds_every_role_and_acts_for_anyone() {
+        let admin = caller(&[Role::Admin]);
+        let somebody = user_id("i", "bob");
+        assert!(admin.require(Role::Moderator).is_ok() && admin.require(Role::Staff).is_ok());
+        assert_eq!(admin.acting_for(Some(somebody)), Ok(somebody));
+    }
+
+    #[test]
+    fn a_member_acts_for_themself_only() {
+        let member = caller(&[]);
+        assert_eq!(member.acting_for(None), Ok(member.user_id));
+        assert_eq!(member.acting_for(Some(member.user_id)), Ok(member.user_id));
+        assert!(member.acting_for(Some(user_id("i", "bob"))).is_err());
+        assert_eq!(member.require(Role::Organizer), Err(Forbidden("this needs the organizer role")));
+        assert!(caller(&[Role::Staff]).require(Role::Moderator).is_err());
+        assert_eq!(member.list_scope(None, false), Ok(Some(member.user_id)));
+        assert!(member.list_scope(Some(user_id("i", "bob")), false).is_err());
+        assert_eq!(member.list_scope(None, true), Ok(None));
     }
 
     #[test]

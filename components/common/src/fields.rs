@@ -113,6 +113,16 @@ pub fn required_uuid(value: Option<String>) -> Result<Uuid, String> {
     parse_uuid(value.trim()).ok_or_else(|| "must be a UUID".into())
 }
 
+/// An optional UUID given as a string.
+pub fn optional_uuid(value: Option<String>) -> Result<Option<Uuid>, String> {
+    value.map(|value| required_uuid(Some(value))).transpose()
+}
+
+/// An optional UUID query parameter: absent, or a 400 naming it when malformed.
+pub fn query_uuid(name: &str, value: Option<&str>) -> Result<Option<Uuid>, crate::Problem> {
+    value.map(|v| parse_uuid(v).ok_or_else(|| crate::Problem::malformed(format!("{name} must be a UUID")))).transpose()
+}
+
 /// Accepts only the hyphenated form, the one this API writes.
 pub fn parse_uuid(text: &str) -> Option<Uuid> {
     if text.len() != 36 {

@@ -231,12 +231,21 @@ pub fn find_event(id: uuid::Uuid) -> Result<Option<EventFacts>, PeerError> {
     fetch("events", "events_url", &format!("/api/events/{id}"))?.map(EventFacts::read).transpose()
 }
 
+/// The caller is an organizer and `event_id` is one of their events.
+pub fn organizes(caller: &crate::auth::Caller, event_id: uuid::Uuid) -> Result<bool, PeerError> {
+    if !caller.has(crate::auth::Role::Organizer) {
+        return Ok(false);
+    }
+    Ok(find_event(event_id)?.is_some_and(|event| event.organizer_id == caller.user_id))
+}
+
 /// What other domains decide on about an event, read from the events
 /// component's document (which says more; the rest is not theirs to read).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct EventFacts {
     pub status: EventStatus,
     pub capacity: i64,
+    pub organizer_id: uuid::Uuid,
 }
 
 impl EventFacts {
@@ -289,10 +298,13 @@ mod tests {
 
     #[test]
     fn an_event_is_read_for_what_other_domains_decide_on() {
-        let document =
-            serde_json::json!({"id": "x", "title": "T", "status": "published", "capacity": 40, "venue": null});
-        assert_eq!(EventFacts::read(document).ok(), Some(EventFacts { status: EventStatus::Published, capacity: 40 }));
-        let unknown = serde_json::json!({"status": "archived", "capacity": 40});
+        let organizer = "0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d";
+        let document = serde_json::json!({"id": "x", "title": "T", "status": "published", "capacity": 40,
+                                          "venue": null, "organizer_id": organizer});
+        let facts =
+            EventFacts { status: EventStatus::Published, capacity: 40, organizer_id: organizer.parse().expect("uuid") };
+        assert_eq!(EventFacts::read(document).ok(), Some(facts));
+        let unknown = serde_json::json!({"status": "archived", "capacity": 40, "organizer_id": organizer});
         assert_eq!(Problem::from(EventFacts::read(unknown).expect_err("unknown status")).status, 500);
     }
 }

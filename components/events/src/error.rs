@@ -2,6 +2,7 @@
 //! the problem document its caller gets.
 
 use eventos_common::Problem;
+use eventos_common::auth::Forbidden;
 use eventos_common::db::DbError;
 use eventos_common::fields::Invalid;
 
@@ -13,10 +14,11 @@ pub enum EventError {
     NotFound,
     /// The event's status does not allow the change.
     Illegal(IllegalTransition),
+    Forbidden(Forbidden),
     Db(DbError),
 }
 
-eventos_common::wraps!(EventError { Db(DbError), Invalid(Invalid), Illegal(IllegalTransition) });
+eventos_common::wraps!(EventError { Db(DbError), Invalid(Invalid), Illegal(IllegalTransition), Forbidden(Forbidden) });
 
 impl From<EventError> for Problem {
     fn from(error: EventError) -> Self {
@@ -29,6 +31,7 @@ impl From<EventError> for Problem {
                 format!("the event is {} and cannot be {verb}: {rule}", current.as_str()),
             )
             .with("current_status", current.as_str()),
+            EventError::Forbidden(refusal) => refusal.into(),
             EventError::Db(error) => error.into(),
         }
     }

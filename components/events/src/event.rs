@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use eventos_common::fields::{
-    Fields, Invalid, Patch, WholeNumber, optional_text, required_int, required_text, required_uuid,
+    Fields, Invalid, Patch, WholeNumber, optional_text, optional_uuid, required_int, required_text,
 };
 use eventos_common::time::{required_timestamp, rfc3339};
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,8 @@ pub struct Event {
     pub organizer_id: Uuid,
     pub status: Status,
     pub moderation_reason: Option<String>,
+    /// The moderator whose decision put the event in its current status.
+    pub moderated_by: Option<Uuid>,
     #[serde(serialize_with = "rfc3339")]
     pub created_at: NaiveDateTime,
     #[serde(serialize_with = "rfc3339")]
@@ -87,7 +89,8 @@ pub struct NewEvent {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub capacity: i32,
-    pub organizer_id: Uuid,
+    /// The organizer the body names; the caller when it names none.
+    pub organizer_id: Option<Uuid>,
 }
 
 /// What a PATCH changes; `None` leaves a field as it is, `Some(None)` clears it.
@@ -116,7 +119,7 @@ impl NewEvent {
         let starts_at = fields.take("starts_at", required_timestamp(body.starts_at));
         let ends_at = fields.take("ends_at", required_timestamp(body.ends_at));
         let capacity = fields.take("capacity", capacity(body.capacity));
-        let organizer_id = fields.take("organizer_id", required_uuid(body.organizer_id));
+        let organizer_id = fields.take("organizer_id", optional_uuid(body.organizer_id));
         if let (Some(starts), Some(ends)) = (starts_at, ends_at) {
             check_order(&mut fields, starts, ends);
         }
@@ -178,7 +181,8 @@ impl Event {
             let field = if changes.ends_at.is_some() { "ends_at" } else { "starts_at" };
             return Err(Invalid::field(field, "ends_at must be after starts_at").into());
         }
-        let reason = if status == self.status { self.moderation_reason.clone() } else { None };
+        let unchanged = status == self.status;
+        let reason = if unchanged { self.moderation_reason.clone() } else { None };
         Ok(Event {
             title: changes.title.clone().unwrap_or_else(|| self.title.clone()),
             description: changes.description.clone().unwrap_or_else(|| self.description.clone()),
@@ -188,14 +192,16 @@ impl Event {
             capacity: changes.capacity.unwrap_or(self.capacity),
             status,
             moderation_reason: reason,
+            moderated_by: if unchanged { self.moderated_by } else { None },
             ..self.clone()
         })
     }
 
-    pub fn moderated(&self, moderation: &Moderation) -> Result<Event, EventError> {
+    pub fn moderated(&self, moderation: &Moderation, moderator: Uuid) -> Result<Event, EventError> {
         Ok(Event {
             status: self.status.moderate(moderation.decision)?,
             moderation_reason: moderation.reason.clone(),
+            moderated_by: Some(moderator),
             ..self.clone()
         })
     }
@@ -284,8 +290,8 @@ mod tests {
     }
 
     #[test]
-    fn every_missing_field_is_reported() {
-        assert_eq!(invalid_fields("{}").len(), 5);
+    fn every_missing_required_field_is_reported() {
+        assert_eq!(invalid_fields("{}"), ["title", "starts_at", "ends_at", "capacity"]);
     }
 
     #[test]
@@ -333,6 +339,7 @@ mod tests {
             organizer_id: Uuid::nil(),
             status,
             moderation_reason: Some("too vague".into()),
+            moderated_by: Some(Uuid::nil()),
             created_at: at(0),
             updated_at: at(0),
         }

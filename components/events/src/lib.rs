@@ -3,6 +3,7 @@
 use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 
+mod access;
 mod error;
 mod event;
 mod repo;

@@ -1,7 +1,7 @@
 //! All SQL of the events domain.
 
 /// The last migration this code needs; health answers 503 until the database has it.
-pub const SCHEMA: &str = "0001";
+pub const SCHEMA: &str = "0002";
 
 use chrono::{DateTime, Utc};
 use eventos_common::db::{DbError, column, query};
@@ -15,6 +15,7 @@ use crate::status::Status;
 /// Stored instants are read in UTC (see `eventos_common::db`).
 const COLUMNS: &str = "id, title, description, venue, starts_at AT TIME ZONE 'UTC' AS starts_at, \
                        ends_at AT TIME ZONE 'UTC' AS ends_at, capacity, organizer_id, status, moderation_reason, \
+                       moderated_by, \
                        created_at AT TIME ZONE 'UTC' AS created_at, updated_at AT TIME ZONE 'UTC' AS updated_at";
 
 /// The filters of `GET /api/events`.
@@ -24,6 +25,18 @@ pub struct EventFilter {
     pub organizer_id: Option<Uuid>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    pub visible_to: Visibility,
+}
+
+/// Which events a caller may see: published ones, and more for some.
+#[derive(Debug, Default)]
+pub enum Visibility {
+    /// Moderators and admins see every event.
+    Everything,
+    /// Anyone sees published events; an organizer sees their own as well.
+    #[default]
+    Published,
+    PublishedAndOrganizedBy(Uuid),
 }
 
 fn event_from_row(row: &Row<'_>) -> Result<Event, DbError> {
@@ -39,6 +52,7 @@ fn event_from_row(row: &Row<'_>) -> Result<Event, DbError> {
         organizer_id: column(row, "organizer_id")?,
         status: Status::parse(&status).ok_or_else(|| DbError::bug(format!("stored status `{status}`")))?,
         moderation_reason: column(row, "moderation_reason")?,
+        moderated_by: column(row, "moderated_by")?,
         created_at: column(row, "created_at")?,
         updated_at: column(row, "updated_at")?,
     })
@@ -48,7 +62,7 @@ fn one(conn: &Connection, sql: &str, params: &[ParameterValue]) -> Result<Option
     Ok(query(conn, sql, params, event_from_row)?.into_iter().next())
 }
 
-pub fn insert(conn: &Connection, event: &NewEvent) -> Result<Event, DbError> {
+pub fn insert(conn: &Connection, event: &NewEvent, organizer_id: Uuid) -> Result<Event, DbError> {
     let sql = format!(
         "INSERT INTO events (title, description, venue, starts_at, ends_at, capacity, organizer_id)
          VALUES ($1, $2, $3, $4::timestamp AT TIME ZONE 'UTC', $5::timestamp AT TIME ZONE 'UTC', $6, $7)
@@ -61,7 +75,7 @@ pub fn insert(conn: &Connection, event: &NewEvent) -> Result<Event, DbError> {
         event.starts_at.naive_utc().into(),
         event.ends_at.naive_utc().into(),
         event.capacity.into(),
-        event.organizer_id.into(),
+        organizer_id.into(),
     ];
     one(conn, &sql, &params)?.ok_or_else(|| DbError::bug("INSERT returned no row"))
 }
@@ -80,7 +94,7 @@ pub fn save(conn: &Connection, event: &Event) -> Result<Option<Event>, DbError> 
     let sql = format!(
         "UPDATE events SET title = $2, description = $3, venue = $4, starts_at = $5::timestamp AT TIME ZONE 'UTC',
                 ends_at = $6::timestamp AT TIME ZONE 'UTC',
-                capacity = $7, status = $8, moderation_reason = $9, updated_at = clock_timestamp()
+                capacity = $7, status = $8, moderation_reason = $9, moderated_by = $10, updated_at = clock_timestamp()
          WHERE id = $1 RETURNING {COLUMNS}"
     );
     let params = [
@@ -93,6 +107,7 @@ pub fn save(conn: &Connection, event: &Event) -> Result<Option<Event>, DbError> 
         event.capacity.into(),
         event.status.as_str().to_owned().into(),
         event.moderation_reason.clone().into(),
+        event.moderated_by.into(),
     ];
     one(conn, &sql, &params)
 }
@@ -106,6 +121,7 @@ pub fn list(conn: &Connection, filter: &EventFilter, page: &PageRequest) -> Resu
            AND ($3::timestamp IS NULL OR starts_at >= $3::timestamp AT TIME ZONE 'UTC')
            AND ($4::timestamp IS NULL OR starts_at < $4::timestamp AT TIME ZONE 'UTC')
            AND ($5::timestamp IS NULL OR (starts_at, id) > ($5::timestamp AT TIME ZONE 'UTC', $6::uuid))
+           AND ($8 OR status = 'published' OR organizer_id = $9::uuid)
          ORDER BY starts_at, id
          LIMIT $7"
     );
@@ -118,6 +134,12 @@ pub fn list(conn: &Connection, filter: &EventFilter, page: &PageRequest) -> Resu
         after_at,
         after_id,
         page.fetch_limit().into(),
+        matches!(filter.visible_to, Visibility::Everything).into(),
+        match filter.visible_to {
+            Visibility::PublishedAndOrganizedBy(organizer) => Some(organizer),
+            _ => None,
+        }
+        .into(),
     ];
     query(conn, &sql, &params, event_from_row)
 }

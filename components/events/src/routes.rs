@@ -1,7 +1,8 @@
 //! The events API: decode, apply the domain rules, call the repository, encode.
 
+use eventos_common::auth::{self, Caller, Role};
 use eventos_common::db::{self, in_transaction};
-use eventos_common::fields::parse_uuid;
+use eventos_common::fields::{parse_uuid, query_uuid};
 use eventos_common::health::health;
 use eventos_common::page::{Cursor, PageRequest, page_response};
 use eventos_common::time::parse_rfc3339;
@@ -10,6 +11,7 @@ use serde::Deserialize;
 use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
+use crate::access::{may_see, require_manager, visibility};
 use crate::error::EventError;
 use crate::event::{CreateEventBody, Event, EventChanges, Moderation, ModerationBody, NewEvent, UpdateEventBody};
 use crate::repo::{self, EventFilter};
@@ -23,12 +25,12 @@ pub fn route(req: &ApiRequest) -> ApiResult {
         ("POST", ["api", "events"]) => create_event(req),
         ("GET", ["api", "events"]) => list_events(req),
         (_, ["api", "events"]) => Err(Problem::method_not_allowed("GET, POST")),
-        ("GET", ["api", "events", id]) => get_event(event_id(id)?),
+        ("GET", ["api", "events", id]) => get_event(event_id(id)?, req),
         ("PATCH", ["api", "events", id]) => update_event(event_id(id)?, req),
         (_, ["api", "events", _]) => Err(Problem::method_not_allowed("GET, PATCH")),
         ("POST", ["api", "events", id, "moderation"]) => moderate_event(event_id(id)?, req),
         (_, ["api", "events", _, "moderation"]) => Err(Problem::method_not_allowed("POST")),
-        ("POST", ["api", "events", id, "cancel"]) => cancel_event(event_id(id)?),
+        ("POST", ["api", "events", id, "cancel"]) => cancel_event(event_id(id)?, req),
         (_, ["api", "events", _, "cancel"]) => Err(Problem::method_not_allowed("POST")),
         _ => Err(Problem::no_route(&req.path)),
     }
@@ -39,10 +41,13 @@ fn event_id(text: &str) -> Result<Uuid, EventError> {
     parse_uuid(text).ok_or(EventError::NotFound)
 }
 
-// POST /api/events
+// POST /api/events: an organizer's own event; an admin may name its organizer.
 fn create_event(req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    caller.require(Role::Organizer)?;
     let new_event = NewEvent::parse(req.json::<CreateEventBody>()?)?;
-    let event = repo::insert(&db::connect()?, &new_event)?;
+    let organizer_id = caller.acting_for(new_event.organizer_id)?;
+    let event = repo::insert(&db::connect()?, &new_event, organizer_id)?;
     Ok(ApiResponse::created(format!("/api/events/{}", event.id), &event))
 }
 
@@ -59,6 +64,7 @@ struct ListEventsQuery {
 
 // GET /api/events?status=&organizer_id=&from=&to=&limit=&cursor=
 fn list_events(req: &ApiRequest) -> ApiResult {
+    let caller = auth::optional_caller(req)?;
     let query: ListEventsQuery = req.query()?;
     let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
     let bad = |name: &str, expected: &str| Problem::malformed(format!("{name} must be {expected}"));
@@ -68,11 +74,7 @@ fn list_events(req: &ApiRequest) -> ApiResult {
             .as_deref()
             .map(|s| Status::parse(s).ok_or_else(|| bad("status", "pending_review, published, rejected or cancelled")))
             .transpose()?,
-        organizer_id: query
-            .organizer_id
-            .as_deref()
-            .map(|id| parse_uuid(id).ok_or_else(|| bad("organizer_id", "a UUID")))
-            .transpose()?,
+        organizer_id: query_uuid("organizer_id", query.organizer_id.as_deref())?,
         from: query
             .from
             .as_deref()
@@ -83,32 +85,48 @@ fn list_events(req: &ApiRequest) -> ApiResult {
             .as_deref()
             .map(|at| parse_rfc3339(at).ok_or_else(|| bad("to", "an RFC 3339 timestamp")))
             .transpose()?,
+        visible_to: visibility(caller.as_ref()),
     };
     let events = repo::list(&db::connect()?, &filter, &page)?;
     Ok(page_response(&page, events, |event| Cursor { at: event.starts_at, id: event.id }))
 }
 
 // GET /api/events/{id}
-fn get_event(id: Uuid) -> ApiResult {
+// A published event is public: whoever reads it, their token needs no verifying
+// (which keeps the order path, that asks about a published event, at one verification).
+fn get_event(id: Uuid, req: &ApiRequest) -> ApiResult {
     let event = repo::find(&db::connect()?, id)?.ok_or(EventError::NotFound)?;
+    if event.status != Status::Published && !may_see(auth::optional_caller(req)?.as_ref(), &event) {
+        return Err(EventError::NotFound.into());
+    }
     Ok(ApiResponse::ok(&event))
 }
 
 // PATCH /api/events/{id}
 fn update_event(id: Uuid, req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
     let changes = EventChanges::parse(req.json::<UpdateEventBody>()?)?;
-    change_event(id, |event| event.edited(&changes))
+    change_event(id, |event| managed_by(&caller, event)?.edited(&changes))
 }
 
 // POST /api/events/{id}/moderation
 fn moderate_event(id: Uuid, req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    caller.require(Role::Moderator)?;
     let moderation = Moderation::parse(req.json::<ModerationBody>()?)?;
-    change_event(id, |event| event.moderated(&moderation))
+    change_event(id, |event| event.moderated(&moderation, caller.user_id))
 }
 
 // POST /api/events/{id}/cancel
-fn cancel_event(id: Uuid) -> ApiResult {
-    change_event(id, Event::cancelled)
+fn cancel_event(id: Uuid, req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    change_event(id, |event| managed_by(&caller, event)?.cancelled())
+}
+
+/// `event`, once its organizer or an admin is the one changing it.
+fn managed_by<'e>(caller: &Caller, event: &'e Event) -> Result<&'e Event, EventError> {
+    require_manager(caller, event)?;
+    Ok(event)
 }
 
 /// Reads the event under a row lock, applies `change`, and stores the result:

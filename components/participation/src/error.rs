@@ -2,6 +2,7 @@
 //! becomes the problem document its caller gets.
 
 use eventos_common::Problem;
+use eventos_common::auth::Forbidden;
 use eventos_common::db::DbError;
 use eventos_common::fields::Invalid;
 use eventos_common::peer::PeerError;
@@ -15,11 +16,12 @@ pub enum RegistrationError {
     /// The user already holds a live registration for the event.
     AlreadyRegistered,
     AlreadyCancelled,
+    Forbidden(Forbidden),
     Peer(PeerError),
     Db(DbError),
 }
 
-eventos_common::wraps!(RegistrationError { Db(DbError), Peer(PeerError), Invalid(Invalid) });
+eventos_common::wraps!(RegistrationError { Db(DbError), Peer(PeerError), Invalid(Invalid), Forbidden(Forbidden) });
 
 impl From<RegistrationError> for Problem {
     fn from(error: RegistrationError) -> Self {
@@ -37,6 +39,7 @@ impl From<RegistrationError> for Problem {
                 "Registration already cancelled",
                 "this registration was cancelled before",
             ),
+            RegistrationError::Forbidden(refusal) => refusal.into(),
             RegistrationError::Peer(error) => error.into(),
             RegistrationError::Db(error) => error.into(),
         }

@@ -1,7 +1,8 @@
 //! Registrations as the domain sees them.
 
 use chrono::NaiveDateTime;
-use eventos_common::fields::{Fields, Invalid, required_uuid};
+use eventos_common::auth::{Caller, Forbidden};
+use eventos_common::fields::{Fields, Invalid, optional_uuid, required_uuid};
 use eventos_common::time::rfc3339;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -61,21 +62,33 @@ pub struct RegisterBody {
     user_id: Option<String>,
 }
 
+/// A registration as asked for: `user_id` names somebody when it is not the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisterRequest {
+    pub event_id: Uuid,
+    pub user_id: Option<Uuid>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NewRegistration {
     pub event_id: Uuid,
     pub user_id: Uuid,
 }
 
-impl NewRegistration {
+impl RegisterRequest {
     pub fn parse(body: RegisterBody) -> Result<Self, Invalid> {
         let mut fields = Fields::default();
         let event_id = fields.take("event_id", required_uuid(body.event_id));
-        let user_id = fields.take("user_id", required_uuid(body.user_id));
+        let user_id = fields.take("user_id", optional_uuid(body.user_id));
         match (event_id, user_id) {
             (Some(event_id), Some(user_id)) => Ok(Self { event_id, user_id }),
             _ => Err(fields.invalid()),
         }
+    }
+
+    /// The registration `caller` may make: their own, or anybody's for an admin.
+    pub fn by(self, caller: &Caller) -> Result<NewRegistration, Forbidden> {
+        Ok(NewRegistration { event_id: self.event_id, user_id: caller.acting_for(self.user_id)? })
     }
 }
 
@@ -93,11 +106,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_ids_are_required_uuids() {
-        let body: RegisterBody = serde_json::from_str(r#"{"event_id":"x"}"#).expect("json");
-        let Invalid(errors) = NewRegistration::parse(body).expect_err("invalid");
+    fn the_event_is_a_required_uuid_and_the_user_an_optional_one() {
+        let body: RegisterBody = serde_json::from_str(r#"{"event_id":"x","user_id":"y"}"#).expect("json");
+        let Invalid(errors) = RegisterRequest::parse(body).expect_err("invalid");
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["event_id", "user_id"]);
+        let body: RegisterBody =
+            serde_json::from_str(r#"{"event_id":"0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d"}"#).expect("json");
+        assert_eq!(RegisterRequest::parse(body).map(|r| r.user_id), Ok(None));
     }
 
     #[test]

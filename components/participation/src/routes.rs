@@ -1,16 +1,18 @@
 //! The participation API: decode, ask the peers, apply the rules in one transaction, encode.
 
+use eventos_common::auth::{self, Caller, Forbidden};
 use eventos_common::db::{self, DbError, in_transaction};
-use eventos_common::fields::parse_uuid;
+use eventos_common::fields::{parse_uuid, query_uuid};
 use eventos_common::health::health;
 use eventos_common::page::{Cursor, PageRequest, page_response};
+use eventos_common::peer::organizes;
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::RegistrationError;
 use crate::peers;
-use crate::registration::{NewRegistration, RegisterBody, Status, Summary};
+use crate::registration::{RegisterBody, RegisterRequest, Registration, Status, Summary};
 use crate::repo::{self, RegistrationFilter};
 
 pub fn route(req: &ApiRequest) -> ApiResult {
@@ -23,8 +25,8 @@ pub fn route(req: &ApiRequest) -> ApiResult {
         ("POST", ["api", "participation", "registrations"]) => register(req),
         ("GET", ["api", "participation", "registrations"]) => list_registrations(req),
         (_, ["api", "participation", "registrations"]) => Err(Problem::method_not_allowed("GET, POST")),
-        ("GET", ["api", "participation", "registrations", id]) => get_registration(registration_id(id)?),
-        ("DELETE", ["api", "participation", "registrations", id]) => cancel_registration(registration_id(id)?),
+        ("GET", ["api", "participation", "registrations", id]) => get_registration(registration_id(id)?, req),
+        ("DELETE", ["api", "participation", "registrations", id]) => cancel_registration(registration_id(id)?, req),
         (_, ["api", "participation", "registrations", _]) => Err(Problem::method_not_allowed("GET, DELETE")),
         ("GET", ["api", "participation", "events", id, "summary"]) => summary(id),
         (_, ["api", "participation", "events", _, "summary"]) => Err(Problem::method_not_allowed("GET")),
@@ -36,11 +38,15 @@ fn registration_id(text: &str) -> Result<Uuid, RegistrationError> {
     parse_uuid(text).ok_or(RegistrationError::NotFound)
 }
 
-// POST /api/participation/registrations
+// POST /api/participation/registrations: members register themselves; an admin may name anybody.
 fn register(req: &ApiRequest) -> ApiResult {
-    let new = NewRegistration::parse(req.json::<RegisterBody>()?)?;
+    let caller = auth::caller(req)?;
+    let new = RegisterRequest::parse(req.json::<RegisterBody>()?)?.by(&caller)?;
     let capacity = peers::open_event_capacity(new.event_id)?;
-    eventos_common::peer::require_user(new.user_id)?;
+    // The caller's own user is the token's: only somebody else needs asking about.
+    if new.user_id != caller.user_id {
+        eventos_common::peer::require_user(new.user_id)?;
+    }
     let conn = db::connect()?;
     let id = in_transaction(&conn, |conn| {
         repo::lock_event(conn, new.event_id)?;
@@ -63,18 +69,14 @@ struct ListRegistrationsQuery {
 }
 
 // GET /api/participation/registrations?event_id=&user_id=&status=&limit=&cursor=
+// Admins list anything and organizers their event's registrations; anybody else their own.
 fn list_registrations(req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
     let query: ListRegistrationsQuery = req.query()?;
     let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
-    let uuid_param = |name: &str, value: &Option<String>| {
-        value
-            .as_deref()
-            .map(|v| parse_uuid(v).ok_or_else(|| Problem::malformed(format!("{name} must be a UUID"))))
-            .transpose()
-    };
-    let filter = RegistrationFilter {
-        event_id: uuid_param("event_id", &query.event_id)?,
-        user_id: uuid_param("user_id", &query.user_id)?,
+    let mut filter = RegistrationFilter {
+        event_id: query_uuid("event_id", query.event_id.as_deref())?,
+        user_id: query_uuid("user_id", query.user_id.as_deref())?,
         status: query
             .status
             .as_deref()
@@ -83,20 +85,33 @@ fn list_registrations(req: &ApiRequest) -> ApiResult {
             })
             .transpose()?,
     };
+    let sees_all = caller.is_admin() || filter.event_id.map(|id| organizes(&caller, id)).transpose()? == Some(true);
+    if !sees_all {
+        if filter.user_id.is_some_and(|id| id != caller.user_id) {
+            return Err(Forbidden("members see only their own registrations").into());
+        }
+        filter.user_id = Some(caller.user_id);
+    }
     let registrations = repo::list(&db::connect()?, &filter, &page)?;
     Ok(page_response(&page, registrations, |r| Cursor { at: r.created_at, id: r.id }))
 }
 
-// GET /api/participation/registrations/{id}
-fn get_registration(id: Uuid) -> ApiResult {
+// GET /api/participation/registrations/{id}: its member's, its event's organizer's, an admin's.
+fn get_registration(id: Uuid, req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
     let registration = repo::find(&db::connect()?, id)?.ok_or(RegistrationError::NotFound)?;
+    if !caller.may_act_for(registration.user_id) && !organizes(&caller, registration.event_id)? {
+        return Err(Forbidden("this registration is somebody else's").into());
+    }
     Ok(ApiResponse::ok(&registration))
 }
 
-// DELETE /api/participation/registrations/{id}
-fn cancel_registration(id: Uuid) -> ApiResult {
+// DELETE /api/participation/registrations/{id}: its member or an admin.
+fn cancel_registration(id: Uuid, req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
     let conn = db::connect()?;
     let current = repo::find(&conn, id)?.ok_or(RegistrationError::NotFound)?;
+    require_own(&caller, &current)?;
     current.status.cancel()?;
     // A freed seat goes to the waitlist, within the event's current capacity.
     let capacity = match current.status {
@@ -122,4 +137,12 @@ fn summary(event_id: &str) -> ApiResult {
     let capacity = peers::event_capacity(event_id)?.ok_or(RegistrationError::EventNotFound)?;
     let (confirmed, waitlisted) = repo::counts(&db::connect()?, event_id)?;
     Ok(ApiResponse::ok(&Summary { event_id, capacity, confirmed, waitlisted }))
+}
+
+fn require_own(caller: &Caller, registration: &Registration) -> Result<(), Forbidden> {
+    if caller.may_act_for(registration.user_id) {
+        Ok(())
+    } else {
+        Err(Forbidden("this registration is somebody else's"))
+    }
 }

@@ -16,9 +16,11 @@ function element(tag, attributes = {}, ...children) {
   return node;
 }
 
-/** Calls the API; a problem document becomes an Error with its readable detail. */
+/** Calls the API as whoever is signed in; a problem document becomes an Error with its readable detail. */
 async function api(method, path, body, headers = {}) {
   const init = { method, headers: { ...headers } };
+  const token = session.token();
+  if (token) init.headers.authorization = `Bearer ${token}`;
   if (body !== undefined) {
     init.headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -84,13 +86,28 @@ function clearMessage() {
   byId("message").hidden = true;
 }
 
-async function loadBuyers(selectId) {
-  const page = await api("GET", "/api/users?limit=100");
-  const select = byId("buyer");
-  const options = page.items.map((u) => element("option", { value: u.id, text: `${u.name} <${u.email}>` }));
-  if (options.length === 0) options.push(element("option", { value: "", text: "No buyers yet: create one below" }));
-  select.replaceChildren(...options);
-  if (selectId) select.value = selectId;
+// ---- Signing in --------------------------------------------------------
+
+function renderSession(options) {
+  const claims = session.claims();
+  byId("signed-in").hidden = !claims;
+  byId("signed-out").hidden = Boolean(claims);
+  if (claims) {
+    byId("who").textContent = claims.name || claims.preferred_username || claims.email || claims.sub;
+    const roles = (claims.realm_access && claims.realm_access.roles || []).filter((r) => ["organizer", "moderator", "staff", "admin"].includes(r));
+    byId("roles").textContent = roles.length ? `(${roles.join(", ")})` : "(member)";
+    return;
+  }
+  byId("sign-in").hidden = !options.provider;
+  byId("dev-sign-in").hidden = !options.development;
+  byId("no-sign-in").hidden = Boolean(options.provider || options.development);
+}
+
+async function loadSession() {
+  await finishProviderSignIn().catch((error) => showMessage(error.message));
+  const options = await api("GET", "/api/status/sign-in").catch(() => ({ provider: null, development: false }));
+  renderSession(options);
+  return options;
 }
 
 async function loadEvents() {
@@ -140,17 +157,15 @@ function newKey() {
 }
 
 async function buy(event, type, quantity, button) {
-  const buyer = byId("buyer").value;
   clearMessage();
-  if (!buyer) {
-    showMessage("Choose or create a buyer first.");
-    byId("buyer").focus();
+  if (!session.token()) {
+    showMessage("Sign in to buy.");
     return;
   }
   button.disabled = true;
   try {
     const order = await api("POST", "/api/tickets/orders",
-      { ticket_type_id: type.id, user_id: buyer, quantity },
+      { ticket_type_id: type.id, quantity },
       { "Idempotency-Key": newKey() });
     showReceipt(event, order);
   } catch (error) {
@@ -170,38 +185,20 @@ function showReceipt(event, order) {
   receipt.scrollIntoView({ behavior: "smooth", block: "nearest" });
 }
 
-async function createBuyer(form) {
-  clearMessage();
-  const name = byId("new-name").value;
-  const email = byId("new-email").value;
-  try {
-    const user = await api("POST", "/api/users", { name, email });
-    await loadBuyers(user.id);
-    form.reset();
-    byId("new-buyer").open = false;
-    showMessage(`${user.name} can buy now.`, "info");
-  } catch (error) {
-    showMessage(error.message);
-  }
-}
-
 async function createDemoEvent(button) {
   clearMessage();
   button.disabled = true;
   try {
-    const suffix = newKey().slice(0, 8);
-    const organizer = await api("POST", "/api/users", { name: "Demo organizer", email: `organizer-${suffix}@demo.eventos.dev` });
     const starts = new Date(Date.now() + 7 * 24 * 3600 * 1000);
     starts.setUTCHours(19, 0, 0, 0);
     const ends = new Date(starts.getTime() + 3 * 3600 * 1000);
     const event = await api("POST", "/api/events", {
       title: "Demo night", venue: "Main hall", description: "A concert to try the box office with.",
       starts_at: starts.toISOString().replace(/\.\d{3}Z$/, "Z"), ends_at: ends.toISOString().replace(/\.\d{3}Z$/, "Z"),
-      capacity: 100, organizer_id: organizer.id,
+      capacity: 100,
     });
     await api("POST", `/api/events/${event.id}/moderation`, { decision: "approve" });
     await api("POST", "/api/tickets/types", { event_id: event.id, name: "General admission", price_cents: 2500, currency: "EUR", quantity: 100 });
-    await loadBuyers(organizer.id);
     await loadEvents();
   } catch (error) {
     showMessage(error.message);
@@ -211,12 +208,26 @@ async function createDemoEvent(button) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  byId("buyer-form").addEventListener("submit", (e) => {
+  let options = { provider: null, development: false };
+  byId("dev-sign-in").addEventListener("submit", async (e) => {
     e.preventDefault();
-    createBuyer(e.target);
+    clearMessage();
+    const roles = Array.from(e.target.querySelectorAll('input[name="role"]:checked'), (box) => box.value);
+    try {
+      await developmentSignIn(byId("dev-name").value, roles);
+      renderSession(options);
+    } catch (error) {
+      showMessage(error.message);
+    }
+  });
+  byId("sign-in").addEventListener("click", () => startProviderSignIn(options.provider).catch((error) => showMessage(error.message)));
+  byId("sign-out").addEventListener("click", () => {
+    session.signOut();
+    renderSession(options);
   });
   byId("create-demo").addEventListener("click", (e) => createDemoEvent(e.currentTarget));
   refreshHealth();
   setInterval(refreshHealth, REFRESH_MS);
-  Promise.all([loadBuyers(), loadEvents()]).catch((error) => showMessage(error.message));
+  loadSession().then((loaded) => { options = loaded; });
+  loadEvents().catch((error) => showMessage(error.message));
 });

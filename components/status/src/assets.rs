@@ -8,6 +8,8 @@ pub struct Asset {
 const INDEX: Asset = Asset { content_type: "text/html; charset=utf-8", body: include_str!("../assets/index.html") };
 const STYLE: Asset = Asset { content_type: "text/css; charset=utf-8", body: include_str!("../assets/app.css") };
 const SCRIPT: Asset = Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/app.js") };
+const SESSION: Asset =
+    Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/session.js") };
 const ICON: Asset = Asset { content_type: "image/svg+xml", body: include_str!("../assets/icon.svg") };
 
 /// Looks an asset up by its exact name: nothing outside this list can be served.
@@ -16,6 +18,7 @@ pub fn find(name: &str) -> Option<&'static Asset> {
         "index.html" => Some(&INDEX),
         "app.css" => Some(&STYLE),
         "app.js" => Some(&SCRIPT),
+        "session.js" => Some(&SESSION),
         "icon.svg" => Some(&ICON),
         _ => None,
     }

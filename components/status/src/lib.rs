@@ -6,6 +6,7 @@ use spin_sdk::http_component;
 mod assets;
 mod overview;
 mod routes;
+mod sign_in;
 
 #[http_component]
 async fn handle(request: IncomingRequest) -> Response {

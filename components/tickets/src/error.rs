@@ -2,6 +2,7 @@
 //! becomes the problem document its caller gets.
 
 use chrono::NaiveDateTime;
+use eventos_common::auth::Forbidden;
 use eventos_common::db::DbError;
 use eventos_common::fields::Invalid;
 use eventos_common::peer::PeerError;
@@ -28,13 +29,14 @@ pub enum TicketingError {
     AlreadyCheckedIn(NaiveDateTime),
     /// The ticket belongs to a cancelled order.
     TicketVoid,
+    Forbidden(Forbidden),
     Peer(PeerError),
     Db(DbError),
     /// A state the rules say cannot happen.
     Bug(String),
 }
 
-eventos_common::wraps!(TicketingError { Db(DbError), Peer(PeerError), Invalid(Invalid) });
+eventos_common::wraps!(TicketingError { Db(DbError), Peer(PeerError), Invalid(Invalid), Forbidden(Forbidden) });
 
 impl From<TicketingError> for Problem {
     fn from(error: TicketingError) -> Self {
@@ -75,6 +77,7 @@ impl From<TicketingError> for Problem {
             TicketingError::TicketVoid => {
                 Problem::conflict("ticket-void", "Ticket void", "this ticket belongs to a cancelled order")
             }
+            TicketingError::Forbidden(refusal) => refusal.into(),
             TicketingError::Peer(error) => error.into(),
             TicketingError::Db(error) => error.into(),
             TicketingError::Bug(cause) => Problem::internal(cause),

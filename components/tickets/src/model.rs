@@ -1,7 +1,8 @@
 //! Ticket types, orders and tickets as the domain sees them.
 
 use chrono::NaiveDateTime;
-use eventos_common::fields::{Fields, Invalid, WholeNumber, required_int, required_text, required_uuid};
+use eventos_common::auth::Caller;
+use eventos_common::fields::{Fields, Invalid, WholeNumber, optional_uuid, required_int, required_text, required_uuid};
 use eventos_common::time::{rfc3339, rfc3339_opt};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -88,6 +89,8 @@ pub struct Ticket {
     pub status: TicketStatus,
     #[serde(serialize_with = "rfc3339_opt")]
     pub checked_in_at: Option<NaiveDateTime>,
+    /// The staff member who scanned it.
+    pub checked_in_by: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -103,6 +106,15 @@ pub struct Order {
     pub processed_by: String,
     #[serde(serialize_with = "rfc3339")]
     pub created_at: NaiveDateTime,
+}
+
+/// `GET /api/tickets/events/{id}/check-ins`: the door's progress.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckIns {
+    pub event_id: Uuid,
+    /// Tickets of orders that stand (not void).
+    pub issued: i64,
+    pub checked_in: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -164,20 +176,29 @@ pub struct CreateOrderBody {
 pub struct NewOrder {
     pub ticket_type_id: Uuid,
     pub user_id: Uuid,
+    /// The buyer is the token's own user, whom nobody needs to be asked about.
+    pub buyer_is_caller: bool,
     pub quantity: i32,
     pub idempotency_key: Option<String>,
 }
 
 impl NewOrder {
-    pub fn parse(body: CreateOrderBody, idempotency_key: Option<&str>) -> Result<Self, TicketingError> {
+    /// The order `caller` asks for: for themself, or for anybody if an admin.
+    pub fn parse(
+        body: CreateOrderBody,
+        idempotency_key: Option<&str>,
+        caller: &Caller,
+    ) -> Result<Self, TicketingError> {
         let idempotency_key = idempotency_key.map(parse_idempotency_key).transpose()?;
         let mut fields = Fields::default();
         let ticket_type_id = fields.take("ticket_type_id", required_uuid(body.ticket_type_id));
-        let user_id = fields.take("user_id", required_uuid(body.user_id));
+        let user_id = fields.take("user_id", optional_uuid(body.user_id));
         let quantity = fields.take("quantity", required_int(body.quantity, ORDER_QUANTITY_RANGE).map(|q| q as i32));
         match (ticket_type_id, user_id, quantity) {
             (Some(ticket_type_id), Some(user_id), Some(quantity)) => {
-                Ok(Self { ticket_type_id, user_id, quantity, idempotency_key })
+                let user_id = caller.acting_for(user_id)?;
+                let buyer_is_caller = user_id == caller.user_id;
+                Ok(Self { ticket_type_id, user_id, buyer_is_caller, quantity, idempotency_key })
             }
             _ => Err(fields.invalid().into()),
         }
@@ -217,7 +238,28 @@ mod tests {
     }
 
     fn order(json: &str, key: Option<&str>) -> Result<NewOrder, TicketingError> {
-        NewOrder::parse(serde_json::from_str(json).expect("json"), key)
+        NewOrder::parse(serde_json::from_str(json).expect("json"), key, &admin())
+    }
+
+    fn admin() -> Caller {
+        let roles = vec![eventos_common::auth::Role::Admin];
+        Caller { user_id: Uuid::nil(), subject: "root".into(), email: None, name: None, roles }
+    }
+
+    #[test]
+    fn a_member_buys_for_themself_only() {
+        let member = Caller { roles: Vec::new(), ..admin() };
+        let body = |json: &str| serde_json::from_str(json).expect("json");
+        let somebody_else = NewOrder::parse(body(ORDER), None, &member);
+        assert!(matches!(somebody_else, Err(TicketingError::Forbidden(_))));
+        let own = NewOrder::parse(
+            body(r#"{"ticket_type_id":"0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d","quantity":1}"#),
+            None,
+            &member,
+        )
+        .expect("valid");
+        assert_eq!((own.user_id, own.buyer_is_caller), (member.user_id, true));
+        assert!(!order(ORDER, None).expect("an admin buys for anybody").buyer_is_caller);
     }
 
     const ORDER: &str = r#"{"ticket_type_id":"0b6a3b4e-8f7e-4a8e-9d55-4f3c2a1b0c9d","user_id":"3d5c1a7e-2222-4d4d-9b9b-abcdefabcdef","quantity":2}"#;

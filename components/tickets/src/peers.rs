@@ -1,28 +1,33 @@
-//! What ticketing asks the events component.
+//! What ticketing asks the events and users components.
 
+use eventos_common::auth::{Caller, Forbidden};
 use eventos_common::peer::{EventFacts, EventStatus, PeerError, event, fetch_all};
 use uuid::Uuid;
 
-/// Ticket types may be added to any event that is not cancelled.
-pub fn require_event_not_cancelled(id: Uuid) -> Result<(), PeerError> {
-    match event(id)?.status {
-        EventStatus::Cancelled => Err(PeerError::EventNotOpen("the event is cancelled".into())),
+/// Ticket types are added by the event's organizer (or an admin) to any event
+/// that is not cancelled.
+pub fn require_event_for_ticket_types(id: Uuid, caller: &Caller) -> Result<(), crate::error::TicketingError> {
+    let event = event(id)?;
+    if !caller.is_admin() && event.organizer_id != caller.user_id {
+        return Err(Forbidden("only the event's organizer may add ticket types").into());
+    }
+    match event.status {
+        EventStatus::Cancelled => Err(PeerError::EventNotOpen("the event is cancelled".into()).into()),
         _ => Ok(()),
     }
 }
 
-/// Asks events and users at once: the event must be on sale and the user must exist.
-pub fn require_event_on_sale_and_user(event_id: Uuid, user_id: Uuid) -> Result<(), PeerError> {
-    let mut answers = fetch_all(&[
-        ("events", "events_url", format!("/api/events/{event_id}")),
-        ("users", "users_url", format!("/api/users/{user_id}")),
-    ])
-    .into_iter();
-    let (event, user) = (answers.next(), answers.next());
-    let missing = |what: &str| PeerError::Bug(format!("no answer for the {what}"));
-    let event = event.ok_or_else(|| missing("event"))??.ok_or(PeerError::EventNotFound)?;
-    user.ok_or_else(|| missing("user"))??.ok_or(PeerError::UserNotFound)?;
-    match EventFacts::read(event)?.status {
+/// The event must be on sale; a buyer who is not the caller must exist. Both
+/// are asked at once.
+pub fn require_event_on_sale(event_id: Uuid, other_buyer: Option<Uuid>) -> Result<(), PeerError> {
+    let mut questions = vec![("events", "events_url", format!("/api/events/{event_id}"))];
+    questions.extend(other_buyer.map(|user_id| ("users", "users_url", format!("/api/users/{user_id}"))));
+    let mut answers = fetch_all(&questions).into_iter();
+    let event = answers.next().ok_or_else(|| PeerError::Bug("no answer for the event".into()))??;
+    if let Some(user) = answers.next() {
+        user?.ok_or(PeerError::UserNotFound)?;
+    }
+    match EventFacts::read(event.ok_or(PeerError::EventNotFound)?)?.status {
         EventStatus::Published => Ok(()),
         status => Err(PeerError::EventNotOpen(format!(
             "the event is {}; tickets are sold for published events only",

@@ -5,7 +5,7 @@
 //! other, and the database refuses to oversell whatever the concurrency.
 
 /// The last migration this code needs; health answers 503 until the database has it.
-pub const SCHEMA: &str = "0003";
+pub const SCHEMA: &str = "0004";
 
 use chrono::NaiveDateTime;
 use eventos_common::db::{DbError, column, query, unique_violation_table};
@@ -24,8 +24,8 @@ const TYPE_COLUMNS: &str = "t.id, t.event_id, t.name, t.price_cents, t.currency,
     t.created_at AT TIME ZONE 'UTC' AS created_at";
 const ORDER_COLUMNS: &str = "id, ticket_type_id, user_id, quantity, total_cents, currency, status, processed_by, \
                              request_fingerprint, created_at AT TIME ZONE 'UTC' AS created_at";
-const TICKET_COLUMNS: &str =
-    "code, order_id, ticket_type_id, event_id, status, checked_in_at AT TIME ZONE 'UTC' AS checked_in_at";
+const TICKET_COLUMNS: &str = "code, order_id, ticket_type_id, event_id, status, checked_in_at AT TIME ZONE 'UTC' AS checked_in_at, \
+     checked_in_by";
 
 fn ticket_type_from_row(row: &Row<'_>) -> Result<TicketType, DbError> {
     let quantity: i32 = column(row, "quantity")?;
@@ -57,6 +57,7 @@ fn ticket_from_row(row: &Row<'_>) -> Result<Ticket, DbError> {
         event_id: column(row, "event_id")?,
         status: status(row, TicketStatus::parse)?,
         checked_in_at: column(row, "checked_in_at")?,
+        checked_in_by: column(row, "checked_in_by")?,
     })
 }
 
@@ -291,6 +292,7 @@ impl Sale<'_> {
                     event_id: ticket_type.event_id,
                     status: TicketStatus::Valid,
                     checked_in_at: None,
+                    checked_in_by: None,
                 })
                 .collect(),
             processed_by: processed_by.to_owned(),
@@ -392,6 +394,45 @@ fn find_order_where(
     Ok(Some((order, row.fingerprint)))
 }
 
+/// The filters of `GET /api/tickets/orders`.
+#[derive(Debug, Default)]
+pub struct OrderFilter {
+    pub event_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+}
+
+/// Orders by `created_at, id`, each with its tickets (read in one more statement).
+pub fn list_orders(conn: &Connection, filter: &OrderFilter, page: &PageRequest) -> Result<Vec<Order>, DbError> {
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders
+         WHERE ($1::uuid IS NULL OR user_id = $1)
+           AND ($2::uuid IS NULL OR ticket_type_id IN (SELECT id FROM ticket_types WHERE event_id = $2))
+           AND ($3::timestamp IS NULL OR (created_at, id) > ($3::timestamp AT TIME ZONE 'UTC', $4::uuid))
+         ORDER BY created_at, id
+         LIMIT $5"
+    );
+    let [after_at, after_id] = cursor_params(page.after);
+    let params = [filter.user_id.into(), filter.event_id.into(), after_at, after_id, page.fetch_limit().into()];
+    let mut orders: Vec<Order> = query(conn, &sql, &params, order_from_row)?.into_iter().map(|row| row.order).collect();
+    let ids: Vec<Option<String>> = orders.iter().map(|order| Some(order.id.to_string())).collect();
+    let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE order_id = ANY($1::text[]::uuid[]) ORDER BY code");
+    for ticket in query(conn, &sql, &[ids.into()], ticket_from_row)? {
+        if let Some(order) = orders.iter_mut().find(|order| order.id == ticket.order_id) {
+            order.tickets.push(ticket);
+        }
+    }
+    Ok(orders)
+}
+
+/// How many of an event's tickets are issued (not void) and checked in.
+pub fn check_in_counts(conn: &Connection, event_id: Uuid) -> Result<(i64, i64), DbError> {
+    let sql = "SELECT count(*) FILTER (WHERE status <> 'void') AS issued,
+                      count(*) FILTER (WHERE status = 'checked_in') AS checked_in
+               FROM tickets WHERE event_id = $1";
+    let counts = query(conn, sql, &[event_id.into()], |row| Ok((column(row, "issued")?, column(row, "checked_in")?)))?;
+    counts.into_iter().next().ok_or_else(|| DbError::bug("a count returned no row"))
+}
+
 pub fn find_order(conn: &Connection, id: Uuid) -> Result<Option<Order>, DbError> {
     Ok(find_order_where(conn, "id = $1", id.into())?.map(|(order, _)| order))
 }
@@ -426,12 +467,12 @@ pub fn find_ticket(conn: &Connection, code: &str) -> Result<Option<Ticket>, DbEr
 }
 
 /// Checks a valid ticket in; `None` when it was not valid (already in, void, or unknown).
-pub fn check_in(conn: &Connection, code: &str) -> Result<Option<Ticket>, DbError> {
+pub fn check_in(conn: &Connection, code: &str, scanned_by: Uuid) -> Result<Option<Ticket>, DbError> {
     let sql = format!(
-        "UPDATE tickets SET status = 'checked_in', checked_in_at = clock_timestamp()
+        "UPDATE tickets SET status = 'checked_in', checked_in_at = clock_timestamp(), checked_in_by = $2
          WHERE code = $1 AND status = 'valid' RETURNING {TICKET_COLUMNS}"
     );
-    Ok(query(conn, &sql, &[code.to_owned().into()], ticket_from_row)?.into_iter().next())
+    Ok(query(conn, &sql, &[code.to_owned().into(), scanned_by.into()], ticket_from_row)?.into_iter().next())
 }
 
 eventos_common::schema_is_newest_migration!(SCHEMA);

@@ -1,18 +1,20 @@
 //! The ticketing API: decode, ask the peers, sell (`sale.rs`) or change, encode.
 
+use eventos_common::auth::{self, Caller, Forbidden, Role};
 use eventos_common::db;
-use eventos_common::fields::parse_uuid;
+use eventos_common::fields::{parse_uuid, query_uuid};
 use eventos_common::health::health;
 use eventos_common::page::{Cursor, PageRequest, page_response};
+use eventos_common::peer::organizes;
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::code;
 use crate::error::TicketingError;
-use crate::model::{CreateOrderBody, CreateTicketTypeBody, NewOrder, NewTicketType, TicketStatus};
+use crate::model::{CheckIns, CreateOrderBody, CreateTicketTypeBody, NewOrder, NewTicketType, Order, TicketStatus};
 use crate::peers;
-use crate::repo;
+use crate::repo::{self, OrderFilter};
 use crate::sale::{self, Sold};
 
 pub fn route(req: &ApiRequest) -> ApiResult {
@@ -26,15 +28,18 @@ pub fn route(req: &ApiRequest) -> ApiResult {
         ("GET", ["api", "tickets", "types", id]) => get_ticket_type(id),
         (_, ["api", "tickets", "types", _]) => Err(Problem::method_not_allowed("GET")),
         ("POST", ["api", "tickets", "orders"]) => create_order(req),
-        (_, ["api", "tickets", "orders"]) => Err(Problem::method_not_allowed("POST")),
-        ("GET", ["api", "tickets", "orders", id]) => get_order(order_id(id)?),
+        ("GET", ["api", "tickets", "orders"]) => list_orders(req),
+        (_, ["api", "tickets", "orders"]) => Err(Problem::method_not_allowed("GET, POST")),
+        ("GET", ["api", "tickets", "orders", id]) => get_order(order_id(id)?, req),
         (_, ["api", "tickets", "orders", _]) => Err(Problem::method_not_allowed("GET")),
-        ("POST", ["api", "tickets", "orders", id, "cancel"]) => cancel_order(order_id(id)?),
+        ("POST", ["api", "tickets", "orders", id, "cancel"]) => cancel_order(order_id(id)?, req),
         (_, ["api", "tickets", "orders", _, "cancel"]) => Err(Problem::method_not_allowed("POST")),
-        ("GET", ["api", "tickets", code]) => get_ticket(code),
+        ("GET", ["api", "tickets", code]) => get_ticket(code, req),
         (_, ["api", "tickets", _]) => Err(Problem::method_not_allowed("GET")),
-        ("POST", ["api", "tickets", code, "check-in"]) => check_in(code),
+        ("POST", ["api", "tickets", code, "check-in"]) => check_in(code, req),
         (_, ["api", "tickets", _, "check-in"]) => Err(Problem::method_not_allowed("POST")),
+        ("GET", ["api", "tickets", "events", id, "check-ins"]) => check_ins(id, req),
+        (_, ["api", "tickets", "events", _, "check-ins"]) => Err(Problem::method_not_allowed("GET")),
         _ => Err(Problem::no_route(&req.path)),
     }
 }
@@ -47,10 +52,12 @@ fn ticket_code(text: &str) -> Result<String, TicketingError> {
     code::normalize(text).ok_or(TicketingError::NotFound("ticket"))
 }
 
-// POST /api/tickets/types
+// POST /api/tickets/types: the event's organizer, or an admin.
 fn create_ticket_type(req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    caller.require(Role::Organizer)?;
     let new = NewTicketType::parse(req.json::<CreateTicketTypeBody>()?)?;
-    peers::require_event_not_cancelled(new.event_id)?;
+    peers::require_event_for_ticket_types(new.event_id, &caller)?;
     let ticket_type = repo::insert_ticket_type(&db::connect()?, &new)?;
     Ok(ApiResponse::created(format!("/api/tickets/types/{}", ticket_type.id), &ticket_type))
 }
@@ -67,11 +74,7 @@ struct ListTicketTypesQuery {
 fn list_ticket_types(req: &ApiRequest) -> ApiResult {
     let query: ListTicketTypesQuery = req.query()?;
     let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
-    let event_id = query
-        .event_id
-        .as_deref()
-        .map(|id| parse_uuid(id).ok_or_else(|| Problem::malformed("event_id must be a UUID")))
-        .transpose()?;
+    let event_id = query_uuid("event_id", query.event_id.as_deref())?;
     let types = repo::list_ticket_types(&db::connect()?, event_id, &page)?;
     Ok(page_response(&page, types, |t| Cursor { at: t.created_at, id: t.id }))
 }
@@ -84,9 +87,10 @@ fn get_ticket_type(id: &str) -> ApiResult {
     Ok(ApiResponse::ok(&ticket_type))
 }
 
-// POST /api/tickets/orders
+// POST /api/tickets/orders: members buy for themselves; an admin may name the buyer.
 fn create_order(req: &ApiRequest) -> ApiResult {
-    let new = NewOrder::parse(req.json::<CreateOrderBody>()?, req.header("idempotency-key"))?;
+    let caller = auth::caller(req)?;
+    let new = NewOrder::parse(req.json::<CreateOrderBody>()?, req.header("idempotency-key"), &caller)?;
     match sale::sell_or_replay(&db::connect()?, &new)? {
         Sold::New(order) => Ok(ApiResponse::created(format!("/api/tickets/orders/{}", order.id), &order)),
         Sold::Replayed(order) => {
@@ -95,29 +99,96 @@ fn create_order(req: &ApiRequest) -> ApiResult {
     }
 }
 
-// GET /api/tickets/orders/{id}
-fn get_order(id: Uuid) -> ApiResult {
-    let order = repo::find_order(&db::connect()?, id)?.ok_or(TicketingError::NotFound("order"))?;
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListOrdersQuery {
+    event_id: Option<String>,
+    user_id: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+// GET /api/tickets/orders?event_id=&user_id=&limit=&cursor=
+// Admins list any; the organizer of `event_id` that event's; anybody else their own.
+fn list_orders(req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    let query: ListOrdersQuery = req.query()?;
+    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let mut filter = OrderFilter {
+        event_id: query_uuid("event_id", query.event_id.as_deref())?,
+        user_id: query_uuid("user_id", query.user_id.as_deref())?,
+    };
+    let sees_all = caller.is_admin() || filter.event_id.map(|id| organizes(&caller, id)).transpose()? == Some(true);
+    filter.user_id = caller.list_scope(filter.user_id, sees_all)?;
+    let orders = repo::list_orders(&db::connect()?, &filter, &page)?;
+    Ok(page_response(&page, orders, |order| Cursor { at: order.created_at, id: order.id }))
+}
+
+// GET /api/tickets/events/{id}/check-ins: staff, the event's organizer, an admin.
+fn check_ins(event_id: &str, req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    let event_id = parse_uuid(event_id).ok_or(TicketingError::NotFound("event"))?;
+    if !caller.has(Role::Staff) && !organizes(&caller, event_id)? {
+        return Err(Forbidden("check-in counts are for staff and the event's organizer").into());
+    }
+    let (issued, checked_in) = repo::check_in_counts(&db::connect()?, event_id)?;
+    Ok(ApiResponse::ok(&CheckIns { event_id, issued, checked_in }))
+}
+
+// GET /api/tickets/orders/{id}: its buyer's, its event's organizer's, an admin's.
+fn get_order(id: Uuid, req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    let order = find_order(&db::connect()?, id)?;
+    if !caller.may_act_for(order.user_id) && !organizes_event_of(&caller, &order)? {
+        return Err(Forbidden("this order is somebody else's").into());
+    }
     Ok(ApiResponse::ok(&order))
 }
 
-// POST /api/tickets/orders/{id}/cancel
-fn cancel_order(id: Uuid) -> ApiResult {
-    sale::cancel(&db::connect()?, id)?;
-    get_order(id)
+// POST /api/tickets/orders/{id}/cancel: its buyer or an admin.
+fn cancel_order(id: Uuid, req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    let conn = db::connect()?;
+    if !caller.may_act_for(find_order(&conn, id)?.user_id) {
+        return Err(Forbidden("this order is somebody else's").into());
+    }
+    sale::cancel(&conn, id)?;
+    Ok(ApiResponse::ok(&find_order(&conn, id)?))
 }
 
-// GET /api/tickets/{code}
-fn get_ticket(code: &str) -> ApiResult {
-    let ticket = repo::find_ticket(&db::connect()?, &ticket_code(code)?)?.ok_or(TicketingError::NotFound("ticket"))?;
+fn find_order(conn: &spin_sdk::pg4::Connection, id: Uuid) -> Result<Order, TicketingError> {
+    repo::find_order(conn, id)?.ok_or(TicketingError::NotFound("order"))
+}
+
+/// The caller organizes the event `order` is for.
+fn organizes_event_of(caller: &Caller, order: &Order) -> Result<bool, TicketingError> {
+    match order.tickets.first() {
+        Some(ticket) => Ok(organizes(caller, ticket.event_id)?),
+        None => Ok(false),
+    }
+}
+
+// GET /api/tickets/{code}: its buyer, staff, its event's organizer, an admin.
+fn get_ticket(code: &str, req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    let conn = db::connect()?;
+    let ticket = repo::find_ticket(&conn, &ticket_code(code)?)?.ok_or(TicketingError::NotFound("ticket"))?;
+    if !caller.has(Role::Staff) {
+        let order = find_order(&conn, ticket.order_id)?;
+        if !caller.may_act_for(order.user_id) && !organizes(&caller, ticket.event_id)? {
+            return Err(Forbidden("this ticket is somebody else's").into());
+        }
+    }
     Ok(ApiResponse::ok(&ticket))
 }
 
-// POST /api/tickets/{code}/check-in
-fn check_in(code: &str) -> ApiResult {
+// POST /api/tickets/{code}/check-in: staff, recorded as the one who scanned.
+fn check_in(code: &str, req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    caller.require(Role::Staff)?;
     let code = ticket_code(code)?;
     let conn = db::connect()?;
-    if let Some(ticket) = repo::check_in(&conn, &code)? {
+    if let Some(ticket) = repo::check_in(&conn, &code, caller.user_id)? {
         return Ok(ApiResponse::ok(&ticket));
     }
     let ticket = repo::find_ticket(&conn, &code)?.ok_or(TicketingError::NotFound("ticket"))?;

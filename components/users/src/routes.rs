@@ -1,6 +1,6 @@
 //! The users API: decode, call the repository, encode.
 
-use eventos_common::auth::{self, Caller};
+use eventos_common::auth::{self, Caller, Forbidden, Role};
 use eventos_common::fields::parse_uuid;
 use eventos_common::health::health;
 use eventos_common::page::{Cursor, PageRequest, page_response};
@@ -24,9 +24,9 @@ pub fn route(req: &ApiRequest) -> ApiResult {
         ("POST", ["api", "users"]) => create_user(req),
         ("GET", ["api", "users"]) => list_users(req),
         (_, ["api", "users"]) => Err(Problem::method_not_allowed("GET, POST")),
-        ("GET", ["api", "users", id]) => get_user(user_id(id)?),
+        ("GET", ["api", "users", id]) => get_user(user_id(id)?, req),
         ("PATCH", ["api", "users", id]) => update_user(user_id(id)?, req),
-        ("DELETE", ["api", "users", id]) => delete_user(user_id(id)?),
+        ("DELETE", ["api", "users", id]) => delete_user(user_id(id)?, req),
         (_, ["api", "users", _]) => Err(Problem::method_not_allowed("GET, PATCH, DELETE")),
         _ => Err(Problem::no_route(&req.path)),
     }
@@ -37,8 +37,15 @@ fn user_id(text: &str) -> Result<Uuid, UserError> {
     parse_uuid(text).ok_or(UserError::NotFound)
 }
 
-// POST /api/users
+/// Users are read and changed by themselves and by admins; a member asking
+/// about somebody else learns nothing, not even whether they exist.
+fn require_self_or_admin(req: &ApiRequest, id: Uuid) -> Result<(), Problem> {
+    if auth::caller(req)?.may_act_for(id) { Ok(()) } else { Err(Forbidden("members see only themselves").into()) }
+}
+
+// POST /api/users: members are made from their tokens (`/me`); admins make others.
 fn create_user(req: &ApiRequest) -> ApiResult {
+    auth::caller(req)?.require(Role::Admin)?;
     let new_user = NewUser::parse(req.json::<CreateUserBody>()?)?;
     let user = repo::insert(&db::connect()?, &new_user)?;
     Ok(ApiResponse::created(format!("/api/users/{}", user.id), &user))
@@ -54,6 +61,7 @@ struct ListUsersQuery {
 
 // GET /api/users?email=&limit=&cursor=
 fn list_users(req: &ApiRequest) -> ApiResult {
+    auth::caller(req)?.require(Role::Admin)?;
     let query: ListUsersQuery = req.query()?;
     let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
     let email = query
@@ -89,19 +97,22 @@ fn me(conn: &Connection, caller: &Caller) -> Result<User, UserError> {
 }
 
 // GET /api/users/{id}
-fn get_user(id: Uuid) -> ApiResult {
+fn get_user(id: Uuid, req: &ApiRequest) -> ApiResult {
+    require_self_or_admin(req, id)?;
     let user = repo::find(&db::connect()?, id)?.ok_or(UserError::NotFound)?;
     Ok(ApiResponse::ok(&user))
 }
 
 // PATCH /api/users/{id}
 fn update_user(id: Uuid, req: &ApiRequest) -> ApiResult {
+    require_self_or_admin(req, id)?;
     let changes = UserChanges::parse(req.json::<UpdateUserBody>()?)?;
     let user = repo::update(&db::connect()?, id, &changes)?.ok_or(UserError::NotFound)?;
     Ok(ApiResponse::ok(&user))
 }
 
 // DELETE /api/users/{id}
-fn delete_user(id: Uuid) -> ApiResult {
+fn delete_user(id: Uuid, req: &ApiRequest) -> ApiResult {
+    auth::caller(req)?.require(Role::Admin)?;
     if repo::delete(&db::connect()?, id)? { Ok(ApiResponse::no_content()) } else { Err(UserError::NotFound.into()) }
 }

@@ -1,15 +1,17 @@
 // Opens the status page in headless Chromium, waits for every domain to be
-// healthy, buys a ticket through the box office, and saves screenshots.
+// healthy, signs in, buys a ticket through the box office, and saves screenshots.
+// <who> is `dev:<name>` for the development sign-in, or `oidc:<login>` for the
+// OpenID provider's own login page (through the page's PKCE flow).
 //
-// usage: node buy-a-ticket.mjs <base-url> <event-id> <ticket-type-id> <buyer-id> <screenshot-dir>
+// usage: node buy-a-ticket.mjs <base-url> <event-id> <ticket-type-id> <who> <screenshot-dir>
 // prints one JSON line: {"code", "processed_by", "load_ms", "page_bytes", "screenshots"}
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
-const [base, eventId, ticketTypeId, buyerId, shots] = process.argv.slice(2);
+const [base, eventId, ticketTypeId, who, shots] = process.argv.slice(2);
 if (!shots) {
-  console.error("usage: node buy-a-ticket.mjs <base-url> <event-id> <ticket-type-id> <buyer-id> <screenshot-dir>");
+  console.error("usage: node buy-a-ticket.mjs <base-url> <event-id> <ticket-type-id> <who> <screenshot-dir>");
   process.exit(2);
 }
 mkdirSync(shots, { recursive: true });
@@ -34,11 +36,30 @@ try {
     () => document.querySelectorAll('#health-rows tr[data-status="ok"]').length === 4,
     null, { timeout: 20000 });
   await page.waitForSelector(`[data-event-id="${eventId}"] [data-ticket-type-id="${ticketTypeId}"] button.buy-button`, { timeout: 20000 });
-  await page.selectOption("#buyer", buyerId);
+  const [how, name] = [who.slice(0, who.indexOf(":")), who.slice(who.indexOf(":") + 1)];
+  if (how === "dev") {
+    await page.waitForSelector("#dev-sign-in:not([hidden])", { timeout: 20000 });
+    await page.fill("#dev-name", name);
+    await page.click('#dev-sign-in button[type="submit"]');
+  } else {
+    await page.waitForSelector("#sign-in:not([hidden])", { timeout: 20000 });
+    await page.click("#sign-in");
+    // The provider's login page, on the provider's origin.
+    await page.waitForSelector('input[name="login"]', { timeout: 20000 });
+    await page.fill('input[name="login"]', name);
+    await page.fill('input[name="password"]', "any password");
+    await page.click('button[type="submit"]');
+    await page.waitForURL((url) => url.href.startsWith(base), { timeout: 20000 });
+  }
+  await page.waitForSelector("#signed-in:not([hidden])", { timeout: 20000 });
+  await page.waitForSelector(`[data-event-id="${eventId}"] [data-ticket-type-id="${ticketTypeId}"] button.buy-button`, { timeout: 20000 });
   await page.click(`[data-ticket-type-id="${ticketTypeId}"] button.buy-button`);
   await page.waitForSelector("#receipt:not([hidden])", { timeout: 20000 });
   const code = (await page.textContent("#ticket-code")).trim();
   const processedBy = (await page.textContent("#processed-by")).trim();
+  // Who the page's token says the buyer is, asked of the API as that person.
+  const me = await page.evaluate(() =>
+    fetch("/api/users/me", { headers: { authorization: `Bearer ${session.token()}` } }).then((r) => r.json()));
 
   const desktop = join(shots, "status-page.png");
   await page.screenshot({ path: desktop, fullPage: true });
@@ -46,7 +67,14 @@ try {
   const phone = join(shots, "status-page-phone.png");
   await page.screenshot({ path: phone, fullPage: true });
 
-  console.log(JSON.stringify({ code, processed_by: processedBy, load_ms: loadMs, page_bytes: pageBytes, screenshots: [desktop, phone] }));
+  console.log(JSON.stringify({ code, processed_by: processedBy, user_id: me.id, email: me.email, load_ms: loadMs, page_bytes: pageBytes, screenshots: [desktop, phone] }));
+} catch (error) {
+  // Where the page got stuck, and what it said, beside the error.
+  const [page] = browser.contexts().flatMap((context) => context.pages());
+  if (page) {
+    console.error(`at ${page.url()}: ${await page.textContent("body").catch(() => "")}`.replace(/\s+/g, " ").slice(0, 2000));
+  }
+  throw error;
 } finally {
   await browser.close();
 }

@@ -143,28 +143,45 @@ impl Platform {
         format!("{}{path}", self.base)
     }
 
+    /// Requests carrying an admin's token: what most tests need, so that they
+    /// test the rule they name rather than who may ask.
     pub fn get(&self, path: &str) -> Reply {
-        self.send("GET", path, &[], None)
+        self.as_admin().get(path)
     }
 
     pub fn delete(&self, path: &str) -> Reply {
-        self.send("DELETE", path, &[], None)
+        self.as_admin().delete(path)
     }
 
     pub fn post(&self, path: &str, body: &Value) -> Reply {
-        self.json("POST", path, body)
+        self.as_admin().post(path, body)
     }
 
     pub fn patch(&self, path: &str, body: &Value) -> Reply {
-        self.json("PATCH", path, body)
+        self.as_admin().patch(path, body)
     }
 
     pub fn json(&self, method: &str, path: &str, body: &Value) -> Reply {
-        self.send(method, path, &[("content-type", "application/json")], Some(body.to_string().into_bytes()))
+        self.as_admin().json(method, path, body)
     }
 
+    /// An admin's request, unless `headers` carry an `Authorization` of their own.
     pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Reply {
-        send(&self.url(path), method, headers, body)
+        self.as_admin().send(method, path, headers, body)
+    }
+
+    fn as_admin(&self) -> Client<'_> {
+        self.with_token(admin_token())
+    }
+
+    /// Requests carrying `token` as their bearer token.
+    pub fn with_token(&self, token: &str) -> Client<'_> {
+        Client { base: &self.base, token: Some(token.to_owned()) }
+    }
+
+    /// Requests carrying no token at all.
+    pub fn anonymous(&self) -> Client<'_> {
+        Client { base: &self.base, token: None }
     }
 
     /// Everything the runtime and its components logged so far.
@@ -347,6 +364,53 @@ impl Reply {
             .map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
             .unwrap_or_default()
     }
+}
+
+/// Requests to one platform as one caller.
+pub struct Client<'a> {
+    base: &'a str,
+    token: Option<String>,
+}
+
+impl Client<'_> {
+    pub fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, &[], None)
+    }
+
+    pub fn delete(&self, path: &str) -> Reply {
+        self.send("DELETE", path, &[], None)
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> Reply {
+        self.json("POST", path, body)
+    }
+
+    pub fn patch(&self, path: &str, body: &Value) -> Reply {
+        self.json("PATCH", path, body)
+    }
+
+    pub fn json(&self, method: &str, path: &str, body: &Value) -> Reply {
+        self.send(method, path, &[("content-type", "application/json")], Some(body.to_string().into_bytes()))
+    }
+
+    /// The caller's token goes along unless `headers` carry an `Authorization` of their own.
+    pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Reply {
+        let bearer = self.token.as_ref().map(|token| format!("Bearer {token}"));
+        let mut headers = headers.to_vec();
+        if let Some(bearer) = &bearer
+            && !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        {
+            headers.push(("authorization", bearer));
+        }
+        send(&format!("{}{path}", self.base), method, &headers, body)
+    }
+}
+
+/// An admin's token, made once per test process.
+pub fn admin_token() -> &'static str {
+    static TOKEN: LazyLock<String> =
+        LazyLock::new(|| dev_token("test-admin", &["--role", "admin", "--email", "admin@example.com"]));
+    &TOKEN
 }
 
 pub fn send(url: &str, method: &str, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Reply {

@@ -1,4 +1,4 @@
--- The migration program of the events domain (newest migration: 0001), rendered by
+-- The migration program of the events domain (newest migration: 0002), rendered by
 -- `eventos migrate --job-sql` from components/events/migrations/: do not edit.
 -- Run with: psql -X -q -v ON_ERROR_STOP=1 -d <database URL> -f events.sql
 
@@ -20,7 +20,7 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(28559150664675187);
   SELECT string_agg(version, ', ') INTO gone FROM eventos_migrations
-    WHERE version <> ALL (ARRAY['0001']::text[]);
+    WHERE version <> ALL (ARRAY['0001', '0002']::text[]);
   IF gone IS NOT NULL THEN
     RAISE EXCEPTION 'migration % was applied but its file is gone; migrations are never deleted', gone;
   END IF;
@@ -66,6 +66,24 @@ $eventos_migration$;
     RAISE NOTICE 'migrate: applied 0001_create_events';
   ELSIF recorded <> 'c4d08a8cc52e1e41b21e3adb061708cdc69952ac6682a4ab9a3603b9d410d06e' THEN
     RAISE EXCEPTION 'migration 0001_create_events was changed after it was applied; add a new migration instead of editing it';
+  END IF;
+END
+$eventos$;
+
+DO $eventos$
+DECLARE
+  recorded text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(28559150664675187);
+  SELECT checksum INTO recorded FROM eventos_migrations WHERE version = '0002';
+  IF recorded IS NULL THEN
+    EXECUTE $eventos_migration$-- Who made the moderation decision that put an event in its current status.
+ALTER TABLE events ADD COLUMN moderated_by uuid;
+$eventos_migration$;
+    INSERT INTO eventos_migrations (version, name, checksum) VALUES ('0002', 'record_the_moderator', 'a974a09b1db08e03c10884f5988edc4618be103594994e6ee72f6a49ea25396a');
+    RAISE NOTICE 'migrate: applied 0002_record_the_moderator';
+  ELSIF recorded <> 'a974a09b1db08e03c10884f5988edc4618be103594994e6ee72f6a49ea25396a' THEN
+    RAISE EXCEPTION 'migration 0002_record_the_moderator was changed after it was applied; add a new migration instead of editing it';
   END IF;
 END
 $eventos$;

@@ -1,4 +1,4 @@
--- The migration program of the tickets domain (newest migration: 0003), rendered by
+-- The migration program of the tickets domain (newest migration: 0004), rendered by
 -- `eventos migrate --job-sql` from components/tickets/migrations/: do not edit.
 -- Run with: psql -X -q -v ON_ERROR_STOP=1 -d <database URL> -f tickets.sql
 
@@ -20,7 +20,7 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(28559150664675187);
   SELECT string_agg(version, ', ') INTO gone FROM eventos_migrations
-    WHERE version <> ALL (ARRAY['0001', '0002', '0003']::text[]);
+    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004']::text[]);
   IF gone IS NOT NULL THEN
     RAISE EXCEPTION 'migration % was applied but its file is gone; migrations are never deleted', gone;
   END IF;
@@ -159,6 +159,24 @@ $eventos_migration$;
     RAISE NOTICE 'migrate: applied 0003_stock_buckets';
   ELSIF recorded <> 'f15435fd0a9e6655b46b536681d42277bca76624546c4c71118f960588905d31' THEN
     RAISE EXCEPTION 'migration 0003_stock_buckets was changed after it was applied; add a new migration instead of editing it';
+  END IF;
+END
+$eventos$;
+
+DO $eventos$
+DECLARE
+  recorded text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(28559150664675187);
+  SELECT checksum INTO recorded FROM eventos_migrations WHERE version = '0004';
+  IF recorded IS NULL THEN
+    EXECUTE $eventos_migration$-- The staff member who checked a ticket in.
+ALTER TABLE tickets ADD COLUMN checked_in_by uuid;
+$eventos_migration$;
+    INSERT INTO eventos_migrations (version, name, checksum) VALUES ('0004', 'record_who_scanned', '29d7fd7e71fcfafccff8acad51a84573a390d7eeeeb4832f192355a6f54d9771');
+    RAISE NOTICE 'migrate: applied 0004_record_who_scanned';
+  ELSIF recorded <> '29d7fd7e71fcfafccff8acad51a84573a390d7eeeeb4832f192355a6f54d9771' THEN
+    RAISE EXCEPTION 'migration 0004_record_who_scanned was changed after it was applied; add a new migration instead of editing it';
   END IF;
 END
 $eventos$;

@@ -1,0 +1,277 @@
+//! Who may do what: public reads, members acting for themselves, organizers
+//! on their own events, moderators, staff and admins; every refusal a 401 or
+//! 403 problem that changes nothing.
+
+mod support;
+
+use std::sync::LazyLock;
+
+use serde_json::{Value, json};
+use support::world::id;
+use support::{Client, Platform, Reply, dev_token, unique_prefix};
+
+static APP: LazyLock<Platform> = LazyLock::new(Platform::start);
+
+/// A person with a token of their own, holding `roles`.
+struct Person {
+    token: String,
+}
+
+impl Person {
+    fn new(roles: &[&str]) -> Self {
+        let subject = unique_prefix("person");
+        let mut claims = vec!["--email".to_owned(), format!("{subject}@example.com")];
+        for role in roles {
+            claims.extend(["--role".to_owned(), (*role).to_owned()]);
+        }
+        let claims: Vec<&str> = claims.iter().map(String::as_str).collect();
+        Self { token: dev_token(&subject, &claims) }
+    }
+
+    fn client(&self) -> Client<'_> {
+        APP.with_token(&self.token)
+    }
+
+    /// The platform's id for this person, the same whether or not they were ever made a user.
+    fn id(&self) -> String {
+        let me = self.client().get("/api/users/me");
+        me.assert_status(200);
+        id(&me.body).to_owned()
+    }
+}
+
+fn forbidden(reply: Reply) {
+    reply.assert_problem(403, "forbidden");
+}
+
+const WHEN: (&str, &str) = ("2027-06-01T19:00:00Z", "2027-06-01T23:00:00Z");
+
+/// An event `organizer` made, approved by a moderator, with one ticket type of `stock`.
+fn event_on_sale(organizer: &Person, stock: i64) -> (Value, Value) {
+    let made = organizer
+        .client()
+        .post("/api/events", &json!({"title": "Gig", "starts_at": WHEN.0, "ends_at": WHEN.1, "capacity": 100}));
+    made.assert_status(201);
+    let event = made.body;
+    Person::new(&["moderator"])
+        .client()
+        .post(&format!("/api/events/{}/moderation", id(&event)), &json!({"decision": "approve"}))
+        .assert_status(200);
+    let ticket_type = organizer.client().post(
+        "/api/tickets/types",
+        &json!({"event_id": event["id"], "name": "GA", "price_cents": 1000, "currency": "EUR", "quantity": stock}),
+    );
+    ticket_type.assert_status(201);
+    (event, ticket_type.body)
+}
+
+fn available(ticket_type: &Value) -> i64 {
+    APP.anonymous().get(&format!("/api/tickets/types/{}", id(ticket_type))).body["available"]
+        .as_i64()
+        .expect("available")
+}
+
+#[test]
+fn without_a_token_only_public_reads_answer() {
+    let organizer = Person::new(&["organizer"]);
+    let (event, ticket_type) = event_on_sale(&organizer, 5);
+    let anyone = APP.anonymous();
+    for path in [
+        format!("/api/events/{}", id(&event)),
+        "/api/events".to_owned(),
+        format!("/api/tickets/types/{}", id(&ticket_type)),
+        format!("/api/tickets/types?event_id={}", id(&event)),
+        format!("/api/participation/events/{}/summary", id(&event)),
+        "/api/users/health".to_owned(),
+        "/api/status".to_owned(),
+    ] {
+        anyone.get(&path).assert_status(200);
+    }
+    let some_id = "6f1c7f9e-1111-4c4c-8a8a-123456789abc";
+    let refused = [
+        anyone.get("/api/users"),
+        anyone.get(&format!("/api/users/{some_id}")),
+        anyone.post("/api/users", &json!({"email": "a@example.com", "name": "A"})),
+        anyone.delete(&format!("/api/users/{some_id}")),
+        anyone.post("/api/events", &json!({"title": "T"})),
+        anyone.patch(&format!("/api/events/{}", id(&event)), &json!({"title": "Mine now"})),
+        anyone.post(&format!("/api/events/{}/cancel", id(&event)), &json!({})),
+        anyone.post(&format!("/api/events/{}/moderation", id(&event)), &json!({"decision": "reject"})),
+        anyone.post("/api/participation/registrations", &json!({"event_id": event["id"]})),
+        anyone.get("/api/participation/registrations"),
+        anyone.post("/api/tickets/orders", &json!({"ticket_type_id": ticket_type["id"], "quantity": 1})),
+        anyone.post("/api/tickets/types", &json!({"event_id": event["id"]})),
+        anyone.get(&format!("/api/tickets/orders/{some_id}")),
+        anyone.post("/api/tickets/ABCD-EFGH-JKLM/check-in", &json!({})),
+    ];
+    for reply in refused {
+        reply.assert_problem(401, "unauthenticated");
+        assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+    }
+    let unchanged = anyone.get(&format!("/api/events/{}", id(&event)));
+    assert_eq!((unchanged.body["title"].as_str(), unchanged.body["status"].as_str()), (Some("Gig"), Some("published")));
+    assert_eq!(available(&ticket_type), 5);
+}
+
+#[test]
+fn an_event_awaiting_review_is_seen_by_its_organizer_and_moderators_only() {
+    let organizer = Person::new(&["organizer"]);
+    let made = organizer
+        .client()
+        .post("/api/events", &json!({"title": "Draft", "starts_at": WHEN.0, "ends_at": WHEN.1, "capacity": 10}));
+    made.assert_status(201);
+    assert_eq!(made.body["organizer_id"].as_str(), Some(organizer.id().as_str()), "the caller organizes it");
+    let path = format!("/api/events/{}", id(&made.body));
+    organizer.client().get(&path).assert_status(200);
+    Person::new(&["moderator"]).client().get(&path).assert_status(200);
+    APP.anonymous().get(&path).assert_problem(404, "not-found");
+    Person::new(&["organizer"]).client().get(&path).assert_problem(404, "not-found");
+    let listed = |client: Client| {
+        let reply =
+            client.get(&format!("/api/events?organizer_id={}", made.body["organizer_id"].as_str().expect("id")));
+        reply.assert_status(200);
+        reply.body["items"].as_array().expect("items").len()
+    };
+    assert_eq!((listed(organizer.client()), listed(APP.anonymous())), (1, 0));
+}
+
+#[test]
+fn roles_gate_what_members_may_not_do() {
+    let member = Person::new(&[]);
+    let organizer = Person::new(&["organizer"]);
+    let (event, ticket_type) = event_on_sale(&organizer, 5);
+    let client = member.client();
+    forbidden(
+        client.post("/api/events", &json!({"title": "Mine", "starts_at": WHEN.0, "ends_at": WHEN.1, "capacity": 5})),
+    );
+    forbidden(client.post(&format!("/api/events/{}/moderation", id(&event)), &json!({"decision": "approve"})));
+    forbidden(client.post(
+        "/api/tickets/types",
+        &json!({"event_id": event["id"], "name": "Free", "price_cents": 0, "currency": "EUR", "quantity": 100}),
+    ));
+    forbidden(client.get("/api/users"));
+    forbidden(client.post("/api/users", &json!({"email": format!("{}@example.com", unique_prefix("u")), "name": "U"})));
+    forbidden(client.delete(&format!("/api/users/{}", organizer.id())));
+    forbidden(client.get(&format!("/api/users/{}", organizer.id())));
+    client.get(&format!("/api/users/{}", member.id())).assert_status(200);
+
+    let order = client.post("/api/tickets/orders", &json!({"ticket_type_id": ticket_type["id"], "quantity": 1}));
+    order.assert_status(201);
+    let code = order.body["tickets"][0]["code"].as_str().expect("code");
+    forbidden(client.post(&format!("/api/tickets/{code}/check-in"), &json!({})));
+    forbidden(organizer.client().post(&format!("/api/tickets/{code}/check-in"), &json!({})));
+    let staff = Person::new(&["staff"]);
+    let scanned = staff.client().post(&format!("/api/tickets/{code}/check-in"), &json!({}));
+    scanned.assert_status(200);
+    assert_eq!(scanned.body["checked_in_by"].as_str(), Some(staff.id().as_str()), "recorded with who scanned");
+
+    let counts = format!("/api/tickets/events/{}/check-ins", id(&event));
+    forbidden(client.get(&counts));
+    forbidden(Person::new(&["organizer"]).client().get(&counts));
+    for reader in [&staff, &organizer] {
+        let door = reader.client().get(&counts);
+        door.assert_status(200);
+        assert_eq!((door.body["issued"].as_i64(), door.body["checked_in"].as_i64()), (Some(1), Some(1)));
+    }
+
+    let types = APP.anonymous().get(&format!("/api/tickets/types?event_id={}", id(&event)));
+    assert_eq!(types.body["items"].as_array().map(Vec::len), Some(1), "no ticket type was added");
+    let moderated = APP.anonymous().get(&format!("/api/events/{}", id(&event)));
+    assert_eq!(moderated.body["status"], "published");
+    assert!(moderated.body["moderated_by"].is_string(), "recorded with who decided");
+}
+
+#[test]
+fn an_organizer_changes_only_their_own_events() {
+    let (owner, rival) = (Person::new(&["organizer"]), Person::new(&["organizer"]));
+    let (event, _) = event_on_sale(&owner, 5);
+    let path = format!("/api/events/{}", id(&event));
+    forbidden(rival.client().patch(&path, &json!({"title": "Taken over"})));
+    forbidden(rival.client().post(&format!("{path}/cancel"), &json!({})));
+    forbidden(rival.client().post(
+        "/api/tickets/types",
+        &json!({"event_id": event["id"], "name": "Fake", "price_cents": 0, "currency": "EUR", "quantity": 9}),
+    ));
+    let unchanged = APP.anonymous().get(&path);
+    assert_eq!((unchanged.body["title"].as_str(), unchanged.body["status"].as_str()), (Some("Gig"), Some("published")));
+    let edited = owner.client().patch(&path, &json!({"title": "Gig, moved"}));
+    edited.assert_status(200);
+    owner.client().post(&format!("{path}/cancel"), &json!({})).assert_status(200);
+    let named = rival.client().post(
+        "/api/events",
+        &json!({"title": "Theirs", "starts_at": WHEN.0, "ends_at": WHEN.1, "capacity": 5, "organizer_id": owner.id()}),
+    );
+    forbidden(named);
+}
+
+#[test]
+fn members_buy_read_and_cancel_only_their_own_orders_and_tickets() {
+    let organizer = Person::new(&["organizer"]);
+    let (_, ticket_type) = event_on_sale(&organizer, 10);
+    let (buyer, other) = (Person::new(&[]), Person::new(&[]));
+    // The buyer was never made a user: the order asks nobody who they are.
+    let order =
+        buyer.client().post("/api/tickets/orders", &json!({"ticket_type_id": ticket_type["id"], "quantity": 2}));
+    order.assert_status(201);
+    let path = format!("/api/tickets/orders/{}", id(&order.body));
+    let code = order.body["tickets"][0]["code"].as_str().expect("code");
+    assert_eq!(order.body["user_id"].as_str(), Some(buyer.id().as_str()));
+
+    forbidden(other.client().get(&path));
+    forbidden(other.client().post(&format!("{path}/cancel"), &json!({})));
+    forbidden(other.client().get(&format!("/api/tickets/{code}")));
+    forbidden(Person::new(&["organizer"]).client().get(&path));
+    let for_somebody_else = json!({"ticket_type_id": ticket_type["id"], "user_id": buyer.id(), "quantity": 1});
+    forbidden(other.client().post("/api/tickets/orders", &for_somebody_else));
+    assert_eq!(available(&ticket_type), 8, "no refused request took stock");
+    assert_eq!(buyer.client().get(&path).body["status"], "confirmed");
+
+    let listed = |client: Client, query: &str| {
+        let reply = client.get(&format!("/api/tickets/orders{query}"));
+        reply.assert_status(200);
+        reply.body["items"].as_array().expect("items").iter().map(|o| o["id"].clone()).collect::<Vec<_>>()
+    };
+    let by_event = format!("?event_id={}", ticket_type["event_id"].as_str().expect("event id"));
+    assert_eq!(listed(buyer.client(), ""), [order.body["id"].clone()], "a member lists their own orders");
+    assert_eq!(listed(other.client(), &by_event), Vec::<Value>::new(), "and only theirs");
+    assert_eq!(listed(organizer.client(), &by_event), [order.body["id"].clone()], "the organizer lists the event's");
+    forbidden(other.client().get(&format!("/api/tickets/orders?user_id={}", buyer.id())));
+
+    buyer.client().get(&format!("/api/tickets/{code}")).assert_status(200);
+    organizer.client().get(&path).assert_status(200);
+    buyer.client().post(&format!("{path}/cancel"), &json!({})).assert_status(200);
+    assert_eq!(available(&ticket_type), 10);
+    APP.post("/api/tickets/orders", &for_somebody_else).assert_status(201);
+}
+
+#[test]
+fn members_register_read_and_cancel_only_themselves() {
+    let organizer = Person::new(&["organizer"]);
+    let (event, _) = event_on_sale(&organizer, 1);
+    let (member, other) = (Person::new(&[]), Person::new(&[]));
+    let registered = member.client().post("/api/participation/registrations", &json!({"event_id": event["id"]}));
+    registered.assert_status(201);
+    assert_eq!(registered.body["user_id"].as_str(), Some(member.id().as_str()));
+    let path = format!("/api/participation/registrations/{}", id(&registered.body));
+
+    forbidden(other.client().get(&path));
+    forbidden(other.client().delete(&path));
+    forbidden(
+        other
+            .client()
+            .post("/api/participation/registrations", &json!({"event_id": event["id"], "user_id": member.id()})),
+    );
+    forbidden(other.client().get(&format!("/api/participation/registrations?user_id={}", member.id())));
+    let summary = APP.anonymous().get(&format!("/api/participation/events/{}/summary", id(&event)));
+    assert_eq!(summary.body["confirmed"], 1, "no refused request registered anybody");
+
+    let listed = |client: Client| {
+        let reply = client.get(&format!("/api/participation/registrations?event_id={}", id(&event)));
+        reply.assert_status(200);
+        reply.body["items"].as_array().expect("items").len()
+    };
+    assert_eq!((listed(other.client()), listed(member.client()), listed(organizer.client())), (0, 1, 1));
+    organizer.client().get(&path).assert_status(200);
+    forbidden(organizer.client().delete(&path));
+    member.client().delete(&path).assert_status(200);
+}
