@@ -97,3 +97,11 @@ if ! command -v wrk >/dev/null 2>&1; then
   echo "setup: installing wrk"
   apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 fi
+
+# The metrics test scrapes the platform with a real Prometheus (Debian's).
+if ! command -v prometheus >/dev/null 2>&1; then
+  echo "setup: installing prometheus for the metrics test"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+fi

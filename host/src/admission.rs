@@ -23,16 +23,26 @@ pub type Depth = u32;
 pub struct Admission {
     clients: Arc<Semaphore>,
     chained: Arc<Semaphore>,
+    /// The slots of each pool, to tell how many are taken.
+    capacity: (usize, usize),
     wait: Duration,
 }
 
 impl Admission {
     pub fn new(limits: &Limits) -> Self {
+        let capacity = (limits.max_instances.max(1) as usize, limits.max_chained_instances.max(1) as usize);
         Self {
-            clients: Arc::new(Semaphore::new(limits.max_instances.max(1) as usize)),
-            chained: Arc::new(Semaphore::new(limits.max_chained_instances.max(1) as usize)),
+            clients: Arc::new(Semaphore::new(capacity.0)),
+            chained: Arc::new(Semaphore::new(capacity.1)),
+            capacity,
             wait: limits.instance_wait,
         }
+    }
+
+    /// Instances running now (clients' and chained), and the cap on clients' instances.
+    pub fn instances(&self) -> (usize, usize) {
+        let taken = |pool: &Semaphore, slots: usize| slots.saturating_sub(pool.available_permits());
+        (taken(&self.clients, self.capacity.0) + taken(&self.chained, self.capacity.1), self.capacity.0)
     }
 
     /// A slot for an instance at `depth`, held until the permit drops; `None` when
@@ -63,7 +73,9 @@ mod tests {
         let caller = admission.admit(0).await.expect("the client's slot");
         let callee = admission.admit(1).await.expect("the callee's slot, from the reserve");
         assert!(admission.admit(0).await.is_none(), "another client waits, then gets a 503");
+        assert_eq!(admission.instances(), (2, 1));
         drop((caller, callee));
+        assert_eq!(admission.instances(), (0, 1));
         assert!(admission.admit(0).await.is_some());
     }
 

@@ -17,6 +17,7 @@ use crate::capabilities;
 use crate::engine::{load_component, new_engine, start_epoch_ticker};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
+use crate::metrics::Metrics;
 use crate::postgres::pool::Pools;
 use crate::router::Router;
 use crate::state::{ComponentContext, RequestState};
@@ -36,6 +37,10 @@ pub struct App {
     pub admission: Admission,
     /// Time to instantiate a component for a request.
     pub instantiation: Histogram,
+    /// Every database pool the components opened.
+    pub pools: Arc<Pools>,
+    /// What operators scrape.
+    pub metrics: Metrics,
 }
 
 pub struct LoadedComponent {
@@ -116,6 +121,8 @@ impl App {
             router,
             admission: Admission::new(&limits),
             instantiation: Histogram::default(),
+            metrics: Metrics::new(pools.statement_errors.clone()),
+            pools,
             limits,
         }))
     }

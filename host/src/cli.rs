@@ -14,6 +14,7 @@ use crate::app::{App, Compiled};
 use crate::dev_auth::{self, TokenRequest};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
+use crate::metrics_server;
 use crate::provision::{self, DEFAULT_PREFIX};
 use crate::registry::{self, Reference};
 use crate::{builder, migrate, private_cluster, server, variables};
@@ -290,6 +291,10 @@ pub async fn run(command: Command) -> Result<()> {
         .with_context(|| format!("cannot listen on {}: is another server using it? try --listen", command.listen))?;
     let address = listener.local_addr()?;
     app.set_origin(address);
+    if let Some(metrics) = metrics_listener().await? {
+        eprintln!("eventos: metrics for Prometheus on http://{}/metrics", metrics.local_addr()?);
+        tokio::spawn(metrics_server::serve(app.clone(), metrics));
+    }
     announce(address, &manifest, &values, started);
     let stop_on_eof = command.ephemeral;
     server::serve(app.clone(), listener, async move {
@@ -305,6 +310,19 @@ pub async fn run(command: Command) -> Result<()> {
     eprintln!("eventos: {}", app.instantiation.summary());
     eprintln!("eventos: stopped");
     Ok(())
+}
+
+/// `EVENTOS_METRICS_LISTEN`, bound: where Prometheus scrapes, apart from the
+/// application's own listener; unset, no metrics are served.
+async fn metrics_listener() -> Result<Option<TcpListener>> {
+    let Ok(address) = std::env::var("EVENTOS_METRICS_LISTEN") else {
+        return Ok(None);
+    };
+    let parsed: SocketAddr = address
+        .parse()
+        .with_context(|| format!("EVENTOS_METRICS_LISTEN={address}: not an address such as 127.0.0.1:9464"))?;
+    let listener = TcpListener::bind(parsed).await.with_context(|| format!("cannot listen on {parsed} for metrics"))?;
+    Ok(Some(listener))
 }
 
 /// The one line on stdout tests and scripts wait for, then a summary on stderr.

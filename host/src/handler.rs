@@ -18,19 +18,31 @@ use crate::admission::Depth;
 use crate::app::App;
 use crate::chain::{Chain, PendingAnswer, Unanswered};
 use crate::headers::{CHAINED_CLIENT, set_spin_headers};
+use crate::metrics::CHAINED_ROUTE;
 use crate::router::RouteMatch;
 use crate::state::RequestState;
 
 /// Runs `component` on `request` in a fresh instance, `depth` calls down a chain
-/// (0: a client's request).
+/// (0: a client's request), counted under `route`.
 pub async fn handle(
     app: Arc<App>,
     component: usize,
+    route: &str,
     request: hyper::Request<HyperOutgoingBody>,
     depth: Depth,
 ) -> Result<hyper::Response<HyperOutgoingBody>, Unanswered> {
-    let permit = app.admission.admit(depth).await.ok_or(Unanswered::Busy)?;
-    run_guest(app, component, request, depth, permit).await.map_err(Unanswered::Failed)
+    let started = std::time::Instant::now();
+    let answered = match app.admission.admit(depth).await {
+        Some(permit) => run_guest(app.clone(), component, request, depth, permit).await.map_err(Unanswered::Failed),
+        None => Err(Unanswered::Busy),
+    };
+    let status = match &answered {
+        Ok(response) => response.status().as_u16(),
+        Err(Unanswered::Busy) => 503,
+        Err(Unanswered::Failed(_)) => 500,
+    };
+    app.metrics.record_request(&app.components[component].context.id, route, status, started.elapsed());
+    answered
 }
 
 async fn run_guest(
@@ -64,6 +76,7 @@ async fn run_guest(
         let started = std::time::Instant::now();
         let proxy = pre.instantiate_async(&mut store).await?;
         app.instantiation.record(started.elapsed());
+        app.metrics.record_instantiation(&app.components[component].context.id, started.elapsed());
         proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
     })));
     // The guest runs on the caller's task: until it sets the response here, and
@@ -99,7 +112,7 @@ impl Chain for App {
         let target = self.component_index(id)?;
         let matched = RouteMatch::chained(target, request.uri().path());
         set_spin_headers(&mut request, &matched, CHAINED_CLIENT);
-        Some(Box::pin(handle(self, target, request, depth)))
+        Some(Box::pin(async move { handle(self, target, CHAINED_ROUTE, request, depth).await }))
     }
 }
 

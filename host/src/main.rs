@@ -15,6 +15,8 @@ mod handler;
 mod headers;
 mod limits;
 mod manifest;
+mod metrics;
+mod metrics_server;
 mod migrate;
 mod outbound;
 mod postgres;

@@ -102,7 +102,7 @@ async fn on_request(
             .boxed_unsync()
     });
     set_spin_headers(&mut request, &matched, client);
-    match handle(app.clone(), component, request, 0).await {
+    match handle(app.clone(), component, &matched.based_route, request, 0).await {
         Ok(response) => response,
         Err(Unanswered::Busy) => {
             let mut response = problem_with_id(

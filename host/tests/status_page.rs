@@ -56,7 +56,7 @@ fn the_page_and_its_assets_are_served_by_the_component() {
     assert!(page.header("content-type").is_some_and(|t| t.starts_with("text/html")));
     assert!(page.header("content-security-policy").is_some_and(|csp| csp.contains("default-src 'self'")));
     assert!(page.text.contains("<script src=\"/static/app.js\""));
-    for asset in ["/static/app.js", "/static/session.js", "/static/app.css", "/static/icon.svg"] {
+    for asset in ["/static/app.js", "/static/session.js", "/static/history.js", "/static/app.css", "/static/icon.svg"] {
         app.get(asset).assert_status(200);
     }
     for traversal in
@@ -99,5 +99,12 @@ fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
     let me = app.with_token(&same_person).get("/api/users/me");
     assert_eq!(order.body["user_id"], me.body["id"], "bought as the signed-in person");
     assert!(shots.join("status-page.png").is_file() && shots.join("status-page-phone.png").is_file());
+    // Every domain's history chart drew its checks: a state mark each, and a latency line.
+    let charts = result["charts"].as_array().expect("charts");
+    assert_eq!(charts.len(), 4, "{charts:?}");
+    for chart in charts {
+        let points = chart["points"].as_u64().expect("points");
+        assert!(points >= 2 && chart["states"].as_u64() == Some(points) && chart["lines"] == 1, "{chart}");
+    }
     println!("status page: loaded in {} ms, {} bytes", result["load_ms"], result["page_bytes"]);
 }

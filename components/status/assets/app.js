@@ -50,6 +50,7 @@ async function refreshHealth() {
   const overall = byId("overall");
   try {
     const status = await api("GET", "/api/status");
+    rememberHealth(status.components);
     renderHealth(status.components);
     overall.dataset.status = status.status;
     overall.textContent = status.status === "ok" ? "✓ All systems operational" : "! Some parts are degraded";
@@ -67,6 +68,7 @@ function renderHealth(components) {
       element("th", { scope: "row", class: "domain", text: c.name }),
       element("td", { "data-label": "Status" }, element("span", { class: "badge", "data-status": c.status, text: LABELS[c.status] || c.status })),
       element("td", { "data-label": "Latency", class: "mono", text: latency }),
+      element("td", { "data-label": "Last 5 minutes" }, historyChart(c.name)),
       element("td", { "data-label": "Instance", class: "mono", text: c.instance || "—" }),
       element("td", { "data-label": "Version", class: "mono", text: c.version || "—" }));
   });

@@ -8,6 +8,8 @@ pub struct Asset {
 const INDEX: Asset = Asset { content_type: "text/html; charset=utf-8", body: include_str!("../assets/index.html") };
 const STYLE: Asset = Asset { content_type: "text/css; charset=utf-8", body: include_str!("../assets/app.css") };
 const SCRIPT: Asset = Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/app.js") };
+const HISTORY: Asset =
+    Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/history.js") };
 const SESSION: Asset =
     Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/session.js") };
 const ICON: Asset = Asset { content_type: "image/svg+xml", body: include_str!("../assets/icon.svg") };
@@ -19,6 +21,7 @@ pub fn find(name: &str) -> Option<&'static Asset> {
         "app.css" => Some(&STYLE),
         "app.js" => Some(&SCRIPT),
         "session.js" => Some(&SESSION),
+        "history.js" => Some(&HISTORY),
         "icon.svg" => Some(&ICON),
         _ => None,
     }

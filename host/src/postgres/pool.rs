@@ -4,8 +4,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime, Status};
 use futures_util::TryStreamExt;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row, SimpleQueryMessage};
@@ -15,6 +17,7 @@ use super::errors::{error_text, query_failed};
 use super::params::{Param, bind_all};
 use crate::capabilities::spin::postgres4_0_0::postgres::{Error, ParameterValue, QueryError, RowSet};
 use crate::limits::Limits;
+use crate::metrics::DatabaseLabels;
 
 /// Undoes whatever a guest left on its session: settings (SET or set_config),
 /// cursors, LISTEN, advisory locks, temporary tables.
@@ -32,11 +35,20 @@ const PROBE_AND_RESET: &str = concat!("SELECT now() <> statement_timestamp(); ",
 /// above would be rolled back with it.
 const ROLLBACK_AND_RESET: &str = concat!("ROLLBACK; ", reset_session!());
 
+/// One database's pool, under the name metrics know it by.
+struct NamedPool {
+    /// The database's name: never the address, which may hold a password.
+    database: String,
+    pool: Pool,
+}
+
 pub struct Pools {
-    pools: Mutex<HashMap<String, Pool>>,
+    pools: Mutex<HashMap<String, NamedPool>>,
     max_size: usize,
     connect_timeout: Duration,
     pub query_timeout: Duration,
+    /// Statements that failed, per database (`eventos_pg_statement_errors_total`).
+    pub statement_errors: Family<DatabaseLabels, Counter>,
 }
 
 impl Pools {
@@ -46,16 +58,27 @@ impl Pools {
             max_size: limits.pg_pool_size,
             connect_timeout: limits.pg_connect_timeout,
             query_timeout: limits.pg_query_timeout,
+            statement_errors: Family::default(),
         }
     }
 
-    /// A pooled client for `address`, creating its pool on first use.
-    pub async fn get(&self, address: &str, mut config: tokio_postgres::Config) -> Result<Object, String> {
-        let pool = {
+    /// Each pool's database and status, by database name.
+    pub fn statuses(&self) -> Vec<(String, Status)> {
+        let pools = self.pools.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut statuses: Vec<_> = pools.values().map(|named| (named.database.clone(), named.pool.status())).collect();
+        statuses.sort_by(|a, b| a.0.cmp(&b.0));
+        statuses
+    }
+
+    /// A pooled client for `address`, creating its pool on first use, with the
+    /// count its failed statements go to.
+    pub async fn get(&self, address: &str, mut config: tokio_postgres::Config) -> Result<(Object, Counter), String> {
+        let (pool, database) = {
             let mut pools = self.pools.lock().map_err(|_| "the pool registry is poisoned".to_string())?;
             match pools.get(address) {
-                Some(pool) => pool.clone(),
+                Some(named) => (named.pool.clone(), named.database.clone()),
                 None => {
+                    let database = config.get_dbname().unwrap_or("postgres").to_owned();
                     config.connect_timeout(self.connect_timeout);
                     let recycling = ManagerConfig { recycling_method: RecyclingMethod::Fast };
                     // As Spin: TLS, verified, unless the address says `sslmode=disable`.
@@ -72,12 +95,13 @@ impl Pools {
                         .runtime(Runtime::Tokio1)
                         .build()
                         .map_err(|e| format!("cannot create a connection pool: {e}"))?;
-                    pools.insert(address.to_owned(), pool.clone());
-                    pool
+                    pools.insert(address.to_owned(), NamedPool { database: database.clone(), pool: pool.clone() });
+                    (pool, database)
                 }
             }
         };
-        pool.get().await.map_err(|e| describe_pool_error(&e))
+        let failures = self.statement_errors.get_or_create(&DatabaseLabels { database }).clone();
+        Ok((pool.get().await.map_err(|e| describe_pool_error(&e))?, failures))
     }
 }
 
@@ -97,20 +121,40 @@ fn describe_pool_error(error: &deadpool_postgres::PoolError) -> String {
 /// or the request ends, reset first if the guest ran anything on it.
 pub struct GuestConnection {
     client: Option<Object>,
+    /// Counts this database's failed statements.
+    failures: Counter,
     /// The guest ran a statement: the session may hold what it left.
     used: bool,
     query_timeout: Duration,
 }
 
 impl GuestConnection {
-    pub fn new(client: Object, query_timeout: Duration) -> Self {
-        Self { client: Some(client), used: false, query_timeout }
+    pub fn new((client, failures): (Object, Counter), query_timeout: Duration) -> Self {
+        Self { client: Some(client), failures, used: false, query_timeout }
+    }
+
+    pub async fn query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
+        let outcome = self.run_query(sql, params).await;
+        self.count_failure(outcome.is_err());
+        outcome
+    }
+
+    pub async fn execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
+        let outcome = self.run_execute(sql, params).await;
+        self.count_failure(outcome.is_err());
+        outcome
+    }
+
+    fn count_failure(&self, failed: bool) {
+        if failed {
+            self.failures.inc();
+        }
     }
 
     /// As on Spin: parameters that cannot be converted are a bad parameter, a
     /// statement refused before it runs is the server's structured error, and one
     /// that fails while its rows stream back (a constraint, a deadlock) is text.
-    pub async fn query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
+    async fn run_query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
         self.used = true;
         let client = self.client.as_ref().ok_or_else(closed)?;
         let values = bind_all(&params).map_err(|e| Error::BadParameter(format!("{e:?}")))?;
@@ -131,7 +175,7 @@ impl GuestConnection {
     }
 
     /// Parameters that cannot be converted are a failed value conversion, as on Spin.
-    pub async fn execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
+    async fn run_execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
         self.used = true;
         let client = self.client.as_ref().ok_or_else(closed)?;
         let values = bind_all(&params).map_err(|e| Error::ValueConversionFailed(format!("{e:?}")))?;

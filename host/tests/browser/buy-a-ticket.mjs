@@ -61,13 +61,19 @@ try {
   const me = await page.evaluate(() =>
     fetch("/api/users/me", { headers: { authorization: `Bearer ${session.token()}` } }).then((r) => r.json()));
 
+  // Each domain's chart holds the checks made since the page opened (one every 3 s).
+  await page.waitForFunction(
+    () => Array.from(document.querySelectorAll("#health-rows svg.history")).filter((c) => Number(c.dataset.points) >= 2).length === 4,
+    null, { timeout: 20000 });
+  const chartPoints = await page.$$eval("#health-rows svg.history",
+    (charts) => charts.map((c) => ({ points: Number(c.dataset.points), states: c.querySelectorAll("rect.state").length, lines: c.querySelectorAll("polyline").length })));
   const desktop = join(shots, "status-page.png");
   await page.screenshot({ path: desktop, fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   const phone = join(shots, "status-page-phone.png");
   await page.screenshot({ path: phone, fullPage: true });
 
-  console.log(JSON.stringify({ code, processed_by: processedBy, user_id: me.id, email: me.email, load_ms: loadMs, page_bytes: pageBytes, screenshots: [desktop, phone] }));
+  console.log(JSON.stringify({ code, processed_by: processedBy, user_id: me.id, email: me.email, charts: chartPoints, load_ms: loadMs, page_bytes: pageBytes, screenshots: [desktop, phone] }));
 } catch (error) {
   // Where the page got stuck, and what it said, beside the error.
   const [page] = browser.contexts().flatMap((context) => context.pages());

@@ -1,0 +1,135 @@
+//! What the host counts for its operators: requests, their durations and their
+//! errors per component and route; instantiations and their time; instances in
+//! use against the cap; and per database, the pool's connections, its waiters
+//! and the statements that failed. Prometheus scrapes them from a listener of
+//! their own (`EVENTOS_METRICS_LISTEN`), never from the application's routes.
+
+use std::time::Duration;
+
+use deadpool_postgres::Status as PoolStatus;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::{Registry, Unit};
+
+/// The content type of the OpenMetrics text format Prometheus asks for.
+pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// What a client's request is labelled with when it came from another component.
+pub const CHAINED_ROUTE: &str = "(chained)";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    component: String,
+    /// The manifest's route that matched (bounded: never the path itself).
+    route: String,
+    /// `2xx` .. `5xx`: errors are `5xx`.
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    component: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ComponentLabels {
+    component: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DatabaseLabels {
+    pub database: String,
+}
+
+type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// From 0.1 ms to about 3.3 s, doubling: a request's and an instantiation's spread.
+fn seconds_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.0001, 2.0, 16))
+}
+
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    durations: Histograms<RouteLabels>,
+    instantiations: Histograms<ComponentLabels>,
+    instances_in_use: Gauge,
+    instances_max: Gauge,
+    pool_connections: Family<DatabaseLabels, Gauge>,
+    pool_idle: Family<DatabaseLabels, Gauge>,
+    pool_waiting: Family<DatabaseLabels, Gauge>,
+    statement_errors: Family<DatabaseLabels, Counter>,
+}
+
+impl Metrics {
+    /// `statement_errors` is the pools' own count, which they keep as statements fail.
+    pub fn new(statement_errors: Family<DatabaseLabels, Counter>) -> Self {
+        let mut metrics = Self {
+            registry: Registry::with_prefix("eventos"),
+            requests: Family::default(),
+            durations: Family::new_with_constructor(seconds_histogram),
+            instantiations: Family::new_with_constructor(seconds_histogram),
+            instances_in_use: Gauge::default(),
+            instances_max: Gauge::default(),
+            pool_connections: Family::default(),
+            pool_idle: Family::default(),
+            pool_waiting: Family::default(),
+            statement_errors,
+        };
+        let r = &mut metrics.registry;
+        r.register("requests", "Requests answered, per component, route and status class", metrics.requests.clone());
+        r.register_with_unit(
+            "request_duration",
+            "Time to a request's response head, per component and route",
+            Unit::Seconds,
+            metrics.durations.clone(),
+        );
+        r.register_with_unit(
+            "instantiation_duration",
+            "Time to instantiate a component for one request",
+            Unit::Seconds,
+            metrics.instantiations.clone(),
+        );
+        r.register("instances_in_use", "Component instances running now", metrics.instances_in_use.clone());
+        r.register("instances_max", "The cap on instances serving clients at once", metrics.instances_max.clone());
+        r.register("pg_pool_connections", "Open connections, per database", metrics.pool_connections.clone());
+        r.register("pg_pool_idle", "Connections waiting in the pool, per database", metrics.pool_idle.clone());
+        r.register("pg_pool_waiting", "Requests waiting for a connection, per database", metrics.pool_waiting.clone());
+        r.register("pg_statement_errors", "Statements that failed, per database", metrics.statement_errors.clone());
+        metrics
+    }
+
+    pub fn record_request(&self, component: &str, route: &str, status: u16, elapsed: Duration) {
+        let (component, route) = (component.to_owned(), route.to_owned());
+        let status = format!("{}xx", status / 100);
+        self.requests
+            .get_or_create(&RequestLabels { component: component.clone(), route: route.clone(), status })
+            .inc();
+        self.durations.get_or_create(&RouteLabels { component, route }).observe(elapsed.as_secs_f64());
+    }
+
+    pub fn record_instantiation(&self, component: &str, elapsed: Duration) {
+        let labels = ComponentLabels { component: component.to_owned() };
+        self.instantiations.get_or_create(&labels).observe(elapsed.as_secs_f64());
+    }
+
+    /// The exposition, with the gauges set to the instances in use and their cap,
+    /// and to each database pool's status, as they are now.
+    pub fn render(&self, (in_use, max): (usize, usize), pools: Vec<(String, PoolStatus)>) -> String {
+        self.instances_in_use.set(in_use as i64);
+        self.instances_max.set(max as i64);
+        for (database, status) in pools {
+            let labels = DatabaseLabels { database };
+            self.pool_connections.get_or_create(&labels).set(status.size as i64);
+            self.pool_idle.get_or_create(&labels).set(status.available as i64);
+            self.pool_waiting.get_or_create(&labels).set(status.waiting as i64);
+        }
+        let mut text = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}

@@ -1,0 +1,119 @@
+//! The metrics operators alert on: `eventos` counts every answer per component,
+//! route and status class, serves the counts on a listener of their own
+//! (`EVENTOS_METRICS_LISTEN`, never the application's), and a real Prometheus
+//! (Debian's) scrapes them and answers with the same numbers.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::world::{self, id};
+use support::{Platform, free_address, listens, send, workspace};
+
+const EVENT_READS: &str = r#"eventos_requests_total{component="events",route="/api/events/...",status="2xx"}"#;
+const EVENT_MISSES: &str = r#"eventos_requests_total{component="events",route="/api/events/...",status="4xx"}"#;
+
+fn scrape(address: &str) -> String {
+    let reply = send(&format!("http://{address}/metrics"), "GET", &[], None);
+    reply.assert_status(200);
+    assert!(reply.header("content-type").is_some_and(|t| t.starts_with("application/openmetrics-text")));
+    reply.text
+}
+
+/// The value of one series in an exposition; absent is zero.
+fn sample(exposition: &str, series: &str) -> f64 {
+    exposition
+        .lines()
+        .find_map(|line| line.strip_prefix(series).and_then(|rest| rest.trim().parse().ok()))
+        .unwrap_or(0.0)
+}
+
+/// Prometheus scraping `target` every second, its data kept under `dir`.
+struct Prometheus {
+    child: Child,
+    address: String,
+}
+
+impl Prometheus {
+    fn start(target: &str, dir: &std::path::Path) -> Self {
+        std::fs::create_dir_all(dir).expect("prometheus dir");
+        let config = dir.join("prometheus.yml");
+        let yaml = format!(
+            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n\
+             scrape_configs:\n  - job_name: eventos\n    static_configs: [{{targets: ['{target}']}}]\n"
+        );
+        std::fs::write(&config, yaml).expect("prometheus.yml");
+        let address = free_address();
+        let mut child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!("--web.listen-address={address}"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("prometheus.log")).expect("log"))
+            .spawn()
+            .expect("start prometheus (make setup installs it)");
+        assert!(listens(&address, &mut child), "prometheus did not listen: see {}", dir.display());
+        Self { child, address }
+    }
+
+    /// The value of an instant query, once Prometheus has one.
+    fn query(&self, promql: &str) -> Option<f64> {
+        let url = format!("http://{}/api/v1/query?query={}", self.address, support::encode(promql));
+        let reply = send(&url, "GET", &[], None);
+        let value: &Value = &reply.body["data"]["result"][0]["value"][1];
+        value.as_str()?.parse().ok()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn answers_are_counted_per_component_route_and_status_and_prometheus_reads_the_same() {
+    let metrics = free_address();
+    let app = Platform::start_with(&workspace().join("spin.toml"), "metrics", &[("EVENTOS_METRICS_LISTEN", &metrics)]);
+    let event = world::published_event(&app, 10);
+    let before = scrape(&metrics);
+    for _ in 0..7 {
+        app.anonymous().get(&format!("/api/events/{}", id(&event))).assert_status(200);
+    }
+    for _ in 0..3 {
+        app.anonymous().get("/api/events/6f1c7f9e-1111-4c4c-8a8a-123456789abc").assert_status(404);
+    }
+    let after = scrape(&metrics);
+    assert_eq!(sample(&after, EVENT_READS) - sample(&before, EVENT_READS), 7.0, "{after}");
+    assert_eq!(sample(&after, EVENT_MISSES) - sample(&before, EVENT_MISSES), 3.0, "{after}");
+    let connections = format!(r#"eventos_pg_pool_connections{{database="{}_events"}}"#, app.prefix);
+    assert!(sample(&after, &connections) >= 1.0, "the events pool: {after}");
+    assert!(sample(&after, "eventos_instances_max") >= 1.0);
+    assert!(after.contains("eventos_instantiation_duration_seconds_count{component=\"events\"}"));
+    // A replayed order: its insert collides with the first one's key, and the statement fails.
+    let ticket_type = world::ticket_type(&app, &event, 5);
+    let order = serde_json::json!({"ticket_type_id": ticket_type["id"], "quantity": 1});
+    let headers = [("content-type", "application/json"), ("idempotency-key", "metrics-replay")];
+    let body = || Some(order.to_string().into_bytes());
+    app.send("POST", "/api/tickets/orders", &headers, body()).assert_status(201);
+    let failed = format!(r#"eventos_pg_statement_errors_total{{database="{}_tickets"}}"#, app.prefix);
+    let failures_before = sample(&scrape(&metrics), &failed);
+    app.send("POST", "/api/tickets/orders", &headers, body()).assert_status(200);
+    assert!(sample(&scrape(&metrics), &failed) > failures_before, "the colliding insert was counted");
+    // Not on the application's routes, and nothing else on the metrics listener.
+    app.anonymous().get("/metrics").assert_status(404);
+    assert_eq!(send(&format!("http://{metrics}/"), "GET", &[], None).status, 404);
+
+    let prometheus = Prometheus::start(&metrics, &workspace().join("target/test-logs").join(&app.prefix));
+    let expected = sample(&after, EVENT_READS);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = None;
+    while Instant::now() < deadline && seen != Some(expected) {
+        std::thread::sleep(Duration::from_millis(500));
+        seen = prometheus.query(EVENT_READS);
+    }
+    assert_eq!(seen, Some(expected), "what Prometheus scraped");
+}
