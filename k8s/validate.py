@@ -275,6 +275,24 @@ def issuer_errors(objects):
             yield f"{name_of(config)}: data.auth_issuer: {issuer!r} is not an issuer of this platform's Keycloak ({', '.join(sorted(issuers)) or 'none'})"
 
 
+def telemetry_errors(objects):
+    """Spin exports to the endpoints of the executor's `otel` block: each must be
+    a Service of this rendering (`<name>.<namespace>.svc.cluster.local`) with
+    that port, or every pod's telemetry goes nowhere."""
+    services = {
+        (o["metadata"]["name"], o["metadata"].get("namespace")): {p.get("port") for p in o.get("spec", {}).get("ports", [])}
+        for o in objects if o.get("kind") == "Service"
+    }
+    for executor in (o for o in objects if o.get("kind") == "SpinAppExecutor"):
+        for key, url in executor.get("spec", {}).get("deploymentConfig", {}).get("otel", {}).items():
+            match = re.fullmatch(r"https?://([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local:(\d+)/?", url or "")
+            where = f"{name_of(executor)}: spec.deploymentConfig.otel.{key}"
+            if not match:
+                yield f"{where}: {url!r} is not http://<service>.<namespace>.svc.cluster.local:<port>"
+            elif int(match.group(3)) not in services.get((match.group(1), match.group(2)), set()):
+                yield f"{where}: no Service {match.group(1)} in {match.group(2)} with port {match.group(3)}"
+
+
 def development_sign_in_errors(objects):
     """`auth_dev_key` lets the status page sign in anyone as anything: it is for
     a developer's own machine, and no deployment may hand it to a component."""
@@ -473,6 +491,7 @@ def main():
     problems += list(database_tls_errors(objects))
     problems += list(issuer_errors(objects))
     problems += list(development_sign_in_errors(objects))
+    problems += list(telemetry_errors(objects))
     problems += list(consistency_errors(objects, manifest))
     for problem in problems:
         print(problem)

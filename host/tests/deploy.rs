@@ -163,7 +163,9 @@ fn the_artifact_is_what_spin_registry_push_makes_and_real_spin_serves_it() {
         let base = format!("http://{address}");
         let email = format!("{prefix}@example.com");
         let body = serde_json::to_vec(&json!({"email": email, "name": "Registry"})).expect("json");
-        let created = send(&format!("{base}/api/users"), "POST", &[("content-type", "application/json")], Some(body));
+        let bearer = format!("Bearer {}", support::admin_token());
+        let headers = [("content-type", "application/json"), ("authorization", bearer.as_str())];
+        let created = send(&format!("{base}/api/users"), "POST", &headers, Some(body));
         let status = send(&format!("{base}/api/status"), "GET", &[], None);
         (created, status)
     });

@@ -59,6 +59,28 @@ fn the_overlays_differ_where_they_should() {
     assert!(dev.contains("eventos/eventos:dev") && prod.contains("eventos/eventos:0.1.0"));
     assert_eq!(dev.matches("kind: SpinApp\n").count(), 5);
     assert_eq!(dev.matches("minReplicaCount: 0").count(), 4, "every domain but status scales to zero");
+    let telemetry = "exporter_otlp_endpoint: http://otel-collector.eventos-system.svc.cluster.local:4318";
+    assert!(prod.contains(telemetry) && prod.contains("kind: Deployment\nmetadata:\n  labels:"));
+    assert!(!dev.contains("otel"), "telemetry is the prod overlay's (an optional component)");
+}
+
+#[test]
+fn telemetry_must_reach_a_collector_the_manifests_deploy() {
+    let rendered = render("prod");
+    let dir = workspace().join("target/test-fixtures");
+    std::fs::create_dir_all(&dir).expect("fixture dir");
+    let broken = dir.join(format!("{}.yaml", unique_prefix("otel")));
+    let endpoint = "otel-collector.eventos-system.svc.cluster.local:4318";
+    assert!(rendered.contains(endpoint));
+    std::fs::write(&broken, rendered.replace(endpoint, "otel-collector.eventos-system.svc.cluster.local:4319"))
+        .expect("write");
+    let (ok, report) = validate(&["--rendered", broken.to_str().expect("path")]);
+    std::fs::remove_file(broken).ok();
+    assert!(!ok, "{report}");
+    assert!(
+        report.contains("spec.deploymentConfig.otel.exporter_otlp_endpoint: no Service otel-collector"),
+        "{report}"
+    );
 }
 
 /// (what to break, how, a fragment the validator's message must contain)
