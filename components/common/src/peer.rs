@@ -239,6 +239,18 @@ pub fn organizes(caller: &crate::auth::Caller, event_id: uuid::Uuid) -> Result<b
     Ok(find_event(event_id)?.is_some_and(|event| event.organizer_id == caller.user_id))
 }
 
+/// Whose records of an event a list may show `caller`: anybody's (or those of
+/// `named_user`) for an admin or the event's organizer; otherwise the caller's
+/// own, who may name only themself.
+pub fn list_scope(
+    caller: &crate::auth::Caller,
+    event_id: Option<uuid::Uuid>,
+    named_user: Option<uuid::Uuid>,
+) -> Result<Option<uuid::Uuid>, Problem> {
+    let sees_all = caller.is_admin() || event_id.map(|id| organizes(caller, id)).transpose()? == Some(true);
+    Ok(caller.list_scope(named_user, sees_all)?)
+}
+
 /// What other domains decide on about an event, read from the events
 /// component's document (which says more; the rest is not theirs to read).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]

@@ -5,7 +5,7 @@ use eventos_common::db::{self, DbError, in_transaction};
 use eventos_common::fields::{parse_uuid, query_uuid};
 use eventos_common::health::health;
 use eventos_common::page::{Cursor, PageRequest, page_response};
-use eventos_common::peer::organizes;
+use eventos_common::peer::{list_scope, organizes};
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -85,13 +85,7 @@ fn list_registrations(req: &ApiRequest) -> ApiResult {
             })
             .transpose()?,
     };
-    let sees_all = caller.is_admin() || filter.event_id.map(|id| organizes(&caller, id)).transpose()? == Some(true);
-    if !sees_all {
-        if filter.user_id.is_some_and(|id| id != caller.user_id) {
-            return Err(Forbidden("members see only their own registrations").into());
-        }
-        filter.user_id = Some(caller.user_id);
-    }
+    filter.user_id = list_scope(&caller, filter.event_id, filter.user_id)?;
     let registrations = repo::list(&db::connect()?, &filter, &page)?;
     Ok(page_response(&page, registrations, |r| Cursor { at: r.created_at, id: r.id }))
 }

@@ -5,7 +5,7 @@ use eventos_common::db;
 use eventos_common::fields::{parse_uuid, query_uuid};
 use eventos_common::health::health;
 use eventos_common::page::{Cursor, PageRequest, page_response};
-use eventos_common::peer::organizes;
+use eventos_common::peer::{list_scope, organizes};
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -118,8 +118,7 @@ fn list_orders(req: &ApiRequest) -> ApiResult {
         event_id: query_uuid("event_id", query.event_id.as_deref())?,
         user_id: query_uuid("user_id", query.user_id.as_deref())?,
     };
-    let sees_all = caller.is_admin() || filter.event_id.map(|id| organizes(&caller, id)).transpose()? == Some(true);
-    filter.user_id = caller.list_scope(filter.user_id, sees_all)?;
+    filter.user_id = list_scope(&caller, filter.event_id, filter.user_id)?;
     let orders = repo::list_orders(&db::connect()?, &filter, &page)?;
     Ok(page_response(&page, orders, |order| Cursor { at: order.created_at, id: order.id }))
 }
