@@ -93,6 +93,7 @@ async fn on_request(
         return problem(&request, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large", &detail);
     }
     let callers_id = request.headers().get(REQUEST_ID).cloned();
+    let trace_id = request.headers().get("traceparent").and_then(trace_id_of);
     let mut request = request.map(|body| {
         Limited::new(body, app.limits.max_body_bytes)
             .map_err(|e| match e.downcast::<hyper::Error>() {
@@ -119,12 +120,20 @@ async fn on_request(
             let id = &app.components[component].context.id;
             // Under the caller's request id, when it sent one: the line joins its trail.
             let request_id = callers_id.as_ref().and_then(|id| id.to_str().ok());
-            let line = serde_json::json!({"request_id": request_id, "component": id, "path": path, "status": 500, "error": format!("{error:#}")});
+            let line = serde_json::json!({"request_id": request_id, "trace_id": trace_id, "component": id, "path": path, "status": 500, "error": format!("{error:#}")});
             eprintln!("{line}");
             // As Spin answers a guest that failed: a bare 500.
             empty(StatusCode::INTERNAL_SERVER_ERROR)
         }
     }
+}
+
+/// The trace id of a W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`), so that
+/// the host's own lines join the trace its components log under.
+fn trace_id_of(traceparent: &HeaderValue) -> Option<String> {
+    let trace_id = traceparent.to_str().ok()?.split('-').nth(1)?;
+    let valid = trace_id.len() == 32 && trace_id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    valid.then(|| trace_id.to_owned())
 }
 
 /// A `Host` naming a chained component (`x.spin.internal`) cannot come from outside.

@@ -70,12 +70,16 @@ fn postgres_is_reachable_only_at_allowed_addresses() {
 fn a_trapping_component_fails_only_that_request() {
     let probe = start_probe(&[]);
     let request_id = support::unique_prefix("trap");
-    probe.send("GET", "/probe/trap", &[("x-request-id", &request_id)], None).assert_bare(500);
+    let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    probe
+        .send("GET", "/probe/trap", &[("x-request-id", &request_id), ("traceparent", traceparent)], None)
+        .assert_bare(500);
     let after = probe.get("/probe/echo");
     after.assert_status(200);
     let logged = probe.log_text().lines().find(|line| line.contains("trapped")).map(str::to_owned);
     let logged = logged.expect("the trap is logged");
     assert!(logged.contains(&format!(r#""request_id":"{request_id}""#)), "under the caller's request id: {logged}");
+    assert!(logged.contains(r#""trace_id":"0af7651916cd43dd8448eb211c80319c""#), "and its trace: {logged}");
 }
 
 #[test]

@@ -379,12 +379,18 @@ fn health_reports_the_database() {
 /// One order leaves one trail: ticketing's calls to events and users carry the
 /// order's `X-Request-Id`, so every domain logs it under the same id.
 #[test]
-fn an_order_is_logged_under_one_request_id_in_every_domain_it_asks() {
+fn an_order_is_logged_under_one_request_id_and_one_trace_in_every_domain_it_asks() {
     let (_, ticket_type) = on_sale(10);
     let user = world::user(&APP);
     let request_id = support::unique_prefix("trail");
     let body = json!({"ticket_type_id": ticket_type["id"], "user_id": user["id"], "quantity": 1});
-    let headers = [("content-type", "application/json"), ("x-request-id", request_id.as_str())];
+    let trace_id = uuid::Uuid::new_v4().simple().to_string();
+    let traceparent = format!("00-{trace_id}-b7ad6b7169203331-01");
+    let headers = [
+        ("content-type", "application/json"),
+        ("x-request-id", request_id.as_str()),
+        ("traceparent", traceparent.as_str()),
+    ];
     APP.send("POST", "/api/tickets/orders", &headers, Some(body.to_string().into_bytes())).assert_status(201);
     let wanted = [r#""component":"tickets""#, r#""component":"events""#, r#""component":"users""#];
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -402,4 +408,11 @@ fn an_order_is_logged_under_one_request_id_in_every_domain_it_asks() {
             "no {component} line under {request_id}: {trail:#?}"
         );
     }
+    // One trace: the caller's, each domain a span of its own.
+    let spans: Vec<Value> = trail.iter().filter_map(|line| serde_json::from_str(line).ok()).collect();
+    assert!(spans.iter().all(|line| line["trace_id"] == trace_id.as_str()), "{trail:#?}");
+    let mut span_ids: Vec<&str> = spans.iter().filter_map(|line| line["span_id"].as_str()).collect();
+    span_ids.sort_unstable();
+    span_ids.dedup();
+    assert_eq!(span_ids.len(), spans.len(), "a span per domain's request: {trail:#?}");
 }

@@ -13,6 +13,7 @@ pub mod request;
 pub mod response;
 pub mod serve;
 pub mod time;
+pub mod trace;
 
 pub use problem::{FieldError, Problem};
 pub use request::ApiRequest;

@@ -59,11 +59,12 @@ thread_local! {
     static FORWARDED: RefCell<Vec<(&'static str, String)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Peer calls from now on carry `request_id` as `X-Request-Id`, so that one
-/// request leaves one trail in every domain's log, and the caller's
-/// `Authorization`, so that every domain decides for itself who may do what.
-pub fn forward_for_this_request(request_id: &str, authorization: Option<String>) {
-    let mut headers = vec![("x-request-id", request_id.to_owned())];
+/// Peer calls from now on carry `request_id` as `X-Request-Id` and this span as
+/// their `traceparent`, so that one request leaves one trail and one trace in
+/// every domain's log, and the caller's `Authorization`, so that every domain
+/// decides for itself who may do what.
+pub fn forward_for_this_request(request_id: &str, trace: &crate::trace::TraceContext, authorization: Option<String>) {
+    let mut headers = vec![("x-request-id", request_id.to_owned()), ("traceparent", trace.traceparent())];
     headers.extend(authorization.map(|value| ("authorization", value)));
     FORWARDED.with(|forwarded| *forwarded.borrow_mut() = headers);
 }

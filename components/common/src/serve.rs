@@ -9,14 +9,15 @@ use serde_json::json;
 use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::variables;
 
+use crate::trace::TraceContext;
 use crate::{ApiRequest, ApiResponse, ApiResult, Problem};
 
 /// The largest request body any endpoint accepts.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Every request header an endpoint or this pipeline looks at, lower-case.
-pub const READ_HEADERS: [&str; 6] =
-    ["content-type", "content-length", "idempotency-key", "x-request-id", "origin", "authorization"];
+pub const READ_HEADERS: [&str; 7] =
+    ["content-type", "content-length", "idempotency-key", "x-request-id", "origin", "authorization", "traceparent"];
 const MAX_REQUEST_ID_LEN: usize = 128;
 const CORS_ALLOWED_HEADERS: &str = "Content-Type, Authorization, Idempotency-Key, X-Request-Id";
 const CORS_MAX_AGE_SECONDS: &str = "600";
@@ -35,9 +36,10 @@ pub async fn serve(component: &str, incoming: IncomingRequest, route: fn(&ApiReq
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let origin = header("origin").map(str::to_owned);
-    // What this request's calls to other domains carry along: one log trail, one caller.
+    let trace = TraceContext::continue_from(header("traceparent"));
+    // What this request's calls to other domains carry along: one log trail, one trace, one caller.
     let authorization = header("authorization").map(str::to_owned);
-    crate::peer::forward_for_this_request(&request_id, authorization);
+    crate::peer::forward_for_this_request(&request_id, &trace, authorization);
 
     let outcome = match read_body(incoming, &headers).await {
         Err(problem) => Err(problem),
@@ -59,7 +61,8 @@ pub async fn serve(component: &str, incoming: IncomingRequest, route: fn(&ApiReq
     };
     response.headers.push(("x-request-id".into(), request_id.clone()));
     add_cors_headers(&mut response, origin.as_deref());
-    log_line(component, &request_id, &method, path, response.status, started, cause.as_deref());
+    let line = LogLine { component, request_id: &request_id, trace: &trace, method: &method, path };
+    line.write(response.status, started, cause.as_deref());
     into_spin_response(response)
 }
 
@@ -147,31 +150,36 @@ fn add_cors_headers(response: &mut ApiResponse, origin: Option<&str>) {
     }
 }
 
-fn log_line(
-    component: &str,
-    request_id: &str,
-    method: &str,
-    path: &str,
-    status: u16,
-    started: Instant,
-    cause: Option<&str>,
-) {
-    let mut line = json!({
-        "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "request_id": request_id,
-        "component": component,
-        "method": method,
-        "path": path,
-        "status": status,
-        "duration_ms": (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
-    });
-    if let Some(cause) = cause {
-        line["error"] = cause.into();
+/// What a request's one log line says about it, besides how it ended.
+struct LogLine<'a> {
+    component: &'a str,
+    request_id: &'a str,
+    trace: &'a TraceContext,
+    method: &'a str,
+    path: &'a str,
+}
+
+impl LogLine<'_> {
+    fn write(&self, status: u16, started: Instant, cause: Option<&str>) {
+        let mut line = json!({
+            "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "request_id": self.request_id,
+            "trace_id": self.trace.trace_id,
+            "span_id": self.trace.span_id,
+            "component": self.component,
+            "method": self.method,
+            "path": self.path,
+            "status": status,
+            "duration_ms": (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+        });
+        if let Some(cause) = cause {
+            line["error"] = cause.into();
+        }
+        // One write per line, so that lines of concurrent requests never interleave.
+        let mut text = line.to_string();
+        text.push('\n');
+        let _ = std::io::stderr().write_all(text.as_bytes());
     }
-    // One write per line, so that lines of concurrent requests never interleave.
-    let mut text = line.to_string();
-    text.push('\n');
-    let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 fn into_spin_response(response: ApiResponse) -> Response {
