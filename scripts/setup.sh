@@ -92,6 +92,12 @@ if ! command -v st >/dev/null 2>&1; then
   python3 -m pip install --quiet 'schemathesis==4.32.5'
 fi
 
+# The traces test decodes OTLP with OpenTelemetry's own protobuf definitions.
+if ! python3 -c 'import opentelemetry.proto.collector.trace.v1.trace_service_pb2' >/dev/null 2>&1; then
+  echo "setup: installing opentelemetry-proto for the traces test"
+  python3 -m pip install --quiet 'opentelemetry-proto==1.45.2'
+fi
+
 # The benchmark's load generator (make bench, and its one-second check in make test).
 if ! command -v wrk >/dev/null 2>&1; then
   echo "setup: installing wrk"

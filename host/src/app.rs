@@ -22,6 +22,7 @@ use crate::postgres::pool::Pools;
 use crate::router::Router;
 use crate::state::{ComponentContext, RequestState};
 use crate::stats::Histogram;
+use crate::telemetry::Telemetry;
 use crate::variables::{expand, resolve_component};
 
 pub struct App {
@@ -41,6 +42,8 @@ pub struct App {
     pub pools: Arc<Pools>,
     /// What operators scrape.
     pub metrics: Metrics,
+    /// Spans over OTLP, when the environment names an endpoint.
+    pub telemetry: Option<Arc<Telemetry>>,
 }
 
 pub struct LoadedComponent {
@@ -122,6 +125,7 @@ impl App {
             admission: Admission::new(&limits),
             instantiation: Histogram::default(),
             metrics: Metrics::new(pools.statement_errors.clone()),
+            telemetry: Telemetry::from_env(&manifest.name)?.map(Arc::new),
             pools,
             limits,
         }))

@@ -307,6 +307,9 @@ pub async fn run(command: Command) -> Result<()> {
     if command.ephemeral {
         provision::drop_all(&manifest, &admin_url, &command.prefix).await?;
     }
+    if let Some(telemetry) = &app.telemetry {
+        telemetry.shutdown().await;
+    }
     eprintln!("eventos: {}", app.instantiation.summary());
     eprintln!("eventos: stopped");
     Ok(())

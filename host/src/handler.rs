@@ -21,6 +21,7 @@ use crate::headers::{CHAINED_CLIENT, set_spin_headers};
 use crate::metrics::CHAINED_ROUTE;
 use crate::router::RouteMatch;
 use crate::state::RequestState;
+use crate::telemetry::Trace;
 
 /// Runs `component` on `request` in a fresh instance, `depth` calls down a chain
 /// (0: a client's request), counted under `route`.
@@ -28,12 +29,16 @@ pub async fn handle(
     app: Arc<App>,
     component: usize,
     route: &str,
-    request: hyper::Request<HyperOutgoingBody>,
+    mut request: hyper::Request<HyperOutgoingBody>,
     depth: Depth,
 ) -> Result<hyper::Response<HyperOutgoingBody>, Unanswered> {
     let started = std::time::Instant::now();
+    let id = &app.components[component].context.id;
+    let trace = app.telemetry.as_ref().map(|telemetry| telemetry.serve(&mut request, id, route));
     let answered = match app.admission.admit(depth).await {
-        Some(permit) => run_guest(app.clone(), component, request, depth, permit).await.map_err(Unanswered::Failed),
+        Some(permit) => {
+            run_guest(app.clone(), component, request, depth, permit, trace.clone()).await.map_err(Unanswered::Failed)
+        }
         None => Err(Unanswered::Busy),
     };
     let status = match &answered {
@@ -41,7 +46,10 @@ pub async fn handle(
         Err(Unanswered::Busy) => 503,
         Err(Unanswered::Failed(_)) => 500,
     };
-    app.metrics.record_request(&app.components[component].context.id, route, status, started.elapsed());
+    if let Some(trace) = trace {
+        trace.end_http(Some(status));
+    }
+    app.metrics.record_request(id, route, status, started.elapsed());
     answered
 }
 
@@ -51,12 +59,14 @@ async fn run_guest(
     request: hyper::Request<HyperOutgoingBody>,
     depth: Depth,
     permit: tokio::sync::OwnedSemaphorePermit,
+    trace: Option<Trace>,
 ) -> Result<hyper::Response<HyperOutgoingBody>> {
     let deadline = app.limits.request_timeout;
     let loaded = &app.components[component];
     let pre = loaded.pre.clone();
     let chain: Arc<dyn Chain> = app.clone();
-    let mut store = Store::new(&app.engine, RequestState::new(loaded.context.clone(), chain, depth));
+    let instantiating = trace.as_ref().map(|trace| trace.instantiation(&loaded.context.id));
+    let mut store = Store::new(&app.engine, RequestState::new(loaded.context.clone(), chain, depth, trace));
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |ctx| {
         if ctx.data().started.elapsed() > deadline {
@@ -74,7 +84,11 @@ async fn run_guest(
         // The slot is held until the instance is gone, body streaming included.
         let _permit = permit;
         let started = std::time::Instant::now();
-        let proxy = pre.instantiate_async(&mut store).await?;
+        let proxy = pre.instantiate_async(&mut store).await;
+        if let Some(span) = instantiating {
+            span.end(proxy.is_err());
+        }
+        let proxy = proxy?;
         app.instantiation.record(started.elapsed());
         app.metrics.record_instantiation(&app.components[component].context.id, started.elapsed());
         proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await

@@ -28,6 +28,7 @@ mod router;
 mod server;
 mod state;
 mod stats;
+mod telemetry;
 mod tls;
 mod variables;
 

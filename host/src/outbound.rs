@@ -16,7 +16,10 @@ use wasmtime_wasi_http::types::{HostFutureIncomingResponse, IncomingResponse, Ou
 use wasmtime_wasi_http::{HttpResult, WasiHttpCtx, WasiHttpView, hyper_request_error};
 
 use crate::allow::CHAINING_SUFFIX;
-use crate::chain::{PendingAnswer, Unanswered};
+use std::sync::Arc;
+
+use crate::admission::Depth;
+use crate::chain::{Chain, PendingAnswer, Unanswered};
 use crate::state::RequestState;
 
 type OutgoingRequest = hyper::Request<HyperOutgoingBody>;
@@ -33,7 +36,7 @@ impl WasiHttpView for RequestState {
     fn send_request(
         &mut self,
         mut request: OutgoingRequest,
-        mut config: OutgoingRequestConfig,
+        config: OutgoingRequestConfig,
     ) -> HttpResult<HostFutureIncomingResponse> {
         let to_self = undo_relative_authority(&mut request);
         let allow = &self.component.allow;
@@ -44,32 +47,52 @@ impl WasiHttpView for RequestState {
         };
         let chain = self.chain.clone();
         let callee_depth = self.depth + 1;
+        let call = self.trace.as_ref().map(|trace| trace.call(&mut request));
         // As on Spin, even a refusal is the answer of the request's future, not of `handle`.
         let task = wasmtime_wasi::runtime::spawn(async move {
-            if !allowed {
-                return Ok(Err(ErrorCode::HttpRequestDenied));
+            let answer = send(request, config, allowed, to_self, chain, callee_depth).await;
+            if let Some(call) = call {
+                call.end_http(
+                    answer.as_ref().ok().and_then(|answer| answer.as_ref().ok()).map(|r| r.resp.status().as_u16()),
+                );
             }
-            if to_self {
-                // Back to this application's own listener, as Spin does.
-                let Some(origin) = chain.origin() else { return Ok(Err(ErrorCode::HttpRequestUriInvalid)) };
-                config.use_tls = false;
-                let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
-                match format!("http://{origin}{path}").parse() {
-                    Ok(uri) => *request.uri_mut() = uri,
-                    Err(_) => return Ok(Err(ErrorCode::HttpRequestUriInvalid)),
-                }
-            }
-            request.headers_mut().remove(hyper::header::HOST);
-            match chaining_target(&request) {
-                // Spin traps the caller when the callee is not in the application.
-                Some(component) => match chain.call(&component, request, callee_depth) {
-                    Some(answer) => Ok(send_chained(answer, config).await),
-                    None => Err(wasmtime::Error::msg(format!("unknown routing destination '{component}'"))),
-                },
-                None => Ok(send_out(request, config).await),
-            }
+            answer
         });
         Ok(HostFutureIncomingResponse::pending(task))
+    }
+}
+
+/// Sends a guest's request where it goes: refused, back to this application's
+/// listener, to another component in-process, or out.
+async fn send(
+    mut request: OutgoingRequest,
+    mut config: OutgoingRequestConfig,
+    allowed: bool,
+    to_self: bool,
+    chain: Arc<dyn Chain>,
+    callee_depth: Depth,
+) -> wasmtime::Result<Result<IncomingResponse, ErrorCode>> {
+    if !allowed {
+        return Ok(Err(ErrorCode::HttpRequestDenied));
+    }
+    if to_self {
+        // Back to this application's own listener, as Spin does.
+        let Some(origin) = chain.origin() else { return Ok(Err(ErrorCode::HttpRequestUriInvalid)) };
+        config.use_tls = false;
+        let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        match format!("http://{origin}{path}").parse() {
+            Ok(uri) => *request.uri_mut() = uri,
+            Err(_) => return Ok(Err(ErrorCode::HttpRequestUriInvalid)),
+        }
+    }
+    request.headers_mut().remove(hyper::header::HOST);
+    match chaining_target(&request) {
+        // Spin traps the caller when the callee is not in the application.
+        Some(component) => match chain.call(&component, request, callee_depth) {
+            Some(answer) => Ok(send_chained(answer, config).await),
+            None => Err(wasmtime::Error::msg(format!("unknown routing destination '{component}'"))),
+        },
+        None => Ok(send_out(request, config).await),
     }
 }
 

@@ -15,6 +15,7 @@ use crate::admission::Depth;
 use crate::allow::AllowList;
 use crate::chain::Chain;
 use crate::postgres::pool::{GuestConnections, Pools};
+use crate::telemetry::Trace;
 
 /// What a component's requests may reach, fixed when the application loads.
 pub struct ComponentContext {
@@ -37,10 +38,12 @@ pub struct RequestState {
     pub http: WasiHttpCtx,
     pub table: ResourceTable,
     pub pg: GuestConnections,
+    /// The request's server span, when spans are exported.
+    pub trace: Option<Trace>,
 }
 
 impl RequestState {
-    pub fn new(component: Arc<ComponentContext>, chain: Arc<dyn Chain>, depth: Depth) -> Self {
+    pub fn new(component: Arc<ComponentContext>, chain: Arc<dyn Chain>, depth: Depth, trace: Option<Trace>) -> Self {
         let wasi = wasi_context(&component);
         Self {
             component,
@@ -51,6 +54,7 @@ impl RequestState {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             pg: GuestConnections::default(),
+            trace,
         }
     }
 }

@@ -26,11 +26,12 @@ impl wit::HostConnection for RequestState {
         if let Err(denied) = check_allowed(self, &config) {
             return Ok(Err(Error::ConnectionFailed(denied)));
         }
+        let database = config.get_dbname().unwrap_or("postgres").to_owned();
         let client = match self.component.pools.get(&address, config).await {
             Ok(client) => client,
             Err(e) => return Ok(Err(Error::ConnectionFailed(e))),
         };
-        let rep = self.pg.insert(pool::GuestConnection::new(client, self.component.pools.query_timeout));
+        let rep = self.pg.insert(pool::GuestConnection::new(client, self.component.pools.query_timeout, database));
         Ok(Ok(Resource::new_own(rep)))
     }
 
@@ -41,7 +42,12 @@ impl wit::HostConnection for RequestState {
         params: Vec<ParameterValue>,
     ) -> wasmtime::Result<Result<RowSet, Error>> {
         let conn = self.pg.get_mut(connection.rep())?;
-        Ok(conn.query(&statement, params).await)
+        let span = self.trace.as_ref().map(|trace| trace.statement(&conn.database, &statement));
+        let outcome = conn.query(&statement, params).await;
+        if let Some(span) = span {
+            span.end(outcome.is_err());
+        }
+        Ok(outcome)
     }
 
     async fn execute(
@@ -51,7 +57,12 @@ impl wit::HostConnection for RequestState {
         params: Vec<ParameterValue>,
     ) -> wasmtime::Result<Result<u64, Error>> {
         let conn = self.pg.get_mut(connection.rep())?;
-        Ok(conn.execute(&statement, params).await)
+        let span = self.trace.as_ref().map(|trace| trace.statement(&conn.database, &statement));
+        let outcome = conn.execute(&statement, params).await;
+        if let Some(span) = span {
+            span.end(outcome.is_err());
+        }
+        Ok(outcome)
     }
 
     async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {

@@ -126,11 +126,13 @@ pub struct GuestConnection {
     /// The guest ran a statement: the session may hold what it left.
     used: bool,
     query_timeout: Duration,
+    /// The database's name, for the spans of its statements.
+    pub database: String,
 }
 
 impl GuestConnection {
-    pub fn new((client, failures): (Object, Counter), query_timeout: Duration) -> Self {
-        Self { client: Some(client), failures, used: false, query_timeout }
+    pub fn new((client, failures): (Object, Counter), query_timeout: Duration, database: String) -> Self {
+        Self { client: Some(client), failures, used: false, query_timeout, database }
     }
 
     pub async fn query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {

@@ -1,0 +1,148 @@
+//! One trace per order across domains: with `OTEL_EXPORTER_OTLP_ENDPOINT` set,
+//! `eventos` exports OTLP spans, which a receiver decodes with OpenTelemetry's
+//! own protobuf definitions. The order's server spans in tickets, events and
+//! users hang parent to child through the calls between them, each with its
+//! instantiation and its Postgres statements, and no span says a value.
+
+mod support;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::world::{self, id};
+use support::{Platform, free_address, listens, workspace};
+
+/// The receiver, writing what it decodes to `output`, a JSON line per span.
+struct Receiver {
+    child: Child,
+    address: String,
+    output: PathBuf,
+}
+
+impl Receiver {
+    fn start(tag: &str) -> Self {
+        let address = free_address();
+        let output = workspace().join("target/test-logs").join(format!("{}.otlp.jsonl", support::unique_prefix(tag)));
+        std::fs::create_dir_all(output.parent().expect("dir")).expect("log dir");
+        let mut child = Command::new("python3")
+            .arg(workspace().join("host/tests/otlp/receiver.py"))
+            .arg(&address)
+            .arg(&output)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start the OTLP receiver (make setup installs opentelemetry-proto)");
+        assert!(listens(&address, &mut child), "the OTLP receiver did not listen");
+        Self { child, address, output }
+    }
+
+    fn records(&self) -> Vec<Value> {
+        let text = std::fs::read_to_string(&self.output).unwrap_or_default();
+        text.lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
+    }
+
+    /// The spans of `trace_id`, once `done` says they are all there (or after 20 s).
+    fn trace(&self, trace_id: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let spans: Vec<Value> = self.records().into_iter().filter(|r| r["trace_id"] == trace_id).collect();
+            if done(&spans) || Instant::now() > deadline {
+                return spans;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn exporting_to(receiver: &Receiver) -> Platform {
+    let endpoint = format!("http://{}", receiver.address);
+    let env = [("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("OTEL_BSP_SCHEDULE_DELAY", "100")];
+    Platform::start_with(&workspace().join("spin.toml"), "traces", &env)
+}
+
+fn server_span<'a>(spans: &'a [Value], component: &str) -> Option<&'a Value> {
+    spans.iter().find(|s| s["kind"] == 2 && s["attributes"]["eventos.component"] == component)
+}
+
+fn children<'a>(spans: &'a [Value], parent: &Value) -> Vec<&'a Value> {
+    spans.iter().filter(|s| s["parent_span_id"] == parent["span_id"]).collect()
+}
+
+#[test]
+fn an_order_is_one_trace_across_tickets_events_and_users() {
+    let receiver = Receiver::start("traces");
+    let app = exporting_to(&receiver);
+    let event = world::published_event(&app, 100);
+    let ticket_type = world::ticket_type(&app, &event, 10);
+    let user = world::user(&app);
+    let trace_id = uuid::Uuid::new_v4().simple().to_string();
+    let callers_span = "b7ad6b7169203331";
+    let traceparent = format!("00-{trace_id}-{callers_span}-01");
+    let request_id = support::unique_prefix("traced");
+    let headers = [
+        ("content-type", "application/json"),
+        ("traceparent", traceparent.as_str()),
+        ("x-request-id", request_id.as_str()),
+    ];
+    // An admin buying for a named user: tickets asks events and users.
+    let body = json!({"ticket_type_id": ticket_type["id"], "user_id": user["id"], "quantity": 2});
+    let order = app.send("POST", "/api/tickets/orders", &headers, Some(body.to_string().into_bytes()));
+    order.assert_status(201);
+
+    let spans = receiver.trace(&trace_id, |spans| {
+        ["tickets", "events", "users"].iter().all(|c| server_span(spans, c).is_some())
+            && spans.iter().filter(|s| s["attributes"]["db.system.name"] == "postgresql").count() >= 3
+    });
+    let by_id: HashMap<&str, &Value> = spans.iter().map(|s| (s["span_id"].as_str().expect("an id"), s)).collect();
+    let tickets = server_span(&spans, "tickets").unwrap_or_else(|| panic!("no tickets span: {spans:#?}"));
+    assert_eq!(tickets["parent_span_id"], callers_span, "the caller's traceparent is the parent");
+    assert_eq!(tickets["attributes"]["http.request.method"], "POST");
+    assert_eq!(tickets["attributes"]["http.response.status_code"], 201);
+    assert!(tickets["name"].as_str().is_some_and(|name| name.starts_with("POST /api/tickets")), "{tickets}");
+    assert_eq!(tickets["service"], "eventos");
+
+    for callee in ["events", "users"] {
+        let served = server_span(&spans, callee).unwrap_or_else(|| panic!("no {callee} span: {spans:#?}"));
+        let call = by_id[served["parent_span_id"].as_str().expect("a parent")];
+        assert_eq!(call["kind"], 3, "{callee} is served under a client span: {call}");
+        assert_eq!(call["parent_span_id"], tickets["span_id"], "the call is tickets': {call}");
+        assert_eq!(call["attributes"]["http.response.status_code"], 200);
+        assert!(served["start"].as_u64() >= call["start"].as_u64(), "served within the call");
+    }
+    for component in ["tickets", "events", "users"] {
+        let served = server_span(&spans, component).expect("served");
+        let under = children(&spans, served);
+        assert!(
+            under.iter().any(|s| s["name"] == format!("instantiate {component}")),
+            "{component}'s instantiation: {under:#?}"
+        );
+        let statements: Vec<_> = under.iter().filter(|s| s["attributes"]["db.system.name"] == "postgresql").collect();
+        assert!(!statements.is_empty(), "{component}'s statements: {under:#?}");
+        let database = format!("{}_{component}", app.prefix);
+        assert!(statements.iter().all(|s| s["attributes"]["db.namespace"] == database.as_str()), "{statements:#?}");
+    }
+    let tables: Vec<&str> =
+        children(&spans, tickets).iter().filter_map(|s| s["attributes"]["db.collection.name"].as_str()).collect();
+    assert!(tables.contains(&"tickets"), "the sale names the table it writes last: {tables:?}");
+
+    // No value the request carried or made shows in any span.
+    let exported = serde_json::to_string(&spans).expect("spans as text");
+    let email = user["email"].as_str().expect("an email");
+    let values = [id(&user), id(&ticket_type), id(&event), id(&order.body), email, support::admin_token(), &request_id];
+    for value in values {
+        assert!(!exported.contains(value), "a span carries {value}: {exported}");
+    }
+    // The guest's log line names the same trace.
+    let log = app.log_containing(&request_id);
+    let line = log.lines().find(|line| line.contains(&request_id)).expect("a line under the request id");
+    assert!(line.contains(&trace_id), "{line}");
+}
