@@ -4,6 +4,8 @@
 //! header, over TLS with certificate verification for `https`. A request to
 //! `http://<component>.spin.internal` is served in-process (service chaining).
 
+use std::sync::Arc;
+
 use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -15,10 +17,8 @@ use wasmtime_wasi_http::body::HyperOutgoingBody;
 use wasmtime_wasi_http::types::{HostFutureIncomingResponse, IncomingResponse, OutgoingRequestConfig};
 use wasmtime_wasi_http::{HttpResult, WasiHttpCtx, WasiHttpView, hyper_request_error};
 
-use crate::allow::CHAINING_SUFFIX;
-use std::sync::Arc;
-
 use crate::admission::Depth;
+use crate::allow::CHAINING_SUFFIX;
 use crate::chain::{Chain, PendingAnswer, Unanswered};
 use crate::state::RequestState;
 

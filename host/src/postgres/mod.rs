@@ -31,7 +31,12 @@ impl wit::HostConnection for RequestState {
             Ok(client) => client,
             Err(e) => return Ok(Err(Error::ConnectionFailed(e))),
         };
-        let rep = self.pg.insert(pool::GuestConnection::new(client, self.component.pools.query_timeout, database));
+        let rep = self.pg.insert(pool::GuestConnection::new(
+            client,
+            self.component.pools.query_timeout,
+            database,
+            self.trace.clone(),
+        ));
         Ok(Ok(Resource::new_own(rep)))
     }
 
@@ -42,12 +47,7 @@ impl wit::HostConnection for RequestState {
         params: Vec<ParameterValue>,
     ) -> wasmtime::Result<Result<RowSet, Error>> {
         let conn = self.pg.get_mut(connection.rep())?;
-        let span = self.trace.as_ref().map(|trace| trace.statement(&conn.database, &statement));
-        let outcome = conn.query(&statement, params).await;
-        if let Some(span) = span {
-            span.end(outcome.is_err());
-        }
-        Ok(outcome)
+        Ok(conn.query(&statement, params).await)
     }
 
     async fn execute(
@@ -57,12 +57,7 @@ impl wit::HostConnection for RequestState {
         params: Vec<ParameterValue>,
     ) -> wasmtime::Result<Result<u64, Error>> {
         let conn = self.pg.get_mut(connection.rep())?;
-        let span = self.trace.as_ref().map(|trace| trace.statement(&conn.database, &statement));
-        let outcome = conn.execute(&statement, params).await;
-        if let Some(span) = span {
-            span.end(outcome.is_err());
-        }
-        Ok(outcome)
+        Ok(conn.execute(&statement, params).await)
     }
 
     async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {

@@ -18,6 +18,7 @@ use super::params::{Param, bind_all};
 use crate::capabilities::spin::postgres4_0_0::postgres::{Error, ParameterValue, QueryError, RowSet};
 use crate::limits::Limits;
 use crate::metrics::DatabaseLabels;
+use crate::telemetry::Trace;
 
 /// Undoes whatever a guest left on its session: settings (SET or set_config),
 /// cursors, LISTEN, advisory locks, temporary tables.
@@ -127,29 +128,46 @@ pub struct GuestConnection {
     used: bool,
     query_timeout: Duration,
     /// The database's name, for the spans of its statements.
-    pub database: String,
+    database: String,
+    /// The request's span, when spans are exported: each statement gets one under it.
+    trace: Option<Trace>,
 }
 
 impl GuestConnection {
-    pub fn new((client, failures): (Object, Counter), query_timeout: Duration, database: String) -> Self {
-        Self { client: Some(client), failures, used: false, query_timeout, database }
+    pub fn new(
+        (client, failures): (Object, Counter),
+        query_timeout: Duration,
+        database: String,
+        trace: Option<Trace>,
+    ) -> Self {
+        Self { client: Some(client), failures, used: false, query_timeout, database, trace }
     }
 
     pub async fn query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
+        let span = self.statement_span(sql);
         let outcome = self.run_query(sql, params).await;
-        self.count_failure(outcome.is_err());
+        self.finish(span, outcome.is_err());
         outcome
     }
 
     pub async fn execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
+        let span = self.statement_span(sql);
         let outcome = self.run_execute(sql, params).await;
-        self.count_failure(outcome.is_err());
+        self.finish(span, outcome.is_err());
         outcome
     }
 
-    fn count_failure(&self, failed: bool) {
+    fn statement_span(&self, sql: &str) -> Option<Trace> {
+        self.trace.as_ref().map(|trace| trace.statement(&self.database, sql))
+    }
+
+    /// Counts a statement that failed, and ends its span.
+    fn finish(&self, span: Option<Trace>, failed: bool) {
         if failed {
             self.failures.inc();
+        }
+        if let Some(span) = span {
+            span.end(failed);
         }
     }
 
