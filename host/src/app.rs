@@ -17,7 +17,7 @@ use crate::capabilities;
 use crate::engine::{load_component, new_engine, start_epoch_ticker};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Sources};
 use crate::postgres::pool::Pools;
 use crate::router::Router;
 use crate::state::{ComponentContext, RequestState};
@@ -35,11 +35,9 @@ pub struct App {
     pub router: Router,
     pub limits: Limits,
     /// Admission to guests: one permit per live instance.
-    pub admission: Admission,
+    pub admission: Arc<Admission>,
     /// Time to instantiate a component for a request.
     pub instantiation: Histogram,
-    /// Every database pool the components opened.
-    pub pools: Arc<Pools>,
     /// What operators scrape.
     pub metrics: Metrics,
     /// Spans over OTLP, when the environment names an endpoint.
@@ -116,17 +114,18 @@ impl App {
         if !manifest.version.is_empty() {
             info["version"] = manifest.version.clone().into();
         }
+        let admission = Arc::new(Admission::new(&limits));
+        let sources = Sources { admission: admission.clone(), pools };
         Ok(Arc::new(Self {
             engine,
             info: serde_json::to_string_pretty(&info)?,
             origin: OnceLock::new(),
             components,
             router,
-            admission: Admission::new(&limits),
+            admission,
             instantiation: Histogram::default(),
-            metrics: Metrics::new(pools.statement_errors.clone()),
+            metrics: Metrics::new(sources, &manifest.name)?,
             telemetry: Telemetry::from_env(&manifest.name)?.map(Arc::new),
-            pools,
             limits,
         }))
     }

@@ -310,6 +310,7 @@ pub async fn run(command: Command) -> Result<()> {
     if let Some(telemetry) = &app.telemetry {
         telemetry.shutdown().await;
     }
+    app.metrics.shutdown().await;
     eprintln!("eventos: {}", app.instantiation.summary());
     eprintln!("eventos: stopped");
     Ok(())

@@ -7,6 +7,7 @@ mod builder;
 mod capabilities;
 mod chain;
 mod cli;
+mod client;
 mod componentize;
 mod dev_auth;
 mod engine;

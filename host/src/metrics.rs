@@ -2,10 +2,13 @@
 //! errors per component and route; instantiations and their time; instances in
 //! use against the cap; and per database, the pool's connections, its waiters
 //! and the statements that failed. Prometheus scrapes them from a listener of
-//! their own (`EVENTOS_METRICS_LISTEN`), never from the application's routes.
+//! their own (`EVENTOS_METRICS_LISTEN`), never from the application's routes;
+//! with an OTLP endpoint set, the same are pushed over OTLP too.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Result;
 use deadpool_postgres::Status as PoolStatus;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -13,6 +16,10 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
+
+use crate::admission::Admission;
+use crate::postgres::pool::Pools;
+use crate::telemetry::meters::Meters;
 
 /// The content type of the OpenMetrics text format Prometheus asks for.
 pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -47,8 +54,43 @@ pub struct DatabaseLabels {
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// From 0.1 ms to about 3.3 s, doubling: a request's and an instantiation's spread.
+pub fn seconds_buckets() -> impl Iterator<Item = f64> {
+    exponential_buckets(0.0001, 2.0, 16)
+}
+
 fn seconds_histogram() -> Histogram {
-    Histogram::new(exponential_buckets(0.0001, 2.0, 16))
+    Histogram::new(seconds_buckets())
+}
+
+/// Where the gauges read what is true now: the instances and the pools.
+#[derive(Clone)]
+pub struct Sources {
+    pub admission: Arc<Admission>,
+    pub pools: Arc<Pools>,
+}
+
+/// One database pool, now.
+pub struct PoolReading {
+    pub database: String,
+    pub status: PoolStatus,
+    pub statement_errors: u64,
+}
+
+impl Sources {
+    /// Instances running now, and the cap on clients' instances.
+    pub fn instances(&self) -> (usize, usize) {
+        self.admission.instances()
+    }
+
+    pub fn pools(&self) -> Vec<PoolReading> {
+        let errors = &self.pools.statement_errors;
+        (self.pools.statuses().into_iter())
+            .map(|(database, status)| {
+                let statement_errors = errors.get_or_create(&DatabaseLabels { database: database.clone() }).get();
+                PoolReading { database, status, statement_errors }
+            })
+            .collect()
+    }
 }
 
 pub struct Metrics {
@@ -61,12 +103,15 @@ pub struct Metrics {
     pool_connections: Family<DatabaseLabels, Gauge>,
     pool_idle: Family<DatabaseLabels, Gauge>,
     pool_waiting: Family<DatabaseLabels, Gauge>,
-    statement_errors: Family<DatabaseLabels, Counter>,
+    sources: Sources,
+    /// The same, over OTLP, when the environment names an endpoint.
+    otlp: Option<Meters>,
 }
 
 impl Metrics {
-    /// `statement_errors` is the pools' own count, which they keep as statements fail.
-    pub fn new(statement_errors: Family<DatabaseLabels, Counter>) -> Self {
+    /// `application` names the service OTLP metrics come from.
+    pub fn new(sources: Sources, application: &str) -> Result<Self> {
+        let otlp = Meters::from_env(application, sources.clone())?;
         let mut metrics = Self {
             registry: Registry::with_prefix("eventos"),
             requests: Family::default(),
@@ -77,8 +122,11 @@ impl Metrics {
             pool_connections: Family::default(),
             pool_idle: Family::default(),
             pool_waiting: Family::default(),
-            statement_errors,
+            sources,
+            otlp,
         };
+        // The pools' own count, which they keep as statements fail.
+        let statement_errors = metrics.sources.pools.statement_errors.clone();
         let r = &mut metrics.registry;
         r.register("requests", "Requests answered, per component, route and status class", metrics.requests.clone());
         r.register_with_unit(
@@ -98,13 +146,16 @@ impl Metrics {
         r.register("pg_pool_connections", "Open connections, per database", metrics.pool_connections.clone());
         r.register("pg_pool_idle", "Connections waiting in the pool, per database", metrics.pool_idle.clone());
         r.register("pg_pool_waiting", "Requests waiting for a connection, per database", metrics.pool_waiting.clone());
-        r.register("pg_statement_errors", "Statements that failed, per database", metrics.statement_errors.clone());
-        metrics
+        r.register("pg_statement_errors", "Statements that failed, per database", statement_errors);
+        Ok(metrics)
     }
 
     pub fn record_request(&self, component: &str, route: &str, status: u16, elapsed: Duration) {
-        let (component, route) = (component.to_owned(), route.to_owned());
         let status = format!("{}xx", status / 100);
+        if let Some(otlp) = &self.otlp {
+            otlp.record_request(component, route, &status, elapsed);
+        }
+        let (component, route) = (component.to_owned(), route.to_owned());
         self.requests
             .get_or_create(&RequestLabels { component: component.clone(), route: route.clone(), status })
             .inc();
@@ -112,16 +163,20 @@ impl Metrics {
     }
 
     pub fn record_instantiation(&self, component: &str, elapsed: Duration) {
+        if let Some(otlp) = &self.otlp {
+            otlp.record_instantiation(component, elapsed);
+        }
         let labels = ComponentLabels { component: component.to_owned() };
         self.instantiations.get_or_create(&labels).observe(elapsed.as_secs_f64());
     }
 
     /// The exposition, with the gauges set to the instances in use and their cap,
     /// and to each database pool's status, as they are now.
-    pub fn render(&self, (in_use, max): (usize, usize), pools: Vec<(String, PoolStatus)>) -> String {
+    pub fn render(&self) -> String {
+        let (in_use, max) = self.sources.instances();
         self.instances_in_use.set(in_use as i64);
         self.instances_max.set(max as i64);
-        for (database, status) in pools {
+        for PoolReading { database, status, .. } in self.sources.pools() {
             let labels = DatabaseLabels { database };
             self.pool_connections.get_or_create(&labels).set(status.size as i64);
             self.pool_idle.get_or_create(&labels).set(status.available as i64);
@@ -131,5 +186,12 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
+    }
+
+    /// Pushes what OTLP has not yet been sent; blocks, so it runs off the async workers.
+    pub async fn shutdown(&self) {
+        if let Some(otlp) = &self.otlp {
+            otlp.shutdown().await;
+        }
     }
 }

@@ -33,9 +33,7 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) {
 
 fn answer(app: &App, request: &Request<Incoming>) -> Response<Full<Bytes>> {
     let (status, content_type, body) = match (request.method(), request.uri().path()) {
-        (&hyper::Method::GET, "/metrics") => {
-            (StatusCode::OK, OPENMETRICS, app.metrics.render(app.admission.instances(), app.pools.statuses()))
-        }
+        (&hyper::Method::GET, "/metrics") => (StatusCode::OK, OPENMETRICS, app.metrics.render()),
         (_, "/metrics") => (StatusCode::METHOD_NOT_ALLOWED, "text/plain", "GET only\n".into()),
         _ => (StatusCode::NOT_FOUND, "text/plain", "metrics are at /metrics\n".into()),
     };

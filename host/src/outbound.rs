@@ -7,9 +7,6 @@
 use std::sync::Arc;
 
 use http_body_util::BodyExt;
-use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi_http::bindings::http::types::ErrorCode;
@@ -20,6 +17,7 @@ use wasmtime_wasi_http::{HttpResult, WasiHttpCtx, WasiHttpView, hyper_request_er
 use crate::admission::Depth;
 use crate::allow::CHAINING_SUFFIX;
 use crate::chain::{Chain, PendingAnswer, Unanswered};
+use crate::client::{self, OpenError};
 use crate::state::RequestState;
 
 type OutgoingRequest = hyper::Request<HyperOutgoingBody>;
@@ -143,34 +141,14 @@ async fn send_chained(answer: PendingAnswer, config: OutgoingRequestConfig) -> R
 
 /// HTTP/1.1 to a host outside the application, over TLS for `https`.
 async fn send_out(mut request: OutgoingRequest, config: OutgoingRequestConfig) -> Result<IncomingResponse, ErrorCode> {
-    let host = request.uri().host().ok_or(ErrorCode::HttpRequestUriInvalid)?.to_owned();
-    let default_port = if config.use_tls { 443 } else { 80 };
-    let port = request.uri().port_u16().unwrap_or(default_port);
-    let bare_host = host.trim_start_matches('[').trim_end_matches(']');
-    let stream = timeout(config.connect_timeout, TcpStream::connect((bare_host, port)))
-        .await
-        .map_err(|_| ErrorCode::ConnectionTimeout)?
-        .map_err(|_| ErrorCode::ConnectionRefused)?;
-    let authority = if port == default_port { host.clone() } else { format!("{host}:{port}") };
-    let host_header = hyper::header::HeaderValue::from_str(&authority).map_err(|_| ErrorCode::HttpRequestUriInvalid)?;
-    request.headers_mut().insert(hyper::header::HOST, host_header);
-    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
-    *request.uri_mut() = path.parse().map_err(|_| ErrorCode::HttpRequestUriInvalid)?;
-    if config.use_tls {
-        let stream = crate::tls::connect(bare_host, stream).await.map_err(|_| ErrorCode::TlsProtocolError)?;
-        exchange(stream, request, &config).await
-    } else {
-        exchange(stream, request, &config).await
-    }
-}
-
-async fn exchange<S: AsyncRead + AsyncWrite + Send + Unpin + 'static>(
-    stream: S,
-    request: OutgoingRequest,
-    config: &OutgoingRequestConfig,
-) -> Result<IncomingResponse, ErrorCode> {
     let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(hyper_request_error)?;
+        client::open(&mut request, config.use_tls, config.connect_timeout).await.map_err(|error| match error {
+            OpenError::BadUri => ErrorCode::HttpRequestUriInvalid,
+            OpenError::ConnectTimeout => ErrorCode::ConnectionTimeout,
+            OpenError::Refused => ErrorCode::ConnectionRefused,
+            OpenError::Tls => ErrorCode::TlsProtocolError,
+            OpenError::Handshake(error) => hyper_request_error(error),
+        })?;
     let worker = wasmtime_wasi::runtime::spawn(async move {
         let _ = connection.await;
     });

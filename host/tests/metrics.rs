@@ -1,14 +1,16 @@
 //! The metrics operators alert on: `eventos` counts every answer per component,
 //! route and status class, serves the counts on a listener of their own
 //! (`EVENTOS_METRICS_LISTEN`, never the application's), and a real Prometheus
-//! (Debian's) scrapes them and answers with the same numbers.
+//! (Debian's) scrapes them and answers with the same numbers; with an OTLP
+//! endpoint set, the same numbers are pushed over OTLP.
 
 mod support;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
+use support::otlp::Receiver;
 use support::world::{self, id};
 use support::{Platform, free_address, listens, send, workspace};
 
@@ -116,4 +118,46 @@ fn answers_are_counted_per_component_route_and_status_and_prometheus_reads_the_s
         seen = prometheus.query(EVENT_READS);
     }
     assert_eq!(seen, Some(expected), "what Prometheus scraped");
+}
+
+/// The newest exported value of `name` with exactly `attributes`.
+fn latest(points: &[Value], name: &str, attributes: &Value) -> Option<f64> {
+    points.iter().rev().find(|p| p["name"] == name && &p["attributes"] == attributes)?["value"].as_f64()
+}
+
+#[test]
+fn with_an_otlp_endpoint_the_same_counts_are_pushed_over_otlp() {
+    let receiver = Receiver::start("otlp_metrics");
+    let metrics = free_address();
+    let app = receiver.platform("otlp_metrics", &[("EVENTOS_METRICS_LISTEN", &metrics)]);
+    let event = world::published_event(&app, 10);
+    for _ in 0..5 {
+        app.anonymous().get(&format!("/api/events/{}", id(&event))).assert_status(200);
+    }
+    for _ in 0..2 {
+        app.anonymous().get("/api/events/6f1c7f9e-1111-4c4c-8a8a-123456789abc").assert_status(404);
+    }
+    let scraped = scrape(&metrics);
+    let (reads, misses) = (sample(&scraped, EVENT_READS), sample(&scraped, EVENT_MISSES));
+    assert_eq!(misses, 2.0, "{scraped}");
+
+    let route = |status: &str| json!({"component": "events", "route": "/api/events/...", "status": status});
+    let pool = json!({"database": format!("{}_events", app.prefix)});
+    let points = receiver.wait_for(
+        |record| record["signal"] == "metric",
+        |points| {
+            latest(points, "eventos.requests", &route("2xx")) == Some(reads)
+                && latest(points, "eventos.requests", &route("4xx")) == Some(misses)
+                && latest(points, "eventos.pg_pool_connections", &pool).is_some()
+        },
+    );
+    assert_eq!(latest(&points, "eventos.requests", &route("2xx")), Some(reads), "what OTLP carried: {points:#?}");
+    assert_eq!(latest(&points, "eventos.requests", &route("4xx")), Some(misses));
+    let durations = json!({"component": "events", "route": "/api/events/..."});
+    assert_eq!(latest(&points, "eventos.request_duration", &durations), Some(reads + misses), "one per answer");
+    let events = json!({"component": "events"});
+    assert!(latest(&points, "eventos.instantiation_duration", &events).is_some_and(|n| n >= reads + misses));
+    assert!(latest(&points, "eventos.pg_pool_connections", &pool).is_some_and(|n| n >= 1.0));
+    assert!(latest(&points, "eventos.instances_max", &json!({})).is_some_and(|n| n >= 1.0));
+    assert!(latest(&points, "eventos.pg_statement_errors", &pool).is_some(), "counted even at zero");
 }

@@ -7,67 +7,10 @@
 mod support;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::otlp::Receiver;
 use support::world::{self, id};
-use support::{Platform, free_address, listens, workspace};
-
-/// The receiver, writing what it decodes to `output`, a JSON line per span.
-struct Receiver {
-    child: Child,
-    address: String,
-    output: PathBuf,
-}
-
-impl Receiver {
-    fn start(tag: &str) -> Self {
-        let address = free_address();
-        let output = workspace().join("target/test-logs").join(format!("{}.otlp.jsonl", support::unique_prefix(tag)));
-        std::fs::create_dir_all(output.parent().expect("dir")).expect("log dir");
-        let mut child = Command::new("python3")
-            .arg(workspace().join("host/tests/otlp/receiver.py"))
-            .arg(&address)
-            .arg(&output)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start the OTLP receiver (make setup installs opentelemetry-proto)");
-        assert!(listens(&address, &mut child), "the OTLP receiver did not listen");
-        Self { child, address, output }
-    }
-
-    fn records(&self) -> Vec<Value> {
-        let text = std::fs::read_to_string(&self.output).unwrap_or_default();
-        text.lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
-    }
-
-    /// The spans of `trace_id`, once `done` says they are all there (or after 20 s).
-    fn trace(&self, trace_id: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let spans: Vec<Value> = self.records().into_iter().filter(|r| r["trace_id"] == trace_id).collect();
-            if done(&spans) || Instant::now() > deadline {
-                return spans;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn exporting_to(receiver: &Receiver) -> Platform {
-    let endpoint = format!("http://{}", receiver.address);
-    let env = [("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("OTEL_BSP_SCHEDULE_DELAY", "100")];
-    Platform::start_with(&workspace().join("spin.toml"), "traces", &env)
-}
 
 fn server_span<'a>(spans: &'a [Value], component: &str) -> Option<&'a Value> {
     spans.iter().find(|s| s["kind"] == 2 && s["attributes"]["eventos.component"] == component)
@@ -80,7 +23,7 @@ fn children<'a>(spans: &'a [Value], parent: &Value) -> Vec<&'a Value> {
 #[test]
 fn an_order_is_one_trace_across_tickets_events_and_users() {
     let receiver = Receiver::start("traces");
-    let app = exporting_to(&receiver);
+    let app = receiver.platform("traces", &[]);
     let event = world::published_event(&app, 100);
     let ticket_type = world::ticket_type(&app, &event, 10);
     let user = world::user(&app);

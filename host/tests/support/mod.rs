@@ -3,6 +3,7 @@
 //! with databases of their own.
 #![allow(dead_code)]
 
+pub mod otlp;
 pub mod proxy;
 pub mod world;
 
