@@ -276,21 +276,29 @@ def issuer_errors(objects):
 
 
 def telemetry_errors(objects):
-    """Spin exports to the endpoints of the executor's `otel` block: each must be
-    a Service of this rendering (`<name>.<namespace>.svc.cluster.local`) with
-    that port, or every pod's telemetry goes nowhere."""
+    """Spin exports to the endpoints of the executor's `otel` block, and the status
+    page asks the Prometheus at its `prometheus_url`: each must be a Service of
+    this rendering (`<name>.<namespace>.svc.cluster.local`) with that port, or
+    the telemetry goes nowhere."""
     services = {
         (o["metadata"]["name"], o["metadata"].get("namespace")): {p.get("port") for p in o.get("spec", {}).get("ports", [])}
         for o in objects if o.get("kind") == "Service"
     }
-    for executor in (o for o in objects if o.get("kind") == "SpinAppExecutor"):
-        for key, url in executor.get("spec", {}).get("deploymentConfig", {}).get("otel", {}).items():
-            match = re.fullmatch(r"https?://([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local:(\d+)/?", url or "")
-            where = f"{name_of(executor)}: spec.deploymentConfig.otel.{key}"
-            if not match:
-                yield f"{where}: {url!r} is not http://<service>.<namespace>.svc.cluster.local:<port>"
-            elif int(match.group(3)) not in services.get((match.group(1), match.group(2)), set()):
-                yield f"{where}: no Service {match.group(1)} in {match.group(2)} with port {match.group(3)}"
+    endpoints = [
+        (f"{name_of(executor)}: spec.deploymentConfig.otel.{key}", url)
+        for executor in objects if executor.get("kind") == "SpinAppExecutor"
+        for key, url in executor.get("spec", {}).get("deploymentConfig", {}).get("otel", {}).items()
+    ] + [
+        (f"{name_of(app)}: spec.variables.prometheus_url", binding.get("value"))
+        for app in objects if app.get("kind") == "SpinApp"
+        for binding in app.get("spec", {}).get("variables", []) if binding.get("name") == "prometheus_url"
+    ]
+    for where, url in endpoints:
+        match = re.fullmatch(r"https?://([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local:(\d+)/?", url or "")
+        if not match:
+            yield f"{where}: {url!r} is not http://<service>.<namespace>.svc.cluster.local:<port>"
+        elif int(match.group(3)) not in services.get((match.group(1), match.group(2)), set()):
+            yield f"{where}: no Service {match.group(1)} in {match.group(2)} with port {match.group(3)}"
 
 
 def development_sign_in_errors(objects):
@@ -402,8 +410,9 @@ def database_tls_errors(objects):
 
 
 # Variables a deployment leaves at spin.toml's default on purpose: an empty
-# development key is no development sign-in.
-LEFT_AT_DEFAULT = {"auth_dev_key"}
+# development key is no development sign-in, and without the telemetry
+# component there is no Prometheus for the status page to ask.
+LEFT_AT_DEFAULT = {"auth_dev_key", "prometheus_url"}
 
 
 def consistency_errors(objects, manifest):

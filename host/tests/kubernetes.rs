@@ -65,22 +65,28 @@ fn the_overlays_differ_where_they_should() {
 }
 
 #[test]
-fn telemetry_must_reach_a_collector_the_manifests_deploy() {
+fn telemetry_must_reach_a_collector_and_a_prometheus_the_manifests_deploy() {
     let rendered = render("prod");
     let dir = workspace().join("target/test-fixtures");
     std::fs::create_dir_all(&dir).expect("fixture dir");
-    let broken = dir.join(format!("{}.yaml", unique_prefix("otel")));
-    let endpoint = "otel-collector.eventos-system.svc.cluster.local:4318";
-    assert!(rendered.contains(endpoint));
-    std::fs::write(&broken, rendered.replace(endpoint, "otel-collector.eventos-system.svc.cluster.local:4319"))
-        .expect("write");
-    let (ok, report) = validate(&["--rendered", broken.to_str().expect("path")]);
-    std::fs::remove_file(broken).ok();
-    assert!(!ok, "{report}");
-    assert!(
-        report.contains("spec.deploymentConfig.otel.exporter_otlp_endpoint: no Service otel-collector"),
-        "{report}"
-    );
+    let cases = [
+        (
+            "otel-collector.eventos-system.svc.cluster.local:4318",
+            "spec.deploymentConfig.otel.exporter_otlp_endpoint: no Service otel-collector",
+        ),
+        (
+            "prometheus.eventos-system.svc.cluster.local:9090",
+            "SpinApp/status: spec.variables.prometheus_url: no Service prometheus",
+        ),
+    ];
+    for (endpoint, complaint) in cases {
+        assert!(rendered.contains(endpoint), "the prod overlay names {endpoint}");
+        let broken = dir.join(format!("{}.yaml", unique_prefix("otel")));
+        std::fs::write(&broken, rendered.replace(endpoint, &endpoint.replace(".svc", "-gone.svc"))).expect("write");
+        let (ok, report) = validate(&["--rendered", broken.to_str().expect("path")]);
+        std::fs::remove_file(broken).ok();
+        assert!(!ok && report.contains(complaint), "{report}");
+    }
 }
 
 /// (what to break, how, a fragment the validator's message must contain)

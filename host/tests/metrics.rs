@@ -6,13 +6,13 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::otlp::Receiver;
+use support::prometheus::Prometheus;
 use support::world::{self, id};
-use support::{Platform, free_address, listens, send, workspace};
+use support::{Platform, free_address, send, workspace};
 
 const EVENT_READS: &str = r#"eventos_requests_total{component="events",route="/api/events/...",status="2xx"}"#;
 const EVENT_MISSES: &str = r#"eventos_requests_total{component="events",route="/api/events/...",status="4xx"}"#;
@@ -30,50 +30,6 @@ fn sample(exposition: &str, series: &str) -> f64 {
         .lines()
         .find_map(|line| line.strip_prefix(series).and_then(|rest| rest.trim().parse().ok()))
         .unwrap_or(0.0)
-}
-
-/// Prometheus scraping `target` every second, its data kept under `dir`.
-struct Prometheus {
-    child: Child,
-    address: String,
-}
-
-impl Prometheus {
-    fn start(target: &str, dir: &std::path::Path) -> Self {
-        std::fs::create_dir_all(dir).expect("prometheus dir");
-        let config = dir.join("prometheus.yml");
-        let yaml = format!(
-            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n\
-             scrape_configs:\n  - job_name: eventos\n    static_configs: [{{targets: ['{target}']}}]\n"
-        );
-        std::fs::write(&config, yaml).expect("prometheus.yml");
-        let address = free_address();
-        let mut child = Command::new("prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
-            .arg(format!("--web.listen-address={address}"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("prometheus.log")).expect("log"))
-            .spawn()
-            .expect("start prometheus (make setup installs it)");
-        assert!(listens(&address, &mut child), "prometheus did not listen: see {}", dir.display());
-        Self { child, address }
-    }
-
-    /// The value of an instant query, once Prometheus has one.
-    fn query(&self, promql: &str) -> Option<f64> {
-        let url = format!("http://{}/api/v1/query?query={}", self.address, support::encode(promql));
-        let reply = send(&url, "GET", &[], None);
-        let value: &Value = &reply.body["data"]["result"][0]["value"][1];
-        value.as_str()?.parse().ok()
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]
@@ -109,7 +65,8 @@ fn answers_are_counted_per_component_route_and_status_and_prometheus_reads_the_s
     app.anonymous().get("/metrics").assert_status(404);
     assert_eq!(send(&format!("http://{metrics}/"), "GET", &[], None).status, 404);
 
-    let prometheus = Prometheus::start(&metrics, &workspace().join("target/test-logs").join(&app.prefix));
+    let prometheus =
+        Prometheus::start(&free_address(), &metrics, &workspace().join("target/test-logs").join(&app.prefix));
     let expected = sample(&after, EVENT_READS);
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut seen = None;
@@ -160,4 +117,51 @@ fn with_an_otlp_endpoint_the_same_counts_are_pushed_over_otlp() {
     assert!(latest(&points, "eventos.pg_pool_connections", &pool).is_some_and(|n| n >= 1.0));
     assert!(latest(&points, "eventos.instances_max", &json!({})).is_some_and(|n| n >= 1.0));
     assert!(latest(&points, "eventos.pg_statement_errors", &pool).is_some(), "counted even at zero");
+}
+
+fn traffic_of<'a>(traffic: &'a Value, domain: &str) -> &'a Value {
+    let components = traffic["components"].as_array().expect("components");
+    components.iter().find(|c| c["name"] == domain).unwrap_or_else(|| panic!("no {domain}: {traffic}"))
+}
+
+#[test]
+fn the_status_page_reads_each_domains_traffic_from_prometheus() {
+    let (metrics, prometheus_address) = (free_address(), free_address());
+    let prometheus_url = format!("http://{prometheus_address}");
+    let env = [("EVENTOS_METRICS_LISTEN", metrics.as_str()), ("SPIN_VARIABLE_PROMETHEUS_URL", prometheus_url.as_str())];
+    let app = Platform::start_with(&workspace().join("spin.toml"), "traffic", &env);
+    let prometheus =
+        Prometheus::start(&prometheus_address, &metrics, &workspace().join("target/test-logs").join(&app.prefix));
+    // A rate is a series' growth between scrapes, not its birth: the event's making
+    // begins the events series, the reads come after Prometheus has seen it once.
+    let event = world::published_event(&app, 10);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while prometheus.query("up") != Some(1.0) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for _ in 0..6 {
+        app.anonymous().get(&format!("/api/events/{}", id(&event))).assert_status(200);
+    }
+    app.anonymous().get("/api/events/6f1c7f9e-1111-4c4c-8a8a-123456789abc").assert_status(404);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let traffic = loop {
+        let reply = app.anonymous().get("/api/status/traffic");
+        reply.assert_status(200);
+        let events = traffic_of(&reply.body, "events");
+        let seen = events["requests_per_second"].as_f64().is_some_and(|rate| rate > 0.0);
+        if seen || Instant::now() > deadline {
+            break reply.body;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!((traffic["configured"].as_bool(), traffic["window"].as_str()), (Some(true), Some("5m")), "{traffic}");
+    let events = traffic_of(&traffic, "events");
+    assert!(events["requests_per_second"].as_f64().is_some_and(|rate| rate > 0.0), "{events}");
+    assert_eq!(events["error_ratio"].as_f64(), Some(0.0), "a 404 is the caller's error, not the server's: {events}");
+    assert!(events["p99_ms"].as_f64().is_some_and(|ms| ms > 0.0 && ms < 3_300.0), "{events}");
+    let participation = traffic_of(&traffic, "participation");
+    assert_eq!(participation["requests_per_second"], Value::Null, "no request reached it: {participation}");
+
+    drop(prometheus);
+    app.anonymous().get("/api/status/traffic").assert_problem(503, "service-unavailable");
 }

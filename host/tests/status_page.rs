@@ -3,12 +3,15 @@
 
 mod support;
 
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use serde_json::json;
+use support::prometheus::Prometheus;
 use support::world::{self, id};
-use support::{Platform, workspace};
+use support::{Platform, free_address, workspace};
 
 #[test]
 fn the_overview_lists_every_domain_as_ok() {
@@ -48,6 +51,78 @@ fn a_hanging_domain_is_unavailable_and_the_overview_still_answers_in_time() {
     drop(silent);
 }
 
+/// A stand-in for Prometheus' HTTP API that answers `count` queries, each with
+/// tickets at `value`, and hands back the request heads it was sent.
+fn prometheus_api(count: usize, value: &str) -> (String, std::thread::JoinHandle<Vec<String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let answer = json!({"status": "success", "data": {"resultType": "vector",
+        "result": [{"metric": {"component": "tickets"}, "value": [1.0, value]}]}})
+    .to_string();
+    let heads = std::thread::spawn(move || {
+        (0..count)
+            .map(|_| {
+                let (mut stream, _) = listener.accept().expect("accept");
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut head = String::new();
+                while reader.read_line(&mut head).is_ok_and(|n| n > 2) {}
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+                stream.write_all(reply.as_bytes()).expect("answer");
+                head
+            })
+            .collect()
+    });
+    (url, heads)
+}
+
+#[test]
+fn traffic_comes_from_the_configured_prometheus_only_and_never_carries_the_callers_token() {
+    let app = Platform::start();
+    let unset = app.anonymous().get("/api/status/traffic");
+    unset.assert_status(200);
+    assert_eq!((unset.body["configured"].as_bool(), &unset.body["components"]), (Some(false), &json!([])));
+    app.anonymous().send("POST", "/api/status/traffic", &[], None).assert_problem(405, "method-not-allowed");
+
+    let (url, heads) = prometheus_api(3, "0.5");
+    let app =
+        Platform::start_with(&workspace().join("spin.toml"), "traffic", &[("SPIN_VARIABLE_PROMETHEUS_URL", &url)]);
+    let reply = app.get("/api/status/traffic");
+    reply.assert_status(200);
+    assert_eq!(reply.body["configured"], true);
+    let tickets = &reply.body["components"][3];
+    assert_eq!((tickets["name"].as_str(), tickets["requests_per_second"].as_f64()), (Some("tickets"), Some(0.5)));
+    assert_eq!((tickets["error_ratio"].as_f64(), tickets["p99_ms"].as_f64()), (Some(0.5), Some(500.0)));
+    assert_eq!(reply.body["components"][0]["requests_per_second"], serde_json::Value::Null);
+    let heads = heads.join().expect("the stand-in's requests");
+    for head in &heads {
+        assert!(head.starts_with("GET /api/v1/query?query="), "{head}");
+        assert!(!head.to_ascii_lowercase().contains("authorization"), "the caller's token went to Prometheus: {head}");
+    }
+}
+
+#[test]
+fn a_real_prometheus_is_asked_through_the_manifests_allowed_hosts() {
+    let address = free_address();
+    let dir = workspace().join("target/test-logs").join(support::unique_prefix("prometheus"));
+    let _prometheus = Prometheus::start(&address, "127.0.0.1:9", &dir);
+    let url = format!("http://{address}");
+    let app =
+        Platform::start_with(&workspace().join("spin.toml"), "traffic", &[("SPIN_VARIABLE_PROMETHEUS_URL", &url)]);
+    let reply = app.anonymous().get("/api/status/traffic");
+    reply.assert_status(200);
+    assert_eq!(reply.body["configured"], true);
+    let names: Vec<&str> = reply.body["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .map(|c| c["name"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(names, ["users", "events", "participation", "tickets"]);
+}
+
 #[test]
 fn the_page_and_its_assets_are_served_by_the_component() {
     let app = Platform::start();
@@ -56,7 +131,14 @@ fn the_page_and_its_assets_are_served_by_the_component() {
     assert!(page.header("content-type").is_some_and(|t| t.starts_with("text/html")));
     assert!(page.header("content-security-policy").is_some_and(|csp| csp.contains("default-src 'self'")));
     assert!(page.text.contains("<script src=\"/static/app.js\""));
-    for asset in ["/static/app.js", "/static/session.js", "/static/history.js", "/static/app.css", "/static/icon.svg"] {
+    for asset in [
+        "/static/app.js",
+        "/static/session.js",
+        "/static/history.js",
+        "/static/traffic.js",
+        "/static/app.css",
+        "/static/icon.svg",
+    ] {
         app.get(asset).assert_status(200);
     }
     for traversal in
@@ -73,13 +155,22 @@ fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
         browser_dir.join("node_modules/playwright-core").is_dir(),
         "playwright-core is not installed: run `make setup` (npm ci in host/tests/browser)"
     );
-    let app = Platform::start();
+    // Prometheus scrapes the host's metrics for the page's traffic columns (under
+    // Spin there are none of the host's metrics: the columns show, without figures).
+    let (metrics, prometheus_address) = (free_address(), free_address());
+    let prometheus_url = format!("http://{prometheus_address}");
+    let env = [("EVENTOS_METRICS_LISTEN", metrics.as_str()), ("SPIN_VARIABLE_PROMETHEUS_URL", prometheus_url.as_str())];
+    let app = Platform::start_with(&workspace().join("spin.toml"), "browser", &env);
+    let dir = workspace().join("target/test-logs").join(&app.prefix);
+    let _prometheus = Prometheus::start(&prometheus_address, &metrics, &dir);
     let event = world::published_event(&app, 100);
     let ticket_type = world::ticket_type(&app, &event, 10);
     let name = support::unique_prefix("Browser buyer");
     let shots = workspace().join("target/browser");
+    let on_eventos = matches!(support::runtime(), support::Runtime::Eventos);
     let output = Command::new("node")
         .current_dir(&browser_dir)
+        .env("TRAFFIC", if on_eventos { "figures" } else { "columns" })
         .arg("buy-a-ticket.mjs")
         .args([&app.base, id(&event), id(&ticket_type), &format!("dev:{name}")])
         .arg(&shots)
@@ -105,6 +196,15 @@ fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
     for chart in charts {
         let points = chart["points"].as_u64().expect("points");
         assert!(points >= 2 && chart["states"].as_u64() == Some(points) && chart["lines"] == 1, "{chart}");
+    }
+    // Tickets' traffic, in three cells beside its chart.
+    let traffic = result["traffic"].as_array().expect("traffic cells");
+    let labels: Vec<&str> = traffic.iter().map(|cell| cell["label"].as_str().expect("a label")).collect();
+    assert_eq!(labels, ["Requests", "Errors", "p99"]);
+    assert!(traffic.iter().all(|cell| cell["hidden"] == false), "{traffic:?}");
+    if on_eventos {
+        let text = |i: usize| traffic[i]["text"].as_str().expect("text");
+        assert!(text(0).ends_with("/s") && text(1).ends_with('%') && text(2).ends_with(" ms"), "{traffic:?}");
     }
     println!("status page: loaded in {} ms, {} bytes", result["load_ms"], result["page_bytes"]);
 }

@@ -91,7 +91,8 @@ impl PeerResponse {
 /// `GET {base}{path}` where `base` is the Spin variable `base_variable` (e.g. `events_url`).
 pub fn get(peer: &str, base_variable: &str, path: &str) -> Result<PeerResponse, PeerError> {
     let base = variables::get(base_variable).map_err(|e| PeerError::Bug(format!("variable {base_variable}: {e}")))?;
-    let pending = start_get(&base, path, PEER_TIMEOUT).map_err(|why| peer_unavailable(peer, why))?;
+    let pending =
+        start_get(&base, path, PEER_TIMEOUT, Carrying::TheRequest).map_err(|why| peer_unavailable(peer, why))?;
     pending.subscribe().block();
     finish(&pending).map_err(|why| peer_unavailable(peer, why))
 }
@@ -110,14 +111,27 @@ fn document(peer: &str, response: PeerResponse) -> Result<Option<serde_json::Val
     }
 }
 
+/// What a call carries of the request being served.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Carrying {
+    /// Its request id, trace and `Authorization` (`forward_for_this_request`): a call to another domain.
+    TheRequest,
+    /// Nothing: a call to a service outside the platform, which never sees a caller's token.
+    Nothing,
+}
+
 /// `GET`s every `(base URL, path)` at once and waits at most `timeout` for all of
 /// them; each answer comes with how long it took.
-pub fn get_all(targets: &[(String, String)], timeout: Duration) -> Vec<Result<(PeerResponse, Duration), String>> {
+pub fn get_all(
+    targets: &[(String, String)],
+    timeout: Duration,
+    carrying: Carrying,
+) -> Vec<Result<(PeerResponse, Duration), String>> {
     let started = monotonic_clock::now();
     let mut results: Vec<Option<Result<(PeerResponse, Duration), String>>> = vec![None; targets.len()];
     let mut waiting: Vec<(usize, FutureIncomingResponse)> = Vec::new();
     for (i, (base, path)) in targets.iter().enumerate() {
-        match start_get(base, path, timeout) {
+        match start_get(base, path, timeout, carrying) {
             Ok(pending) => waiting.push((i, pending)),
             Err(why) => results[i] = Some(Err(why)),
         }
@@ -146,14 +160,16 @@ pub fn get_all(targets: &[(String, String)], timeout: Duration) -> Vec<Result<(P
     results.into_iter().map(|result| result.unwrap_or_else(|| Err(format!("no answer within {timeout:?}")))).collect()
 }
 
-fn start_get(base: &str, path: &str, timeout: Duration) -> Result<FutureIncomingResponse, String> {
+fn start_get(base: &str, path: &str, timeout: Duration, carrying: Carrying) -> Result<FutureIncomingResponse, String> {
     let (scheme, authority) = split_base(base).ok_or_else(|| format!("`{base}` is not an http(s) URL"))?;
     let headers = Fields::new();
-    FORWARDED.with(|forwarded| {
-        for (name, value) in forwarded.borrow().iter() {
-            let _ = headers.append(&(*name).to_owned(), &value.as_bytes().to_vec());
-        }
-    });
+    if carrying == Carrying::TheRequest {
+        FORWARDED.with(|forwarded| {
+            for (name, value) in forwarded.borrow().iter() {
+                let _ = headers.append(&(*name).to_owned(), &value.as_bytes().to_vec());
+            }
+        });
+    }
     let request = OutgoingRequest::new(headers);
     request
         .set_method(&Method::Get)
@@ -295,7 +311,7 @@ pub fn fetch_all(requests: &[(&str, &str, String)]) -> Vec<Result<Option<serde_j
         .iter()
         .map(|(_, variable, path)| (variables::get(variable).unwrap_or_default(), path.clone()))
         .collect();
-    get_all(&targets, PEER_TIMEOUT)
+    get_all(&targets, PEER_TIMEOUT, Carrying::TheRequest)
         .into_iter()
         .zip(requests)
         .map(|(answer, (peer, _, _))| {

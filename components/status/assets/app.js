@@ -69,6 +69,7 @@ function renderHealth(components) {
       element("td", { "data-label": "Status" }, element("span", { class: "badge", "data-status": c.status, text: LABELS[c.status] || c.status })),
       element("td", { "data-label": "Latency", class: "mono", text: latency }),
       element("td", { "data-label": "Last 5 minutes" }, historyChart(c.name)),
+      ...trafficCells(c.name),
       element("td", { "data-label": "Instance", class: "mono", text: c.instance || "—" }),
       element("td", { "data-label": "Version", class: "mono", text: c.version || "—" }));
   });
@@ -230,6 +231,7 @@ document.addEventListener("DOMContentLoaded", () => {
   byId("create-demo").addEventListener("click", (e) => createDemoEvent(e.currentTarget));
   refreshHealth();
   setInterval(refreshHealth, REFRESH_MS);
+  startTraffic();
   loadSession().then((loaded) => { options = loaded; });
   loadEvents().catch((error) => showMessage(error.message));
 });

@@ -10,6 +10,8 @@ const STYLE: Asset = Asset { content_type: "text/css; charset=utf-8", body: incl
 const SCRIPT: Asset = Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/app.js") };
 const HISTORY: Asset =
     Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/history.js") };
+const TRAFFIC: Asset =
+    Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/traffic.js") };
 const SESSION: Asset =
     Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/session.js") };
 const ICON: Asset = Asset { content_type: "image/svg+xml", body: include_str!("../assets/icon.svg") };
@@ -22,6 +24,7 @@ pub fn find(name: &str) -> Option<&'static Asset> {
         "app.js" => Some(&SCRIPT),
         "session.js" => Some(&SESSION),
         "history.js" => Some(&HISTORY),
+        "traffic.js" => Some(&TRAFFIC),
         "icon.svg" => Some(&ICON),
         _ => None,
     }

@@ -7,6 +7,7 @@ mod assets;
 mod overview;
 mod routes;
 mod sign_in;
+mod traffic;
 
 #[http_component]
 async fn handle(request: IncomingRequest) -> Response {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use eventos_common::peer::{PeerResponse, get_all};
+use eventos_common::peer::{Carrying, PeerResponse, get_all};
 use serde::Serialize;
 use serde_json::Value;
 use spin_sdk::variables;
@@ -39,7 +39,7 @@ pub fn overview() -> Overview {
         .iter()
         .map(|(name, variable)| (variables::get(variable).unwrap_or_default(), format!("/api/{name}/health")))
         .collect();
-    let answers = get_all(&targets, HEALTH_TIMEOUT);
+    let answers = get_all(&targets, HEALTH_TIMEOUT, Carrying::TheRequest);
     let components: Vec<ComponentStatus> =
         DOMAINS.iter().zip(answers).map(|((name, _), answer)| judge(name, answer.ok())).collect();
     let status = if components.iter().all(|c| c.status == "ok") { "ok" } else { "degraded" };

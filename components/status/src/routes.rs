@@ -6,6 +6,7 @@ use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
 use crate::assets;
 use crate::overview::overview;
 use crate::sign_in;
+use crate::traffic::traffic;
 
 /// Assets change with every release; a short cache keeps the page fresh.
 const ASSET_CACHE: &str = "public, max-age=300";
@@ -34,7 +35,8 @@ pub fn route(req: &ApiRequest) -> ApiResult {
         (_, [] | ["static", _]) => Err(Problem::method_not_allowed("GET")),
         ("GET", ["api", "status"]) => Ok(ApiResponse::ok(&overview()).with_header("cache-control", "no-store")),
         ("GET", ["api", "status", "health"]) => Ok(health("status", env!("CARGO_PKG_VERSION"), None)),
-        (_, ["api", "status"] | ["api", "status", "health"]) => Err(Problem::method_not_allowed("GET")),
+        ("GET", ["api", "status", "traffic"]) => traffic(),
+        (_, ["api", "status"] | ["api", "status", "health" | "traffic"]) => Err(Problem::method_not_allowed("GET")),
         ("GET", ["api", "status", "sign-in"]) => sign_in::options(),
         (_, ["api", "status", "sign-in"]) => Err(Problem::method_not_allowed("GET")),
         ("POST", ["api", "status", "sign-in", "development"]) => sign_in::development(req),

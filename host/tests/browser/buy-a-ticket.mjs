@@ -1,7 +1,9 @@
 // Opens the status page in headless Chromium, waits for every domain to be
 // healthy, signs in, buys a ticket through the box office, and saves screenshots.
 // <who> is `dev:<name>` for the development sign-in, or `oidc:<login>` for the
-// OpenID provider's own login page (through the page's PKCE flow).
+// OpenID provider's own login page (through the page's PKCE flow). With
+// TRAFFIC=columns the page must show its traffic columns (a Prometheus is
+// configured); with TRAFFIC=figures, tickets' figures too.
 //
 // usage: node buy-a-ticket.mjs <base-url> <event-id> <ticket-type-id> <who> <screenshot-dir>
 // prints one JSON line: {"code", "processed_by", "load_ms", "page_bytes", "screenshots"}
@@ -67,13 +69,23 @@ try {
     null, { timeout: 20000 });
   const chartPoints = await page.$$eval("#health-rows svg.history",
     (charts) => charts.map((c) => ({ points: Number(c.dataset.points), states: c.querySelectorAll("rect.state").length, lines: c.querySelectorAll("polyline").length })));
+  let traffic = null;
+  if (process.env.TRAFFIC) {
+    await page.waitForSelector("th.traffic:not([hidden])", { timeout: 20000 });
+    const tickets = '#health-rows tr[data-component="tickets"] td.traffic';
+    if (process.env.TRAFFIC === "figures") {
+      // The page asks every 15 s; Prometheus needs two scrapes of a series for a rate.
+      await page.waitForFunction((cells) => /\/s$/.test(document.querySelector(cells)?.textContent || ""), tickets, { timeout: 20000 });
+    }
+    traffic = await page.$$eval(tickets, (cells) => cells.map((c) => ({ label: c.dataset.label, text: c.textContent, hidden: c.hidden })));
+  }
   const desktop = join(shots, "status-page.png");
   await page.screenshot({ path: desktop, fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   const phone = join(shots, "status-page-phone.png");
   await page.screenshot({ path: phone, fullPage: true });
 
-  console.log(JSON.stringify({ code, processed_by: processedBy, user_id: me.id, email: me.email, charts: chartPoints, load_ms: loadMs, page_bytes: pageBytes, screenshots: [desktop, phone] }));
+  console.log(JSON.stringify({ code, processed_by: processedBy, user_id: me.id, email: me.email, charts: chartPoints, traffic, load_ms: loadMs, page_bytes: pageBytes, screenshots: [desktop, phone] }));
 } catch (error) {
   // Where the page got stuck, and what it said, beside the error.
   const [page] = browser.contexts().flatMap((context) => context.pages());

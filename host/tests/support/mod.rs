@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod otlp;
+pub mod prometheus;
 pub mod proxy;
 pub mod world;
 
