@@ -250,17 +250,16 @@ def run(host_processes, prefix):
     results["identity"] = {"own_order": orders["platform"], "named_order": named, "verified_read": verified, "anonymous_read": anonymous,
                            "verify_cpu_us": verify_cpu, "added_to_order": verify_cpu / (order_cpu - verify_cpu)}
 
-    # 7. Tracing off, then on: the member's order, measured back to back, the
-    # second time with every span exported over OTLP to a receiver that decodes them.
-    own_orders = lua(scripts / "orders.lua", LUA_ORDERS.format(type=type_id))
-    untraced = wrk(f"{base}/api/tickets/orders", secs, conns, own_orders, server_pid=host.process.pid, header=as_buyer)
-
     # 2. The host's own instantiation histogram, printed when it stops.
     summary = host.stop()
     match = re.search(r"instantiations: (\d+); p50 (\d+) µs, p99 (\d+) µs", summary)
     results["instantiation"] = {"count": int(match.group(1)), "p50_us": int(match.group(2)), "p99_us": int(match.group(3))} if match else {}
 
-    results["tracing"] = traced_orders(host, untraced, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer, host_processes)
+    # 7. Telemetry off, then on: the member's order, each on a freshly started
+    # host, the second time with every span and metric exported over OTLP to a
+    # receiver that decodes them.
+    own_orders = lua(scripts / "orders.lua", LUA_ORDERS.format(type=type_id))
+    results["tracing"] = traced_orders(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer, host_processes)
 
     # 5. The same .wasm on real Spin, same databases, same load (when Spin is here).
     spin = on_spin(prefix, secs, conns, event_id, host_processes)
@@ -280,7 +279,7 @@ def run(host_processes, prefix):
         complete = not refused and all(e["platform"]["rps"] > 0 and e["pgbench"]["tps"] > 0 for e in results["endpoints"])
         complete = complete and results["instantiation"].get("count", 0) > 0 and results["host_overhead"]["native"]["rps"] > 0
         complete = complete and results["identity"]["named_order"]["rps"] > 0 and results["identity"]["anonymous_read"]["rps"] > 0
-        complete = complete and results["tracing"]["on"]["rps"] > 0 and results["tracing"]["spans"] > 0
+        complete = complete and results["tracing"]["on"]["rps"] > 0 and results["tracing"]["spans"] > 0 and results["tracing"]["metric_points"] > 0
         spin_rows = "spin" in results and results["spin"]["no_io"]["spin"]["rps"] > 0 and results["spin"]["event_by_id"]["spin"]["rps"] > 0
         complete = complete and (spin_rows or not find_spin())
         print(f"bench check: {'every row measured' if complete else 'rows missing'} ({len(results['endpoints'])} endpoints"
@@ -291,22 +290,30 @@ def run(host_processes, prefix):
     return 0
 
 
-def traced_orders(host, untraced, url, secs, conns, script, header, started):
-    """The same order load with OTLP export on; the host stopped again after."""
-    spans = OUT / "spans.jsonl"
-    spans.unlink(missing_ok=True)
+def traced_orders(host, url, secs, conns, script, header, started):
+    """The same order load on a fresh host without telemetry, then on one with
+    OTLP export on; the host stopped again after each."""
+    host.start()
+    untraced = wrk(url, secs, conns, script, server_pid=host.process.pid, header=header)
+    host.stop()
+    records = OUT / "otlp.jsonl"
+    records.unlink(missing_ok=True)
     address = f"127.0.0.1:{free_port()}"
-    receiver = subprocess.Popen([sys.executable, str(ROOT / "host/tests/otlp/receiver.py"), address, str(spans)], stdout=subprocess.PIPE)
+    # The receiver keeps what it is sent and decodes it once the load is over.
+    receiver = subprocess.Popen([sys.executable, str(ROOT / "host/tests/otlp/receiver.py"), address, str(records), "--later"],
+                                stdout=subprocess.PIPE)
     started.append(receiver)
     receiver.stdout.readline()
-    host.start({"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{address}"})
+    host.start({"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{address}", "OTEL_METRIC_EXPORT_INTERVAL": "1000"})
     traced = wrk(url, secs, conns, script, server_pid=host.process.pid, header=header)
     host.stop()
     receiver.terminate()
     receiver.wait()
-    exported = sum(1 for _ in spans.open()) if spans.exists() else 0
+    lines = records.read_text().splitlines() if records.exists() else []
+    exported = sum(1 for line in lines if '"signal": "span"' in line)
+    points = sum(1 for line in lines if '"signal": "metric"' in line)
     off, on = untraced["server_cpu_us_per_request"], traced["server_cpu_us_per_request"]
-    return {"off": untraced, "on": traced, "spans": exported, "added_cpu_us": on - off, "added": (on - off) / off if off else 0}
+    return {"off": untraced, "on": traced, "spans": exported, "metric_points": points, "added_cpu_us": on - off, "added": (on - off) / off if off else 0}
 
 
 def load_rows(node, where="results"):
@@ -416,9 +423,9 @@ def table(r):
                  f"verifying {t['verify_cpu_us']:.0f} µs, {t['added_to_order'] * 100:+.0f}% on an order")
     tr = r["tracing"]
     on, off = tr["on"], tr["off"]
-    lines.append(f"{'order: tracing on (OTLP) vs off':44} {on['rps']:>14,.0f} {off['rps']:>14,.0f} {on['rps'] / off['rps']:>7.2f}   "
+    lines.append(f"{'order: telemetry on (OTLP) vs off':44} {on['rps']:>14,.0f} {off['rps']:>14,.0f} {on['rps'] / off['rps']:>7.2f}   "
                  f"{latency(on):>20}   {on['server_cpu_us_per_request']:.0f} µs vs {off['server_cpu_us_per_request']:.0f} µs: "
-                 f"{tr['added'] * 100:+.0f}%, {tr['spans']:,} spans")
+                 f"{tr['added'] * 100:+.0f}%, {tr['spans']:,} spans, {tr['metric_points']:,} metric points")
     i = r.get("instantiation", {})
     if i:
         lines.append(f"{'instantiation (host histogram)':44} {'p50 ' + str(i['p50_us']) + ' µs':>14} {'p99 ' + str(i['p99_us']) + ' µs':>14}   over {i['count']:,} requests")

@@ -2,10 +2,14 @@
 OpenTelemetry protobuf definitions (the `opentelemetry-proto` package) and writes
 one JSON line per span, or per metric, to the file it is given.
 
-usage: receiver.py ADDRESS:PORT OUTPUT_FILE
+usage: receiver.py ADDRESS:PORT OUTPUT_FILE [--later]
+
+With --later it only keeps what it is sent, and decodes it when terminated, so
+that a benchmark's load does not share the machine with the decoding.
 """
 
 import json
+import signal
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -60,6 +64,18 @@ DECODERS = {
 }
 
 
+def write(decode, body):
+    with open(OUTPUT, "a", encoding="utf-8") as output:
+        for record in decode(body):
+            output.write(json.dumps(record) + "\n")
+
+
+def decode_kept_and_exit(*_):
+    for decode, body in KEPT:
+        write(decode, body)
+    sys.exit(0)
+
+
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
@@ -69,9 +85,10 @@ class Receiver(BaseHTTPRequestHandler):
             self.end_headers()
             return
         decode, response = decoder
-        with open(OUTPUT, "a", encoding="utf-8") as output:
-            for record in decode(body):
-                output.write(json.dumps(record) + "\n")
+        if LATER:
+            KEPT.append((decode, body))
+        else:
+            write(decode, body)
         answer = response().SerializeToString()
         self.send_response(200)
         self.send_header("content-type", "application/x-protobuf")
@@ -86,6 +103,9 @@ class Receiver(BaseHTTPRequestHandler):
 if __name__ == "__main__":
     host, port = sys.argv[1].rsplit(":", 1)
     OUTPUT = sys.argv[2]
+    LATER = "--later" in sys.argv[3:]
+    KEPT = []
+    signal.signal(signal.SIGTERM, decode_kept_and_exit)
     server = ThreadingHTTPServer((host, int(port)), Receiver)
     print("listening", flush=True)
     server.serve_forever()
