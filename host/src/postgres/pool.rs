@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime, Status};
 use futures_util::TryStreamExt;
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use tokio_postgres::config::SslMode;
@@ -17,7 +18,6 @@ use super::errors::{error_text, query_failed};
 use super::params::{Param, bind_all};
 use crate::capabilities::spin::postgres4_0_0::postgres::{Error, ParameterValue, QueryError, RowSet};
 use crate::limits::Limits;
-use crate::metrics::DatabaseLabels;
 use crate::telemetry::Trace;
 
 /// Undoes whatever a guest left on its session: settings (SET or set_config),
@@ -35,6 +35,12 @@ const PROBE_AND_RESET: &str = concat!("SELECT now() <> statement_timestamp(); ",
 /// For a connection left in a transaction block (open or failed), where the reset
 /// above would be rolled back with it.
 const ROLLBACK_AND_RESET: &str = concat!("ROLLBACK; ", reset_session!());
+
+/// What a database's figures are labelled with: its name, never its address.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DatabaseLabels {
+    pub database: String,
+}
 
 /// One database's pool, under the name metrics know it by.
 struct NamedPool {

@@ -14,7 +14,7 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 
 use super::export::HyperClient;
 use super::{Signal, exported, resource};
-use crate::metrics::{PoolReading, Sources, seconds_buckets};
+use crate::metrics::instruments::{PoolReading, Sources, seconds_buckets};
 
 pub struct Meters {
     provider: SdkMeterProvider,

@@ -5,20 +5,20 @@
 //! their own (`EVENTOS_METRICS_LISTEN`), never from the application's routes;
 //! with an OTLP endpoint set, the same are pushed over OTLP too.
 
-use std::sync::Arc;
+pub mod instruments;
+
 use std::time::Duration;
 
 use anyhow::Result;
-use deadpool_postgres::Status as PoolStatus;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
-use crate::admission::Admission;
-use crate::postgres::pool::Pools;
+use self::instruments::{PoolReading, Sources, seconds_buckets};
+use crate::postgres::pool::DatabaseLabels;
 use crate::telemetry::meters::Meters;
 
 /// The content type of the OpenMetrics text format Prometheus asks for.
@@ -46,51 +46,10 @@ struct ComponentLabels {
     component: String,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct DatabaseLabels {
-    pub database: String,
-}
-
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
-
-/// From 0.1 ms to about 3.3 s, doubling: a request's and an instantiation's spread.
-pub fn seconds_buckets() -> impl Iterator<Item = f64> {
-    exponential_buckets(0.0001, 2.0, 16)
-}
 
 fn seconds_histogram() -> Histogram {
     Histogram::new(seconds_buckets())
-}
-
-/// Where the gauges read what is true now: the instances and the pools.
-#[derive(Clone)]
-pub struct Sources {
-    pub admission: Arc<Admission>,
-    pub pools: Arc<Pools>,
-}
-
-/// One database pool, now.
-pub struct PoolReading {
-    pub database: String,
-    pub status: PoolStatus,
-    pub statement_errors: u64,
-}
-
-impl Sources {
-    /// Instances running now, and the cap on clients' instances.
-    pub fn instances(&self) -> (usize, usize) {
-        self.admission.instances()
-    }
-
-    pub fn pools(&self) -> Vec<PoolReading> {
-        let errors = &self.pools.statement_errors;
-        (self.pools.statuses().into_iter())
-            .map(|(database, status)| {
-                let statement_errors = errors.get_or_create(&DatabaseLabels { database: database.clone() }).get();
-                PoolReading { database, status, statement_errors }
-            })
-            .collect()
-    }
 }
 
 pub struct Metrics {

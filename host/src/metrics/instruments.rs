@@ -1,0 +1,46 @@
+//! What the Prometheus listener and the OTLP export share: the sources their
+//! gauges read, and the buckets of their histograms.
+
+use std::sync::Arc;
+
+use deadpool_postgres::Status as PoolStatus;
+use prometheus_client::metrics::histogram::exponential_buckets;
+
+use crate::admission::Admission;
+use crate::postgres::pool::{DatabaseLabels, Pools};
+
+/// From 0.1 ms to about 3.3 s, doubling: a request's and an instantiation's spread.
+pub fn seconds_buckets() -> impl Iterator<Item = f64> {
+    exponential_buckets(0.0001, 2.0, 16)
+}
+
+/// Where the gauges read what is true now: the instances and the pools.
+#[derive(Clone)]
+pub struct Sources {
+    pub admission: Arc<Admission>,
+    pub pools: Arc<Pools>,
+}
+
+/// One database pool, now.
+pub struct PoolReading {
+    pub database: String,
+    pub status: PoolStatus,
+    pub statement_errors: u64,
+}
+
+impl Sources {
+    /// Instances running now, and the cap on clients' instances.
+    pub fn instances(&self) -> (usize, usize) {
+        self.admission.instances()
+    }
+
+    pub fn pools(&self) -> Vec<PoolReading> {
+        let errors = &self.pools.statement_errors;
+        (self.pools.statuses().into_iter())
+            .map(|(database, status)| {
+                let statement_errors = errors.get_or_create(&DatabaseLabels { database: database.clone() }).get();
+                PoolReading { database, status, statement_errors }
+            })
+            .collect()
+    }
+}
