@@ -1,5 +1,5 @@
-//! What the Prometheus listener and the OTLP export share: the sources their
-//! gauges read, and the buckets of their histograms.
+//! What the Prometheus listener and the OTLP export share: what each instrument
+//! is, the sources their gauges read, and the buckets of their histograms.
 
 use std::sync::Arc;
 
@@ -8,6 +8,19 @@ use prometheus_client::metrics::histogram::exponential_buckets;
 
 use crate::admission::Admission;
 use crate::postgres::pool::{DatabaseLabels, Pools};
+
+/// What each instrument is, said once for both exports.
+pub mod describe {
+    pub const REQUESTS: &str = "Requests answered, per component, route and status class";
+    pub const REQUEST_DURATION: &str = "Time to a request's response head, per component and route";
+    pub const INSTANTIATION_DURATION: &str = "Time to instantiate a component for one request";
+    pub const INSTANCES_IN_USE: &str = "Component instances running now";
+    pub const INSTANCES_MAX: &str = "The cap on instances serving clients at once";
+    pub const POOL_CONNECTIONS: &str = "Open connections, per database";
+    pub const POOL_IDLE: &str = "Connections waiting in the pool, per database";
+    pub const POOL_WAITING: &str = "Requests waiting for a connection, per database";
+    pub const STATEMENT_ERRORS: &str = "Statements that failed, per database";
+}
 
 /// From 0.1 ms to about 3.3 s, doubling: a request's and an instantiation's spread.
 pub fn seconds_buckets() -> impl Iterator<Item = f64> {

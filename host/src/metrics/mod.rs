@@ -17,7 +17,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
-use self::instruments::{PoolReading, Sources, seconds_buckets};
+use self::instruments::{PoolReading, Sources, describe, seconds_buckets};
 use crate::postgres::pool::DatabaseLabels;
 use crate::telemetry::meters::Meters;
 
@@ -87,25 +87,20 @@ impl Metrics {
         // The pools' own count, which they keep as statements fail.
         let statement_errors = metrics.sources.pools.statement_errors.clone();
         let r = &mut metrics.registry;
-        r.register("requests", "Requests answered, per component, route and status class", metrics.requests.clone());
-        r.register_with_unit(
-            "request_duration",
-            "Time to a request's response head, per component and route",
-            Unit::Seconds,
-            metrics.durations.clone(),
-        );
+        r.register("requests", describe::REQUESTS, metrics.requests.clone());
+        r.register_with_unit("request_duration", describe::REQUEST_DURATION, Unit::Seconds, metrics.durations.clone());
         r.register_with_unit(
             "instantiation_duration",
-            "Time to instantiate a component for one request",
+            describe::INSTANTIATION_DURATION,
             Unit::Seconds,
             metrics.instantiations.clone(),
         );
-        r.register("instances_in_use", "Component instances running now", metrics.instances_in_use.clone());
-        r.register("instances_max", "The cap on instances serving clients at once", metrics.instances_max.clone());
-        r.register("pg_pool_connections", "Open connections, per database", metrics.pool_connections.clone());
-        r.register("pg_pool_idle", "Connections waiting in the pool, per database", metrics.pool_idle.clone());
-        r.register("pg_pool_waiting", "Requests waiting for a connection, per database", metrics.pool_waiting.clone());
-        r.register("pg_statement_errors", "Statements that failed, per database", statement_errors);
+        r.register("instances_in_use", describe::INSTANCES_IN_USE, metrics.instances_in_use.clone());
+        r.register("instances_max", describe::INSTANCES_MAX, metrics.instances_max.clone());
+        r.register("pg_pool_connections", describe::POOL_CONNECTIONS, metrics.pool_connections.clone());
+        r.register("pg_pool_idle", describe::POOL_IDLE, metrics.pool_idle.clone());
+        r.register("pg_pool_waiting", describe::POOL_WAITING, metrics.pool_waiting.clone());
+        r.register("pg_statement_errors", describe::STATEMENT_ERRORS, statement_errors);
         Ok(metrics)
     }
 

@@ -14,7 +14,7 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 
 use super::export::HyperClient;
 use super::{Signal, exported, resource};
-use crate::metrics::instruments::{PoolReading, Sources, seconds_buckets};
+use crate::metrics::instruments::{PoolReading, Sources, describe, seconds_buckets};
 
 pub struct Meters {
     provider: SdkMeterProvider,
@@ -46,17 +46,9 @@ impl Meters {
                 .build()
         };
         let meters = Self {
-            requests: (meter.u64_counter("eventos.requests"))
-                .with_description("Requests answered, per component, route and status class")
-                .build(),
-            request_duration: seconds(
-                "eventos.request_duration",
-                "Time to a request's response head, per component and route",
-            ),
-            instantiation_duration: seconds(
-                "eventos.instantiation_duration",
-                "Time to instantiate a component for one request",
-            ),
+            requests: (meter.u64_counter("eventos.requests")).with_description(describe::REQUESTS).build(),
+            request_duration: seconds("eventos.request_duration", describe::REQUEST_DURATION),
+            instantiation_duration: seconds("eventos.instantiation_duration", describe::INSTANTIATION_DURATION),
             provider,
         };
         observe(&meter, sources);
@@ -91,8 +83,8 @@ fn observe(meter: &Meter, sources: Sources) {
             .with_callback(move |gauge| gauge.observe(pick(sources.instances()) as i64, &[]))
             .build();
     };
-    instances("eventos.instances_in_use", "Component instances running now", |(in_use, _)| in_use);
-    instances("eventos.instances_max", "The cap on instances serving clients at once", |(_, max)| max);
+    instances("eventos.instances_in_use", describe::INSTANCES_IN_USE, |(in_use, _)| in_use);
+    instances("eventos.instances_max", describe::INSTANCES_MAX, |(_, max)| max);
 
     let pool = |name: &'static str, description: &'static str, pick: fn(&PoolReading) -> usize| {
         let sources = sources.clone();
@@ -105,12 +97,12 @@ fn observe(meter: &Meter, sources: Sources) {
             })
             .build();
     };
-    pool("eventos.pg_pool_connections", "Open connections, per database", |r| r.status.size);
-    pool("eventos.pg_pool_idle", "Connections waiting in the pool, per database", |r| r.status.available);
-    pool("eventos.pg_pool_waiting", "Requests waiting for a connection, per database", |r| r.status.waiting);
+    pool("eventos.pg_pool_connections", describe::POOL_CONNECTIONS, |r| r.status.size);
+    pool("eventos.pg_pool_idle", describe::POOL_IDLE, |r| r.status.available);
+    pool("eventos.pg_pool_waiting", describe::POOL_WAITING, |r| r.status.waiting);
 
     (meter.u64_observable_counter("eventos.pg_statement_errors"))
-        .with_description("Statements that failed, per database")
+        .with_description(describe::STATEMENT_ERRORS)
         .with_callback(move |counter| {
             for reading in sources.pools() {
                 counter.observe(reading.statement_errors, &[database(&reading)]);
