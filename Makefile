@@ -7,7 +7,8 @@ COMPONENTS := users events participation tickets status
 TEST_GUESTS := probe
 EVENTOS := target/release/eventos
 LISTEN ?= 127.0.0.1:3000
-# Black-box test files that run twice: under eventos, then under real Spin 3.6.3.
+# Black-box test files that run three times: under eventos, then under real
+# Spin 3.6.3 (SPIN) and Spin 4.0 (SPIN4).
 BOTH_RUNTIMES := users_api identity access oidc_provider events_api participation_api tickets_api status_page peers_down pg_types spin_semantics \
 	database_outage hostile_input conventions openapi traces
 
@@ -50,12 +51,14 @@ push: build
 	@test -n "$(REGISTRY)" || { echo "usage: make push REGISTRY=host[:port][/path] [TAG=...] [INSECURE=1]"; exit 2; }
 	$(EVENTOS) registry push $(REGISTRY)/eventos:$(TAG) --no-build $(if $(INSECURE),--insecure)
 
-# Push, pin the digest in k8s/overlays/$(OVERLAY), apply it and wait for every
-# domain (scripts/deploy.sh); DRY_RUN=1 plans it with kubectl --dry-run=client;
-# IMAGE=<registry/eventos@sha256:...> deploys an earlier artifact (a rollback).
+# Push, pin the digest in k8s/overlays/$(OVERLAY), apply it server-side and wait
+# for every domain (scripts/deploy.sh); DRY_RUN=server has the API server judge it
+# and store nothing, DRY_RUN=1 plans it with kubectl --dry-run=client;
+# IMAGE=<registry/eventos@sha256:...> deploys an earlier artifact (a rollback);
+# ROTATE_DB_CA=1 replaces the databases' CA.
 OVERLAY ?= dev
 deploy: build
-	@test -n "$(REGISTRY)$(IMAGE)" || { echo "usage: make deploy REGISTRY=host[:port][/path] [OVERLAY=dev|prod] [INSECURE=1] [DRY_RUN=1] [IMAGE=registry/eventos@sha256:...]"; exit 2; }
+	@test -n "$(REGISTRY)$(IMAGE)" || { echo "usage: make deploy REGISTRY=host[:port][/path] [OVERLAY=dev|prod] [INSECURE=1] [DRY_RUN=1|server] [IMAGE=registry/eventos@sha256:...] [ROTATE_DB_CA=1]"; exit 2; }
 	OVERLAY=$(OVERLAY) TAG=$(TAG) EVENTOS=$(EVENTOS) scripts/deploy.sh
 
 # A longer schemathesis run than the one in `make test`: 200 examples per operation.

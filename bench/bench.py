@@ -261,16 +261,17 @@ def run(host_processes, prefix):
     own_orders = lua(scripts / "orders.lua", LUA_ORDERS.format(type=type_id))
     results["tracing"] = traced_orders(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer, host_processes)
 
-    # 5. The same .wasm on real Spin, same databases, same load (when Spin is here).
-    spin = on_spin(prefix, secs, conns, event_id, host_processes)
-    if spin:
+    # 5. The same .wasm on each real Spin here (3.6.3 and 4.0), same databases, same load.
+    results["spins"] = []
+    for spin_cli in find_spins():
+        spin = on_spin(spin_cli, prefix, secs, conns, event_id, host_processes)
         endpoint = results["endpoints"][0]["platform"]
-        results["spin"] = {
+        results["spins"].append({
             "version": spin["version"],
             "no_io": {"eventos": wasm, "spin": spin["no_io"], "ratio": wasm["rps"] / spin["no_io"]["rps"]},
             "event_by_id": {"eventos": endpoint, "spin": spin["event_by_id"], "ratio": endpoint["rps"] / spin["event_by_id"]["rps"]},
             "start_ms": {"eventos": warm * 1000, "spin": spin["start_ms"]},
-        }
+        })
 
     if args.quiet:
         refused = [f"{where}: {row['non_2xx']} non-2xx" for where, row in load_rows(results) if row["non_2xx"]]
@@ -280,10 +281,10 @@ def run(host_processes, prefix):
         complete = complete and results["instantiation"].get("count", 0) > 0 and results["host_overhead"]["native"]["rps"] > 0
         complete = complete and results["identity"]["named_order"]["rps"] > 0 and results["identity"]["anonymous_read"]["rps"] > 0
         complete = complete and results["tracing"]["on"]["rps"] > 0 and results["tracing"]["spans"] > 0 and results["tracing"]["metric_points"] > 0
-        spin_rows = "spin" in results and results["spin"]["no_io"]["spin"]["rps"] > 0 and results["spin"]["event_by_id"]["spin"]["rps"] > 0
-        complete = complete and (spin_rows or not find_spin())
+        spin_rows = [sp["version"] for sp in results["spins"] if sp["no_io"]["spin"]["rps"] > 0 and sp["event_by_id"]["spin"]["rps"] > 0]
+        complete = complete and len(spin_rows) == len(find_spins())
         print(f"bench check: {'every row measured' if complete else 'rows missing'} ({len(results['endpoints'])} endpoints"
-              f"{', and on Spin' if spin_rows else ', no Spin CLI here'})")
+              f"{', and on ' + ' and '.join(spin_rows) if spin_rows else ', no Spin CLI here'})")
         return 0 if complete else 1
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print(table(results))
@@ -328,18 +329,22 @@ def load_rows(node, where="results"):
             yield from load_rows(child, f"{where}[{child.get('name', i) if isinstance(child, dict) else i}]")
 
 
-def find_spin():
-    """The Spin CLI: SPIN if set, else spin on PATH."""
-    return os.environ.get("SPIN") or shutil.which("spin")
+def find_spins():
+    """The Spin CLIs here: Spin 3.6.3 (SPIN, else spin on PATH) and Spin 4.0 (SPIN4).
+    Under CI=true a missing one is an error, as in the tests."""
+    found = []
+    for variable, spin in (("SPIN", os.environ.get("SPIN") or shutil.which("spin")), ("SPIN4", os.environ.get("SPIN4"))):
+        if spin and os.access(spin, os.X_OK):
+            found.append(spin)
+        elif os.environ.get("CI") == "true":
+            sys.exit(f"bench: no Spin CLI in {variable} under CI=true: a referee is missing")
+    return found
 
 
-def on_spin(prefix, secs, conns, event_id, started):
+def on_spin(spin, prefix, secs, conns, event_id, started):
     """The no-I/O route and GET /api/events/{id} served by real Spin from the same
     manifest and .wasm files, on the benchmark's databases; and its start to first
     200 with a warm compile cache (a first start warms it)."""
-    spin = find_spin()
-    if not spin:
-        return None
     env = dict(os.environ)
     exports = subprocess.run([str(EVENTOS), "migrate", "--prefix", prefix, "--print-env"], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout
@@ -351,7 +356,8 @@ def on_spin(prefix, secs, conns, event_id, started):
 
     def start():
         began = time.monotonic()
-        process = subprocess.Popen([spin, "up", "--from", "spin.toml", "--listen", f"127.0.0.1:{port}", "--log-dir", ""],
+        # Spin's component logs go to files under target/ (Spin 4 refuses an empty --log-dir).
+        process = subprocess.Popen([spin, "up", "--from", "spin.toml", "--listen", f"127.0.0.1:{port}", "--log-dir", str(OUT / "spin-logs")],
                                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         started.append(process)
         wait_for(f"{base}/api/users/health")
@@ -430,13 +436,12 @@ def table(r):
     if i:
         lines.append(f"{'instantiation (host histogram)':44} {'p50 ' + str(i['p50_us']) + ' µs':>14} {'p99 ' + str(i['p99_us']) + ' µs':>14}   over {i['count']:,} requests")
     lines.append(f"{'restart to first 200':44} {'cached ' + format(r['restart']['cached_ms'], '.0f') + ' ms':>14} {'cold ' + format(r['restart']['cold_compile_ms'], '.0f') + ' ms':>14}")
-    sp = r.get("spin")
-    if sp:
+    for sp in r.get("spins", []):
         for label, row in (("no-I/O route: eventos vs " + sp["version"], sp["no_io"]),
                            ("GET /api/events/{id}: eventos vs " + sp["version"], sp["event_by_id"])):
             lines.append(f"{label + ' (req/s)':44} {row['eventos']['rps']:>14,.0f} {row['spin']['rps']:>14,.0f} {row['ratio']:>7.2f}   "
                          f"{latency(row['spin']):>20}   (p50 / p99 on Spin)")
-        lines.append(f"{'start to first 200, warm caches: eventos vs Spin':44} {format(sp['start_ms']['eventos'], '.0f') + ' ms':>14} "
+        lines.append(f"{'start to first 200, warm: eventos vs ' + sp['version']:44} {format(sp['start_ms']['eventos'], '.0f') + ' ms':>14} "
                      f"{format(sp['start_ms']['spin'], '.0f') + ' ms':>14}")
     m = r["memory"]
     lines.append(f"{'host RSS':44} {'idle ' + format(m['idle_rss_mib'], '.1f') + ' MiB':>14} {'peak ' + format(m['peak_rss_mib'], '.1f') + ' MiB':>14}")

@@ -10,6 +10,7 @@ Prints one line per problem ("Kind/name: field: message") and exits 1 if any.
 
 import argparse
 import copy
+import hashlib
 import json
 import re
 import subprocess
@@ -158,7 +159,7 @@ def shim_binary(location):
 def runtime_errors(objects):
     """What runtime-class-manager's Shim controller does with a Shim, and what
     containerd then calls the runtime: a RuntimeClass must name that handler."""
-    handlers = {}
+    handlers, node_selectors = {}, {}
     for shim in (o for o in objects if o.get("kind") == "Shim"):
         where, spec = name_of(shim), shim.get("spec", {})
         strategy = spec.get("rolloutStrategy", {}).get("type")
@@ -178,10 +179,18 @@ def runtime_errors(objects):
             if declared != handler:
                 yield f"{where}: spec.runtimeClass.handler: {declared!r}, but containerd knows the runtime as {handler!r}"
             handlers[spec.get("runtimeClass", {}).get("name")] = handler
+            node_selectors[spec.get("runtimeClass", {}).get("name")] = spec.get("nodeSelector") or {}
     for runtime_class in (o for o in objects if o.get("kind") == "RuntimeClass"):
         expected = handlers.get(runtime_class["metadata"]["name"])
         if expected and runtime_class.get("handler") != expected:
             yield f"{name_of(runtime_class)}: handler: {runtime_class.get('handler')!r}, but the Shim installs {expected!r}"
+        # runtime-class-manager gives the RuntimeClass it makes the Shim's nodeSelector, so that
+        # pods land only where the shim is installed; a RuntimeClass made here must do the same.
+        wanted = node_selectors.get(runtime_class["metadata"]["name"])
+        scheduled = runtime_class.get("scheduling", {}).get("nodeSelector") or {}
+        if wanted is not None and scheduled != wanted:
+            yield (f"{name_of(runtime_class)}: scheduling.nodeSelector: {scheduled or None!r}, but the shim is installed "
+                   f"only on nodes with {wanted!r}: pods would land on nodes without it")
 
 
 def disruption_errors(objects):
@@ -244,20 +253,59 @@ def page_host_errors(objects, manifest):
 MIGRATION_VERSION = re.compile(r"WHERE version = '(\d{4})'")
 
 
+def program_suffix(program):
+    """`-<newest version>-<first 8 hex of the program's SHA-256>`."""
+    return f"-{max(MIGRATION_VERSION.findall(program))}-{hashlib.sha256(program.encode()).hexdigest()[:8]}"
+
+
 def migration_job_errors(objects):
-    """A Job's pod template is immutable: each migration Job must be named after
-    the newest migration of the program it runs, so that a new one comes as a new Job."""
-    newest = {}
+    """A Job's pod template is immutable, and its ConfigMap's name (kustomize's hash)
+    is in it: each migration Job must be named after the program it runs, its newest
+    migration and its digest, so that any change to the program comes as a new Job."""
+    suffixes = {}
     for config in (o for o in objects if o.get("kind") == "ConfigMap"):
-        versions = [v for program in config.get("data", {}).values() for v in MIGRATION_VERSION.findall(program)]
-        if versions:
-            newest[config["metadata"]["name"]] = max(versions)
+        programs = [p for p in config.get("data", {}).values() if MIGRATION_VERSION.search(p)]
+        if programs:
+            suffixes[config["metadata"]["name"]] = program_suffix("".join(programs))
     for job in (o for o in objects if o.get("kind") == "Job"):
         volumes = job.get("spec", {}).get("template", {}).get("spec", {}).get("volumes", [])
         for volume in volumes:
-            version = newest.get(volume.get("configMap", {}).get("name"))
-            if version and not job["metadata"]["name"].endswith(f"-{version}"):
-                yield f"{name_of(job)}: metadata.name: must end in -{version}, its newest migration, so that applying a new one makes a new Job"
+            suffix = suffixes.get(volume.get("configMap", {}).get("name"))
+            if suffix and not job["metadata"]["name"].endswith(suffix):
+                yield (f"{name_of(job)}: metadata.name: must end in {suffix} (its newest migration and the program's "
+                       f"digest), so that applying a changed program makes a new Job")
+
+
+API_SERVER_PORTS = {443, 6443}
+
+
+def egress_ports(policies, labels):
+    """The ports pods with `labels` may reach anywhere (rules without `to`, or
+    to an ipBlock: the API server is no pod a selector could name)."""
+    ports = set()
+    for policy in policies:
+        selector = policy.get("spec", {}).get("podSelector", {}).get("matchLabels", {})
+        if not selector.items() <= labels.items():
+            continue
+        for rule in policy["spec"].get("egress", []):
+            if all("ipBlock" in peer for peer in rule.get("to", [])):
+                ports |= {p.get("port") for p in rule.get("ports", [])}
+    return ports
+
+
+def api_server_errors(objects):
+    """Under default deny, pods that work through the Kubernetes API must be let
+    out to it: each CloudNativePG cluster's instance manager, and the Keycloak
+    operator, which the README installs beside the Keycloak it runs."""
+    policies = [o for o in objects if o.get("kind") == "NetworkPolicy"]
+    talkers = [(f"Cluster/{o['metadata']['name']}'s instances", {"cnpg.io/cluster": o["metadata"]["name"]})
+               for o in objects if o.get("kind") == "Cluster"]
+    if any(o.get("kind") == "Keycloak" for o in objects):
+        talkers.append(("the Keycloak operator", {"app.kubernetes.io/name": "keycloak-operator"}))
+    for who, labels in talkers:
+        if not egress_ports(policies, labels) & API_SERVER_PORTS:
+            yield (f"NetworkPolicy: egress: no policy lets {who} ({labels}) reach the Kubernetes API "
+                   f"(TCP 443 or 6443); default deny cuts it off")
 
 
 def issuer_errors(objects):
@@ -498,6 +546,7 @@ def main():
     problems += list(page_host_errors(objects, manifest))
     problems += list(migration_job_errors(objects))
     problems += list(database_tls_errors(objects))
+    problems += list(api_server_errors(objects))
     problems += list(issuer_errors(objects))
     problems += list(development_sign_in_errors(objects))
     problems += list(telemetry_errors(objects))

@@ -9,7 +9,20 @@
 #   IMAGE      deploy this pinned reference (registry/eventos@sha256:...) instead of
 #              pushing: how to roll back to what ran before
 #   DRY_RUN=1  kubectl apply --dry-run=client: plan every object, change nothing
+#   DRY_RUN=server
+#              the same server-side apply the deploy makes, with --dry-run=server:
+#              the API server judges every object (schemas, CEL rules, defaults,
+#              immutable fields, size limits) and stores nothing
+#   ROTATE_DB_CA=1
+#              replace the databases' CA: the pods trust the old and the new CA,
+#              then CloudNativePG reissues every server certificate from the new one
+#   VALIDATE   kubectl's --validate for server applies (strict: the server refuses
+#              unknown fields); false against a stand-in that serves no OpenAPI
 #   EVENTOS    the eventos binary (target/release/eventos)
+#
+# Objects are applied server-side under the field manager `eventos`, so none
+# carries a `last-applied-configuration` copy of itself (an annotation the API
+# server limits to 256 KiB in all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,13 +34,19 @@ NAMESPACE=eventos-system
 PINNED_DIR=target/deploy/$OVERLAY
 [ -d "k8s/overlays/$OVERLAY" ] || { echo "deploy: no overlay k8s/overlays/$OVERLAY" >&2; exit 2; }
 
-apply_flags=()
-if [ "${DRY_RUN:-}" = 1 ]; then
-  # Every object was checked against its schema by k8s/validate.py below;
-  # a dry run has no API server of record to validate against.
-  apply_flags=(--dry-run=client --validate=false)
-fi
+server_side=(--server-side --field-manager=eventos --force-conflicts "--validate=${VALIDATE:-strict}")
+case "${DRY_RUN:-}" in
+  "") apply_flags=("${server_side[@]}") ;;
+  server) apply_flags=("${server_side[@]}" --dry-run=server) ;;
+  # A plan without a server of record to validate against: k8s/validate.py below
+  # has checked every object against its schema.
+  1) apply_flags=(--dry-run=client --validate=false) ;;
+  *) echo "deploy: DRY_RUN is 1 (a client-side plan) or server (the server judges, stores nothing)" >&2; exit 2 ;;
+esac
+change_flags=()
+[ -z "${DRY_RUN:-}" ] || change_flags=("--dry-run=${DRY_RUN/1/client}")
 say() { echo "deploy: $*"; }
+apply() { kubectl apply "${apply_flags[@]}" "$@"; }
 
 if [ -n "${IMAGE:-}" ]; then
   pinned=$IMAGE
@@ -58,36 +77,76 @@ images:
     digest: $digest
 EOF
 say "pinned $PINNED_DIR/kustomization.yaml to $digest"
-if python3 -c 'import jsonschema, yaml' 2>/dev/null; then
-  python3 k8s/validate.py --overlay "$PINNED_DIR" | tail -1
-else
-  say "skipping k8s/validate.py (pip install jsonschema pyyaml to run it)"
-fi
+python3 k8s/validate.py --overlay "$PINNED_DIR" | tail -1
 
-# The databases' CA and the trust bundle the Spin pods mount (k8s/base/databases.yaml).
-# The cluster keeps the CA: it is made once, here, and read back on every later deploy.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-kubectl create namespace "$NAMESPACE" --dry-run=client -o yaml | kubectl apply "${apply_flags[@]}" -f -
-if kubectl -n "$NAMESPACE" get secret eventos-db-ca -o 'jsonpath={.data.ca\.crt}' 2>/dev/null | base64 -d > "$work/ca.crt" \
-   && [ -s "$work/ca.crt" ]; then
-  say "the databases' CA exists; reusing it"
-else
-  say "making the databases' CA (eventos-db-ca)"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
-    -subj "/CN=eventos databases" -keyout "$work/ca.key" -out "$work/ca.crt" 2>/dev/null
-  kubectl -n "$NAMESPACE" create secret generic eventos-db-ca \
-    --from-file=ca.crt="$work/ca.crt" --from-file=ca.key="$work/ca.key" --dry-run=client -o yaml \
-    | kubectl apply "${apply_flags[@]}" -f -
-fi
-system_roots=/etc/ssl/certs/ca-certificates.crt
-{ [ -f "$system_roots" ] && cat "$system_roots"; cat "$work/ca.crt"; } > "$work/ca-certificates.crt"
-kubectl -n "$NAMESPACE" create secret generic eventos-ca-certificates \
-  --from-file=ca-certificates.crt="$work/ca-certificates.crt" --dry-run=client -o yaml \
-  | kubectl apply "${apply_flags[@]}" -f -
+kubectl kustomize "$PINNED_DIR" > "$work/rendered.yaml"
+kubectl create namespace "$NAMESPACE" --dry-run=client -o yaml | apply -f -
 
-kubectl apply "${apply_flags[@]}" -k "$PINNED_DIR"
-if [ "${DRY_RUN:-}" = 1 ]; then
+# The databases' CA (k8s/base/databases.yaml): made once, here, kept by the
+# cluster and read back on every later deploy. Its key is SEC1 (`EC PRIVATE
+# KEY`), the one form CloudNativePG parses (pkg/certs: x509.ParseECPrivateKey).
+make_ca() {
+  openssl ecparam -name prime256v1 -genkey -noout -out "$work/ca.key"
+  openssl req -x509 -new -key "$work/ca.key" -days 3650 -subj "/CN=eventos databases" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -out "$work/ca.crt"
+  kubectl -n "$NAMESPACE" create secret generic eventos-db-ca \
+    --from-file=ca.crt="$work/ca.crt" --from-file=ca.key="$work/ca.key" --dry-run=client -o yaml | apply -f -
+}
+kubectl -n "$NAMESPACE" get secret eventos-db-ca -o 'jsonpath={.data.ca\.crt}' 2>/dev/null | base64 -d > "$work/current.crt" || true
+: > "$work/previous.crt"
+if [ ! -s "$work/current.crt" ]; then
+  say "making the databases' CA (eventos-db-ca)"
+  make_ca
+elif [ "${ROTATE_DB_CA:-}" = 1 ]; then
+  say "rotating the databases' CA: the pods trust the old and the new one meanwhile"
+  cp "$work/current.crt" "$work/previous.crt"
+  make_ca
+else
+  say "the databases' CA exists; reusing it"
+  cp "$work/current.crt" "$work/ca.crt"
+fi
+
+# The trust bundle the executor mounts as every Spin pod's CA file: what the pods
+# verify is the databases (their only TLS peers; every other call stays inside the
+# cluster over HTTP), so it holds the databases' CA, and the one it replaces
+# while a rotation runs: a few KiB, whatever the machine deploying has.
+cat "$work/ca.crt" "$work/previous.crt" > "$work/ca-certificates.crt"
+kubectl -n "$NAMESPACE" create secret generic eventos-ca-certificates \
+  --from-file=ca-certificates.crt="$work/ca-certificates.crt" --dry-run=client -o yaml | apply -f -
+
+# spin-operator's webhook refuses a SpinApp whose executor it has not seen yet,
+# and its cache may lag a moment behind an executor created by the same apply:
+# the executor goes first, and the rest is applied again while the webhook refuses.
+apply -f "$work/rendered.yaml" -l app.kubernetes.io/component=executor
+for attempt in 1 2 3 4 5; do
+  if apply -f "$work/rendered.yaml" 2> "$work/apply.err"; then
+    break
+  fi
+  cat "$work/apply.err" >&2
+  if [ "$attempt" = 5 ] || ! grep -qi "executor" "$work/apply.err"; then
+    exit 1
+  fi
+  say "the executor is not known to the webhook yet; applying again"
+  sleep 3
+done
+
+if [ -s "$work/previous.crt" ]; then
+  # CloudNativePG renews a server certificate only when it expires or its names
+  # change (pkg/certs), never because its CA did: without its Secret, it issues a
+  # new one from the new CA at once.
+  say "restarting the Spin pods on the bundle that trusts both CAs"
+  for app in $(kubectl -n "$NAMESPACE" get spinapps -o 'jsonpath={.items[*].metadata.name}' 2>/dev/null); do
+    kubectl -n "$NAMESPACE" rollout restart "deployment/$app" "${change_flags[@]}"
+  done
+  for cluster in $(python3 -c 'import sys, yaml; print(*(o["metadata"]["name"] for o in yaml.safe_load_all(sys.stdin) if o and o["kind"] == "Cluster"))' < "$work/rendered.yaml"); do
+    kubectl -n "$NAMESPACE" delete secret "$cluster-server" --ignore-not-found "${change_flags[@]}"
+  done
+  say "CloudNativePG reissues each server certificate from the new CA; the next deploy drops the old CA from the bundle"
+fi
+
+if [ -n "${DRY_RUN:-}" ]; then
   say "dry run: nothing was changed"
   exit 0
 fi

@@ -146,13 +146,22 @@ enum RawRoute {
     Private { private: bool },
 }
 
+/// The folder a manifest's relative paths (sources, build workdirs) start from:
+/// `.` for a bare `spin.toml`, whose parent is the empty path, where no command can run.
+pub fn folder_of(manifest_path: &Path) -> PathBuf {
+    match manifest_path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
 impl Manifest {
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| {
             format!("cannot read the manifest {}: pass --manifest <path to spin.toml>", path.display())
         })?;
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Self::parse(&text, dir).with_context(|| format!("{} is not a manifest this host can run", path.display()))
+        Self::parse(&text, folder_of(path))
+            .with_context(|| format!("{} is not a manifest this host can run", path.display()))
     }
 
     pub fn parse(text: &str, dir: PathBuf) -> Result<Self> {
@@ -276,6 +285,12 @@ message = "{{ greeting }}"
         assert_eq!(manifest.routes.len(), 2);
         assert_eq!(manifest.routes[1].route, None);
         assert_eq!(manifest.dir.join(&manifest.components["demo"].source), PathBuf::from("/app/demo.wasm"));
+    }
+
+    #[test]
+    fn a_bare_manifest_name_is_in_the_current_folder() {
+        assert_eq!(folder_of(Path::new("spin.toml")), PathBuf::from("."));
+        assert_eq!(folder_of(Path::new("app/spin.toml")), PathBuf::from("app"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support::{find_spin, free_address, listens, provision_for_spin, run_eventos, send, unique_prefix, workspace};
+use support::{free_address, listens, provision_for_spin, referees, run_eventos, send, unique_prefix, workspace};
 
 /// A `docker-registry` of its own on a free loopback port, its storage under target/.
 struct Registry {
@@ -122,16 +122,48 @@ fn a_pushed_application_has_one_layer_per_component_and_its_locked_app() {
     assert_eq!(again.rsplit_once('@').expect("digest").0, pinned.rsplit_once('@').expect("digest").0);
 }
 
+/// `eventos registry push REF` as its `--help` says, in the application's folder:
+/// the default manifest `spin.toml` has an empty parent path, and its build
+/// commands must still run there.
+#[test]
+fn a_plain_push_builds_in_the_folder_of_the_default_manifest() {
+    let registry = Registry::start();
+    let folder = workspace().join("target/test-fixtures").join(unique_prefix("plain-push"));
+    std::fs::create_dir_all(&folder).expect("folder");
+    let users = workspace().join("target/wasm32-wasip2/release/users.wasm");
+    let manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"plain\"\n\
+         [[trigger.http]]\nroute = \"/...\"\ncomponent = \"users\"\n\
+         [component.users]\nsource = \"users.wasm\"\n\
+         [component.users.build]\ncommand = \"cp '{}' users.wasm\"\n",
+        users.display()
+    );
+    std::fs::write(folder.join("spin.toml"), manifest).expect("manifest");
+    let out = Command::new(env!("CARGO_BIN_EXE_eventos"))
+        .args(["registry", "push", &format!("{}/plain:built", registry.address), "--insecure"])
+        .current_dir(&folder)
+        .output()
+        .expect("run eventos");
+    let built = std::fs::read(folder.join("users.wasm"));
+    let _ = std::fs::remove_dir_all(&folder);
+    assert!(out.status.success(), "a plain push failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(built.ok(), std::fs::read(&users).ok(), "the build command ran in the manifest's folder");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("/plain@sha256:"), "it printed the pinned reference");
+}
+
 #[test]
 fn the_artifact_is_what_spin_registry_push_makes_and_real_spin_serves_it() {
-    let Some(spin) = find_spin() else {
-        eprintln!("skipped: no Spin CLI (set SPIN or put spin on PATH)");
-        return;
-    };
+    for (name, spin) in referees() {
+        println!("the artifact against {name}");
+        the_artifact_is_what_this_spin_pushes_and_serves(&spin);
+    }
+}
+
+fn the_artifact_is_what_this_spin_pushes_and_serves(spin: &std::path::Path) {
     let registry = Registry::start();
     let pinned = push(&registry, "eventos");
     let ours = registry.json(&format!("eventos/manifests/{}", pinned.rsplit_once('@').expect("digest").1));
-    let out = Command::new(&spin)
+    let out = Command::new(spin)
         .args(["registry", "push", "--insecure", &format!("{}/eventos:spin", registry.address)])
         .current_dir(workspace())
         .output()
@@ -152,7 +184,7 @@ fn the_artifact_is_what_spin_registry_push_makes_and_real_spin_serves_it() {
     let manifest = workspace().join("spin.toml");
     let databases = provision_for_spin(&manifest, &prefix, &[]);
     let address = free_address();
-    let mut spin_up = Command::new(&spin)
+    let mut spin_up = Command::new(spin)
         .args(["up", "--from-registry", &pinned, "--insecure", "--listen", &address])
         .envs(databases)
         .stdout(Stdio::null())
@@ -177,67 +209,163 @@ fn the_artifact_is_what_spin_registry_push_makes_and_real_spin_serves_it() {
     assert_eq!(status.body["status"], "ok", "every domain answers from the pulled artifact: {}", status.text);
 }
 
-#[test]
-fn make_deploy_pushes_pins_and_plans_every_object() {
-    let registry = Registry::start();
-    let fixtures = workspace().join("target/test-fixtures").join(unique_prefix("deploy"));
-    std::fs::create_dir_all(&fixtures).expect("fixtures");
-    let port_file = fixtures.join("port");
-    let mut api = Command::new("python3")
-        .arg(workspace().join("scripts/kube-discovery.py"))
-        .arg(&port_file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !port_file.exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let port = std::fs::read_to_string(&port_file).expect("the API listens");
-    let kubeconfig = fixtures.join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters: [{{name: dry, cluster: {{server: 'http://127.0.0.1:{port}'}}}}]\n\
-             contexts: [{{name: dry, context: {{cluster: dry}}}}]\ncurrent-context: dry\nusers: []\n"
-        ),
-    )
-    .expect("kubeconfig");
-    let out = Command::new("make")
-        .args(["-s", "deploy", &format!("REGISTRY={}", registry.address), "OVERLAY=dev", "INSECURE=1", "DRY_RUN=1"])
-        .current_dir(workspace())
-        .env("KUBECONFIG", &kubeconfig)
-        .output()
-        .expect("make deploy");
-    let _ = api.kill();
-    let looked_up = {
-        use std::io::Read;
-        let mut text = String::new();
-        api.stdout.take().expect("piped").read_to_string(&mut text).ok();
-        text
-    };
-    let _ = api.wait();
-    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    let _ = std::fs::remove_dir_all(&fixtures);
-    assert!(out.status.success(), "make deploy failed:\n{report}");
+/// `scripts/kube-dry-run-api.py`: a stand-in API that takes dry runs only,
+/// refuses what the API server refuses as too long, and prints every request.
+struct DryRunApi {
+    child: Child,
+    kubeconfig: PathBuf,
+    fixtures: PathBuf,
+}
 
+impl DryRunApi {
+    /// Serves with the objects of `seed` (YAML) existing.
+    fn start(seed: &str) -> Self {
+        let fixtures = workspace().join("target/test-fixtures").join(unique_prefix("deploy"));
+        std::fs::create_dir_all(&fixtures).expect("fixtures");
+        let (port_file, seed_file) = (fixtures.join("port"), fixtures.join("seed.yaml"));
+        std::fs::write(&seed_file, seed).expect("seed");
+        // Its log goes to a file: a pipe nobody reads while kubectl runs would fill and stall it.
+        let child = Command::new("python3")
+            .arg(workspace().join("scripts/kube-dry-run-api.py"))
+            .args([&port_file, &seed_file])
+            .stdout(std::fs::File::create(fixtures.join("api.log")).expect("log file"))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::fs::read_to_string(&port_file).map_or(true, |p| p.is_empty()) && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let port = std::fs::read_to_string(&port_file).expect("the API listens");
+        let kubeconfig = fixtures.join("kubeconfig");
+        std::fs::write(
+            &kubeconfig,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters: [{{name: dry, cluster: {{server: 'http://127.0.0.1:{port}'}}}}]\n\
+                 contexts: [{{name: dry, context: {{cluster: dry}}}}]\ncurrent-context: dry\nusers: []\n"
+            ),
+        )
+        .expect("kubeconfig");
+        Self { child, kubeconfig, fixtures }
+    }
+
+    /// Runs `make -s deploy` with `args` against this API; returns its output
+    /// and what the API was asked, once it is stopped.
+    fn deploy(self, args: &[&str]) -> (bool, String, ApiLog) {
+        let out = Command::new("make")
+            .args(["-s", "deploy", "OVERLAY=dev", "VALIDATE=false"])
+            .args(args)
+            .current_dir(workspace())
+            .env("KUBECONFIG", &self.kubeconfig)
+            .output()
+            .expect("make deploy");
+        let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (out.status.success(), report, self.stop())
+    }
+
+    /// Stops the API; what it was asked.
+    fn stop(mut self) -> ApiLog {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let text = std::fs::read_to_string(self.fixtures.join("api.log")).unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&self.fixtures);
+        ApiLog(text)
+    }
+}
+
+/// What the stand-in API printed: a line per request, `body <json>` after each write.
+struct ApiLog(String);
+
+impl ApiLog {
+    fn lines(&self, verb: &str) -> Vec<&str> {
+        self.0.lines().filter(|l| l.starts_with(verb)).collect()
+    }
+
+    /// The bodies of every write, in order.
+    fn bodies(&self) -> Vec<Value> {
+        self.0.lines().filter_map(|l| l.strip_prefix("body ")).map(|b| serde_json::from_str(b).expect("JSON")).collect()
+    }
+
+    fn secret(&self, name: &str) -> Value {
+        let found = self.bodies().into_iter().rev().find(|b| b["kind"] == "Secret" && b["metadata"]["name"] == name);
+        found.unwrap_or_else(|| panic!("no Secret {name} was written"))
+    }
+}
+
+fn secret_file(secret: &Value, key: &str) -> String {
+    use base64::Engine;
+    let encoded = secret["data"][key].as_str().unwrap_or_else(|| panic!("no {key} in {secret}"));
+    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).expect("base64")).expect("text")
+}
+
+/// CloudNativePG's rule (pkg/certs, `ParseECPrivateKey`): a PEM block of type
+/// `EC PRIVATE KEY` holding a SEC1 key; anything else stops it before any pod.
+fn parses_as_cloudnative_pg_does(key_pem: &str) -> Result<(), String> {
+    let (label, der) = sec1::der::pem::decode_vec(key_pem.as_bytes()).map_err(|e| format!("not PEM: {e}"))?;
+    if label != "EC PRIVATE KEY" {
+        return Err(format!("invalid private key PEM block type {label:?}"));
+    }
+    sec1::EcPrivateKey::try_from(der.as_slice()).map(|_| ()).map_err(|e| format!("not a SEC1 EC key: {e}"))
+}
+
+#[test]
+fn the_ca_key_rule_refuses_what_cloudnative_pg_refuses() {
+    let dir = workspace().join("target/test-fixtures").join(unique_prefix("keys"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let pkcs8 = dir.join("pkcs8.key");
+    let made = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-out"])
+        .arg(&pkcs8)
+        .status()
+        .expect("openssl");
+    assert!(made.success());
+    let text = std::fs::read_to_string(&pkcs8).expect("key");
+    let _ = std::fs::remove_dir_all(&dir);
+    let refused = parses_as_cloudnative_pg_does(&text).expect_err("a PKCS#8 key");
+    assert!(refused.contains("PEM block type"), "{refused}");
+}
+
+#[test]
+fn make_deploy_applies_server_side_and_the_server_refuses_nothing() {
+    let registry = Registry::start();
+    let (ok, report, api) =
+        DryRunApi::start("").deploy(&[&format!("REGISTRY={}", registry.address), "INSECURE=1", "DRY_RUN=server"]);
+    assert!(ok, "make deploy DRY_RUN=server failed:\n{report}");
+    assert!(report.contains(" 0 problem(s)"), "the pinned overlay validates:\n{report}");
+    assert!(api.lines("refused").is_empty(), "the API refused: {:?}", api.lines("refused"));
+    assert!(api.lines("created").is_empty(), "a client-side apply: {:?}", api.lines("created"));
     for planned in [
-        "secret/eventos-db-ca created (dry run)",
-        "secret/eventos-ca-certificates created (dry run)",
-        "spinappexecutor.core.spinkube.dev/containerd-shim-spin created (dry run)",
-        "cluster.postgresql.cnpg.io/tickets-db created (dry run)",
-        "job.batch/tickets-migrate-0004 created (dry run)",
-        "keycloak.k8s.keycloak.org/keycloak created (dry run)",
-        "keycloakrealmimport.k8s.keycloak.org/eventos-realm created (dry run)",
+        "secret/eventos-db-ca serverside-applied (server dry run)",
+        "secret/eventos-ca-certificates serverside-applied (server dry run)",
+        "spinappexecutor.core.spinkube.dev/containerd-shim-spin serverside-applied (server dry run)",
+        "cluster.postgresql.cnpg.io/tickets-db serverside-applied (server dry run)",
+        "job.batch/tickets-migrate-0004-35ec7acd serverside-applied (server dry run)",
+        "keycloak.k8s.keycloak.org/keycloak serverside-applied (server dry run)",
+        "keycloakrealmimport.k8s.keycloak.org/eventos-realm serverside-applied (server dry run)",
     ] {
         assert!(report.contains(planned), "{planned:?} missing:\n{report}");
     }
     for app in ["users", "events", "participation", "tickets", "status"] {
-        assert!(report.contains(&format!("spinapp.core.spinkube.dev/{app} created (dry run)")), "{app}:\n{report}");
-        assert!(looked_up.contains(&format!("/spinapps/{app}\n")), "kubectl never looked up SpinApp {app}");
+        assert!(report.contains(&format!("spinapp.core.spinkube.dev/{app} serverside-applied")), "{app}:\n{report}");
     }
-    assert!(report.contains(" 0 problem(s)"), "the pinned overlay validates:\n{report}");
+    // Every write is a server-side apply by the field manager `eventos`, and none
+    // carries a copy of itself in an annotation.
+    let applied = api.lines("applied");
+    assert!(applied.len() > 50 && applied.iter().all(|l| l.ends_with(" eventos")), "{applied:?}");
+    let executor = applied.iter().position(|l| l.contains("SpinAppExecutor")).expect("the executor");
+    let first_app = applied.iter().position(|l| l.contains("SpinApp ")).expect("a SpinApp");
+    assert!(
+        executor + 1 < first_app && applied[executor + 1].starts_with("applied Namespace"),
+        "the executor alone first"
+    );
+    assert!(!api.0.contains("last-applied-configuration"), "an object carries last-applied-configuration");
+
+    // The databases' CA is what CloudNativePG parses; the pods' bundle is that CA alone.
+    let ca = api.secret("eventos-db-ca");
+    parses_as_cloudnative_pg_does(&secret_file(&ca, "ca.key")).expect("CloudNativePG parses the CA key");
+    let bundle = secret_file(&api.secret("eventos-ca-certificates"), "ca-certificates.crt");
+    assert_eq!(bundle, secret_file(&ca, "ca.crt"), "the bundle is the databases' CA, whatever this machine trusts");
 
     let pinned = report.lines().find_map(|l| l.strip_prefix("deploy: pushed ")).expect("the pushed reference");
     let rendered = Command::new("kubectl")
@@ -247,4 +375,66 @@ fn make_deploy_pushes_pins_and_plans_every_object() {
         .expect("kubectl");
     let rendered = String::from_utf8_lossy(&rendered.stdout);
     assert_eq!(rendered.matches(&format!("image: {pinned}\n")).count(), 5, "every SpinApp runs the pushed digest");
+
+    // Rotating the CA: the pods trust both, and every server certificate is made again.
+    let image = format!("IMAGE={pinned}");
+    let mut seed = serde_json::to_string(&ca).expect("JSON");
+    for cluster in ["users", "events", "participation", "tickets", "keycloak"] {
+        seed += &format!(
+            "\n---\n{{apiVersion: v1, kind: Secret, metadata: {{name: {cluster}-db-server, namespace: eventos-system}}}}"
+        );
+    }
+    let (ok, report, rotated) = DryRunApi::start(&seed).deploy(&[&image, "DRY_RUN=server", "ROTATE_DB_CA=1"]);
+    assert!(ok, "the rotation failed:\n{report}");
+    let new_ca = rotated.secret("eventos-db-ca");
+    assert_ne!(secret_file(&new_ca, "ca.crt"), secret_file(&ca, "ca.crt"), "a new CA");
+    parses_as_cloudnative_pg_does(&secret_file(&new_ca, "ca.key")).expect("CloudNativePG parses the new key");
+    let bundle = secret_file(&rotated.secret("eventos-ca-certificates"), "ca-certificates.crt");
+    assert_eq!(bundle, secret_file(&new_ca, "ca.crt") + &secret_file(&ca, "ca.crt"), "the new CA and the old");
+    let deleted = rotated.lines("deleted");
+    for cluster in ["users", "events", "participation", "tickets", "keycloak"] {
+        let line = format!("deleted Secret eventos-system/{cluster}-db-server");
+        assert!(
+            deleted.contains(&line.as_str()),
+            "{cluster}: its server certificate stays from the old CA: {deleted:?}"
+        );
+    }
+
+    // DRY_RUN=1 still plans without a server of record.
+    let (ok, report, _) = DryRunApi::start("").deploy(&[&image, "DRY_RUN=1"]);
+    assert!(ok && report.contains("spinapp.core.spinkube.dev/tickets created (dry run)"), "{report}");
+}
+
+/// What the old deploy did, a client-side apply of a trust bundle made of this
+/// machine's whole CA file, is what an API server refuses: the copy in
+/// `last-applied-configuration` takes the annotations over 256 KiB.
+#[test]
+fn a_client_side_apply_of_a_large_secret_is_refused_as_too_long() {
+    let api = DryRunApi::start("");
+    let secret = api.fixtures.join("big.yaml");
+    let big = "x".repeat(300 * 1024);
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD.encode(big);
+    std::fs::write(
+        &secret,
+        format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: big, namespace: eventos-system}}\ndata: {{bundle: {data}}}\n"),
+    )
+    .expect("write");
+    let run = |server_side: bool| {
+        let mut command = Command::new("kubectl");
+        command
+            .args(["apply", "--dry-run=server", "--validate=false", "-f"])
+            .arg(&secret)
+            .env("KUBECONFIG", &api.kubeconfig);
+        if server_side {
+            command.args(["--server-side", "--field-manager=eventos"]);
+        }
+        command.output().expect("kubectl")
+    };
+    let (client_side, server_side) = (run(false), run(true));
+    let log = api.stop();
+    assert!(!client_side.status.success(), "the client-side apply went through");
+    assert!(String::from_utf8_lossy(&client_side.stderr).contains("metadata.annotations: Too long"), "{client_side:?}");
+    assert!(server_side.status.success(), "{server_side:?}");
+    assert_eq!(log.lines("refused").len(), 1, "{}", log.0);
 }

@@ -160,9 +160,21 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "a migration Job not named after its newest migration",
-        "name: tickets-migrate-0004",
+        "name: tickets-migrate-0004-35ec7acd",
         "name: tickets-migrate",
-        "Job/tickets-migrate: metadata.name: must end in -0004",
+        "Job/tickets-migrate: metadata.name: must end in -0004-35ec7acd",
+    ),
+    (
+        "a changed migration program under the old Job's name (immutable on the server)",
+        "-- The migration program of the users domain",
+        "-- The changed migration program of the users domain",
+        "Job/users-migrate-0001-b68a556a: metadata.name: must end in -0001-",
+    ),
+    (
+        "the Keycloak operator cut off from the API server by default deny",
+        "  egress:\n  - ports:\n    - port: 443\n      protocol: TCP\n    - port: 6443\n      protocol: TCP\n  - ports:\n    - port: 9000",
+        "  egress:\n  - ports:\n    - port: 9000",
+        "no policy lets the Keycloak operator",
     ),
     (
         "Spin pods that do not trust the databases' CA",
@@ -192,7 +204,7 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "an unknown container field",
         "        name: migrate\n",
         "        name: migrate\n        imagePolicy: Always\n",
-        "Job/users-migrate-0001: spec.template.spec.containers.0",
+        "Job/users-migrate-0001-b68a556a: spec.template.spec.containers.0",
     ),
 ];
 
@@ -223,14 +235,63 @@ fn validate_text(text: &str) -> (bool, String) {
     outcome
 }
 
+fn render_runtime_class(folder: &str) -> String {
+    let out = Command::new("kubectl").arg("kustomize").arg(workspace().join(folder)).output().expect("render");
+    assert!(out.status.success(), "{folder}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// The default node runtime embeds Spin 4.0 (containerd-shim-spin v0.25.1), the
+/// documented alternative Spin 3.6.3 (v0.24.0); both validate.
+#[test]
+fn each_node_runtime_installs_the_shim_of_its_spin() {
+    for (folder, shim) in [("runtime-class", "v0.25.1"), ("runtime-class/spin-3.6.3", "v0.24.0")] {
+        let rendered = render_runtime_class(folder);
+        let (ok, report) = validate_text(&rendered);
+        assert!(ok && report.contains("2 objects, 0 problem(s)"), "{folder}: {report}");
+        let releases: Vec<&str> = rendered.lines().filter_map(|l| l.split("/releases/download/").nth(1)).collect();
+        assert_eq!(releases.len(), 2, "{folder}: one download per platform");
+        assert!(releases.iter().all(|r| r.starts_with(&format!("{shim}/"))), "{folder}: {releases:?}");
+    }
+}
+
+/// The README installs the runtime-class-manager whose Shim CRD the validator
+/// checks against: `fetchStrategy.platforms` exists only from 0.2.0, and 0.1.0's
+/// CRD would refuse the Shim.
+#[test]
+fn the_runtime_class_manager_the_readme_installs_is_the_one_whose_crd_is_checked() {
+    let readmes =
+        ["README.md", "runtime-class/README.md"].map(|f| std::fs::read_to_string(workspace().join(f)).expect(f));
+    let readme = readmes.join("\n");
+    let installed: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.contains("helm upgrade --install rcm "))
+        .filter_map(|l| l.split("--version ").nth(1)?.split_whitespace().next())
+        .collect();
+    let sources = std::fs::read_to_string(schemas().join("SOURCE.md")).expect("SOURCE.md");
+    let checked = sources
+        .lines()
+        .find(|l| l.contains("runtime.spinkube.dev_shims.yaml"))
+        .and_then(|l| l.split("tag v").nth(1)?.split(|c: char| !(c.is_ascii_digit() || c == '.')).next())
+        .expect("SOURCE.md names the Shim CRD's tag");
+    assert_eq!(
+        installed, [checked; 2],
+        "the READMEs install runtime-class-manager {installed:?}, the CRD checked is v{checked}"
+    );
+    let crd = std::fs::read_to_string(schemas().join("runtime.spinkube.dev_shims.yaml")).expect("CRD");
+    assert!(crd.contains("platforms:"), "the Shim CRD checked has fetchStrategy.platforms");
+}
+
 #[test]
 fn the_node_runtime_is_what_runtime_class_manager_installs() {
-    let out = Command::new("kubectl").arg("kustomize").arg(workspace().join("runtime-class")).output().expect("render");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let rendered = String::from_utf8(out.stdout).expect("utf-8");
-    let (ok, report) = validate_text(&rendered);
-    assert!(ok && report.contains(" 0 problem(s)"), "{report}");
+    let rendered = render_runtime_class("runtime-class");
     for (what, from, to, expected) in [
+        (
+            "a RuntimeClass that lets pods land where no shim is",
+            "scheduling:\n  nodeSelector:\n    spin: \"true\"\n",
+            "",
+            "RuntimeClass/wasmtime-spin-v2: scheduling.nodeSelector",
+        ),
         ("a rolling rollout", "type: recreate", "type: rolling", "Shim/spin-v2: spec.rolloutStrategy.type"),
         (
             "the handler of the shim's old name",

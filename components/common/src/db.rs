@@ -77,6 +77,7 @@ pub fn connect() -> Result<Connection, DbError> {
 
 /// The last migration the database holds (`eventos_migrations`, the ledger both
 /// `eventos migrate` and the Kubernetes migration Job keep); `None` before any.
+/// An aggregate yields its row even on an empty ledger (see [`query`]).
 pub fn schema_version(conn: &Connection) -> Result<Option<String>, DbError> {
     let rows = conn.query("SELECT max(version) AS version FROM eventos_migrations", &[]).map_err(|error| {
         match sqlstate(&error) {
@@ -180,13 +181,42 @@ pub fn column<T: Decode>(row: &Row<'_>, name: &str) -> Result<T, DbError> {
     row.get(name).ok_or_else(|| DbError::bug(format!("column {name} is missing or not of the expected type")))
 }
 
+/// The column that tells a row of the statement from the row that stands for "none".
+const ROW_MARK: &str = "eventos_row";
+
 /// Runs a query; each row becomes a `T`.
+///
+/// Spin 4.0's `query` never returns when a statement yields no rows (its
+/// outbound-pg waits for column names that only a first row would bring:
+/// spinframework/spin#3671, fixed after 4.0.2; containerd-shim-spin v0.25 runs
+/// 4.0.1). So the statement runs as a CTE beside one row of NULLs, and yields at
+/// least that row; the marked rows are the statement's, in its order (a nested
+/// loop under one outer row keeps the inner order). A statement with a
+/// data-modifying `WITH` of its own cannot be nested: see [`query_a_row`].
 pub fn query<T>(
     conn: &Connection,
     sql: &str,
     params: &[ParameterValue],
     from_row: impl Fn(&Row<'_>) -> Result<T, DbError>,
 ) -> Result<Vec<T>, DbError> {
+    let never_empty = format!(
+        "WITH statement AS ({sql}) SELECT marked.* FROM (VALUES (1)) AS none \
+         LEFT JOIN (SELECT true AS {ROW_MARK}, * FROM statement) AS marked ON true"
+    );
+    let rows = conn.query(&never_empty, params)?;
+    rows.rows().filter(|row| row.get::<bool>(ROW_MARK).is_some()).map(|row| from_row(&row)).collect()
+}
+
+/// Runs a statement that yields exactly one row by its own shape (an aggregate,
+/// an `INSERT ... VALUES` without `ON CONFLICT`), as written: safe from the
+/// empty-result hang [`query`] avoids, and free to begin with its own `WITH`.
+pub fn query_a_row<T>(
+    conn: &Connection,
+    sql: &str,
+    params: &[ParameterValue],
+    from_row: impl Fn(&Row<'_>) -> Result<T, DbError>,
+) -> Result<T, DbError> {
     let rows = conn.query(sql, params)?;
-    rows.rows().map(|row| from_row(&row)).collect()
+    let row = rows.rows().next().ok_or_else(|| DbError::bug("a statement that yields a row yielded none"))?;
+    from_row(&row)
 }

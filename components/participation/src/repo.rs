@@ -7,7 +7,7 @@
 /// The last migration this code needs; health answers 503 until the database has it.
 pub const SCHEMA: &str = "0001";
 
-use eventos_common::db::{DbError, column, query};
+use eventos_common::db::{DbError, column, query, query_a_row};
 use eventos_common::page::{PageRequest, cursor_params};
 use spin_sdk::pg4::{Connection, ParameterValue, Row};
 use uuid::Uuid;
@@ -124,16 +124,10 @@ pub fn list(conn: &Connection, filter: &RegistrationFilter, page: &PageRequest) 
 
 /// (confirmed, waitlisted) of one event.
 pub fn counts(conn: &Connection, event_id: Uuid) -> Result<(i64, i64), DbError> {
-    let rows = conn
-        .query(
-            "SELECT count(*) FILTER (WHERE status = 'confirmed') AS confirmed,
-                    count(*) FILTER (WHERE status = 'waitlisted') AS waitlisted
-             FROM registrations WHERE event_id = $1",
-            &[event_id.into()],
-        )
-        .map_err(DbError::from)?;
-    let row = rows.rows().next().ok_or_else(|| DbError::bug("count returned no row"))?;
-    Ok((column(&row, "confirmed")?, column(&row, "waitlisted")?))
+    let sql = "SELECT count(*) FILTER (WHERE status = 'confirmed') AS confirmed,
+                      count(*) FILTER (WHERE status = 'waitlisted') AS waitlisted
+               FROM registrations WHERE event_id = $1";
+    query_a_row(conn, sql, &[event_id.into()], |row| Ok((column(row, "confirmed")?, column(row, "waitlisted")?)))
 }
 
 eventos_common::schema_is_newest_migration!(SCHEMA);

@@ -8,7 +8,7 @@
 pub const SCHEMA: &str = "0004";
 
 use chrono::NaiveDateTime;
-use eventos_common::db::{DbError, column, query, unique_violation_table};
+use eventos_common::db::{DbError, column, query, query_a_row, unique_violation_table};
 use eventos_common::page::{PageRequest, cursor_params};
 use spin_sdk::pg4::{Connection, ParameterValue, PgError, Row};
 use uuid::Uuid;
@@ -106,10 +106,7 @@ pub fn insert_ticket_type(conn: &Connection, new: &NewTicketType) -> Result<Tick
         new.quantity.into(),
         bucket_count(new.quantity).into(),
     ];
-    query(conn, sql, &params, ticket_type_from_row)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| DbError::bug("INSERT returned no row"))
+    query_a_row(conn, sql, &params, ticket_type_from_row)
 }
 
 pub fn find_ticket_type(conn: &Connection, id: Uuid) -> Result<Option<TicketType>, DbError> {
@@ -429,8 +426,7 @@ pub fn check_in_counts(conn: &Connection, event_id: Uuid) -> Result<(i64, i64), 
     let sql = "SELECT count(*) FILTER (WHERE status <> 'void') AS issued,
                       count(*) FILTER (WHERE status = 'checked_in') AS checked_in
                FROM tickets WHERE event_id = $1";
-    let counts = query(conn, sql, &[event_id.into()], |row| Ok((column(row, "issued")?, column(row, "checked_in")?)))?;
-    counts.into_iter().next().ok_or_else(|| DbError::bug("a count returned no row"))
+    query_a_row(conn, sql, &[event_id.into()], |row| Ok((column(row, "issued")?, column(row, "checked_in")?)))
 }
 
 pub fn find_order(conn: &Connection, id: Uuid) -> Result<Option<Order>, DbError> {

@@ -87,7 +87,7 @@ pub async fn push(manifest_path: &Path, reference: &Reference, insecure: bool) -
     let text =
         std::fs::read_to_string(manifest_path).with_context(|| format!("cannot read {}", manifest_path.display()))?;
     let doc: toml::Table = text.parse().context("spin.toml is not TOML")?;
-    let dir = manifest_path.parent().unwrap_or(Path::new("."));
+    let dir = crate::manifest::folder_of(manifest_path);
     let mut layers: Vec<Blob> = Vec::new();
     let mut digests = HashMap::new();
     for (id, source) in locked::component_sources(&doc)? {

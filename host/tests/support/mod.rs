@@ -115,6 +115,7 @@ impl Platform {
             .arg(&address)
             .arg(env!("CARGO_BIN_EXE_eventos"))
             .arg(prefix)
+            .arg(log.with_extension("spin-logs"))
             .stdin(Stdio::piped())
             .stdout(std::fs::File::create(&log).expect("create log file"))
             .stderr(std::fs::OpenOptions::new().append(true).open(&log).expect("open log file"))
@@ -239,15 +240,18 @@ impl Drop for Platform {
 
 /// Runs `spin up` until stdin closes, then stops it with SIGTERM (which stops
 /// its `spin trigger` child too; SIGKILL would orphan it) and drops the databases.
-/// Components log to Spin's own output, as they do to `eventos`'s (no log files).
-/// Arguments: spin, manifest, listen address, eventos, database prefix.
+/// Components log to Spin's own output, as they do to `eventos`'s; Spin also
+/// writes them to files in a folder of the test's own, removed at the end (Spin
+/// 4 refuses an empty `--log-dir`, which Spin 3 takes as "no files").
+/// Arguments: spin, manifest, listen address, eventos, database prefix, log folder.
 const SPIN_SUPERVISOR: &str = r#"
-"$1" up --from "$2" --listen "$3" --log-dir "" </dev/null &
+"$1" up --from "$2" --listen "$3" --log-dir "$6" </dev/null &
 spin=$!
 cat >/dev/null
 kill -TERM "$spin" 2>/dev/null
 wait "$spin"
 "$4" drop --prefix "$5" --manifest "$2" >/dev/null 2>&1
+rm -rf "$6"
 "#;
 
 /// The runtime the black-box tests run on: `eventos`, or real Spin when
@@ -291,6 +295,29 @@ pub fn find_spin() -> Option<PathBuf> {
         return Some(PathBuf::from(spin));
     }
     std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join("spin")).find(|path| path.is_file())
+}
+
+/// The real Spin CLIs the suite is held to: Spin 3.6.3 (`SPIN`, else `spin` on
+/// `PATH`) and Spin 4.0 (`SPIN4`), each named by its `--version`. Either may be
+/// absent on a developer's machine; under `CI=true` an absent one fails the test.
+pub fn referees() -> Vec<(String, PathBuf)> {
+    let spin4 = std::env::var_os("SPIN4").filter(|s| !s.is_empty()).map(PathBuf::from);
+    let mut found = Vec::new();
+    for (variable, spin) in [("SPIN", find_spin()), ("SPIN4", spin4)] {
+        match spin.filter(|path| path.is_file()) {
+            Some(path) => {
+                let version = Command::new(&path).arg("--version").output().expect("run spin --version");
+                let name =
+                    String::from_utf8_lossy(&version.stdout).split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+                found.push((name, path));
+            }
+            None if std::env::var("CI").as_deref() == Ok("true") => {
+                panic!("no Spin CLI in {variable} under CI=true: a referee is missing")
+            }
+            None => println!("no Spin CLI in {variable}: that referee is skipped"),
+        }
+    }
+    found
 }
 
 /// Whether `child` comes to accept connections on `address` within a minute
