@@ -349,6 +349,27 @@ def telemetry_errors(objects):
             yield f"{where}: no Service {match.group(1)} in {match.group(2)} with port {match.group(3)}"
 
 
+# What Spin sends to an OTLP endpoint: its spans, its metrics and the components' logs.
+SPIN_SIGNALS = ("traces", "metrics", "logs")
+
+
+def collector_errors(objects):
+    """An OpenTelemetry Collector answers 404 to a signal it has no pipeline for:
+    when an executor exports to OTLP, a collector of this rendering must take
+    every signal Spin sends from its OTLP receiver."""
+    if not any(e.get("spec", {}).get("deploymentConfig", {}).get("otel") for e in objects if e.get("kind") == "SpinAppExecutor"):
+        return
+    for config in (o for o in objects if o.get("kind") == "ConfigMap"):
+        text = config.get("data", {}).get("config.yaml")
+        collector = yaml.safe_load(text) if text and "receivers:" in text else None
+        if not isinstance(collector, dict) or "otlp" not in collector.get("receivers", {}):
+            continue
+        pipelines = collector.get("service", {}).get("pipelines", {})
+        for signal in SPIN_SIGNALS:
+            if not any(name.split("/")[0] == signal and "otlp" in p.get("receivers", []) for name, p in pipelines.items()):
+                yield f"{name_of(config)}: data.config.yaml: service.pipelines: no {signal} pipeline from otlp; Spin sends {signal} and would be refused"
+
+
 def development_sign_in_errors(objects):
     """`auth_dev_key` lets the status page sign in anyone as anything: it is for
     a developer's own machine, and no deployment may hand it to a component."""
@@ -550,6 +571,7 @@ def main():
     problems += list(issuer_errors(objects))
     problems += list(development_sign_in_errors(objects))
     problems += list(telemetry_errors(objects))
+    problems += list(collector_errors(objects))
     problems += list(consistency_errors(objects, manifest))
     for problem in problems:
         print(problem)

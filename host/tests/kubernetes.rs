@@ -87,6 +87,11 @@ fn telemetry_must_reach_a_collector_and_a_prometheus_the_manifests_deploy() {
         std::fs::remove_file(broken).ok();
         assert!(!ok && report.contains(complaint), "{report}");
     }
+    // Spin exports the components' logs too: a collector without a logs pipeline answers 404.
+    let logs = "        logs: {receivers: [otlp], processors: [memory_limiter, batch], exporters: [debug]}\n";
+    assert!(rendered.contains(logs), "the collector takes logs");
+    let (ok, report) = validate_text(&rendered.replace(logs, ""));
+    assert!(!ok && report.contains("no logs pipeline from otlp"), "{report}");
 }
 
 /// (what to break, how, a fragment the validator's message must contain)
