@@ -19,6 +19,8 @@ import tomllib
 from pathlib import Path
 
 import yaml
+
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
@@ -47,7 +49,8 @@ class Schemas:
         self.registry = Registry().with_resource(defs["$id"], Resource.from_contents(defs))
         self.crds = {}
         for path in self.root.glob("*.yaml"):
-            crd = yaml.safe_load(path.read_text())
+            # libyaml's parser where PyYAML has it: the CRDs are megabytes of YAML.
+            crd = yaml.load(path.read_text(), Loader=YAML_LOADER)
             for version in crd["spec"]["versions"]:
                 if version.get("served"):
                     key = (crd["spec"]["group"], version["name"], crd["spec"]["names"]["kind"])
@@ -222,32 +225,68 @@ def route_prefixes(manifest):
             yield route.removesuffix("/...").rstrip("/") or "/", trigger["component"]
 
 
+# The KEDA HTTP add-on's interceptor: (namespace, Service), where a sleeping domain's traffic goes.
+INTERCEPTOR = ("keda", "keda-add-ons-http-interceptor-proxy")
+
+
+def backend_of(route, rule):
+    """(namespace, Service) of a rule's first backend."""
+    ref = (rule.get("backendRefs") or [{}])[0]
+    return ref.get("namespace", route["metadata"].get("namespace")), ref.get("name")
+
+
 def page_host_errors(objects, manifest):
-    """The status page calls every domain's API on its own origin: on each Ingress
-    host that serves the page, every route of spin.toml must reach its component,
-    through the interceptor (whose InterceptorRoute must match that host) or directly."""
-    ingresses = [o for o in objects if o.get("kind") == "Ingress"]
-    routes = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "InterceptorRoute"}
-    for ingress in ingresses:
-        for rule in ingress.get("spec", {}).get("rules", []):
-            paths = rule.get("http", {}).get("paths", [])
-            backends = {p["path"]: p["backend"]["service"]["name"] for p in paths}
-            if backends.get("/") != "status":
-                continue
-            host = rule.get("host")
+    """The status page calls every domain's API on its own origin: on each host
+    whose HTTPRoute serves the page (`/` to status), every route of spin.toml must
+    reach its component, through the interceptor (whose InterceptorRoute must
+    match that host) or directly. A path goes to the longest PathPrefix that holds it."""
+    interceptor_routes = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "InterceptorRoute"}
+    for route in (o for o in objects if o.get("kind") == "HTTPRoute"):
+        namespace = route["metadata"].get("namespace")
+        backends = {}
+        for rule in route.get("spec", {}).get("rules", []):
+            for match in rule.get("matches") or [{"path": {"type": "PathPrefix", "value": "/"}}]:
+                if match.get("path", {}).get("type", "PathPrefix") == "PathPrefix":
+                    backends.setdefault(match["path"].get("value", "/"), backend_of(route, rule))
+        if backends.get("/") != (namespace, "status"):
+            continue
+        for host in route["spec"].get("hostnames", []):
             for prefix, component in route_prefixes(manifest):
                 matching = [p for p in backends if prefix == p or prefix.startswith(p.rstrip("/") + "/") or p == "/"]
-                service = backends[max(matching, key=len)] if matching else None
-                where = f"{name_of(ingress)}: spec.rules[host={host}]"
-                if service == component:
+                backend = backends[max(matching, key=len)] if matching else None
+                where = f"{name_of(route)}: spec.rules[hostname={host}]"
+                if backend == (namespace, component):
                     continue
-                target = routes.get(component)
-                if service != "api-interceptor" or target is None:
-                    yield f"{where}: {prefix} reaches {service!r}, not {component!r}; the status page on {host} calls it"
+                target = interceptor_routes.get(component)
+                if backend != INTERCEPTOR or target is None:
+                    yield f"{where}: {prefix} reaches {backend!r}, not {component!r}; the status page on {host} calls it"
                     continue
                 hosts = {h for r in target["spec"].get("rules", []) for h in r.get("hosts", [])}
                 if host not in hosts:
                     yield f"{name_of(target)}: spec.rules: no rule matches host {host!r}, where the status page calls {prefix}"
+
+
+def reference_grant_errors(objects):
+    """A route may send to a Service of another namespace only where a
+    ReferenceGrant of that namespace lets routes of its own namespace do so;
+    otherwise the Gateway refuses the reference (RefNotPermitted)."""
+    grants = [o for o in objects if o.get("kind") == "ReferenceGrant"]
+    for route in (o for o in objects if o.get("kind") == "HTTPRoute"):
+        namespace = route["metadata"].get("namespace")
+        for i, rule in enumerate(route.get("spec", {}).get("rules", [])):
+            for ref in rule.get("backendRefs", []):
+                target = ref.get("namespace", namespace)
+                if target == namespace:
+                    continue
+                granted = any(
+                    grant["metadata"].get("namespace") == target
+                    and any(f.get("kind") == "HTTPRoute" and f.get("namespace") == namespace for f in grant["spec"].get("from", []))
+                    and any(t.get("kind") == "Service" and t.get("name") in (None, ref.get("name")) for t in grant["spec"].get("to", []))
+                    for grant in grants
+                )
+                if not granted:
+                    yield (f"{name_of(route)}: spec.rules[{i}].backendRefs: Service {target}/{ref.get('name')} is in another "
+                           f"namespace, and no ReferenceGrant there lets HTTPRoutes of {namespace} reach it")
 
 
 MIGRATION_VERSION = re.compile(r"WHERE version = '(\d{4})'")
@@ -556,7 +595,7 @@ def main():
     parser.add_argument("--manifest", default=str(here.parent / "spin.toml"))
     args = parser.parse_args()
     text = render(args.overlay) if args.overlay else Path(args.rendered).read_text()
-    objects = [o for o in yaml.safe_load_all(text) if o]
+    objects = [o for o in yaml.load_all(text, Loader=YAML_LOADER) if o]
     manifest = tomllib.loads(Path(args.manifest).read_text())
     problems = list(schema_errors(objects, Schemas(args.schemas)))
     problems += list(webhook_errors(objects))
@@ -565,6 +604,7 @@ def main():
     problems += list(disruption_errors(objects))
     problems += list(liveness_errors(objects))
     problems += list(page_host_errors(objects, manifest))
+    problems += list(reference_grant_errors(objects))
     problems += list(migration_job_errors(objects))
     problems += list(database_tls_errors(objects))
     problems += list(api_server_errors(objects))

@@ -29,6 +29,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 SCHEMAS = Path(__file__).resolve().parent.parent / "k8s" / "schemas"
 
 # The API server's limits (apimachinery's TotalAnnotationSizeLimitB, and the
@@ -45,14 +47,14 @@ BUILT_IN = [
     ("apps", "v1", "Deployment", "deployments", True),
     ("batch", "v1", "Job", "jobs", True),
     ("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True),
-    ("networking.k8s.io", "v1", "Ingress", "ingresses", True),
     ("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", False),
 ]
 
 
 def crd_kinds():
     for path in sorted(SCHEMAS.glob("*.yaml")):
-        crd = yaml.safe_load(path.read_text())
+        # libyaml's parser where PyYAML has it: the CRDs are megabytes of YAML.
+        crd = yaml.load(path.read_text(), Loader=YAML_LOADER)
         spec = crd["spec"]
         for version in spec["versions"]:
             if version.get("served"):

@@ -342,6 +342,9 @@ fn make_deploy_applies_server_side_and_the_server_refuses_nothing() {
         "cluster.postgresql.cnpg.io/tickets-db serverside-applied (server dry run)",
         "job.batch/tickets-migrate-0004-35ec7acd serverside-applied (server dry run)",
         "keycloak.k8s.keycloak.org/keycloak serverside-applied (server dry run)",
+        "gateway.gateway.networking.k8s.io/eventos serverside-applied (server dry run)",
+        "httproute.gateway.networking.k8s.io/status-page serverside-applied (server dry run)",
+        "referencegrant.gateway.networking.k8s.io/eventos-routes serverside-applied (server dry run)",
         "keycloakrealmimport.k8s.keycloak.org/eventos-realm serverside-applied (server dry run)",
     ] {
         assert!(report.contains(planned), "{planned:?} missing:\n{report}");

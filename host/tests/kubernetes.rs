@@ -158,6 +158,18 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "InterceptorRoute/users: spec.rules: no rule matches host 'eventos.local'",
     ),
     (
+        "a route to the interceptor without a grant in its namespace",
+        "  name: eventos-routes\n  namespace: keda\n",
+        "  name: eventos-routes\n  namespace: eventos-system\n",
+        "HTTPRoute/status-page: spec.rules[1].backendRefs: Service keda/keda-add-ons-http-interceptor-proxy",
+    ),
+    (
+        "the status page's API paths sent past the interceptor",
+        "    - name: keda-add-ons-http-interceptor-proxy\n      namespace: keda\n",
+        "    - name: keda-add-ons-http-interceptor-proxy\n      namespace: eventos-system\n",
+        "HTTPRoute/status-page: spec.rules[hostname=eventos.local]: /api/users reaches",
+    ),
+    (
         "a status page that signs in anyone",
         "  - name: auth_client_id\n    value: eventos-status\n",
         "  - name: auth_client_id\n    value: eventos-status\n  - name: auth_dev_key\n    value: \"00\"\n",
