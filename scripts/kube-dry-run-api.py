@@ -7,8 +7,11 @@ deploy has broken before: an object's annotations may hold at most 256 KiB in
 all, and a Secret's or ConfigMap's data at most 1 MiB (what the API server
 answers "Too long" to), and it tells server-side apply (a PATCH of
 `application/apply-patch+yaml` under a field manager) from a client-side one.
-It is no API server: schemas, CEL rules, defaults and immutability are the
-real one's (see README), and k8s/validate.py's offline.
+It also stands in for spin-operator's validating webhook, which looks a
+SpinApp's executor up in the operator's cache: a SpinApp is refused while its
+executor is unknown, or younger than the cache's lag (a second here). It is no
+API server: schemas, CEL rules, defaults and immutability are the real one's
+(see README), and k8s/validate.py's offline.
 
 usage: kube-dry-run-api.py PORT_FILE [SEED.yaml]
   listens on 127.0.0.1, an ephemeral port, written to PORT_FILE once it accepts;
@@ -23,6 +26,7 @@ import base64
 import json
 import re
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -37,6 +41,8 @@ SCHEMAS = Path(__file__).resolve().parent.parent / "k8s" / "schemas"
 # data limit of Secrets and ConfigMaps).
 ANNOTATIONS_LIMIT = 256 * 1024
 DATA_LIMIT = 1024 * 1024
+# How long spin-operator's cache may take to hold an executor just written.
+WEBHOOK_CACHE_LAG_SECONDS = 1.0
 
 # (group, version, kind, plural, namespaced) of the built-in kinds in k8s/ and runtime-class/.
 BUILT_IN = [
@@ -123,8 +129,22 @@ def too_long(obj):
     return None
 
 
+def webhook_refusal(obj, executors):
+    """spin-operator's refusal of a SpinApp whose executor its cache does not hold yet."""
+    if obj.get("kind") != "SpinApp":
+        return None
+    executor = obj.get("spec", {}).get("executor")
+    first_seen = executors.get((obj.get("metadata", {}).get("namespace"), executor))
+    if first_seen is None or time.monotonic() - first_seen < WEBHOOK_CACHE_LAG_SECONDS:
+        return (f'admission webhook "vspinapp.kb.io" denied the request: spec.executor: '
+                f'Invalid value: "{executor}": executor does not exist in namespace')
+    return None
+
+
 class Handler(BaseHTTPRequestHandler):
     store = {}
+    # (namespace, name) of each SpinAppExecutor: when it was first written.
+    executors = {}
 
     def answer(self, status, document):
         body = json.dumps(document).encode()
@@ -178,6 +198,13 @@ class Handler(BaseHTTPRequestHandler):
         if why:
             print(f"refused {where}: {why}", flush=True)
             self.failure(422, "Invalid", f"{kind} is invalid: {why}")
+            return None
+        if kind == "SpinAppExecutor":
+            self.executors.setdefault((target[0], obj["metadata"]["name"]), time.monotonic())
+        why = webhook_refusal({**obj, "metadata": {**obj.get("metadata", {}), "namespace": target[0]}}, self.executors)
+        if why:
+            print(f"refused {where}: {why}", flush=True)
+            self.failure(403, "Forbidden", why)
             return None
         manager = query.get("fieldManager", ["(none)"])[0]
         print(f"{verb} {where}" + (f" {manager}" if verb == "applied" else ""), flush=True)
