@@ -266,6 +266,15 @@ def page_host_errors(objects, manifest):
                     yield f"{name_of(target)}: spec.rules: no rule matches host {host!r}, where the status page calls {prefix}"
 
 
+def retired_ingress_errors(objects):
+    """ingress-nginx, the controller an `nginx` Ingress needs, was retired upstream
+    in March 2026 (no more fixes, security ones included): the platform's hosts
+    are HTTPRoutes on a Gateway."""
+    for ingress in (o for o in objects if o.get("kind") == "Ingress"):
+        if ingress.get("spec", {}).get("ingressClassName", "nginx") == "nginx":
+            yield f"{name_of(ingress)}: spec.ingressClassName: ingress-nginx is retired; route through the Gateway (HTTPRoute)"
+
+
 def reference_grant_errors(objects):
     """A route may send to a Service of another namespace only where a
     ReferenceGrant of that namespace lets routes of its own namespace do so;
@@ -605,6 +614,7 @@ def main():
     problems += list(liveness_errors(objects))
     problems += list(page_host_errors(objects, manifest))
     problems += list(reference_grant_errors(objects))
+    problems += list(retired_ingress_errors(objects))
     problems += list(migration_job_errors(objects))
     problems += list(database_tls_errors(objects))
     problems += list(api_server_errors(objects))

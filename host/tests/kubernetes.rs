@@ -158,6 +158,12 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "InterceptorRoute/users: spec.rules: no rule matches host 'eventos.local'",
     ),
     (
+        "an Ingress for the retired ingress-nginx",
+        "kind: Gateway\n",
+        "kind: Ingress\n",
+        "Ingress/eventos: spec.ingressClassName: ingress-nginx is retired",
+    ),
+    (
         "a route to the interceptor without a grant in its namespace",
         "  name: eventos-routes\n  namespace: keda\n",
         "  name: eventos-routes\n  namespace: eventos-system\n",
