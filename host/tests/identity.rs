@@ -135,3 +135,41 @@ fn a_missing_or_unverifiable_token_is_401_and_makes_no_user() {
     me(Some(&format!("Bearer {}", signed(&good, &key, &kid)))).assert_status(200);
     assert_eq!(users_with_email(&email), 1);
 }
+
+/// RFC 7517 §4.2–4.4: the platform's own key, published for encryption, for
+/// other operations than verifying, or for another algorithm, verifies nothing
+/// (an OpenID provider's key set holds such keys: Keycloak publishes RSA-OAEP).
+#[test]
+fn a_key_published_for_anything_but_verifying_this_algorithm_verifies_nothing() {
+    let subject = unique_prefix("bound");
+    let genuine = token(&subject, &format!("{subject}@example.com"), "Bound");
+    let issuer = part(&genuine, 1)["iss"].as_str().expect("iss").to_owned();
+    let key = dev_key();
+    let x = URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes());
+    let published = [
+        ("for-encryption", json!({"use": "enc"})),
+        ("for-encrypting", json!({"key_ops": ["encrypt"]})),
+        ("for-es256", json!({"alg": "ES256"})),
+        ("for-eddsa", json!({"use": "sig", "alg": "EdDSA", "key_ops": ["verify"]})),
+    ];
+    let keys: Vec<Value> = published
+        .iter()
+        .map(|(kid, bound)| {
+            let mut jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid});
+            jwk.as_object_mut().expect("object").extend(bound.as_object().expect("object").clone());
+            jwk
+        })
+        .collect();
+    let jwks = json!({ "keys": keys }).to_string();
+    let app = Platform::start_with(&workspace().join("spin.toml"), "bound", &[("SPIN_VARIABLE_AUTH_JWKS", &jwks)]);
+    for (kid, _) in &published {
+        let bearer =
+            format!("Bearer {}", signed(&claims(&subject, &format!("{subject}@example.com"), &issuer), &key, kid));
+        let reply = app.anonymous().send("GET", "/api/users/me", &[("authorization", &bearer)], None);
+        if *kid == "for-eddsa" {
+            reply.assert_status(200);
+        } else {
+            reply.assert_problem(401, "unauthenticated");
+        }
+    }
+}

@@ -3,10 +3,11 @@
 //! fetch per request), issued by `auth_issuer` for `auth_audience`.
 //!
 //! Only RS256, ES256 and EdDSA are accepted, the key is the one the token's
-//! `kid` names, and `exp`/`nbf` get at most 30 s of leeway. A refusal never says
+//! `kid` names and must be published for verifying signatures with the token's
+//! algorithm, and `exp`/`nbf` get at most 30 s of leeway. A refusal never says
 //! which check failed.
 
-use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::jwk::{Jwk, JwkSet, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use spin_sdk::variables;
@@ -197,13 +198,19 @@ impl Verifier {
         Self::new(&get("auth_jwks"), &get("auth_issuer"), &get("auth_audience"))
     }
 
+    /// The key named `kid` that may verify an `alg` signature.
+    fn key(&self, kid: &str, alg: Algorithm) -> Option<&Jwk> {
+        self.keys.keys.iter().find(|jwk| jwk.common.key_id.as_deref() == Some(kid) && may_verify(jwk, alg))
+    }
+
     pub fn verify(&self, token: &str) -> Result<Caller, Unauthenticated> {
         let invalid = |_| Unauthenticated::InvalidToken;
         let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
         if !ALGORITHMS.contains(&header.alg) || self.issuer.is_empty() {
             return Err(Unauthenticated::InvalidToken);
         }
-        let jwk = header.kid.as_deref().and_then(|kid| self.keys.find(kid)).ok_or(Unauthenticated::InvalidToken)?;
+        let jwk =
+            header.kid.as_deref().and_then(|kid| self.key(kid, header.alg)).ok_or(Unauthenticated::InvalidToken)?;
         let key = DecodingKey::from_jwk(jwk).map_err(invalid)?;
         let mut validation = Validation::new(header.alg);
         validation.leeway = LEEWAY_SECONDS;
@@ -224,6 +231,18 @@ impl Verifier {
             name: claims.name,
         })
     }
+}
+
+/// Whether `jwk` was published to verify `alg` signatures (RFC 7517 §4.2–4.4):
+/// a key for encryption (Keycloak publishes an RSA-OAEP one), for other
+/// operations, or for another algorithm verifies nothing.
+fn may_verify(jwk: &Jwk, alg: Algorithm) -> bool {
+    let common = &jwk.common;
+    let for_signatures = common.public_key_use.as_ref().is_none_or(|usage| *usage == PublicKeyUse::Signature);
+    let verifies = common.key_operations.as_ref().is_none_or(|ops| ops.contains(&KeyOperations::Verify));
+    // Both enums name an algorithm by its JOSE name (`RS256`, `EdDSA`).
+    let same_algorithm = common.key_algorithm.is_none_or(|bound| bound.to_string() == format!("{alg:?}"));
+    for_signatures && verifies && same_algorithm
 }
 
 /// The verified caller of `req`, from its `Authorization: Bearer` header only.
@@ -287,6 +306,33 @@ mod tests {
         assert_eq!(member.list_scope(None, false), Ok(Some(member.user_id)));
         assert!(member.list_scope(Some(user_id("i", "bob")), false).is_err());
         assert_eq!(member.list_scope(None, true), Ok(None));
+    }
+
+    fn jwk(extra: &str) -> Jwk {
+        let text = format!(
+            r#"{{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"k"{extra}}}"#
+        );
+        serde_json::from_str(&text).expect("a JWK")
+    }
+
+    #[test]
+    fn a_key_verifies_only_what_it_was_published_for() {
+        assert!(may_verify(&jwk(""), Algorithm::EdDSA));
+        assert!(may_verify(&jwk(r#","use":"sig","alg":"EdDSA","key_ops":["verify"]"#), Algorithm::EdDSA));
+        assert!(!may_verify(&jwk(r#","use":"enc""#), Algorithm::EdDSA), "an encryption key");
+        assert!(!may_verify(&jwk(r#","key_ops":["encrypt"]"#), Algorithm::EdDSA), "a key for other operations");
+        assert!(!may_verify(&jwk(r#","alg":"ES256""#), Algorithm::EdDSA), "a key for another algorithm");
+        assert!(!may_verify(&jwk(r#","alg":"RSA-OAEP""#), Algorithm::RS256), "Keycloak's encryption key");
+    }
+
+    #[test]
+    fn a_kid_names_the_key_that_may_verify_the_token() {
+        let keys = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"k","use":"enc"},
+                               {"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"k","use":"sig","alg":"EdDSA"}]}"#;
+        let verifier = Verifier::new(keys, "https://id.example", "eventos");
+        let found = verifier.key("k", Algorithm::EdDSA).expect("the signing key");
+        assert_eq!(found.common.public_key_use, Some(PublicKeyUse::Signature));
+        assert!(verifier.key("k", Algorithm::ES256).is_none());
     }
 
     #[test]
