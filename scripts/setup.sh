@@ -86,6 +86,17 @@ if ! command -v docker-registry >/dev/null 2>&1 || ! command -v openssl >/dev/nu
   systemctl disable --now docker-registry >/dev/null 2>&1 || true
 fi
 
+# Spin's conformance suite runs its Redis and MQTT tests against servers of its
+# own, on free ports (host/tests/conformance.rs): Debian's redis-server and mosquitto.
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v mosquitto >/dev/null 2>&1; then
+  echo "setup: installing redis-server and mosquitto for Spin's conformance suite"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq redis-server mosquitto >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get install -y -qq redis-server mosquitto >/dev/null; }
+  # Where systemd runs, the packages start services on the standard ports; the test needs none.
+  systemctl disable --now redis-server mosquitto >/dev/null 2>&1 || true
+fi
+
 # The fuzz tests: schemathesis against openapi.yaml.
 if ! command -v st >/dev/null 2>&1; then
   echo "setup: installing schemathesis"
