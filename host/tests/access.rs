@@ -101,6 +101,7 @@ fn without_a_token_only_public_reads_answer() {
         anyone.get("/api/participation/registrations"),
         anyone.post("/api/tickets/orders", &json!({"ticket_type_id": ticket_type["id"], "quantity": 1})),
         anyone.post("/api/tickets/types", &json!({"event_id": event["id"]})),
+        anyone.get("/api/tickets/types"),
         anyone.get(&format!("/api/tickets/orders/{some_id}")),
         anyone.post("/api/tickets/ABCD-EFGH-JKLM/check-in", &json!({})),
     ];
@@ -133,6 +134,51 @@ fn an_event_awaiting_review_is_seen_by_its_organizer_and_moderators_only() {
         reply.body["items"].as_array().expect("items").len()
     };
     assert_eq!((listed(organizer.client()), listed(APP.anonymous())), (1, 0));
+}
+
+/// A ticket type is seen by whoever sees its event: of an event awaiting review,
+/// by its organizer, moderators and admins; everyone else gets 404, on reads
+/// and lists alike. Every event's types at once are for moderators and admins.
+#[test]
+fn ticket_types_of_an_event_awaiting_review_are_seen_by_whoever_sees_the_event() {
+    let organizer = Person::new(&["organizer"]);
+    let made = organizer
+        .client()
+        .post("/api/events", &json!({"title": "Draft", "starts_at": WHEN.0, "ends_at": WHEN.1, "capacity": 10}));
+    made.assert_status(201);
+    let event_id = id(&made.body).to_owned();
+    let ticket_type = organizer.client().post(
+        "/api/tickets/types",
+        &json!({"event_id": event_id, "name": "Early", "price_cents": 900, "currency": "EUR", "quantity": 5}),
+    );
+    ticket_type.assert_status(201);
+    let (read, list) =
+        (format!("/api/tickets/types/{}", id(&ticket_type.body)), format!("/api/tickets/types?event_id={event_id}"));
+    let listed = |reply: Reply| {
+        reply.assert_status(200);
+        reply.body["items"].as_array().expect("items").len()
+    };
+    let moderator = Person::new(&["moderator"]);
+    for client in [organizer.client(), moderator.client(), APP.with_token(support::admin_token())] {
+        client.get(&read).assert_status(200);
+        assert_eq!(listed(client.get(&list)), 1);
+    }
+    let (member, other_organizer) = (Person::new(&[]), Person::new(&["organizer"]));
+    for client in [APP.anonymous(), member.client(), other_organizer.client()] {
+        client.get(&read).assert_problem(404, "not-found");
+        client.get(&list).assert_problem(404, "not-found");
+    }
+    APP.anonymous().get("/api/tickets/types").assert_problem(401, "unauthenticated");
+    forbidden(member.client().get("/api/tickets/types"));
+    let every = moderator.client().get("/api/tickets/types?limit=100");
+    every.assert_status(200);
+
+    moderator
+        .client()
+        .post(&format!("/api/events/{event_id}/moderation"), &json!({"decision": "approve"}))
+        .assert_status(200);
+    APP.anonymous().get(&read).assert_status(200);
+    assert_eq!(listed(APP.anonymous().get(&list)), 1, "published: anyone sees its ticket types");
 }
 
 #[test]

@@ -1,8 +1,15 @@
 //! What ticketing asks the events and users components.
 
 use eventos_common::auth::{Caller, Forbidden};
-use eventos_common::peer::{EventFacts, EventStatus, PeerError, event, fetch_all};
+use eventos_common::peer::{EventFacts, EventStatus, PeerError, event, fetch_all, find_event};
 use uuid::Uuid;
+
+/// Whether the caller may see the event, and so its ticket types: the events
+/// component decides with the caller's token (anyone sees a published event;
+/// one awaiting review or rejected, its organizer, moderators and admins).
+pub fn may_see_event(id: Uuid) -> Result<bool, PeerError> {
+    Ok(find_event(id)?.is_some())
+}
 
 /// Ticket types are added by the event's organizer (or an admin) to any event
 /// that is not cancelled.

@@ -25,7 +25,7 @@ pub fn route(req: &ApiRequest) -> ApiResult {
         ("POST", ["api", "tickets", "types"]) => create_ticket_type(req),
         ("GET", ["api", "tickets", "types"]) => list_ticket_types(req),
         (_, ["api", "tickets", "types"]) => Err(Problem::method_not_allowed("GET, POST")),
-        ("GET", ["api", "tickets", "types", id]) => get_ticket_type(id),
+        ("GET", ["api", "tickets", "types", id]) => get_ticket_type(id, req),
         (_, ["api", "tickets", "types", _]) => Err(Problem::method_not_allowed("GET")),
         ("POST", ["api", "tickets", "orders"]) => create_order(req),
         ("GET", ["api", "tickets", "orders"]) => list_orders(req),
@@ -71,19 +71,30 @@ struct ListTicketTypesQuery {
 }
 
 // GET /api/tickets/types?event_id=&limit=&cursor=
+// One event's, for whoever may see the event; every event's, for moderators and admins.
 fn list_ticket_types(req: &ApiRequest) -> ApiResult {
+    let caller = auth::optional_caller(req)?;
     let query: ListTicketTypesQuery = req.query()?;
     let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
     let event_id = query_uuid("event_id", query.event_id.as_deref())?;
+    match event_id {
+        Some(event_id) if !peers::may_see_event(event_id)? => return Err(TicketingError::NotFound("event").into()),
+        Some(_) => {}
+        None => caller.ok_or(auth::Unauthenticated::NoToken)?.require(Role::Moderator)?,
+    }
     let types = repo::list_ticket_types(&db::connect()?, event_id, &page)?;
     Ok(page_response(&page, types, |t| Cursor { at: t.created_at, id: t.id }))
 }
 
-// GET /api/tickets/types/{id}
-fn get_ticket_type(id: &str) -> ApiResult {
+// GET /api/tickets/types/{id}: for whoever may see its event.
+fn get_ticket_type(id: &str, req: &ApiRequest) -> ApiResult {
+    auth::optional_caller(req)?;
     let missing = || TicketingError::NotFound("ticket type");
     let id = parse_uuid(id).ok_or_else(missing)?;
     let ticket_type = repo::find_ticket_type(&db::connect()?, id)?.ok_or_else(missing)?;
+    if !peers::may_see_event(ticket_type.event_id)? {
+        return Err(missing().into());
+    }
     Ok(ApiResponse::ok(&ticket_type))
 }
 
