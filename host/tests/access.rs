@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use serde_json::{Value, json};
 use support::world::id;
-use support::{Client, Platform, Reply, dev_token, unique_prefix};
+use support::{Client, Platform, Reply, dev_token, openapi_document, unique_prefix};
 
 static APP: LazyLock<Platform> = LazyLock::new(Platform::start);
 
@@ -179,6 +179,57 @@ fn ticket_types_of_an_event_awaiting_review_are_seen_by_whoever_sees_the_event()
         .assert_status(200);
     APP.anonymous().get(&read).assert_status(200);
     assert_eq!(listed(APP.anonymous().get(&list)), 1, "published: anyone sees its ticket types");
+}
+
+/// Every GET route of `openapi.yaml`, asked about an event awaiting review by
+/// those who may not see it (no token, a member, another organizer), with the
+/// event's id, its organizer and its ticket type wherever the route takes one:
+/// no answer names the event, its title, its ticket type or the type's name.
+#[test]
+fn no_get_route_leaks_an_event_awaiting_review() {
+    let organizer = Person::new(&["organizer"]);
+    let title = unique_prefix("hidden-title");
+    let made = organizer
+        .client()
+        .post("/api/events", &json!({"title": title, "starts_at": WHEN.0, "ends_at": WHEN.1, "capacity": 10}));
+    made.assert_status(201);
+    let (event_id, organizer_id) = (id(&made.body).to_owned(), organizer.id());
+    let type_name = unique_prefix("hidden-type");
+    let ticket_type = organizer.client().post(
+        "/api/tickets/types",
+        &json!({"event_id": event_id, "name": type_name, "price_cents": 900, "currency": "EUR", "quantity": 5}),
+    );
+    ticket_type.assert_status(201);
+    let type_id = id(&ticket_type.body).to_owned();
+    let secrets = [event_id.as_str(), title.as_str(), type_id.as_str(), type_name.as_str()];
+
+    let document = openapi_document();
+    let mut asked = 0;
+    let (member, other_organizer) = (Person::new(&[]), Person::new(&["organizer"]));
+    for (route, item) in document["paths"].as_object().expect("paths") {
+        let Some(get) = item.get("get") else { continue };
+        let path = route
+            .replace("/tickets/types/{id}", &format!("/tickets/types/{type_id}"))
+            .replace("{id}", &event_id)
+            .replace("{code}", "TKT-AAAA-AAAA")
+            .replace("{name}", "app.js");
+        let names: Vec<&str> =
+            get["parameters"].as_array().into_iter().flatten().filter_map(|p| p["name"].as_str()).collect();
+        let query: Vec<String> = [("event_id", &event_id), ("organizer_id", &organizer_id)]
+            .iter()
+            .filter(|(name, _)| names.contains(name))
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        let url = if query.is_empty() { path } else { format!("{path}?{}", query.join("&")) };
+        for client in [APP.anonymous(), member.client(), other_organizer.client()] {
+            let reply = client.get(&url);
+            for secret in secrets {
+                assert!(!reply.text.contains(secret), "GET {url} ({}) leaks {secret:?}: {}", reply.status, reply.text);
+            }
+            asked += 1;
+        }
+    }
+    assert!(asked >= 60, "every GET route was asked ({asked} requests)");
 }
 
 #[test]

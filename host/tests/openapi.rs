@@ -8,20 +8,9 @@ use std::process::Command;
 use std::sync::LazyLock;
 
 use serde_json::Value;
-use support::{Platform, workspace};
+use support::{Platform, openapi_document as document, workspace};
 
 static APP: LazyLock<Platform> = LazyLock::new(Platform::start);
-
-/// `openapi.yaml` as JSON (read with Python's YAML parser, which the validator also uses).
-fn document() -> Value {
-    let out = Command::new("python3")
-        .args(["-c", "import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)"])
-        .arg(workspace().join("openapi.yaml"))
-        .output()
-        .expect("python3 reads openapi.yaml");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("json")
-}
 
 fn operations(doc: &Value) -> Vec<(String, String)> {
     let mut operations = Vec::new();

@@ -289,6 +289,17 @@ pub fn provision_for_spin(manifest: &Path, prefix: &str, env: &[(&str, &str)]) -
         .collect()
 }
 
+/// `openapi.yaml` as JSON (read with Python's YAML parser, which the validator also uses).
+pub fn openapi_document() -> Value {
+    let out = Command::new("python3")
+        .args(["-c", "import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)"])
+        .arg(workspace().join("openapi.yaml"))
+        .output()
+        .expect("python3 reads openapi.yaml");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
 /// The Spin CLI: `SPIN` if set, else `spin` on `PATH`.
 pub fn find_spin() -> Option<PathBuf> {
     if let Some(spin) = std::env::var_os("SPIN").filter(|s| !s.is_empty()) {
