@@ -22,7 +22,7 @@ test: setup components host lint unit
 	CARGO=$(CARGO) scripts/test-on-spin.sh $(BOTH_RUNTIMES)
 	python3 scripts/chaos.py --duration 10 --kills 3 --db-restarts 1
 	$(CARGO) build --release -p eventos-bench
-	python3 bench/bench.py --seconds 1 --quiet
+	python3 bench/bench.py --seconds 1 --pairs 2 --quiet
 
 build: setup components host
 

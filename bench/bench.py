@@ -2,8 +2,12 @@
 """`make bench`: Eventos against the limits of this machine, each row measured in
 the same run as its reference. Loopback only, bounded in time.
 
-Prints one table and writes it as JSON to target/bench/results.json.
-usage: bench.py [--seconds 10] [--connections 16]
+Prints one table, writes it as JSON to target/bench/results.json, and writes it
+into BENCHMARKS.md between its markers, with the date and the machine: the
+figures there come from a run, never from a hand. A small cost (verifying a
+token, exporting telemetry) is the median of several alternating without/with
+pairs, printed with its spread.
+usage: bench.py [--seconds 10] [--connections 16] [--pairs 5] [--quiet]
 """
 
 import argparse
@@ -13,6 +17,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -163,6 +168,7 @@ def run(host_processes, prefix):
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--pairs", type=int, default=5, help="alternating without/with pairs per small cost")
     parser.add_argument("--quiet", action="store_true", help="check that every row is measured; print one line")
     args = parser.parse_args()
     secs, conns = args.seconds, args.connections
@@ -238,17 +244,19 @@ def run(host_processes, prefix):
     # 6. Identity on the order path, same run. The order above is a member's for
     # themself: the token says who buys, so users is not asked. The same order
     # with the buyer named by an admin asks users, as every order did before.
-    # And what verifying costs: one public list read with a member's token
-    # (verified) and without one (nothing to verify), the same rows either way.
+    # And what verifying costs: one public list read without a token (nothing to
+    # verify) and with a member's (verified), the same rows either way, in
+    # alternating pairs: the median pair's difference.
     named = wrk(f"{base}/api/tickets/orders", secs, conns, lua(scripts / "orders-named.lua", LUA_ORDERS_NAMED.format(type=type_id, user=buyer_id)),
                 server_pid=host.process.pid, header=as_admin)
     published = f"{base}/api/events?status=published&limit=1"
-    verified = wrk(published, secs, conns, server_pid=host.process.pid, header=as_buyer)
-    anonymous = wrk(published, secs, conns, server_pid=host.process.pid)
+    pairs = [(wrk(published, secs, conns, server_pid=host.process.pid),
+              wrk(published, secs, conns, server_pid=host.process.pid, header=as_buyer)) for _ in range(args.pairs)]
+    cost = median_pair(pairs, lambda anonymous, verified: verified["server_cpu_us_per_request"] - anonymous["server_cpu_us_per_request"])
     order_cpu = orders["platform"]["server_cpu_us_per_request"]
-    verify_cpu = verified["server_cpu_us_per_request"] - anonymous["server_cpu_us_per_request"]
-    results["identity"] = {"own_order": orders["platform"], "named_order": named, "verified_read": verified, "anonymous_read": anonymous,
-                           "verify_cpu_us": verify_cpu, "added_to_order": verify_cpu / (order_cpu - verify_cpu)}
+    results["identity"] = {"own_order": orders["platform"], "named_order": named, "anonymous_read": cost["without"],
+                           "verified_read": cost["with"], "verify_cpu_us": cost["median"], "verify_spread_us": cost["spread"],
+                           "pairs": args.pairs, "added_to_order": cost["median"] / (order_cpu - cost["median"])}
 
     # 2. The host's own instantiation histogram, printed when it stops.
     summary = host.stop()
@@ -257,9 +265,13 @@ def run(host_processes, prefix):
 
     # 7. Telemetry off, then on: the member's order, each on a freshly started
     # host, the second time with every span and metric exported over OTLP to a
-    # receiver that decodes them.
+    # receiver that decodes them; alternating pairs, the median pair's cost.
     own_orders = lua(scripts / "orders.lua", LUA_ORDERS.format(type=type_id))
-    results["tracing"] = traced_orders(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer, host_processes)
+    traced = [traced_orders(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer, host_processes)
+              for _ in range(args.pairs)]
+    cost = median_pair([(t["off"], t["on"]) for t in traced], relative_cpu)
+    chosen = next(t for t in traced if t["off"] is cost["without"])
+    results["tracing"] = {**chosen, "added": cost["median"], "added_spread": cost["spread"], "pairs": args.pairs}
 
     # 5. The same .wasm on each real Spin here (3.6.3 and 4.0), same databases, same load.
     results["spins"] = []
@@ -288,6 +300,7 @@ def run(host_processes, prefix):
         return 0 if complete else 1
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print(table(results))
+    write_benchmarks_md(table(results))
     return 0
 
 
@@ -313,8 +326,39 @@ def traced_orders(host, url, secs, conns, script, header, started):
     lines = records.read_text().splitlines() if records.exists() else []
     exported = sum(1 for line in lines if '"signal": "span"' in line)
     points = sum(1 for line in lines if '"signal": "metric"' in line)
-    off, on = untraced["server_cpu_us_per_request"], traced["server_cpu_us_per_request"]
-    return {"off": untraced, "on": traced, "spans": exported, "metric_points": points, "added_cpu_us": on - off, "added": (on - off) / off if off else 0}
+    return {"off": untraced, "on": traced, "spans": exported, "metric_points": points}
+
+
+def relative_cpu(without, with_it):
+    """What the second run's host CPU per request adds to the first's, as a fraction."""
+    off, on = without["server_cpu_us_per_request"], with_it["server_cpu_us_per_request"]
+    return (on - off) / off if off else 0
+
+
+def median_pair(pairs, cost):
+    """The median of `cost(without, with)` over alternating pairs, its spread
+    (lowest, highest), and the pair that gave the median."""
+    costs = sorted((cost(without, with_it), i) for i, (without, with_it) in enumerate(pairs))
+    median, index = costs[(len(costs) - 1) // 2]
+    without, with_it = pairs[index]
+    return {"median": median, "spread": [costs[0][0], costs[-1][0]], "without": without, "with": with_it}
+
+
+BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
+BEGIN, END = "<!-- make bench writes this block -->", "<!-- end of the block make bench writes -->"
+
+
+def write_benchmarks_md(text):
+    """Replaces BENCHMARKS.md's block between its markers with this run's table."""
+    page = BENCHMARKS_MD.read_text()
+    if BEGIN not in page or END not in page:
+        sys.exit(f"bench: BENCHMARKS.md has no block between {BEGIN!r} and {END!r}")
+    head, rest = page.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    block = f"{BEGIN}\nMeasured {stamp} by `make bench` (`python3 bench/bench.py`):\n\n```\n{text}\n```\n{END}"
+    BENCHMARKS_MD.write_text(head + block + tail)
+    print(f"bench: wrote the table into {BENCHMARKS_MD.name}")
 
 
 def load_rows(node, where="results"):
@@ -426,12 +470,14 @@ def table(r):
     v, a = t["verified_read"], t["anonymous_read"]
     lines.append(f"{'public read: with token vs without':44} {v['rps']:>14,.0f} {a['rps']:>14,.0f} {v['rps'] / a['rps']:>7.2f}   "
                  f"{latency(v):>20}   {v['server_cpu_us_per_request']:.0f} µs vs {a['server_cpu_us_per_request']:.0f} µs: "
-                 f"verifying {t['verify_cpu_us']:.0f} µs, {t['added_to_order'] * 100:+.0f}% on an order")
+                 f"verifying {t['verify_cpu_us']:.0f} µs (median of {t['pairs']} pairs, {t['verify_spread_us'][0]:.0f}..{t['verify_spread_us'][1]:.0f}), "
+                 f"{t['added_to_order'] * 100:+.0f}% on an order")
     tr = r["tracing"]
     on, off = tr["on"], tr["off"]
     lines.append(f"{'order: telemetry on (OTLP) vs off':44} {on['rps']:>14,.0f} {off['rps']:>14,.0f} {on['rps'] / off['rps']:>7.2f}   "
                  f"{latency(on):>20}   {on['server_cpu_us_per_request']:.0f} µs vs {off['server_cpu_us_per_request']:.0f} µs: "
-                 f"{tr['added'] * 100:+.0f}%, {tr['spans']:,} spans, {tr['metric_points']:,} metric points")
+                 f"{tr['added'] * 100:+.0f}% (median of {tr['pairs']} pairs, {tr['added_spread'][0] * 100:+.0f}%..{tr['added_spread'][1] * 100:+.0f}%), "
+                 f"{tr['spans']:,} spans, {tr['metric_points']:,} metric points")
     i = r.get("instantiation", {})
     if i:
         lines.append(f"{'instantiation (host histogram)':44} {'p50 ' + str(i['p50_us']) + ' µs':>14} {'p99 ' + str(i['p99_us']) + ' µs':>14}   over {i['count']:,} requests")

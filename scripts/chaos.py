@@ -3,7 +3,8 @@
 host is SIGKILLed and restarted at random moments and PostgreSQL is stopped
 hard once; afterwards every write the clients saw acknowledged must exist exactly
 once, as acknowledged, and every invariant must hold. Only an outage may fail a
-request (a refused connection, or a 503, which clients retry); any other 5xx,
+request (a refused connection, or a 503, which clients retry), and only while it
+lasts: from the kill or the database stop until every domain answers again; any other 5xx,
 a host that exits on its own, or too few writes to prove anything fails the drill.
 
 Loopback only, bounded in time, stops by itself. Runs its own PostgreSQL cluster
@@ -100,7 +101,8 @@ class Host:
                 self.exits += 1
                 time.sleep(0.5)
                 self.start()
-            if call("GET", f"{self.base}/api/users/health", timeout=1)[0] == 200:
+            # Back when every domain answers, its database included.
+            if all(call("GET", f"{self.base}/api/{domain}/health", timeout=1)[0] == 200 for domain in DOMAINS):
                 return time.monotonic() - started
             time.sleep(0.005)
         raise SystemExit("chaos: the host did not come back (see target/chaos/host.log)")
@@ -112,6 +114,8 @@ def free_port():
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
+
+DOMAINS = ("users", "events", "participation", "tickets")
 
 # Every request is an admin's, who may act for the drill's users: the drill is
 # about what survives a crash, not about who may ask.
@@ -138,15 +142,19 @@ def call(method, url, body=None, headers=None, timeout=5):
         return None, None
 
 
-def retrying(method, url, body=None, headers=None, until=None):
+def retrying(method, url, body=None, headers=None, until=None, failed=None):
     """Repeats the same request through an outage (refused connections, 503s), as a
-    careful client would; any other answer, a 500 included, is returned as it is."""
+    careful client would; any other answer, a 500 included, is returned as it is.
+    Each failed attempt's (sent, answered) times go to `failed`."""
     failures = 0
     while until is None or time.monotonic() < until + 30:
+        sent = time.monotonic()
         status, answer = call(method, url, body, headers)
         if status is not None and status != 503:
             return status, answer, failures
         failures += 1
+        if failed is not None:
+            failed.append((sent, time.monotonic(), f"{method} {url}: {status or 'no connection'}"))
         time.sleep(0.05)
     return None, None, failures
 
@@ -159,9 +167,10 @@ class Ledger:
     def __init__(self):
         self.lock = threading.Lock()
         self.orders = {}          # id -> {"key", "quantity", "type", "cancelled"}
-        self.registrations = {}   # id -> event
+        self.registrations = {}   # id -> (event, status, position) as acknowledged
         self.check_ins = set()    # ticket codes
         self.failed_requests = 0
+        self.failures = []        # (sent, answered, what) of each failed attempt: an outage's, or the drill fails
         self.server_errors = []   # a 5xx that is not an outage's 503: the drill fails
         self.crashes = []         # a client that died proves nothing: the drill fails
 
@@ -171,9 +180,11 @@ class Ledger:
 
     def request(self, method, url, body, headers, until):
         """`retrying`, counting the failed attempts (clients share the count)."""
-        status, answer, failures = retrying(method, url, body, headers, until)
+        failed = []
+        status, answer, failures = retrying(method, url, body, headers, until, failed)
         with self.lock:
             self.failed_requests += failures
+            self.failures += failed
             if status is not None and status >= 500:
                 self.server_errors.append(f"{method} {url}: {status} {answer}")
         return status, answer
@@ -218,7 +229,8 @@ def run_client(base, world, ledger, until, rng):
             body = {"event_id": rng.choice(world["events"]), "user_id": rng.choice(world["users"])}
             status, registration = ledger.request("POST", f"{base}/api/participation/registrations", body, None, until)
             if status == 201:
-                ledger.add("registrations", registration["id"], body["event_id"])
+                ledger.add("registrations", registration["id"],
+                           (body["event_id"], registration["status"], registration["position"]))
         elif action < 0.88:
             with ledger.lock:
                 candidates = [i for i, o in ledger.orders.items() if not o["cancelled"]]
@@ -252,9 +264,15 @@ def verify(host, world, ledger):
                               f"acknowledged as {mine['quantity']} of {mine['type']}")
         elif sorted(t["code"] for t in order["tickets"]) != sorted(mine["codes"]) or len(mine["codes"]) != mine["quantity"]:
             violations.append(f"order {order_id}: its tickets are not the {mine['quantity']} acknowledged")
-    for registration_id in ledger.registrations:
-        if retrying("GET", f"{base}/api/participation/registrations/{registration_id}")[0] != 200:
-            lost.append(f"registration {registration_id}")
+    # Nobody cancels a registration in the drill, so each reads back as it was
+    # acknowledged: its event, confirmed or waitlisted, and its place in the line.
+    for registration_id, acknowledged in ledger.registrations.items():
+        status, registration, _ = retrying("GET", f"{base}/api/participation/registrations/{registration_id}")
+        if status != 200:
+            lost.append(f"registration {registration_id}: {status}")
+        elif (registration["event_id"], registration["status"], registration["position"]) != acknowledged:
+            violations.append(f"registration {registration_id} reads {registration['status']} at {registration['position']}, "
+                              f"acknowledged as {acknowledged[1]} at {acknowledged[2]}")
     for code in ledger.check_ins:
         status, ticket, _ = retrying("GET", f"{base}/api/tickets/{code}")
         if status != 200 or ticket["status"] != "checked_in" or not ticket["checked_in_at"]:
@@ -262,8 +280,13 @@ def verify(host, world, ledger):
     tickets_db = f"{host.prefix}_tickets"
     duplicates = psql(tickets_db, "SELECT idempotency_key FROM orders WHERE idempotency_key IS NOT NULL GROUP BY 1 HAVING count(*) > 1")
     violations += [f"idempotency key {k} made two orders" for k in duplicates]
+    # Every order the drill sends carries a key and is retried until answered, so
+    # the keyed orders stored are exactly those acknowledged: one more is a sale
+    # nobody was told of, one fewer a sale lost.
     keys = {o["key"] for o in ledger.orders.values()}
-    per_key = psql(tickets_db, "SELECT count(*) FROM orders WHERE idempotency_key IS NOT NULL")
+    stored = set(psql(tickets_db, "SELECT idempotency_key FROM orders WHERE idempotency_key IS NOT NULL"))
+    violations += [f"order with key {k} stored but never acknowledged" for k in sorted(stored - keys)]
+    lost += [f"order with key {k} acknowledged but not stored" for k in sorted(keys - stored)]
     stock = psql(tickets_db, """SELECT t.id FROM ticket_types t
         CROSS JOIN LATERAL (SELECT sum(s.sold) AS sold FROM ticket_stock s WHERE s.ticket_type_id = t.id) AS stock
         WHERE stock.sold > t.quantity
@@ -278,7 +301,7 @@ def verify(host, world, ledger):
         _, summary, _ = retrying("GET", f"{base}/api/participation/events/{event_id}/summary")
         if summary["confirmed"] > summary["capacity"]:
             violations.append(f"event {event_id}: {summary['confirmed']} confirmed for capacity {summary['capacity']}")
-    return lost, violations, len(keys), int(per_key[0]) if per_key else 0
+    return lost, violations, len(keys), len(stored)
 
 
 def main():
@@ -311,6 +334,7 @@ def main():
         thread.start()
 
     recoveries, db_recoveries = [], []
+    outages = []  # (from, to): a kill or a database stop, until every domain answers again
     moments = sorted(rng.uniform(0.1, 0.85) * args.duration for _ in range(args.kills))
     db_moments = [rng.uniform(0.2, 0.8) * args.duration for _ in range(args.db_restarts)]
     events = sorted([(m, "kill") for m in moments] + [(m, "db") for m in db_moments])
@@ -318,22 +342,27 @@ def main():
     for moment, kind in events:
         time.sleep(max(0.0, began + moment - time.monotonic()))
         if kind == "kill":
-            host.kill()
             killed = time.monotonic()
+            host.kill()
             host.start()  # as Kubernetes would: at once
             host.wait_ready()
             recoveries.append(time.monotonic() - killed)
+            outages.append((killed, time.monotonic()))
         else:
-            pg_ctl("stop", "-m", "immediate", check=False)
             stopped = time.monotonic()
+            pg_ctl("stop", "-m", "immediate", check=False)
             time.sleep(1.0)
             start_postgres()
             host.wait_ready()
             db_recoveries.append(time.monotonic() - stopped)
+            outages.append((stopped, time.monotonic()))
     for thread in clients:
         thread.join()
 
     lost, violations, keys, keyed_orders = verify(host, world, ledger)
+    # A failed attempt is an outage's only if it was under way during one.
+    stray = [f"{what}, outside any outage" for sent, answered, what in ledger.failures
+             if not any(sent <= to and answered >= since for since, to in outages)]
     acknowledged = len(ledger.orders) + len(ledger.registrations) + len(ledger.check_ins)
     ms = [r * 1000 for r in recoveries]
     print("chaos drill")
@@ -352,7 +381,8 @@ def main():
     exits = [f"the host exited on its own {host.exits} time(s) (see target/chaos/host.log)"] if host.exits else []
     print(f"  server errors (5xx, not an outage's 503): {len(ledger.server_errors)}")
     print(f"  idempotency keys acknowledged: {keys}; keyed orders stored: {keyed_orders}")
-    failures = lost + violations + ledger.server_errors + exits + too_few + [f"client crashed: {c}" for c in ledger.crashes]
+    print(f"  requests failed outside an outage: {len(stray)}")
+    failures = lost + violations + ledger.server_errors + stray + exits + too_few + [f"client crashed: {c}" for c in ledger.crashes]
     for problem in failures[:20]:
         print(f"  ! {problem}")
 
