@@ -46,23 +46,34 @@ fn forbidden(reply: Reply) {
 
 const WHEN: (&str, &str) = ("2027-06-01T19:00:00Z", "2027-06-01T23:00:00Z");
 
-/// An event `organizer` made, approved by a moderator, with one ticket type of `stock`.
-fn event_on_sale(organizer: &Person, stock: i64) -> (Value, Value) {
+/// An event `organizer` made, awaiting review.
+fn pending_event(organizer: &Person, title: &str) -> Value {
     let made = organizer
         .client()
-        .post("/api/events", &json!({"title": "Gig", "starts_at": WHEN.0, "ends_at": WHEN.1, "capacity": 100}));
+        .post("/api/events", &json!({"title": title, "starts_at": WHEN.0, "ends_at": WHEN.1, "capacity": 100}));
     made.assert_status(201);
-    let event = made.body;
+    made.body
+}
+
+/// A ticket type `organizer` adds to `event`, of `stock` tickets.
+fn add_ticket_type(organizer: &Person, event: &Value, name: &str, stock: i64) -> Value {
+    let ticket_type = organizer.client().post(
+        "/api/tickets/types",
+        &json!({"event_id": event["id"], "name": name, "price_cents": 1000, "currency": "EUR", "quantity": stock}),
+    );
+    ticket_type.assert_status(201);
+    ticket_type.body
+}
+
+/// An event `organizer` made, approved by a moderator, with one ticket type of `stock`.
+fn event_on_sale(organizer: &Person, stock: i64) -> (Value, Value) {
+    let event = pending_event(organizer, "Gig");
     Person::new(&["moderator"])
         .client()
         .post(&format!("/api/events/{}/moderation", id(&event)), &json!({"decision": "approve"}))
         .assert_status(200);
-    let ticket_type = organizer.client().post(
-        "/api/tickets/types",
-        &json!({"event_id": event["id"], "name": "GA", "price_cents": 1000, "currency": "EUR", "quantity": stock}),
-    );
-    ticket_type.assert_status(201);
-    (event, ticket_type.body)
+    let ticket_type = add_ticket_type(organizer, &event, "GA", stock);
+    (event, ticket_type)
 }
 
 fn available(ticket_type: &Value) -> i64 {
@@ -117,19 +128,15 @@ fn without_a_token_only_public_reads_answer() {
 #[test]
 fn an_event_awaiting_review_is_seen_by_its_organizer_and_moderators_only() {
     let organizer = Person::new(&["organizer"]);
-    let made = organizer
-        .client()
-        .post("/api/events", &json!({"title": "Draft", "starts_at": WHEN.0, "ends_at": WHEN.1, "capacity": 10}));
-    made.assert_status(201);
-    assert_eq!(made.body["organizer_id"].as_str(), Some(organizer.id().as_str()), "the caller organizes it");
-    let path = format!("/api/events/{}", id(&made.body));
+    let event = pending_event(&organizer, "Draft");
+    assert_eq!(event["organizer_id"].as_str(), Some(organizer.id().as_str()), "the caller organizes it");
+    let path = format!("/api/events/{}", id(&event));
     organizer.client().get(&path).assert_status(200);
     Person::new(&["moderator"]).client().get(&path).assert_status(200);
     APP.anonymous().get(&path).assert_problem(404, "not-found");
     Person::new(&["organizer"]).client().get(&path).assert_problem(404, "not-found");
     let listed = |client: Client| {
-        let reply =
-            client.get(&format!("/api/events?organizer_id={}", made.body["organizer_id"].as_str().expect("id")));
+        let reply = client.get(&format!("/api/events?organizer_id={}", event["organizer_id"].as_str().expect("id")));
         reply.assert_status(200);
         reply.body["items"].as_array().expect("items").len()
     };
@@ -142,18 +149,11 @@ fn an_event_awaiting_review_is_seen_by_its_organizer_and_moderators_only() {
 #[test]
 fn ticket_types_of_an_event_awaiting_review_are_seen_by_whoever_sees_the_event() {
     let organizer = Person::new(&["organizer"]);
-    let made = organizer
-        .client()
-        .post("/api/events", &json!({"title": "Draft", "starts_at": WHEN.0, "ends_at": WHEN.1, "capacity": 10}));
-    made.assert_status(201);
-    let event_id = id(&made.body).to_owned();
-    let ticket_type = organizer.client().post(
-        "/api/tickets/types",
-        &json!({"event_id": event_id, "name": "Early", "price_cents": 900, "currency": "EUR", "quantity": 5}),
-    );
-    ticket_type.assert_status(201);
+    let event = pending_event(&organizer, "Draft");
+    let event_id = id(&event).to_owned();
+    let ticket_type = add_ticket_type(&organizer, &event, "Early", 5);
     let (read, list) =
-        (format!("/api/tickets/types/{}", id(&ticket_type.body)), format!("/api/tickets/types?event_id={event_id}"));
+        (format!("/api/tickets/types/{}", id(&ticket_type)), format!("/api/tickets/types?event_id={event_id}"));
     let listed = |reply: Reply| {
         reply.assert_status(200);
         reply.body["items"].as_array().expect("items").len()
@@ -189,18 +189,10 @@ fn ticket_types_of_an_event_awaiting_review_are_seen_by_whoever_sees_the_event()
 fn no_get_route_leaks_an_event_awaiting_review() {
     let organizer = Person::new(&["organizer"]);
     let title = unique_prefix("hidden-title");
-    let made = organizer
-        .client()
-        .post("/api/events", &json!({"title": title, "starts_at": WHEN.0, "ends_at": WHEN.1, "capacity": 10}));
-    made.assert_status(201);
-    let (event_id, organizer_id) = (id(&made.body).to_owned(), organizer.id());
+    let event = pending_event(&organizer, &title);
+    let (event_id, organizer_id) = (id(&event).to_owned(), organizer.id());
     let type_name = unique_prefix("hidden-type");
-    let ticket_type = organizer.client().post(
-        "/api/tickets/types",
-        &json!({"event_id": event_id, "name": type_name, "price_cents": 900, "currency": "EUR", "quantity": 5}),
-    );
-    ticket_type.assert_status(201);
-    let type_id = id(&ticket_type.body).to_owned();
+    let type_id = id(&add_ticket_type(&organizer, &event, &type_name, 5)).to_owned();
     let secrets = [event_id.as_str(), title.as_str(), type_id.as_str(), type_name.as_str()];
 
     let document = openapi_document();
