@@ -8,6 +8,8 @@ use eventos_common::fields::Invalid;
 use eventos_common::peer::PeerError;
 use eventos_common::{FieldError, Problem};
 
+use crate::model::Payment;
+
 #[derive(Debug, PartialEq)]
 pub enum TicketingError {
     Invalid(Invalid),
@@ -29,6 +31,31 @@ pub enum TicketingError {
     AlreadyCheckedIn(NaiveDateTime),
     /// The ticket belongs to a cancelled order.
     TicketVoid,
+    /// A ticket named for cancellation is not one of the order's.
+    TicketNotInOrder(String),
+    /// A checked-in ticket cannot be cancelled.
+    TicketCheckedIn(String),
+    /// The checkout's hold ran out (or it was cancelled) before it was confirmed.
+    CheckoutEnded(&'static str),
+    /// A checkout's ticket types are not all of one event, or not of one currency.
+    MixedLines(&'static str),
+    /// No voucher of that code for the event.
+    VoucherNotFound,
+    /// The voucher is not valid at this time.
+    VoucherNotValidNow,
+    /// Every use of the voucher is taken.
+    VoucherUsedUp,
+    /// A hidden ticket type is sold only with a voucher that unlocks it.
+    VoucherRequired,
+    /// The event already has a voucher of that code.
+    VoucherCodeTaken,
+    /// A voucher unlocks ticket types that are not the event's hidden ones.
+    NotUnlockable,
+    /// The payment cannot move from one state to the other.
+    PaymentTransition {
+        from: Payment,
+        to: Payment,
+    },
     Forbidden(Forbidden),
     Peer(PeerError),
     Db(DbError),
@@ -77,6 +104,58 @@ impl From<TicketingError> for Problem {
             TicketingError::TicketVoid => {
                 Problem::conflict("ticket-void", "Ticket void", "this ticket belongs to a cancelled order")
             }
+            TicketingError::TicketNotInOrder(code) => {
+                Problem::invalid(vec![FieldError::new("tickets", format!("{code} is not a ticket of this order"))])
+            }
+            TicketingError::TicketCheckedIn(code) => Problem::conflict(
+                "ticket-checked-in",
+                "Ticket checked in",
+                format!("{code} was checked in; a checked-in ticket cannot be cancelled"),
+            ),
+            TicketingError::CheckoutEnded(status) => Problem::conflict(
+                "checkout-ended",
+                "Checkout ended",
+                format!("the checkout is {status}: its tickets are no longer held; start a new one"),
+            )
+            .with("status", status),
+            TicketingError::MixedLines(why) => Problem::invalid(vec![FieldError::new("lines", why)]),
+            TicketingError::VoucherNotFound => {
+                Problem::new(422, "voucher-not-found", "Voucher not found", "no voucher of that code for this event")
+                    .with_errors(vec![FieldError::new("voucher_code", "no such voucher for this event")])
+            }
+            TicketingError::VoucherNotValidNow => Problem::new(
+                422,
+                "voucher-not-valid-now",
+                "Voucher not valid now",
+                "the voucher may be used only within its validity window",
+            )
+            .with_errors(vec![FieldError::new("voucher_code", "is not valid at this time")]),
+            TicketingError::VoucherUsedUp => {
+                Problem::conflict("voucher-used-up", "Voucher used up", "every use of this voucher is taken")
+            }
+            TicketingError::VoucherRequired => Problem::new(
+                422,
+                "voucher-required",
+                "Voucher required",
+                "a hidden ticket type is sold only with a voucher that unlocks it",
+            )
+            .with_errors(vec![FieldError::new("voucher_code", "must unlock every hidden ticket type asked for")]),
+            TicketingError::VoucherCodeTaken => Problem::conflict(
+                "voucher-code-taken",
+                "Voucher code taken",
+                "the event already has a voucher of this code",
+            ),
+            TicketingError::NotUnlockable => Problem::invalid(vec![FieldError::new(
+                "unlocks",
+                "must name hidden ticket types of the voucher's event",
+            )]),
+            TicketingError::PaymentTransition { from, to } => Problem::conflict(
+                "payment-transition",
+                "Payment cannot move so",
+                format!("an order's payment moves pending → paid → refunded; this one is {}", from.as_str()),
+            )
+            .with("payment", from.as_str())
+            .with("requested", to.as_str()),
             TicketingError::Forbidden(refusal) => refusal.into(),
             TicketingError::Peer(error) => error.into(),
             TicketingError::Db(error) => error.into(),

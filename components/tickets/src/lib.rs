@@ -1,18 +1,23 @@
 //! The tickets component: ticket types and their stock, orders that never
-//! oversell, idempotent purchases, cancellation, and check-in at the door.
+//! oversell, checkouts that hold tickets while a buyer pays, vouchers, idempotent
+//! purchases, cancellation with refunds, payment states, and check-in at the door.
 
 use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 
+mod api;
+mod checkout;
 mod code;
 mod error;
+mod hold;
 mod model;
 mod peers;
+mod refund;
 mod repo;
-mod routes;
 mod sale;
+mod voucher;
 
 #[http_component]
 async fn handle(request: IncomingRequest) -> Response {
-    eventos_common::serve::serve("tickets", request, routes::route).await
+    eventos_common::serve::serve("tickets", request, api::route).await
 }

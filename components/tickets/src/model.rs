@@ -34,13 +34,29 @@ pub struct TicketType {
     pub price_cents: i64,
     pub currency: String,
     pub quantity: i32,
+    /// Sold only through a voucher that unlocks it; listed to its organizer alone.
+    pub hidden: bool,
     pub sold: i32,
+    /// Held by checkouts that are open and have not expired.
+    pub held: i32,
     pub available: i32,
     #[serde(serialize_with = "rfc3339")]
     pub created_at: NaiveDateTime,
 }
 
-/// An order is sold confirmed and may be cancelled once, its tickets void with it.
+/// What a sale needs of a ticket type: no stock figures, which cost a read of their own.
+#[derive(Debug, Clone)]
+pub struct SaleType {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    pub price_cents: i64,
+    pub currency: String,
+    pub quantity: i32,
+    pub hidden: bool,
+}
+
+/// An order is sold confirmed and stays so while any of its tickets stand;
+/// cancelling its last ticket cancels it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
@@ -80,12 +96,50 @@ impl TicketStatus {
     }
 }
 
+/// Whether an order's money came in: moved by the operator's payment
+/// integration (`pending` → `paid`), and to `refunded` once every ticket of a
+/// paid order was cancelled. A free order has nothing to collect: it is `paid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Payment {
+    Pending,
+    Paid,
+    Refunded,
+}
+
+impl Payment {
+    /// As the `orders.payment` column holds it.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pending" => Some(Self::Pending),
+            "paid" => Some(Self::Paid),
+            "refunded" => Some(Self::Refunded),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Paid => "paid",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    /// Where a new order of `amount_cents` starts.
+    pub fn of_new_order(amount_cents: i64) -> Self {
+        if amount_cents == 0 { Self::Paid } else { Self::Pending }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Ticket {
     pub code: String,
     pub order_id: Uuid,
     pub ticket_type_id: Uuid,
     pub event_id: Uuid,
+    /// What its buyer paid for it, a voucher's discount taken off.
+    pub price_cents: i64,
     pub status: TicketStatus,
     #[serde(serialize_with = "rfc3339_opt")]
     pub checked_in_at: Option<NaiveDateTime>,
@@ -93,19 +147,56 @@ pub struct Ticket {
     pub checked_in_by: Option<Uuid>,
 }
 
+/// Money given back for cancelled tickets of a paid order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Refund {
+    pub amount_cents: i64,
+    pub tickets: Vec<String>,
+    /// Who cancelled: the buyer, an admin, or the payment integration's account.
+    pub refunded_by: Uuid,
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: NaiveDateTime,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Order {
     pub id: Uuid,
-    pub ticket_type_id: Uuid,
+    pub event_id: Uuid,
+    /// The order's ticket type when it has one; `null` for several.
+    pub ticket_type_id: Option<Uuid>,
     pub user_id: Uuid,
+    /// Tickets sold by the order, cancelled ones included.
     pub quantity: i32,
+    /// The list price of every ticket sold.
     pub total_cents: i64,
+    /// What a voucher took off.
+    pub discount_cents: i64,
+    /// What the tickets that stand cost their buyer.
+    pub amount_cents: i64,
     pub currency: String,
     pub status: OrderStatus,
+    pub payment: Payment,
+    pub payment_reference: Option<String>,
+    pub refunded_cents: i64,
+    pub refunds: Vec<Refund>,
+    pub voucher_code: Option<String>,
+    /// The checkout confirmed into this order, if it came from one.
+    pub checkout_id: Option<Uuid>,
     pub tickets: Vec<Ticket>,
     pub processed_by: String,
     #[serde(serialize_with = "rfc3339")]
     pub created_at: NaiveDateTime,
+}
+
+impl Order {
+    /// Fills the figures that follow from the tickets and refunds.
+    pub fn with_details(mut self, tickets: Vec<Ticket>, refunds: Vec<Refund>) -> Self {
+        self.amount_cents = tickets.iter().filter(|t| t.status != TicketStatus::Void).map(|t| t.price_cents).sum();
+        self.refunded_cents = refunds.iter().map(|r| r.amount_cents).sum();
+        self.tickets = tickets;
+        self.refunds = refunds;
+        self
+    }
 }
 
 /// `GET /api/tickets/events/{id}/check-ins`: the door's progress.
@@ -125,6 +216,7 @@ pub struct CreateTicketTypeBody {
     price_cents: Option<WholeNumber>,
     currency: Option<String>,
     quantity: Option<WholeNumber>,
+    hidden: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -134,6 +226,7 @@ pub struct NewTicketType {
     pub price_cents: i64,
     pub currency: String,
     pub quantity: i32,
+    pub hidden: bool,
 }
 
 impl NewTicketType {
@@ -146,7 +239,7 @@ impl NewTicketType {
         let quantity = fields.take("quantity", required_int(body.quantity, QUANTITY_RANGE).map(|q| q as i32));
         match (event_id, name, price_cents, currency, quantity) {
             (Some(event_id), Some(name), Some(price_cents), Some(currency), Some(quantity)) => {
-                Ok(Self { event_id, name, price_cents, currency, quantity })
+                Ok(Self { event_id, name, price_cents, currency, quantity, hidden: body.hidden.unwrap_or(false) })
             }
             _ => Err(fields.invalid()),
         }
@@ -154,7 +247,7 @@ impl NewTicketType {
 }
 
 /// ISO 4217's shape: three upper-case letters.
-fn currency(value: Option<String>) -> Result<String, String> {
+pub fn currency(value: Option<String>) -> Result<String, String> {
     let value = value.ok_or("is required")?;
     let value = value.trim();
     if value.len() == 3 && value.bytes().all(|b| b.is_ascii_uppercase()) {

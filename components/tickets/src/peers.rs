@@ -1,14 +1,22 @@
 //! What ticketing asks the events and users components.
 
-use eventos_common::auth::{Caller, Forbidden};
+use eventos_common::auth::{Caller, Forbidden, Role};
 use eventos_common::peer::{EventFacts, EventStatus, PeerError, event, fetch_all, find_event};
 use uuid::Uuid;
 
-/// Whether the caller may see the event, and so its ticket types: the events
+/// The event if the caller may see it, and so its ticket types: the events
 /// component decides with the caller's token (anyone sees a published event;
 /// one awaiting review or rejected, its organizer, moderators and admins).
-pub fn may_see_event(id: Uuid) -> Result<bool, PeerError> {
-    Ok(find_event(id)?.is_some())
+pub fn event_as_seen(id: Uuid) -> Result<Option<EventFacts>, PeerError> {
+    find_event(id)
+}
+
+/// Whether `caller` may see what only the event's organizer and admins see
+/// (hidden ticket types, vouchers).
+pub fn runs_event(caller: Option<&Caller>, event: &EventFacts) -> bool {
+    caller.is_some_and(|caller| {
+        caller.is_admin() || (caller.has(Role::Organizer) && event.organizer_id == caller.user_id)
+    })
 }
 
 /// Ticket types are added by the event's organizer (or an admin) to any event

@@ -8,9 +8,10 @@ use uuid::Uuid;
 
 use crate::code;
 use crate::error::TicketingError;
-use crate::model::{NewOrder, Order, OrderStatus, TicketStatus, random_bucket};
+use crate::hold;
+use crate::model::{NewOrder, Order, SaleType, random_bucket};
 use crate::peers;
-use crate::repo::{self, InsertOrder, Sale};
+use crate::repo::{self, DraftLine, InsertOrder, OrderDraft};
 
 /// Fresh codes to try when a new code collides with an issued one.
 const CODE_ATTEMPTS: usize = 3;
@@ -44,9 +45,9 @@ impl From<DbError> for SaleError {
 }
 
 impl InsertOrder {
-    fn into_sale(self) -> Result<Order, SaleError> {
+    fn into_sale(self, draft: &OrderDraft) -> Result<Order, SaleError> {
         match self {
-            InsertOrder::Inserted(order) => Ok(order),
+            InsertOrder::Inserted => Ok(draft.order()),
             InsertOrder::KeyTaken => Err(SaleError::KeyTaken),
             InsertOrder::CodeTaken => Err(SaleError::CodeTaken),
         }
@@ -66,24 +67,29 @@ pub fn sell_or_replay(conn: &Connection, new: &NewOrder) -> Result<Sold, Ticketi
 }
 
 /// Checks the ticket type and asks the peers, then sells: from a free bucket if
-/// one has room, else waiting for one.
+/// one has room, else waiting for one; when the stock is short, once more after
+/// giving back the event's expired checkout holds.
 fn sell(conn: &Connection, new: &NewOrder) -> Result<Sold, TicketingError> {
-    let ticket_type = repo::find_ticket_type(conn, new.ticket_type_id)?.ok_or(TicketingError::TicketTypeNotFound)?;
+    let ticket_type = repo::find_sale_type(conn, new.ticket_type_id)?.ok_or(TicketingError::TicketTypeNotFound)?;
+    if ticket_type.hidden {
+        return Err(TicketingError::VoucherRequired);
+    }
     peers::require_event_on_sale(ticket_type.event_id, (!new.buyer_is_caller).then_some(new.user_id))?;
-    let processed_by = instance_name();
+    match sell_with_fresh_codes(conn, new, &ticket_type) {
+        Err(TicketingError::SoldOut { .. }) if hold::give_back_expired(conn, ticket_type.event_id)? => {
+            sell_with_fresh_codes(conn, new, &ticket_type)
+        }
+        outcome => outcome,
+    }
+}
+
+fn sell_with_fresh_codes(conn: &Connection, new: &NewOrder, ticket_type: &SaleType) -> Result<Sold, TicketingError> {
     for _ in 0..CODE_ATTEMPTS {
-        let sale = Sale {
-            order: new,
-            ticket_type: &ticket_type,
-            processed_by: &processed_by,
-            codes: (0..new.quantity).map(|_| code::new_code()).collect(),
-            first_bucket: random_bucket(ticket_type.quantity),
-            order_id: Uuid::new_v4(),
-            at: eventos_common::time::now(),
-        };
-        let outcome = match repo::sell_from_free_bucket(conn, &sale)? {
-            Some(outcome) => outcome.into_sale(),
-            None => sell_waiting(conn, &sale),
+        let draft = draft(new, ticket_type);
+        let first_bucket = random_bucket(ticket_type.quantity);
+        let outcome = match repo::sell_from_free_bucket(conn, &draft, first_bucket)? {
+            Some(outcome) => outcome.into_sale(&draft),
+            None => sell_waiting(conn, &draft, first_bucket),
         };
         match outcome {
             Ok(order) => return Ok(Sold::New(order)),
@@ -99,16 +105,40 @@ fn sell(conn: &Connection, new: &NewOrder) -> Result<Sold, TicketingError> {
     Err(TicketingError::Bug("could not draw unused ticket codes".into()))
 }
 
+/// The order `new` makes, as it is written.
+fn draft(new: &NewOrder, ticket_type: &SaleType) -> OrderDraft {
+    let price = ticket_type.price_cents;
+    OrderDraft {
+        id: Uuid::new_v4(),
+        event_id: ticket_type.event_id,
+        user_id: new.user_id,
+        currency: ticket_type.currency.clone(),
+        lines: vec![DraftLine {
+            ticket_type_id: ticket_type.id,
+            quantity: new.quantity,
+            list_price_cents: price,
+            unit_price_cents: price,
+        }],
+        codes: (0..new.quantity).map(|_| code::new_code()).collect(),
+        voucher_code: None,
+        checkout_id: None,
+        idempotency_key: new.idempotency_key.clone(),
+        fingerprint: new.idempotency_key.as_ref().map(|_| new.fingerprint()),
+        processed_by: instance_name(),
+        at: eventos_common::time::now(),
+    }
+}
+
 /// The sale when every bucket with room was busy: in one transaction, the order
 /// and its tickets are written first and the stock is taken last, waiting for a
 /// bucket if need be, so that a bucket is held only for its update and the commit.
-fn sell_waiting(conn: &Connection, sale: &Sale) -> Result<Order, SaleError> {
+fn sell_waiting(conn: &Connection, draft: &OrderDraft, first_bucket: i32) -> Result<Order, SaleError> {
     in_transaction(conn, |conn| {
-        let new = sale.order;
-        let order = repo::insert_order(conn, sale)?.into_sale()?;
-        if !repo::take_stock(conn, new.ticket_type_id, new.quantity, sale.first_bucket)? {
-            let available = repo::find_ticket_type(conn, new.ticket_type_id)?.map_or(0, |t| t.available);
-            return Err(TicketingError::SoldOut { available, wanted: new.quantity }.into());
+        let order = repo::insert_order(conn, draft)?.into_sale(draft)?;
+        let (ticket_type_id, quantity) = (order.tickets[0].ticket_type_id, order.quantity);
+        if !repo::take_stock(conn, ticket_type_id, quantity, first_bucket)? {
+            let available = repo::find_ticket_type(conn, ticket_type_id)?.map_or(0, |t| t.available);
+            return Err(TicketingError::SoldOut { available, wanted: quantity }.into());
         }
         Ok(order)
     })
@@ -125,20 +155,4 @@ fn replay(conn: &Connection, new: &NewOrder) -> Result<Option<Order>, TicketingE
         Some((order, fingerprint)) if fingerprint.as_deref() == Some(new.fingerprint().as_str()) => Ok(Some(order)),
         Some(_) => Err(TicketingError::KeyReused),
     }
-}
-
-/// Cancels the order once, unless one of its tickets was checked in, and puts
-/// its tickets back on sale.
-pub fn cancel(conn: &Connection, id: Uuid) -> Result<(), TicketingError> {
-    in_transaction(conn, |conn| {
-        let order = repo::lock_order(conn, id)?.ok_or(TicketingError::NotFound("order"))?;
-        if order.status == OrderStatus::Cancelled {
-            return Err(TicketingError::AlreadyCancelled);
-        }
-        if order.tickets.iter().any(|t| t.status == TicketStatus::CheckedIn) {
-            return Err(TicketingError::OrderCheckedIn);
-        }
-        repo::cancel_order(conn, id)?;
-        Ok(repo::return_stock(conn, order.ticket_type_id, order.quantity)?)
-    })
 }

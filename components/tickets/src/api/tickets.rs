@@ -1,0 +1,59 @@
+//! `/api/tickets/{code}`: a ticket, checking it in, and an event's door count.
+
+use eventos_common::auth::{self, Forbidden, Role};
+use eventos_common::db;
+use eventos_common::fields::parse_uuid;
+use eventos_common::peer::organizes;
+use eventos_common::{ApiRequest, ApiResponse, ApiResult};
+
+use super::orders::find;
+use crate::code;
+use crate::error::TicketingError;
+use crate::model::{CheckIns, TicketStatus};
+use crate::repo;
+
+fn ticket_code(text: &str) -> Result<String, TicketingError> {
+    code::normalize(text).ok_or(TicketingError::NotFound("ticket"))
+}
+
+// GET /api/tickets/{code}: its buyer, staff, its event's organizer, an admin.
+pub fn get(code: &str, req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    let conn = db::connect()?;
+    let ticket = repo::find_ticket(&conn, &ticket_code(code)?)?.ok_or(TicketingError::NotFound("ticket"))?;
+    if !caller.has(Role::Staff) {
+        let order = find(&conn, ticket.order_id)?;
+        if !caller.may_act_for(order.user_id) && !organizes(&caller, ticket.event_id)? {
+            return Err(Forbidden("this ticket is somebody else's").into());
+        }
+    }
+    Ok(ApiResponse::ok(&ticket))
+}
+
+// POST /api/tickets/{code}/check-in: staff, recorded as the one who scanned.
+pub fn check_in(code: &str, req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    caller.require(Role::Staff)?;
+    let code = ticket_code(code)?;
+    let conn = db::connect()?;
+    if let Some(ticket) = repo::check_in(&conn, &code, caller.user_id)? {
+        return Ok(ApiResponse::ok(&ticket));
+    }
+    let ticket = repo::find_ticket(&conn, &code)?.ok_or(TicketingError::NotFound("ticket"))?;
+    let refused = match ticket.checked_in_at {
+        Some(at) if ticket.status == TicketStatus::CheckedIn => TicketingError::AlreadyCheckedIn(at),
+        _ => TicketingError::TicketVoid,
+    };
+    Err(refused.into())
+}
+
+// GET /api/tickets/events/{id}/check-ins: staff, the event's organizer, an admin.
+pub fn check_ins(event_id: &str, req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    let event_id = parse_uuid(event_id).ok_or(TicketingError::NotFound("event"))?;
+    if !caller.has(Role::Staff) && !organizes(&caller, event_id)? {
+        return Err(Forbidden("check-in counts are for staff and the event's organizer").into());
+    }
+    let (issued, checked_in) = repo::check_in_counts(&db::connect()?, event_id)?;
+    Ok(ApiResponse::ok(&CheckIns { event_id, issued, checked_in }))
+}

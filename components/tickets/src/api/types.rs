@@ -1,0 +1,67 @@
+//! `/api/tickets/types`: ticket types and their stock.
+
+use eventos_common::auth::{self, Role};
+use eventos_common::db;
+use eventos_common::fields::{parse_uuid, query_uuid};
+use eventos_common::page::{Cursor, PageRequest, page_response};
+use eventos_common::{ApiRequest, ApiResponse, ApiResult};
+use serde::Deserialize;
+
+use crate::error::TicketingError;
+use crate::model::{CreateTicketTypeBody, NewTicketType};
+use crate::{peers, repo};
+
+// POST /api/tickets/types: the event's organizer, or an admin.
+pub fn create(req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    caller.require(Role::Organizer)?;
+    let new = NewTicketType::parse(req.json::<CreateTicketTypeBody>()?)?;
+    peers::require_event_for_ticket_types(new.event_id, &caller)?;
+    let ticket_type = repo::insert_ticket_type(&db::connect()?, &new)?;
+    Ok(ApiResponse::created(format!("/api/tickets/types/{}", ticket_type.id), &ticket_type))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    event_id: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+// GET /api/tickets/types?event_id=&limit=&cursor=
+// One event's, for whoever may see the event (hidden ones for its organizer and
+// admins); every event's, for moderators and admins.
+pub fn list(req: &ApiRequest) -> ApiResult {
+    let caller = auth::optional_caller(req)?;
+    let query: ListQuery = req.query()?;
+    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let event_id = query_uuid("event_id", query.event_id.as_deref())?;
+    let with_hidden = match event_id {
+        Some(event_id) => {
+            let event = peers::event_as_seen(event_id)?.ok_or(TicketingError::NotFound("event"))?;
+            peers::runs_event(caller.as_ref(), &event)
+        }
+        None => {
+            let caller = caller.ok_or(auth::Unauthenticated::NoToken)?;
+            caller.require(Role::Moderator)?;
+            caller.is_admin()
+        }
+    };
+    let types = repo::list_ticket_types(&db::connect()?, event_id, with_hidden, &page)?;
+    Ok(page_response(&page, types, |t| Cursor { at: t.created_at, id: t.id }))
+}
+
+// GET /api/tickets/types/{id}: for whoever may see its event; a hidden one, for
+// its organizer and admins.
+pub fn get(id: &str, req: &ApiRequest) -> ApiResult {
+    let caller = auth::optional_caller(req)?;
+    let missing = || TicketingError::NotFound("ticket type");
+    let id = parse_uuid(id).ok_or_else(missing)?;
+    let ticket_type = repo::find_ticket_type(&db::connect()?, id)?.ok_or_else(missing)?;
+    let event = peers::event_as_seen(ticket_type.event_id)?.ok_or_else(missing)?;
+    if ticket_type.hidden && !peers::runs_event(caller.as_ref(), &event) {
+        return Err(missing().into());
+    }
+    Ok(ApiResponse::ok(&ticket_type))
+}

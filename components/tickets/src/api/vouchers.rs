@@ -1,0 +1,73 @@
+//! `/api/tickets/vouchers`: codes an event's organizer hands out.
+
+use eventos_common::auth::{self, Caller, Forbidden, Role};
+use eventos_common::db;
+use eventos_common::fields::query_uuid;
+use eventos_common::page::{Cursor, PageRequest, page_response};
+use eventos_common::peer::event;
+use eventos_common::{ApiRequest, ApiResponse, ApiResult};
+use serde::Deserialize;
+use spin_sdk::pg4::Connection;
+use uuid::Uuid;
+
+use crate::error::TicketingError;
+use crate::voucher::{CreateVoucherBody, NewVoucher};
+use crate::{peers, repo};
+
+// POST /api/tickets/vouchers: the event's organizer, or an admin.
+pub fn create(req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    caller.require(Role::Organizer)?;
+    let new = NewVoucher::parse(req.json::<CreateVoucherBody>()?)?;
+    peers::require_event_for_ticket_types(new.event_id, &caller)?;
+    let conn = db::connect()?;
+    require_unlockable(&conn, &new)?;
+    let voucher = repo::insert_voucher(&conn, &new, caller.user_id)?.ok_or(TicketingError::VoucherCodeTaken)?;
+    Ok(ApiResponse::created(format!("/api/tickets/vouchers/{}", voucher.id), &voucher))
+}
+
+/// A voucher unlocks hidden ticket types of its own event, nothing else.
+fn require_unlockable(conn: &Connection, new: &NewVoucher) -> Result<(), TicketingError> {
+    let types = repo::find_sale_types(conn, &new.unlocks)?;
+    let unlockable = types.len() == new.unlocks.len() && types.iter().all(|t| t.event_id == new.event_id && t.hidden);
+    if unlockable { Ok(()) } else { Err(TicketingError::NotUnlockable) }
+}
+
+/// Only an admin, or the organizer of the event, sees its vouchers.
+fn require_runs(caller: &Caller, event_id: Uuid) -> Result<(), TicketingError> {
+    if caller.is_admin() || (caller.has(Role::Organizer) && event(event_id)?.organizer_id == caller.user_id) {
+        return Ok(());
+    }
+    Err(Forbidden("vouchers are for the event's organizer").into())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    event_id: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+// GET /api/tickets/vouchers?event_id=&limit=&cursor=: one event's for its
+// organizer; every event's for an admin.
+pub fn list(req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    let query: ListQuery = req.query()?;
+    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let event_id = query_uuid("event_id", query.event_id.as_deref())?;
+    match event_id {
+        Some(event_id) => require_runs(&caller, event_id)?,
+        None => caller.require(Role::Admin)?,
+    }
+    let vouchers = repo::list_vouchers(&db::connect()?, event_id, &page)?;
+    Ok(page_response(&page, vouchers, |v| Cursor { at: v.created_at, id: v.id }))
+}
+
+// GET /api/tickets/vouchers/{id}: its event's organizer, an admin.
+pub fn get(id: Uuid, req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    let voucher = repo::find_voucher(&db::connect()?, id)?.ok_or(TicketingError::NotFound("voucher"))?;
+    require_runs(&caller, voucher.event_id)?;
+    Ok(ApiResponse::ok(&voucher))
+}

@@ -1,0 +1,208 @@
+//! Checkouts at work: holding stock for a buyer, confirming the hold into an
+//! order, cancelling it, and giving back what expired holds took.
+//!
+//! Expired holds need no background job: whoever finds stock or a voucher short
+//! gives back the event's expired holds first and tries once more, so a hold
+//! that ran out never keeps a ticket from a buyer.
+
+use eventos_common::db::{DbError, in_transaction};
+use eventos_common::health::instance_name;
+use spin_sdk::pg4::Connection;
+use uuid::Uuid;
+
+use crate::checkout::{Checkout, CheckoutLine, CheckoutStatus, NewCheckout};
+use crate::code;
+use crate::error::TicketingError;
+use crate::model::{Order, SaleType, random_bucket};
+use crate::peers;
+use crate::repo::{self, CheckoutDraft, DraftLine, InsertOrder, OrderDraft, Released};
+use crate::voucher::Voucher;
+
+/// Fresh codes to try when a new code collides with an issued one.
+const CODE_ATTEMPTS: usize = 3;
+
+/// Holds the tickets `new` asks for, all or none.
+pub fn open(conn: &Connection, new: &NewCheckout) -> Result<Checkout, TicketingError> {
+    let types = repo::find_sale_types(conn, &new.ticket_type_ids())?;
+    if types.len() != new.lines.len() {
+        return Err(TicketingError::TicketTypeNotFound);
+    }
+    let (event_id, currency) = (types[0].event_id, types[0].currency.clone());
+    if types.iter().any(|t| t.event_id != event_id) {
+        return Err(TicketingError::MixedLines("must all be ticket types of one event"));
+    }
+    if types.iter().any(|t| t.currency != currency) {
+        return Err(TicketingError::MixedLines("must all be priced in one currency"));
+    }
+    peers::require_event_on_sale(event_id, (!new.buyer_is_caller).then_some(new.user_id))?;
+    let voucher = match &new.voucher_code {
+        Some(code) => Some(usable_voucher(conn, event_id, code)?),
+        None => None,
+    };
+    if types.iter().any(|t| t.hidden && !voucher.as_ref().is_some_and(|v| v.unlocks.contains(&t.id))) {
+        return Err(TicketingError::VoucherRequired);
+    }
+    let lines: Vec<CheckoutLine> =
+        new.lines.iter().zip(&types).map(|(&(_, quantity), t)| line(t, quantity, voucher.as_ref())).collect();
+    let draft = CheckoutDraft {
+        id: Uuid::new_v4(),
+        event_id,
+        user_id: new.user_id,
+        voucher_id: voucher.as_ref().map(|v| v.id),
+        currency: &currency,
+        hold_seconds: new.hold_seconds,
+        lines: &lines,
+    };
+    let mut held = hold(conn, &draft);
+    if matches!(held, Err(TicketingError::SoldOut { .. } | TicketingError::VoucherUsedUp))
+        && give_back_expired(conn, event_id)?
+    {
+        held = hold(conn, &draft);
+    }
+    held?;
+    repo::find_checkout(conn, draft.id)?.ok_or_else(|| TicketingError::Bug("a checkout just written is gone".into()))
+}
+
+fn line(ticket_type: &SaleType, quantity: i32, voucher: Option<&Voucher>) -> CheckoutLine {
+    let list = ticket_type.price_cents;
+    CheckoutLine {
+        ticket_type_id: ticket_type.id,
+        quantity,
+        list_price_cents: list,
+        unit_price_cents: voucher.map_or(list, |v| v.unit_price(list)),
+    }
+}
+
+/// The event's voucher of `code`, if it may be used now (uses left are counted
+/// when it is redeemed, under lock).
+fn usable_voucher(conn: &Connection, event_id: Uuid, code: &str) -> Result<Voucher, TicketingError> {
+    let voucher = repo::find_voucher_by_code(conn, event_id, code)?.ok_or(TicketingError::VoucherNotFound)?;
+    if !voucher.is_valid_at(eventos_common::time::now()) {
+        return Err(TicketingError::VoucherNotValidNow);
+    }
+    Ok(voucher)
+}
+
+/// One transaction: the checkout, a use of its voucher, then each line's stock
+/// in ticket type order (the order every transaction locks buckets in).
+fn hold(conn: &Connection, draft: &CheckoutDraft) -> Result<(), TicketingError> {
+    in_transaction(conn, |conn| {
+        repo::insert_checkout(conn, draft)?;
+        if let Some(voucher_id) = draft.voucher_id
+            && !repo::redeem(conn, voucher_id)?
+        {
+            return Err(TicketingError::VoucherUsedUp);
+        }
+        for line in draft.lines {
+            if !repo::take_stock(conn, line.ticket_type_id, line.quantity, random_bucket(line.quantity))? {
+                let available = repo::find_ticket_type(conn, line.ticket_type_id)?.map_or(0, |t| t.available);
+                return Err(TicketingError::SoldOut { available, wanted: line.quantity });
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Gives back the stock and voucher uses of the event's expired holds; `true`
+/// when there were any.
+pub fn give_back_expired(conn: &Connection, event_id: Uuid) -> Result<bool, DbError> {
+    in_transaction(conn, |conn| {
+        let released = repo::expire_due(conn, event_id)?;
+        let any = !released.stock.is_empty();
+        give_back(conn, released)?;
+        Ok(any)
+    })
+}
+
+fn give_back(conn: &Connection, released: Released) -> Result<(), DbError> {
+    repo::give_back(conn, released.voucher_uses)?;
+    repo::return_stocks(conn, released.stock)
+}
+
+/// What confirming a checkout got.
+pub enum Confirmed {
+    New(Order),
+    /// It was confirmed before: its order.
+    Before(Order),
+}
+
+/// Turns the checkout's hold into an order, once; a repeat gets the same order.
+pub fn confirm(conn: &Connection, checkout: &Checkout) -> Result<Confirmed, TicketingError> {
+    match checkout.status {
+        CheckoutStatus::Confirmed => return order_of(conn, checkout.id).map(Confirmed::Before),
+        CheckoutStatus::Open => {}
+        CheckoutStatus::Expired => return Err(TicketingError::CheckoutEnded("expired")),
+        CheckoutStatus::Cancelled => return Err(TicketingError::CheckoutEnded("cancelled")),
+    }
+    peers::require_event_on_sale(checkout.event_id, None)?;
+    for _ in 0..CODE_ATTEMPTS {
+        let draft = order_draft(checkout);
+        let written = in_transaction(conn, |conn| {
+            if !repo::mark_confirmed(conn, checkout.id, draft.id)? {
+                return Ok(None);
+            }
+            repo::lines_sold(conn, checkout.id)?;
+            Ok::<_, TicketingError>(Some(repo::insert_order(conn, &draft)?))
+        })?;
+        match written {
+            Some(InsertOrder::Inserted) => return Ok(Confirmed::New(draft.order())),
+            Some(InsertOrder::CodeTaken) => continue,
+            Some(InsertOrder::KeyTaken) => return Err(TicketingError::Bug("a checkout's order has no key".into())),
+            // Confirmed by a concurrent request, or ended, since it was read.
+            None => {
+                let now = repo::find_checkout(conn, checkout.id)?.ok_or(TicketingError::NotFound("checkout"))?;
+                return match now.status {
+                    CheckoutStatus::Open => Err(TicketingError::Bug("an open checkout was not confirmed".into())),
+                    _ => confirm(conn, &now),
+                };
+            }
+        }
+    }
+    Err(TicketingError::Bug("could not draw unused ticket codes".into()))
+}
+
+fn order_of(conn: &Connection, checkout_id: Uuid) -> Result<Order, TicketingError> {
+    let checkout = repo::find_checkout(conn, checkout_id)?.ok_or(TicketingError::NotFound("checkout"))?;
+    let order_id = checkout.order_id.ok_or_else(|| TicketingError::Bug("a confirmed checkout without order".into()))?;
+    repo::find_order(conn, order_id)?.ok_or_else(|| TicketingError::Bug("a checkout's order is gone".into()))
+}
+
+fn order_draft(checkout: &Checkout) -> OrderDraft {
+    let tickets: i32 = checkout.lines.iter().map(|line| line.quantity).sum();
+    OrderDraft {
+        id: Uuid::new_v4(),
+        event_id: checkout.event_id,
+        user_id: checkout.user_id,
+        currency: checkout.currency.clone(),
+        lines: checkout
+            .lines
+            .iter()
+            .map(|line| DraftLine {
+                ticket_type_id: line.ticket_type_id,
+                quantity: line.quantity,
+                list_price_cents: line.list_price_cents,
+                unit_price_cents: line.unit_price_cents,
+            })
+            .collect(),
+        codes: (0..tickets).map(|_| code::new_code()).collect(),
+        voucher_code: checkout.voucher_code.clone(),
+        checkout_id: Some(checkout.id),
+        idempotency_key: None,
+        fingerprint: None,
+        processed_by: instance_name(),
+        at: eventos_common::time::now(),
+    }
+}
+
+/// Lets go of an open checkout's tickets and voucher use at once.
+pub fn cancel(conn: &Connection, checkout: &Checkout) -> Result<(), TicketingError> {
+    match checkout.status {
+        CheckoutStatus::Confirmed => return Err(TicketingError::CheckoutEnded("confirmed")),
+        CheckoutStatus::Cancelled => return Err(TicketingError::CheckoutEnded("cancelled")),
+        CheckoutStatus::Open | CheckoutStatus::Expired => {}
+    }
+    in_transaction(conn, |conn| {
+        let released = repo::cancel_checkout(conn, checkout.id)?;
+        Ok::<_, TicketingError>(give_back(conn, released)?)
+    })
+}

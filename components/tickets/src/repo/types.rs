@@ -1,0 +1,112 @@
+//! Ticket types and what they have sold, held and left.
+
+use eventos_common::db::{DbError, column, query, query_a_row};
+use eventos_common::page::{PageRequest, cursor_params};
+use spin_sdk::pg4::{Connection, Row};
+use uuid::Uuid;
+
+use crate::model::{NewTicketType, SaleType, TicketType, bucket_count};
+
+/// The buckets count what is sold and what open checkouts hold, expired or not;
+/// a held line counts as held until it expires, and after that as nothing: its
+/// stock is free for whoever needs it next (see `checkouts.rs`). Stored instants
+/// are read in UTC (see `eventos_common::db`).
+const TYPE_COLUMNS: &str = "t.id, t.event_id, t.name, t.price_cents, t.currency, t.quantity, t.hidden, \
+    (SELECT coalesce(sum(s.sold), 0)::int FROM ticket_stock s WHERE s.ticket_type_id = t.id) AS taken, \
+    (SELECT coalesce(sum(l.quantity), 0)::int FROM checkout_lines l WHERE l.ticket_type_id = t.id AND l.held) AS open_held, \
+    (SELECT coalesce(sum(l.quantity), 0)::int FROM checkout_lines l JOIN checkouts c ON c.id = l.checkout_id \
+     WHERE l.ticket_type_id = t.id AND l.held AND c.expires_at > clock_timestamp()) AS held, \
+    t.created_at AT TIME ZONE 'UTC' AS created_at";
+
+fn ticket_type_from_row(row: &Row<'_>) -> Result<TicketType, DbError> {
+    let quantity: i32 = column(row, "quantity")?;
+    let sold = column::<i32>(row, "taken")? - column::<i32>(row, "open_held")?;
+    let held: i32 = column(row, "held")?;
+    Ok(TicketType {
+        id: column(row, "id")?,
+        event_id: column(row, "event_id")?,
+        name: column(row, "name")?,
+        price_cents: column(row, "price_cents")?,
+        currency: column(row, "currency")?,
+        quantity,
+        hidden: column(row, "hidden")?,
+        sold,
+        held,
+        available: quantity - sold - held,
+        created_at: column(row, "created_at")?,
+    })
+}
+
+/// Creates the type and its stock buckets in one statement.
+pub fn insert_ticket_type(conn: &Connection, new: &NewTicketType) -> Result<TicketType, DbError> {
+    let sql = "WITH t AS (
+             INSERT INTO ticket_types (event_id, name, price_cents, currency, quantity, hidden)
+             VALUES ($1, $2, $3, $4, $5, $7) RETURNING *
+         ), buckets AS (
+             INSERT INTO ticket_stock (ticket_type_id, bucket, quantity)
+             SELECT t.id, b, t.quantity / $6 + CASE WHEN b < t.quantity % $6 THEN 1 ELSE 0 END
+             FROM t, generate_series(0, $6 - 1) AS b
+         )
+         SELECT t.id, t.event_id, t.name, t.price_cents, t.currency, t.quantity, t.hidden,
+                0 AS taken, 0 AS open_held, 0 AS held, t.created_at AT TIME ZONE 'UTC' AS created_at
+         FROM t";
+    let params = [
+        new.event_id.into(),
+        new.name.clone().into(),
+        new.price_cents.into(),
+        new.currency.clone().into(),
+        new.quantity.into(),
+        bucket_count(new.quantity).into(),
+        new.hidden.into(),
+    ];
+    query_a_row(conn, sql, &params, ticket_type_from_row)
+}
+
+pub fn find_ticket_type(conn: &Connection, id: Uuid) -> Result<Option<TicketType>, DbError> {
+    let sql = format!("SELECT {TYPE_COLUMNS} FROM ticket_types t WHERE t.id = $1");
+    Ok(query(conn, &sql, &[id.into()], ticket_type_from_row)?.into_iter().next())
+}
+
+fn sale_type_from_row(row: &Row<'_>) -> Result<SaleType, DbError> {
+    Ok(SaleType {
+        id: column(row, "id")?,
+        event_id: column(row, "event_id")?,
+        price_cents: column(row, "price_cents")?,
+        currency: column(row, "currency")?,
+        quantity: column(row, "quantity")?,
+        hidden: column(row, "hidden")?,
+    })
+}
+
+const SALE_TYPE_COLUMNS: &str = "id, event_id, price_cents, currency, quantity, hidden";
+
+/// What a sale needs of the type: one primary-key read, no stock figures.
+pub fn find_sale_type(conn: &Connection, id: Uuid) -> Result<Option<SaleType>, DbError> {
+    let sql = format!("SELECT {SALE_TYPE_COLUMNS} FROM ticket_types WHERE id = $1");
+    Ok(query(conn, &sql, &[id.into()], sale_type_from_row)?.into_iter().next())
+}
+
+/// The types of `ids` that exist, in id order.
+pub fn find_sale_types(conn: &Connection, ids: &[Uuid]) -> Result<Vec<SaleType>, DbError> {
+    let sql = format!("SELECT {SALE_TYPE_COLUMNS} FROM ticket_types WHERE id = ANY($1::text[]::uuid[]) ORDER BY id");
+    query(conn, &sql, &[super::uuid_array(ids.iter().copied())], sale_type_from_row)
+}
+
+/// Ordered by `created_at, id`; hidden types only when `with_hidden`.
+pub fn list_ticket_types(
+    conn: &Connection,
+    event_id: Option<Uuid>,
+    with_hidden: bool,
+    page: &PageRequest,
+) -> Result<Vec<TicketType>, DbError> {
+    let sql = format!(
+        "SELECT {TYPE_COLUMNS} FROM ticket_types t
+         WHERE ($1::uuid IS NULL OR t.event_id = $1) AND ($5 OR NOT t.hidden)
+           AND ($2::timestamp IS NULL OR (t.created_at, t.id) > ($2::timestamp AT TIME ZONE 'UTC', $3::uuid))
+         ORDER BY t.created_at, t.id
+         LIMIT $4"
+    );
+    let [after_at, after_id] = cursor_params(page.after);
+    let params = [event_id.into(), after_at, after_id, page.fetch_limit().into(), with_hidden.into()];
+    query(conn, &sql, &params, ticket_type_from_row)
+}
