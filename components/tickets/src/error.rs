@@ -117,7 +117,7 @@ impl From<TicketingError> for Problem {
                 "Checkout ended",
                 format!("the checkout is {status}: its tickets are no longer held; start a new one"),
             )
-            .with("status", status),
+            .with("checkout_status", status),
             TicketingError::MixedLines(why) => Problem::invalid(vec![FieldError::new("lines", why)]),
             TicketingError::VoucherNotFound => {
                 Problem::new(422, "voucher-not-found", "Voucher not found", "no voucher of that code for this event")
