@@ -334,6 +334,52 @@ fn members_buy_read_and_cancel_only_their_own_orders_and_tickets() {
 }
 
 #[test]
+fn members_hold_and_confirm_only_their_own_checkouts() {
+    let organizer = Person::new(&["organizer"]);
+    let (_, ticket_type) = event_on_sale(&organizer, 10);
+    let (buyer, other) = (Person::new(&[]), Person::new(&[]));
+    let lines = json!([{"ticket_type_id": ticket_type["id"], "quantity": 2}]);
+    let held = buyer.client().post("/api/tickets/checkouts", &json!({"lines": lines}));
+    held.assert_status(201);
+    assert_eq!(held.body["user_id"].as_str(), Some(buyer.id().as_str()));
+    let path = format!("/api/tickets/checkouts/{}", id(&held.body));
+    forbidden(other.client().get(&path));
+    forbidden(other.client().post(&format!("{path}/confirm"), &json!({})));
+    forbidden(other.client().post(&format!("{path}/cancel"), &json!({})));
+    forbidden(other.client().post("/api/tickets/checkouts", &json!({"lines": lines, "user_id": buyer.id()})));
+    APP.anonymous().post("/api/tickets/checkouts", &json!({"lines": lines})).assert_problem(401, "unauthenticated");
+    assert_eq!(available(&ticket_type), 8, "no refused request held stock");
+    let order = buyer.client().post(&format!("{path}/confirm"), &json!({}));
+    order.assert_status(201);
+    // The payment is the operator's integration's to move: an admin's, not the buyer's nor the organizer's.
+    let payment = format!("/api/tickets/orders/{}/payment", id(&order.body));
+    forbidden(buyer.client().post(&payment, &json!({"payment": "paid"})));
+    forbidden(organizer.client().post(&payment, &json!({"payment": "paid"})));
+    APP.post(&payment, &json!({"payment": "paid"})).assert_status(200);
+}
+
+#[test]
+fn vouchers_are_made_and_read_by_their_events_organizer_only() {
+    let organizer = Person::new(&["organizer"]);
+    let (event, _) = event_on_sale(&organizer, 10);
+    let body = json!({"event_id": event["id"], "code": "FRIENDS", "percent_off": 10, "max_uses": 5});
+    forbidden(Person::new(&[]).client().post("/api/tickets/vouchers", &body));
+    forbidden(Person::new(&["organizer"]).client().post("/api/tickets/vouchers", &body));
+    let made = organizer.client().post("/api/tickets/vouchers", &body);
+    made.assert_status(201);
+    let path = format!("/api/tickets/vouchers/{}", id(&made.body));
+    let listing = format!("/api/tickets/vouchers?event_id={}", id(&event));
+    organizer.client().get(&path).assert_status(200);
+    assert_eq!(organizer.client().get(&listing).body["items"], json!([made.body]));
+    for stranger in [Person::new(&[]), Person::new(&["organizer"]), Person::new(&["moderator"])] {
+        forbidden(stranger.client().get(&path));
+        forbidden(stranger.client().get(&listing));
+    }
+    forbidden(organizer.client().get("/api/tickets/vouchers"));
+    APP.get("/api/tickets/vouchers").assert_status(200);
+}
+
+#[test]
 fn members_register_read_and_cancel_only_themselves() {
     let organizer = Person::new(&["organizer"]);
     let (event, _) = event_on_sale(&organizer, 1);
