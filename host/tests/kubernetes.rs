@@ -183,9 +183,9 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "a migration Job not named after its newest migration",
-        "name: tickets-migrate-0004-35ec7acd",
+        "name: tickets-migrate-0005-6b63d287",
         "name: tickets-migrate",
-        "Job/tickets-migrate: metadata.name: must end in -0004-35ec7acd",
+        "Job/tickets-migrate: metadata.name: must end in -0005-6b63d287",
     ),
     (
         "a changed migration program under the old Job's name (immutable on the server)",

@@ -165,12 +165,15 @@ fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
     let _prometheus = Prometheus::start(&prometheus_address, &metrics, &dir);
     let event = world::published_event(&app, 100);
     let ticket_type = world::ticket_type(&app, &event, 10);
+    let voucher = json!({"event_id": event["id"], "code": "BROWSER-25", "percent_off": 25, "max_uses": 1});
+    app.post("/api/tickets/vouchers", &voucher).assert_status(201);
     let name = support::unique_prefix("Browser buyer");
     let shots = workspace().join("target/browser");
     let on_eventos = matches!(support::runtime(), support::Runtime::Eventos);
     let output = Command::new("node")
         .current_dir(&browser_dir)
         .env("TRAFFIC", if on_eventos { "figures" } else { "columns" })
+        .env("VOUCHER", "browser-25")
         .arg("buy-a-ticket.mjs")
         .args([&app.base, id(&event), id(&ticket_type), &format!("dev:{name}")])
         .arg(&shots)
@@ -179,6 +182,11 @@ fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     let result: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
+    // The checkout held one ticket at the voucher's price, and the page showed it.
+    let held = &result["held"];
+    assert!(held["amount"].as_str().is_some_and(|a| a.contains("18.75")), "{held}");
+    assert!(held["discount"].as_str().is_some_and(|d| d.contains("6.25") && d.contains("BROWSER-25")), "{held}");
+    assert!(held["left"].as_str().is_some_and(|l| l.starts_with("9 of 10")), "{held}");
     let code = result["code"].as_str().expect("code");
     assert!(code.starts_with("TKT-") && code.len() == 13, "{code}");
     assert!(result["processed_by"].as_str().is_some_and(|p| !p.is_empty()));
@@ -189,6 +197,8 @@ fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
     let same_person = support::dev_token(&format!("dev:{}", name.to_lowercase()), &["--email", "b@example.com"]);
     let me = app.with_token(&same_person).get("/api/users/me");
     assert_eq!(order.body["user_id"], me.body["id"], "bought as the signed-in person");
+    assert_eq!((order.body["amount_cents"].as_i64(), order.body["voucher_code"].as_str()), (Some(1875), Some("BROWSER-25")));
+    assert!(order.body["checkout_id"].is_string(), "bought through a checkout");
     assert!(shots.join("status-page.png").is_file() && shots.join("status-page-phone.png").is_file());
     // Every domain's history chart drew its checks: a state mark each, and a latency line.
     let charts = result["charts"].as_array().expect("charts");

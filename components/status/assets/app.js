@@ -154,10 +154,12 @@ function ticketRow(event, type) {
   return row;
 }
 
-function newKey() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+function money(cents, currency) {
+  return new Intl.NumberFormat([], { style: "currency", currency }).format(cents / 100);
 }
+
+/** The checkout the page holds tickets in, while its buyer decides. */
+let held = null;
 
 async function buy(event, type, quantity, button) {
   clearMessage();
@@ -167,10 +169,12 @@ async function buy(event, type, quantity, button) {
   }
   button.disabled = true;
   try {
-    const order = await api("POST", "/api/tickets/orders",
-      { ticket_type_id: type.id, quantity },
-      { "Idempotency-Key": newKey() });
-    showReceipt(event, order);
+    if (held) await letGo();
+    const voucher = byId("voucher-code").value.trim();
+    const body = { lines: [{ ticket_type_id: type.id, quantity }] };
+    if (voucher) body.voucher_code = voucher;
+    held = { event, checkout: await api("POST", "/api/tickets/checkouts", body), names: { [type.id]: type.name } };
+    showCheckout();
   } catch (error) {
     showMessage(error.message);
   } finally {
@@ -179,9 +183,49 @@ async function buy(event, type, quantity, button) {
   }
 }
 
+function showCheckout() {
+  const { checkout, names } = held;
+  byId("checkout-lines").textContent = checkout.lines
+    .map((line) => `${line.quantity} × ${names[line.ticket_type_id] || "ticket"} at ${money(line.unit_price_cents, checkout.currency)}`).join(", ");
+  byId("checkout-discount").textContent = checkout.voucher_code
+    ? `${money(checkout.discount_cents, checkout.currency)} (${checkout.voucher_code})` : "none";
+  byId("checkout-amount").textContent = money(checkout.amount_cents, checkout.currency);
+  byId("checkout-expires").textContent = new Date(checkout.expires_at).toLocaleTimeString([], { timeStyle: "short" });
+  byId("checkout").hidden = false;
+  byId("receipt").hidden = true;
+}
+
+function closeCheckout() {
+  held = null;
+  byId("checkout").hidden = true;
+}
+
+async function confirmHeld(button) {
+  if (!held) return;
+  clearMessage();
+  button.disabled = true;
+  try {
+    const order = await api("POST", `/api/tickets/checkouts/${held.checkout.id}/confirm`);
+    showReceipt(held.event, order);
+    closeCheckout();
+  } catch (error) {
+    showMessage(error.message);
+  } finally {
+    button.disabled = false;
+    loadEvents().catch((error) => showMessage(error.message));
+  }
+}
+
+async function letGo() {
+  const checkout = held.checkout;
+  closeCheckout();
+  await api("POST", `/api/tickets/checkouts/${checkout.id}/cancel`).catch(() => {});
+}
+
 function showReceipt(event, order) {
   byId("ticket-code").textContent = order.tickets.map((t) => t.code).join(", ");
   byId("ticket-event").textContent = event.title;
+  byId("ticket-amount").textContent = money(order.amount_cents, order.currency);
   byId("processed-by").textContent = order.processed_by;
   const receipt = byId("receipt");
   receipt.hidden = false;
@@ -224,6 +268,8 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
   byId("sign-in").addEventListener("click", () => startProviderSignIn(options.provider).catch((error) => showMessage(error.message)));
+  byId("confirm-checkout").addEventListener("click", (e) => confirmHeld(e.target));
+  byId("cancel-checkout").addEventListener("click", () => letGo().then(() => loadEvents()).catch((error) => showMessage(error.message)));
   byId("sign-out").addEventListener("click", () => {
     session.signOut();
     renderSession(options);

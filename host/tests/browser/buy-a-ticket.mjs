@@ -1,12 +1,14 @@
 // Opens the status page in headless Chromium, waits for every domain to be
-// healthy, signs in, buys a ticket through the box office, and saves screenshots.
+// healthy, signs in, buys a ticket through the box office (a checkout holds it,
+// with the voucher VOUCHER names if any, then the buyer confirms), and saves
+// screenshots.
 // <who> is `dev:<name>` for the development sign-in, or `oidc:<login>` for the
 // OpenID provider's own login page (through the page's PKCE flow). With
 // TRAFFIC=columns the page must show its traffic columns (a Prometheus is
 // configured); with TRAFFIC=figures, tickets' figures too.
 //
 // usage: node buy-a-ticket.mjs <base-url> <event-id> <ticket-type-id> <who> <screenshot-dir>
-// prints one JSON line: {"code", "processed_by", "load_ms", "page_bytes", "screenshots"}
+// prints one JSON line: {"code", "held", "processed_by", "load_ms", "page_bytes", "screenshots"}
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -55,7 +57,21 @@ try {
   }
   await page.waitForSelector("#signed-in:not([hidden])", { timeout: 20000 });
   await page.waitForSelector(`[data-event-id="${eventId}"] [data-ticket-type-id="${ticketTypeId}"] button.buy-button`, { timeout: 20000 });
+  if (process.env.VOUCHER) await page.fill("#voucher-code", process.env.VOUCHER);
+  const left = `[data-ticket-type-id="${ticketTypeId}"] .left`;
+  const leftBefore = (await page.textContent(left)).trim();
   await page.click(`[data-ticket-type-id="${ticketTypeId}"] button.buy-button`);
+  await page.waitForSelector("#checkout:not([hidden])", { timeout: 20000 });
+  // The box office lists what is left: the held ticket is not.
+  await page.waitForFunction(([cell, before]) => document.querySelector(cell)?.textContent.trim() !== before,
+    [left, leftBefore], { timeout: 20000 });
+  const held = {
+    amount: (await page.textContent("#checkout-amount")).trim(),
+    discount: (await page.textContent("#checkout-discount")).trim(),
+    left: (await page.textContent(left)).trim(),
+  };
+  await page.screenshot({ path: join(shots, "status-page-checkout.png"), fullPage: true });
+  await page.click("#confirm-checkout");
   await page.waitForSelector("#receipt:not([hidden])", { timeout: 20000 });
   const code = (await page.textContent("#ticket-code")).trim();
   const processedBy = (await page.textContent("#processed-by")).trim();
@@ -85,7 +101,7 @@ try {
   const phone = join(shots, "status-page-phone.png");
   await page.screenshot({ path: phone, fullPage: true });
 
-  console.log(JSON.stringify({ code, processed_by: processedBy, user_id: me.id, email: me.email, charts: chartPoints, traffic, load_ms: loadMs, page_bytes: pageBytes, screenshots: [desktop, phone] }));
+  console.log(JSON.stringify({ code, held, processed_by: processedBy, user_id: me.id, email: me.email, charts: chartPoints, traffic, load_ms: loadMs, page_bytes: pageBytes, screenshots: [desktop, phone] }));
 } catch (error) {
   // Where the page got stuck, and what it said, beside the error.
   const [page] = browser.contexts().flatMap((context) => context.pages());
