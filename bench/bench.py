@@ -506,9 +506,7 @@ SQL_USER = """INSERT INTO users (email, name) VALUES ('pgb' || :client_id || '-'
 """
 # pgbench's codes are 32 random bits (md5 hex): a collision is skipped, not retried.
 SQL_ORDER = """\\set b random(0, 7)
-SELECT t.id, t.event_id, t.name, t.price_cents, t.currency, t.quantity,
-  (SELECT coalesce(sum(s.sold), 0)::int FROM ticket_stock s WHERE s.ticket_type_id = t.id) AS sold, t.created_at
- FROM ticket_types t WHERE t.id = '{type}';
+SELECT id, event_id, price_cents, currency, quantity, hidden FROM ticket_types WHERE id = '{type}';
 WITH stock AS (
   UPDATE ticket_stock SET sold = sold + 1
   WHERE (ticket_type_id, bucket) = (
@@ -516,23 +514,24 @@ WITH stock AS (
     ORDER BY (bucket - :b + 8) % 8 LIMIT 1 FOR UPDATE SKIP LOCKED)
   RETURNING ticket_type_id
 ), o AS (
-  INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, processed_by, idempotency_key, request_fingerprint)
-  SELECT ticket_type_id, '{user}', 1, 1000, 'EUR', 'pgbench', NULL, NULL FROM stock
-  RETURNING id, ticket_type_id, user_id, quantity, total_cents, currency, status, processed_by, request_fingerprint, created_at
-), t AS (
-  INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
-  SELECT 'TKT-' || upper(substr(md5(random()::text), 1, 4)) || '-' || upper(substr(md5(random()::text), 1, 4)),
-         o.id, o.ticket_type_id, (SELECT event_id FROM ticket_types WHERE id = '{type}') FROM o
-  ON CONFLICT DO NOTHING RETURNING code, status
+  INSERT INTO orders (id, event_id, ticket_type_id, user_id, quantity, total_cents, discount_cents, currency, payment,
+                      processed_by, idempotency_key, request_fingerprint, created_at, updated_at)
+  SELECT gen_random_uuid(), (SELECT event_id FROM ticket_types WHERE id = '{type}'), ticket_type_id, '{user}', 1, 1000, 0,
+         'EUR', 'pending', 'pgbench', NULL, NULL, clock_timestamp(), clock_timestamp() FROM stock
+  RETURNING id, event_id, ticket_type_id
 )
-SELECT o.*, t.code, t.status AS ticket_status FROM o, t ORDER BY t.code;
+INSERT INTO tickets (code, order_id, ticket_type_id, event_id, price_cents)
+SELECT 'TKT-' || upper(substr(md5(random()::text), 1, 4)) || '-' || upper(substr(md5(random()::text), 1, 4)),
+       o.id, o.ticket_type_id, o.event_id, 1000 FROM o
+ON CONFLICT DO NOTHING;
 """
 # The single-row design of the targets: one stock row every buyer updates first.
 SQL_SINGLE_ROW_PURCHASE = """BEGIN;
 UPDATE ticket_stock SET sold = sold + 1 WHERE ticket_type_id = '{type}' AND bucket = 0 AND sold + 1 <= quantity;
-INSERT INTO orders (ticket_type_id, user_id, quantity, total_cents, currency, processed_by) VALUES ('{type}', '{user}', 1, 1000, 'EUR', 'pgbench') RETURNING id \\gset
-INSERT INTO tickets (code, order_id, ticket_type_id, event_id)
- SELECT 'TKT-' || upper(substr(md5(random()::text), 1, 4)) || '-' || upper(substr(md5(random()::text), 1, 4)), :id, '{type}', event_id FROM ticket_types WHERE id = '{type}'
+INSERT INTO orders (event_id, ticket_type_id, user_id, quantity, total_cents, currency, processed_by)
+ SELECT event_id, id, '{user}', 1, 1000, 'EUR', 'pgbench' FROM ticket_types WHERE id = '{type}' RETURNING id \\gset
+INSERT INTO tickets (code, order_id, ticket_type_id, event_id, price_cents)
+ SELECT 'TKT-' || upper(substr(md5(random()::text), 1, 4)) || '-' || upper(substr(md5(random()::text), 1, 4)), :id, '{type}', event_id, 1000 FROM ticket_types WHERE id = '{type}'
  ON CONFLICT DO NOTHING;
 COMMIT;
 """

@@ -197,7 +197,10 @@ fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
     let same_person = support::dev_token(&format!("dev:{}", name.to_lowercase()), &["--email", "b@example.com"]);
     let me = app.with_token(&same_person).get("/api/users/me");
     assert_eq!(order.body["user_id"], me.body["id"], "bought as the signed-in person");
-    assert_eq!((order.body["amount_cents"].as_i64(), order.body["voucher_code"].as_str()), (Some(1875), Some("BROWSER-25")));
+    assert_eq!(
+        (order.body["amount_cents"].as_i64(), order.body["voucher_code"].as_str()),
+        (Some(1875), Some("BROWSER-25"))
+    );
     assert!(order.body["checkout_id"].is_string(), "bought through a checkout");
     assert!(shots.join("status-page.png").is_file() && shots.join("status-page-phone.png").is_file());
     // Every domain's history chart drew its checks: a state mark each, and a latency line.

@@ -170,6 +170,32 @@ fn orders_need_a_known_ticket_type_and_user_and_an_event_on_sale() {
     assert_eq!(stock(&ticket_type)["sold"], 0);
 }
 
+/// Ticketing trusts a `published` heard from events for a second: an on-sale
+/// asks events about once a second, not once an order, and a cancellation stops
+/// the sales within that second.
+#[test]
+fn an_on_sale_asks_events_about_once_a_second_and_stops_within_one_of_a_cancellation() {
+    let (event, ticket_type) = on_sale(100);
+    let user = world::user(&APP);
+    let path = format!(r#""path":"/api/events/{}""#, id(&event));
+    let asked =
+        || APP.log_text().lines().filter(|l| l.contains(r#""component":"events""#) && l.contains(&path)).count();
+    let started = std::time::Instant::now();
+    let before = asked();
+    for _ in 0..20 {
+        buy(&ticket_type, &user, 1, None).assert_status(201);
+    }
+    let seconds = started.elapsed().as_secs() as usize;
+    // The log is written as requests end: give the last one a moment.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let asked_during = asked() - before;
+    assert!(asked_during <= seconds + 2, "events was asked {asked_during} times for 20 orders in {seconds} s");
+    APP.json("POST", &format!("/api/events/{}/cancel", id(&event)), &json!({})).assert_status(200);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    buy(&ticket_type, &user, 1, None).assert_problem(409, "event-not-open");
+    assert_eq!(stock(&ticket_type)["sold"], 20);
+}
+
 #[test]
 fn a_replayed_key_returns_the_same_order_and_sells_nothing_more() {
     let (_, ticket_type) = on_sale(10);

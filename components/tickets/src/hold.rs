@@ -34,7 +34,8 @@ pub fn open(conn: &Connection, new: &NewCheckout) -> Result<Checkout, TicketingE
     if types.iter().any(|t| t.currency != currency) {
         return Err(TicketingError::MixedLines("must all be priced in one currency"));
     }
-    peers::require_event_on_sale(event_id, (!new.buyer_is_caller).then_some(new.user_id))?;
+    let other_buyer = (!new.buyer_is_caller).then_some(new.user_id);
+    peers::require_on_sale(conn, event_id, types[0].known_on_sale, other_buyer)?;
     let voucher = match &new.voucher_code {
         Some(code) => Some(usable_voucher(conn, event_id, code)?),
         None => None,
@@ -134,7 +135,8 @@ pub fn confirm(conn: &Connection, checkout: &Checkout) -> Result<Confirmed, Tick
         CheckoutStatus::Expired => return Err(TicketingError::CheckoutEnded("expired")),
         CheckoutStatus::Cancelled => return Err(TicketingError::CheckoutEnded("cancelled")),
     }
-    peers::require_event_on_sale(checkout.event_id, None)?;
+    let known = repo::known_on_sale(conn, checkout.event_id)?;
+    peers::require_on_sale(conn, checkout.event_id, known, None)?;
     for _ in 0..CODE_ATTEMPTS {
         let draft = order_draft(checkout);
         let written = in_transaction(conn, |conn| {

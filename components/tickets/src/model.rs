@@ -53,6 +53,8 @@ pub struct SaleType {
     pub currency: String,
     pub quantity: i32,
     pub hidden: bool,
+    /// Its event was heard to be published a moment ago: no need to ask again.
+    pub known_on_sale: bool,
 }
 
 /// An order is sold confirmed and stays so while any of its tickets stand;

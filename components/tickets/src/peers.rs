@@ -2,7 +2,11 @@
 
 use eventos_common::auth::{Caller, Forbidden, Role};
 use eventos_common::peer::{EventFacts, EventStatus, PeerError, event, fetch_all, find_event};
+use spin_sdk::pg4::Connection;
 use uuid::Uuid;
+
+use crate::error::TicketingError;
+use crate::repo;
 
 /// The event if the caller may see it, and so its ticket types: the events
 /// component decides with the caller's token (anyone sees a published event;
@@ -21,7 +25,7 @@ pub fn runs_event(caller: Option<&Caller>, event: &EventFacts) -> bool {
 
 /// Ticket types are added by the event's organizer (or an admin) to any event
 /// that is not cancelled.
-pub fn require_event_for_ticket_types(id: Uuid, caller: &Caller) -> Result<(), crate::error::TicketingError> {
+pub fn require_event_for_ticket_types(id: Uuid, caller: &Caller) -> Result<(), TicketingError> {
     let event = event(id)?;
     if !caller.is_admin() && event.organizer_id != caller.user_id {
         return Err(Forbidden("only the event's organizer may add ticket types").into());
@@ -33,20 +37,42 @@ pub fn require_event_for_ticket_types(id: Uuid, caller: &Caller) -> Result<(), c
 }
 
 /// The event must be on sale; a buyer who is not the caller must exist. Both
-/// are asked at once.
-pub fn require_event_on_sale(event_id: Uuid, other_buyer: Option<Uuid>) -> Result<(), PeerError> {
-    let mut questions = vec![("events", "events_url", format!("/api/events/{event_id}"))];
+/// are asked at once; but events is not asked when the event was heard to be
+/// on sale a moment ago (see `repo::event_facts`), and what it says is
+/// remembered for the next sales.
+pub fn require_on_sale(
+    conn: &Connection,
+    event_id: Uuid,
+    known_on_sale: bool,
+    other_buyer: Option<Uuid>,
+) -> Result<(), TicketingError> {
+    let mut questions = Vec::new();
+    if !known_on_sale {
+        questions.push(("events", "events_url", format!("/api/events/{event_id}")));
+    }
     questions.extend(other_buyer.map(|user_id| ("users", "users_url", format!("/api/users/{user_id}"))));
+    if questions.is_empty() {
+        return Ok(());
+    }
     let mut answers = fetch_all(&questions).into_iter();
-    let event = answers.next().ok_or_else(|| PeerError::Bug("no answer for the event".into()))??;
+    let event = match known_on_sale {
+        true => None,
+        false => Some(answers.next().ok_or_else(|| PeerError::Bug("no answer for the event".into()))??),
+    };
     if let Some(user) = answers.next() {
         user?.ok_or(PeerError::UserNotFound)?;
     }
-    match EventFacts::read(event.ok_or(PeerError::EventNotFound)?)?.status {
+    let Some(event) = event else {
+        return Ok(());
+    };
+    let facts = EventFacts::read(event.ok_or(PeerError::EventNotFound)?)?;
+    repo::remember_event(conn, event_id, &facts)?;
+    match facts.status {
         EventStatus::Published => Ok(()),
         status => Err(PeerError::EventNotOpen(format!(
             "the event is {}; tickets are sold for published events only",
             status.as_str()
-        ))),
+        ))
+        .into()),
     }
 }

@@ -74,7 +74,8 @@ fn sell(conn: &Connection, new: &NewOrder) -> Result<Sold, TicketingError> {
     if ticket_type.hidden {
         return Err(TicketingError::VoucherRequired);
     }
-    peers::require_event_on_sale(ticket_type.event_id, (!new.buyer_is_caller).then_some(new.user_id))?;
+    let other_buyer = (!new.buyer_is_caller).then_some(new.user_id);
+    peers::require_on_sale(conn, ticket_type.event_id, ticket_type.known_on_sale, other_buyer)?;
     match sell_with_fresh_codes(conn, new, &ticket_type) {
         Err(TicketingError::SoldOut { .. }) if hold::give_back_expired(conn, ticket_type.event_id)? => {
             sell_with_fresh_codes(conn, new, &ticket_type)

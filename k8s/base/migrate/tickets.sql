@@ -1,4 +1,4 @@
--- The migration program of the tickets domain (newest migration: 0005), rendered by
+-- The migration program of the tickets domain (newest migration: 0006), rendered by
 -- `eventos migrate --job-sql` from components/tickets/migrations/: do not edit.
 -- Run with: psql -X -q -v ON_ERROR_STOP=1 -d <database URL> -f tickets.sql
 
@@ -20,7 +20,7 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(28559150664675187);
   SELECT string_agg(version, ', ') INTO gone FROM eventos_migrations
-    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004', '0005']::text[]);
+    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004', '0005', '0006']::text[]);
   IF gone IS NOT NULL THEN
     RAISE EXCEPTION 'migration % was applied but its file is gone; migrations are never deleted', gone;
   END IF;
@@ -291,6 +291,31 @@ $eventos_migration$;
     RAISE NOTICE 'migrate: applied 0005_checkouts_vouchers_payments';
   ELSIF recorded <> 'f2716a3395a4aaa40bf84f30cd9f8ae1599b2ef18e7c1bbf39dcbcb0bc93ef06' THEN
     RAISE EXCEPTION 'migration 0005_checkouts_vouchers_payments was changed after it was applied; add a new migration instead of editing it';
+  END IF;
+END
+$eventos$;
+
+DO $eventos$
+DECLARE
+  recorded text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(28559150664675187);
+  SELECT checksum INTO recorded FROM eventos_migrations WHERE version = '0006';
+  IF recorded IS NULL THEN
+    EXECUTE $eventos_migration$-- What ticketing last heard from the events component about an event it sells
+-- for: a sale trusts a `published` heard within the last second instead of
+-- asking again, so an on-sale asks events about once a second, not once an order.
+CREATE TABLE event_facts (
+    event_id     uuid        PRIMARY KEY,
+    status       text        NOT NULL,
+    organizer_id uuid        NOT NULL,
+    checked_at   timestamptz NOT NULL
+);
+$eventos_migration$;
+    INSERT INTO eventos_migrations (version, name, checksum) VALUES ('0006', 'event_facts', '0f4877fae9364cb92e571d6e52e4ee4f1e98022aeddc7ceb9c01545de8d6ee6e');
+    RAISE NOTICE 'migrate: applied 0006_event_facts';
+  ELSIF recorded <> '0f4877fae9364cb92e571d6e52e4ee4f1e98022aeddc7ceb9c01545de8d6ee6e' THEN
+    RAISE EXCEPTION 'migration 0006_event_facts was changed after it was applied; add a new migration instead of editing it';
   END IF;
 END
 $eventos$;

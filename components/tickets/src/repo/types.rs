@@ -75,20 +75,30 @@ fn sale_type_from_row(row: &Row<'_>) -> Result<SaleType, DbError> {
         currency: column(row, "currency")?,
         quantity: column(row, "quantity")?,
         hidden: column(row, "hidden")?,
+        known_on_sale: column(row, "known_on_sale")?,
     })
 }
 
-const SALE_TYPE_COLUMNS: &str = "id, event_id, price_cents, currency, quantity, hidden";
+fn sale_type_columns() -> String {
+    format!(
+        "t.id, t.event_id, t.price_cents, t.currency, t.quantity, t.hidden, {}",
+        super::event_facts::known_on_sale_column()
+    )
+}
 
-/// What a sale needs of the type: one primary-key read, no stock figures.
+/// What a sale needs of the type: one primary-key read, no stock figures, and
+/// whether its event is known to be on sale.
 pub fn find_sale_type(conn: &Connection, id: Uuid) -> Result<Option<SaleType>, DbError> {
-    let sql = format!("SELECT {SALE_TYPE_COLUMNS} FROM ticket_types WHERE id = $1");
+    let sql = format!("SELECT {} FROM ticket_types t WHERE t.id = $1", sale_type_columns());
     Ok(query(conn, &sql, &[id.into()], sale_type_from_row)?.into_iter().next())
 }
 
 /// The types of `ids` that exist, in id order.
 pub fn find_sale_types(conn: &Connection, ids: &[Uuid]) -> Result<Vec<SaleType>, DbError> {
-    let sql = format!("SELECT {SALE_TYPE_COLUMNS} FROM ticket_types WHERE id = ANY($1::text[]::uuid[]) ORDER BY id");
+    let sql = format!(
+        "SELECT {} FROM ticket_types t WHERE t.id = ANY($1::text[]::uuid[]) ORDER BY t.id",
+        sale_type_columns()
+    );
     query(conn, &sql, &[super::uuid_array(ids.iter().copied())], sale_type_from_row)
 }
 

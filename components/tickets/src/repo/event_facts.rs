@@ -1,0 +1,37 @@
+//! What ticketing last heard from the events component about an event.
+
+use eventos_common::db::{DbError, column, query_a_row};
+use eventos_common::peer::EventFacts;
+use spin_sdk::pg4::Connection;
+use uuid::Uuid;
+
+/// How long a `published` heard from events is trusted without asking again:
+/// how late a sale may notice that the event was cancelled.
+pub const TRUSTED_FOR_SECONDS: i64 = 1;
+
+/// A `SELECT` expression over `ticket_types t`: its event was heard to be
+/// published within the trusted window.
+pub(super) fn known_on_sale_column() -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM event_facts f WHERE f.event_id = t.event_id AND f.status = 'published'
+                 AND f.checked_at > clock_timestamp() - make_interval(secs => {TRUSTED_FOR_SECONDS})) AS known_on_sale"
+    )
+}
+
+/// Whether the event was heard to be published within the trusted window.
+pub fn known_on_sale(conn: &Connection, event_id: Uuid) -> Result<bool, DbError> {
+    let sql = format!("SELECT {} FROM (SELECT $1::uuid AS event_id) AS t", known_on_sale_column());
+    query_a_row(conn, &sql, &[event_id.into()], |row| column(row, "known_on_sale"))
+}
+
+/// Records what events just said about the event.
+pub fn remember_event(conn: &Connection, event_id: Uuid, facts: &EventFacts) -> Result<(), DbError> {
+    conn.execute(
+        "INSERT INTO event_facts (event_id, status, organizer_id, checked_at) VALUES ($1, $2, $3, clock_timestamp())
+         ON CONFLICT (event_id) DO UPDATE
+         SET status = excluded.status, organizer_id = excluded.organizer_id, checked_at = excluded.checked_at",
+        &[event_id.into(), facts.status.as_str().to_owned().into(), facts.organizer_id.into()],
+    )
+    .map_err(DbError::from)?;
+    Ok(())
+}
