@@ -379,6 +379,55 @@ fn vouchers_are_made_and_read_by_their_events_organizer_only() {
     APP.get("/api/tickets/vouchers").assert_status(200);
 }
 
+/// The entries of `domain`'s audit log for `event` that `client` reads, as (kind, actor).
+fn audit(client: Client, domain: &str, event: &Value) -> Vec<(String, String)> {
+    let reply = client.get(&format!("/api/{domain}/audit?event_id={}", id(event)));
+    reply.assert_status(200);
+    let items = reply.body["items"].as_array().expect("items").iter();
+    items
+        .map(|e| (e["kind"].as_str().expect("kind").to_owned(), e["actor"].as_str().expect("actor").to_owned()))
+        .collect()
+}
+
+#[test]
+fn the_audit_log_names_who_moderated_refunded_and_checked_in_for_admins_and_the_organizer() {
+    let (organizer, moderator, staff, buyer) =
+        (Person::new(&["organizer"]), Person::new(&["moderator"]), Person::new(&["staff"]), Person::new(&[]));
+    let event = pending_event(&organizer, "Audited");
+    let moderation = format!("/api/events/{}/moderation", id(&event));
+    moderator.client().post(&moderation, &json!({"decision": "approve"})).assert_status(200);
+    let ticket_type = add_ticket_type(&organizer, &event, "GA", 10);
+    let order =
+        buyer.client().post("/api/tickets/orders", &json!({"ticket_type_id": ticket_type["id"], "quantity": 2}));
+    order.assert_status(201);
+    let order_path = format!("/api/tickets/orders/{}", id(&order.body));
+    APP.post(&format!("{order_path}/payment"), &json!({"payment": "paid"})).assert_status(200);
+    let [first, second] = [0, 1].map(|i| order.body["tickets"][i]["code"].as_str().expect("code").to_owned());
+    staff.client().post(&format!("/api/tickets/{first}/check-in"), &json!({})).assert_status(200);
+    buyer.client().post(&format!("{order_path}/cancel"), &json!({"tickets": [second]})).assert_status(200);
+
+    let events_log = audit(organizer.client(), "events", &event);
+    assert_eq!(events_log, [("event.approved".to_owned(), moderator.id())]);
+    let tickets_log = audit(organizer.client(), "tickets", &event);
+    let admin_id = APP.get("/api/users/me").body["id"].as_str().expect("admin id").to_owned();
+    assert_eq!(
+        tickets_log,
+        [
+            ("order.paid".to_owned(), admin_id),
+            ("ticket.checked_in".to_owned(), staff.id()),
+            ("order.tickets_cancelled".to_owned(), buyer.id()),
+        ]
+    );
+    assert_eq!(audit(APP.with_token(support::admin_token()), "tickets", &event), tickets_log, "admins read it too");
+    for stranger in [Person::new(&["organizer"]), buyer, staff, moderator] {
+        for domain in ["events", "tickets"] {
+            forbidden(stranger.client().get(&format!("/api/{domain}/audit?event_id={}", id(&event))));
+        }
+    }
+    forbidden(organizer.client().get("/api/tickets/audit"));
+    APP.get("/api/tickets/audit").assert_status(200);
+}
+
 #[test]
 fn members_register_read_and_cancel_only_themselves() {
     let organizer = Person::new(&["organizer"]);

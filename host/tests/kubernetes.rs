@@ -183,9 +183,9 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "a migration Job not named after its newest migration",
-        "name: tickets-migrate-0005-6b63d287",
+        "name: tickets-migrate-0007-5aa95ccd",
         "name: tickets-migrate",
-        "Job/tickets-migrate: metadata.name: must end in -0005-6b63d287",
+        "Job/tickets-migrate: metadata.name: must end in -0007-5aa95ccd",
     ),
     (
         "a changed migration program under the old Job's name (immutable on the server)",

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod db;
 pub mod fields;
 pub mod health;
+pub mod journal;
 pub mod page;
 pub mod peer;
 pub mod problem;

@@ -4,6 +4,7 @@ use eventos_common::auth::{self, Caller, Role};
 use eventos_common::db::{self, in_transaction};
 use eventos_common::fields::{parse_uuid, query_uuid};
 use eventos_common::health::health;
+use eventos_common::journal::{self, Entry};
 use eventos_common::page::{Cursor, PageRequest, page_response};
 use eventos_common::time::parse_rfc3339;
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
@@ -25,6 +26,8 @@ pub fn route(req: &ApiRequest) -> ApiResult {
         ("POST", ["api", "events"]) => create_event(req),
         ("GET", ["api", "events"]) => list_events(req),
         (_, ["api", "events"]) => Err(Problem::method_not_allowed("GET, POST")),
+        ("GET", ["api", "events", "audit"]) => journal::audit(req, organizes),
+        (_, ["api", "events", "audit"]) => Err(Problem::method_not_allowed("GET")),
         ("GET", ["api", "events", id]) => get_event(event_id(id)?, req),
         ("PATCH", ["api", "events", id]) => update_event(event_id(id)?, req),
         (_, ["api", "events", _]) => Err(Problem::method_not_allowed("GET, PATCH")),
@@ -106,7 +109,7 @@ fn get_event(id: Uuid, req: &ApiRequest) -> ApiResult {
 fn update_event(id: Uuid, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
     let changes = EventChanges::parse(req.json::<UpdateEventBody>()?)?;
-    change_event(id, |event| managed_by(&caller, event)?.edited(&changes))
+    change_event(id, caller.user_id, |event| managed_by(&caller, event)?.edited(&changes))
 }
 
 // POST /api/events/{id}/moderation
@@ -114,13 +117,13 @@ fn moderate_event(id: Uuid, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
     caller.require(Role::Moderator)?;
     let moderation = Moderation::parse(req.json::<ModerationBody>()?)?;
-    change_event(id, |event| event.moderated(&moderation, caller.user_id))
+    change_event(id, caller.user_id, |event| event.moderated(&moderation, caller.user_id))
 }
 
 // POST /api/events/{id}/cancel
 fn cancel_event(id: Uuid, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
-    change_event(id, |event| managed_by(&caller, event)?.cancelled())
+    change_event(id, caller.user_id, |event| managed_by(&caller, event)?.cancelled())
 }
 
 /// `event`, once its organizer or an admin is the one changing it.
@@ -129,13 +132,35 @@ fn managed_by<'e>(caller: &Caller, event: &'e Event) -> Result<&'e Event, EventE
     Ok(event)
 }
 
-/// Reads the event under a row lock, applies `change`, and stores the result:
-/// concurrent transitions of one event are serialised, unrelated events are not.
-fn change_event(id: Uuid, change: impl FnOnce(&Event) -> Result<Event, EventError>) -> ApiResult {
+/// Reads the event under a row lock, applies `change`, and stores the result
+/// with its journal entry by `actor`: concurrent transitions of one event are
+/// serialised, unrelated events are not.
+fn change_event(id: Uuid, actor: Uuid, change: impl FnOnce(&Event) -> Result<Event, EventError>) -> ApiResult {
     let conn: Connection = db::connect()?;
     let event = in_transaction(&conn, |conn| {
         let current = repo::find_for_update(conn, id)?.ok_or(EventError::NotFound)?;
-        repo::save(conn, &change(&current)?)?.ok_or(EventError::NotFound)
+        let saved = repo::save(conn, &change(&current)?)?.ok_or(EventError::NotFound)?;
+        journal::record(conn, &entry(&current, &saved, actor))?;
+        Ok::<_, EventError>(saved)
     })?;
     Ok(ApiResponse::ok(&event))
+}
+
+/// What the journal says of a change from `before` to `after`.
+fn entry(before: &Event, after: &Event, actor: Uuid) -> Entry {
+    let kind = match (before.status, after.status) {
+        (from, to) if from == to => "event.updated",
+        (_, Status::Published) => "event.approved",
+        (_, Status::Rejected) => "event.rejected",
+        (_, Status::Cancelled) => "event.cancelled",
+        _ => "event.updated",
+    };
+    let data = serde_json::json!({"status": after.status, "reason": after.moderation_reason});
+    Entry { kind, subject: after.id.to_string(), event_id: Some(after.id), actor, data }
+}
+
+/// The caller organizes the event, by this domain's own records.
+fn organizes(caller: &Caller, id: Uuid) -> Result<bool, Problem> {
+    let event = repo::find(&db::connect()?, id)?;
+    Ok(event.is_some_and(|event| event.organizer_id == caller.user_id))
 }

@@ -2,6 +2,8 @@
 //! the payment states an operator's payment integration moves.
 
 use eventos_common::db::in_transaction;
+use eventos_common::journal::{self, Entry};
+use serde_json::json;
 use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
@@ -57,19 +59,25 @@ fn cancel_locked(conn: &Connection, order: &Order, what: Cancel, by: Uuid) -> Re
         }
     }
     repo::void_tickets(conn, order.id, &codes)?;
-    if order.payment == Payment::Paid {
+    let standing = order.tickets.iter().filter(|t| t.status != TicketStatus::Void).count();
+    let paid = order.payment == Payment::Paid;
+    if paid {
         let at = eventos_common::time::now();
-        repo::insert_refund(
-            conn,
-            order.id,
-            &Refund { amount_cents: refunded, tickets: codes.clone(), refunded_by: by, created_at: at },
-        )?;
-        let standing = order.tickets.iter().filter(|t| t.status != TicketStatus::Void).count();
+        let refund = Refund { amount_cents: refunded, tickets: codes.clone(), refunded_by: by, created_at: at };
+        repo::insert_refund(conn, order.id, &refund)?;
         if standing == codes.len() {
             repo::set_payment(conn, order.id, Payment::Refunded, None)?;
         }
     }
+    let kind = if standing == codes.len() { "order.cancelled" } else { "order.tickets_cancelled" };
+    let data = json!({"tickets": codes, "refunded_cents": if paid { refunded } else { 0 }});
+    journal::record(conn, &entry(kind, order, by, data))?;
     Ok(repo::return_stocks(conn, returned)?)
+}
+
+/// The journal's entry for what `actor` did to `order`.
+fn entry(kind: &'static str, order: &Order, actor: Uuid, data: serde_json::Value) -> Entry {
+    Entry { kind, subject: order.id.to_string(), event_id: Some(order.event_id), actor, data }
 }
 
 /// Moves the order's payment to `to`: `pending` → `paid`, `paid` → `refunded`
@@ -87,7 +95,9 @@ pub fn move_payment(
         match (order.payment, to) {
             (from, to) if from == to => Ok(()),
             (Payment::Pending, Payment::Paid) if order.status == OrderStatus::Confirmed => {
-                Ok(repo::set_payment(conn, id, Payment::Paid, reference)?)
+                repo::set_payment(conn, id, Payment::Paid, reference)?;
+                let data = json!({"amount_cents": order.amount_cents, "reference": reference});
+                Ok(journal::record(conn, &entry("order.paid", &order, by, data))?)
             }
             (Payment::Paid, Payment::Refunded) => cancel_locked(conn, &order, Cancel::Whole, by),
             (from, to) => Err(TicketingError::PaymentTransition { from, to }),

@@ -1,4 +1,4 @@
--- The migration program of the tickets domain (newest migration: 0006), rendered by
+-- The migration program of the tickets domain (newest migration: 0007), rendered by
 -- `eventos migrate --job-sql` from components/tickets/migrations/: do not edit.
 -- Run with: psql -X -q -v ON_ERROR_STOP=1 -d <database URL> -f tickets.sql
 
@@ -20,7 +20,7 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(28559150664675187);
   SELECT string_agg(version, ', ') INTO gone FROM eventos_migrations
-    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004', '0005', '0006']::text[]);
+    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004', '0005', '0006', '0007']::text[]);
   IF gone IS NOT NULL THEN
     RAISE EXCEPTION 'migration % was applied but its file is gone; migrations are never deleted', gone;
   END IF;
@@ -316,6 +316,35 @@ $eventos_migration$;
     RAISE NOTICE 'migrate: applied 0006_event_facts';
   ELSIF recorded <> '0f4877fae9364cb92e571d6e52e4ee4f1e98022aeddc7ceb9c01545de8d6ee6e' THEN
     RAISE EXCEPTION 'migration 0006_event_facts was changed after it was applied; add a new migration instead of editing it';
+  END IF;
+END
+$eventos$;
+
+DO $eventos$
+DECLARE
+  recorded text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(28559150664675187);
+  SELECT checksum INTO recorded FROM eventos_migrations WHERE version = '0007';
+  IF recorded IS NULL THEN
+    EXECUTE $eventos_migration$-- The domain's journal: each change worth auditing (who moderated, cancelled,
+-- refunded, checked in...), written in the transaction that made the change.
+CREATE TABLE journal (
+    id         uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    kind       text        NOT NULL,
+    subject    text        NOT NULL,
+    event_id   uuid,
+    actor      uuid        NOT NULL,
+    data       jsonb       NOT NULL DEFAULT '{}',
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX journal_created_at_id ON journal (created_at, id);
+CREATE INDEX journal_event_created_at_id ON journal (event_id, created_at, id);
+$eventos_migration$;
+    INSERT INTO eventos_migrations (version, name, checksum) VALUES ('0007', 'journal', '31299dbe42d97bb86069d5487891a84101f6d8ea05737f7b04c3fd35103b4ad5');
+    RAISE NOTICE 'migrate: applied 0007_journal';
+  ELSIF recorded <> '31299dbe42d97bb86069d5487891a84101f6d8ea05737f7b04c3fd35103b4ad5' THEN
+    RAISE EXCEPTION 'migration 0007_journal was changed after it was applied; add a new migration instead of editing it';
   END IF;
 END
 $eventos$;

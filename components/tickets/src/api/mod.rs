@@ -9,6 +9,8 @@ mod vouchers;
 
 use eventos_common::fields::parse_uuid;
 use eventos_common::health::health;
+use eventos_common::journal;
+use eventos_common::peer::organizes;
 use eventos_common::{ApiRequest, ApiResult, Problem};
 use uuid::Uuid;
 
@@ -48,6 +50,8 @@ pub fn route(req: &ApiRequest) -> ApiResult {
         (_, ["api", "tickets", "vouchers"]) => allow("GET, POST"),
         ("GET", ["api", "tickets", "vouchers", id]) => vouchers::get(the("voucher", id)?, req),
         (_, ["api", "tickets", "vouchers", _]) => allow("GET"),
+        ("GET", ["api", "tickets", "audit"]) => journal::audit(req, |caller, id| Ok(organizes(caller, id)?)),
+        (_, ["api", "tickets", "audit"]) => allow("GET"),
         ("GET", ["api", "tickets", "events", id, "check-ins"]) => tickets::check_ins(id, req),
         (_, ["api", "tickets", "events", _, "check-ins"]) => allow("GET"),
         ("GET", ["api", "tickets", code]) => tickets::get(code, req),

@@ -1,8 +1,9 @@
 //! `/api/tickets/{code}`: a ticket, checking it in, and an event's door count.
 
 use eventos_common::auth::{self, Forbidden, Role};
-use eventos_common::db;
+use eventos_common::db::{self, in_transaction};
 use eventos_common::fields::parse_uuid;
+use eventos_common::journal::{self, Entry};
 use eventos_common::peer::organizes;
 use eventos_common::{ApiRequest, ApiResponse, ApiResult};
 
@@ -36,7 +37,21 @@ pub fn check_in(code: &str, req: &ApiRequest) -> ApiResult {
     caller.require(Role::Staff)?;
     let code = ticket_code(code)?;
     let conn = db::connect()?;
-    if let Some(ticket) = repo::check_in(&conn, &code, caller.user_id)? {
+    let admitted = in_transaction(&conn, |conn| {
+        let ticket = repo::check_in(conn, &code, caller.user_id)?;
+        if let Some(ticket) = &ticket {
+            let entry = Entry {
+                kind: "ticket.checked_in",
+                subject: ticket.code.clone(),
+                event_id: Some(ticket.event_id),
+                actor: caller.user_id,
+                data: serde_json::json!({"order_id": ticket.order_id}),
+            };
+            journal::record(conn, &entry)?;
+        }
+        Ok::<_, TicketingError>(ticket)
+    })?;
+    if let Some(ticket) = admitted {
         return Ok(ApiResponse::ok(&ticket));
     }
     let ticket = repo::find_ticket(&conn, &code)?.ok_or(TicketingError::NotFound("ticket"))?;

@@ -1,8 +1,9 @@
 //! `/api/tickets/vouchers`: codes an event's organizer hands out.
 
 use eventos_common::auth::{self, Caller, Forbidden, Role};
-use eventos_common::db;
+use eventos_common::db::{self, in_transaction};
 use eventos_common::fields::query_uuid;
+use eventos_common::journal::{self, Entry};
 use eventos_common::page::{Cursor, PageRequest, page_response};
 use eventos_common::peer::event;
 use eventos_common::{ApiRequest, ApiResponse, ApiResult};
@@ -22,7 +23,19 @@ pub fn create(req: &ApiRequest) -> ApiResult {
     peers::require_event_for_ticket_types(new.event_id, &caller)?;
     let conn = db::connect()?;
     require_unlockable(&conn, &new)?;
-    let voucher = repo::insert_voucher(&conn, &new, caller.user_id)?.ok_or(TicketingError::VoucherCodeTaken)?;
+    let voucher = in_transaction(&conn, |conn| {
+        let voucher = repo::insert_voucher(conn, &new, caller.user_id)?.ok_or(TicketingError::VoucherCodeTaken)?;
+        let data = serde_json::json!({"code": voucher.code, "max_uses": voucher.max_uses});
+        let entry = Entry {
+            kind: "voucher.created",
+            subject: voucher.id.to_string(),
+            event_id: Some(voucher.event_id),
+            actor: caller.user_id,
+            data,
+        };
+        journal::record(conn, &entry)?;
+        Ok::<_, TicketingError>(voucher)
+    })?;
     Ok(ApiResponse::created(format!("/api/tickets/vouchers/{}", voucher.id), &voucher))
 }
 

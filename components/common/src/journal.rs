@@ -1,0 +1,110 @@
+//! A domain's journal: what was done, to what, by whom and when, written in the
+//! same transaction as the change it records, so that it holds exactly the
+//! changes that were made. It is the domain's audit log
+//! (`GET /api/<domain>/audit`).
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use spin_sdk::pg4::{Connection, Row};
+use uuid::Uuid;
+
+use crate::auth::{self, Caller, Role};
+use crate::db::{self, DbError, column, query};
+use crate::fields::query_uuid;
+use crate::page::{Cursor, PageRequest, cursor_params, page_response};
+use crate::time::rfc3339;
+use crate::{ApiRequest, ApiResult, Problem};
+
+/// One thing done, about to be recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// What was done, as `<thing>.<verb>`: `event.approved`, `order.refunded`.
+    pub kind: &'static str,
+    /// What it was done to: an id or a ticket code.
+    pub subject: String,
+    /// The event it concerns: whose organizer may read it.
+    pub event_id: Option<Uuid>,
+    /// Who did it, as the token said.
+    pub actor: Uuid,
+    /// The particulars: a reason, an amount, the tickets.
+    pub data: serde_json::Value,
+}
+
+/// A recorded entry, as the audit log answers it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recorded {
+    pub id: Uuid,
+    pub kind: String,
+    pub subject: String,
+    pub event_id: Option<Uuid>,
+    pub actor: Uuid,
+    pub data: serde_json::Value,
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: NaiveDateTime,
+}
+
+/// Records `entry`; call it inside the transaction that makes the change.
+pub fn record(conn: &Connection, entry: &Entry) -> Result<(), DbError> {
+    conn.execute(
+        "INSERT INTO journal (kind, subject, event_id, actor, data) VALUES ($1, $2, $3::uuid, $4, $5::text::jsonb)",
+        &[
+            entry.kind.to_owned().into(),
+            entry.subject.clone().into(),
+            entry.event_id.into(),
+            entry.actor.into(),
+            entry.data.to_string().into(),
+        ],
+    )
+    .map_err(DbError::from)?;
+    Ok(())
+}
+
+fn recorded_from_row(row: &Row<'_>) -> Result<Recorded, DbError> {
+    let data: String = column(row, "data")?;
+    Ok(Recorded {
+        id: column(row, "id")?,
+        kind: column(row, "kind")?,
+        subject: column(row, "subject")?,
+        event_id: column(row, "event_id")?,
+        actor: column(row, "actor")?,
+        data: serde_json::from_str(&data).map_err(|e| DbError::bug(format!("journal data: {e}")))?,
+        created_at: column(row, "created_at")?,
+    })
+}
+
+/// Entries by `created_at, id`: one event's, or every one.
+pub fn list(conn: &Connection, event_id: Option<Uuid>, page: &PageRequest) -> Result<Vec<Recorded>, DbError> {
+    let sql = "SELECT id, kind, subject, event_id, actor, data::text AS data,
+                      created_at AT TIME ZONE 'UTC' AS created_at
+               FROM journal
+               WHERE ($1::uuid IS NULL OR event_id = $1)
+                 AND ($2::timestamp IS NULL OR (created_at, id) > ($2::timestamp AT TIME ZONE 'UTC', $3::uuid))
+               ORDER BY created_at, id
+               LIMIT $4";
+    let [after_at, after_id] = cursor_params(page.after);
+    query(conn, sql, &[event_id.into(), after_at, after_id, page.fetch_limit().into()], recorded_from_row)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    event_id: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `GET /api/<domain>/audit?event_id=&limit=&cursor=`: every entry for admins;
+/// one event's for admins and for the organizer `organizes` says runs it.
+pub fn audit(req: &ApiRequest, organizes: impl Fn(&Caller, Uuid) -> Result<bool, Problem>) -> ApiResult {
+    let caller = auth::caller(req)?;
+    let query: AuditQuery = req.query()?;
+    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let event_id = query_uuid("event_id", query.event_id.as_deref())?;
+    match event_id {
+        _ if caller.is_admin() => {}
+        Some(event_id) if caller.has(Role::Organizer) && organizes(&caller, event_id)? => {}
+        _ => return Err(auth::Forbidden("the audit log is for admins, and each event's for its organizer").into()),
+    }
+    let entries = list(&db::connect()?, event_id, &page)?;
+    Ok(page_response(&page, entries, |entry| Cursor { at: entry.created_at, id: entry.id }))
+}
