@@ -8,13 +8,8 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use spin_sdk::variables;
-use wasi::clocks::monotonic_clock;
-use wasi::http::outgoing_handler;
-use wasi::http::types::{
-    Fields, FutureIncomingResponse, IncomingBody, Method, OutgoingRequest, RequestOptions, Scheme,
-};
-use wasi::io::poll::{self, Pollable};
-use wasi::io::streams::StreamError;
+
+use crate::outbound::{Answer, Call, send_all};
 
 use crate::{FieldError, Problem};
 
@@ -71,43 +66,14 @@ pub fn forward_for_this_request(request_id: &str, trace: &crate::trace::TraceCon
 
 /// The longest a peer may take to answer.
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(2);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-/// A peer's answer larger than this is not one we asked for.
-const MAX_PEER_BODY: usize = 256 * 1024;
 
-#[derive(Debug, Clone)]
-pub struct PeerResponse {
-    pub status: u16,
-    pub body: Vec<u8>,
-}
+/// A peer's answer.
+pub type PeerResponse = Answer;
 
-impl PeerResponse {
+impl Answer {
     pub fn json(&self) -> Result<serde_json::Value, PeerError> {
         serde_json::from_slice(&self.body)
             .map_err(|e| PeerError::Bug(format!("a peer answered with invalid JSON: {e}")))
-    }
-}
-
-/// `GET {base}{path}` where `base` is the Spin variable `base_variable` (e.g. `events_url`).
-pub fn get(peer: &str, base_variable: &str, path: &str) -> Result<PeerResponse, PeerError> {
-    let base = variables::get(base_variable).map_err(|e| PeerError::Bug(format!("variable {base_variable}: {e}")))?;
-    let pending =
-        start_get(&base, path, PEER_TIMEOUT, Carrying::TheRequest).map_err(|why| peer_unavailable(peer, why))?;
-    pending.subscribe().block();
-    finish(&pending).map_err(|why| peer_unavailable(peer, why))
-}
-
-/// A peer that is down, silent or failing: the caller may try again later.
-fn peer_unavailable(peer: &str, why: impl std::fmt::Display) -> PeerError {
-    PeerError::Unavailable { peer: peer.to_owned(), cause: why.to_string() }
-}
-
-/// What a peer's answer to `GET` of one resource means: the document, or `None` for a 404.
-fn document(peer: &str, response: PeerResponse) -> Result<Option<serde_json::Value>, PeerError> {
-    match response.status {
-        200 => response.json().map(Some),
-        404 => Ok(None),
-        other => Err(peer_unavailable(peer, format!("answered {other}"))),
     }
 }
 
@@ -127,102 +93,37 @@ pub fn get_all(
     timeout: Duration,
     carrying: Carrying,
 ) -> Vec<Result<(PeerResponse, Duration), String>> {
-    let started = monotonic_clock::now();
-    let mut results: Vec<Option<Result<(PeerResponse, Duration), String>>> = vec![None; targets.len()];
-    let mut waiting: Vec<(usize, FutureIncomingResponse)> = Vec::new();
-    for (i, (base, path)) in targets.iter().enumerate() {
-        match start_get(base, path, timeout, carrying) {
-            Ok(pending) => waiting.push((i, pending)),
-            Err(why) => results[i] = Some(Err(why)),
-        }
-    }
-    let deadline = monotonic_clock::subscribe_duration(timeout.as_nanos() as u64);
-    while !waiting.is_empty() {
-        let pollables: Vec<Pollable> = waiting.iter().map(|(_, pending)| pending.subscribe()).collect();
-        let mut all: Vec<&Pollable> = pollables.iter().collect();
-        all.push(&deadline);
-        let ready = poll::poll(&all);
-        let elapsed = Duration::from_nanos(monotonic_clock::now() - started);
-        if ready.contains(&(waiting.len() as u32)) {
-            break;
-        }
-        drop(pollables);
-        let mut still_waiting = Vec::new();
-        for (position, (i, pending)) in waiting.into_iter().enumerate() {
-            if ready.contains(&(position as u32)) {
-                results[i] = Some(finish(&pending).map(|response| (response, elapsed)));
-            } else {
-                still_waiting.push((i, pending));
-            }
-        }
-        waiting = still_waiting;
-    }
-    results.into_iter().map(|result| result.unwrap_or_else(|| Err(format!("no answer within {timeout:?}")))).collect()
-}
-
-fn start_get(base: &str, path: &str, timeout: Duration, carrying: Carrying) -> Result<FutureIncomingResponse, String> {
-    let (scheme, authority) = split_base(base).ok_or_else(|| format!("`{base}` is not an http(s) URL"))?;
-    let headers = Fields::new();
-    if carrying == Carrying::TheRequest {
-        FORWARDED.with(|forwarded| {
-            for (name, value) in forwarded.borrow().iter() {
-                let _ = headers.append(&(*name).to_owned(), &value.as_bytes().to_vec());
-            }
-        });
-    }
-    let request = OutgoingRequest::new(headers);
-    request
-        .set_method(&Method::Get)
-        .and_then(|()| request.set_scheme(Some(&scheme)))
-        .and_then(|()| request.set_authority(Some(authority)))
-        .and_then(|()| request.set_path_with_query(Some(path)))
-        .map_err(|()| format!("cannot build a request to {base}{path}"))?;
-    let options = RequestOptions::new();
-    let nanos = |d: Duration| d.as_nanos() as u64;
-    let _ = options.set_connect_timeout(Some(nanos(CONNECT_TIMEOUT.min(timeout))));
-    let _ = options.set_first_byte_timeout(Some(nanos(timeout)));
-    let _ = options.set_between_bytes_timeout(Some(nanos(timeout)));
-    outgoing_handler::handle(request, Some(options)).map_err(|e| format!("{e:?}"))
-}
-
-/// Reads the answer of a request whose future is ready.
-fn finish(pending: &FutureIncomingResponse) -> Result<PeerResponse, String> {
-    let response = match pending.get() {
-        Some(Ok(Ok(response))) => response,
-        Some(Ok(Err(code))) => return Err(format!("{code:?}")),
-        Some(Err(())) | None => return Err("no response".into()),
+    let headers = match carrying {
+        Carrying::TheRequest => FORWARDED.with(|forwarded| {
+            forwarded.borrow().iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect()
+        }),
+        Carrying::Nothing => Vec::new(),
     };
-    let status = response.status();
-    let body = response.consume().map_err(|()| "the response has no body".to_string())?;
-    let bytes = read_all(&body)?;
-    drop(body);
-    Ok(PeerResponse { status, body: bytes })
+    let calls: Vec<Call> =
+        targets.iter().map(|(base, path)| Call::get(base.clone(), path.clone(), headers.clone())).collect();
+    send_all(&calls, timeout)
 }
 
-fn read_all(body: &IncomingBody) -> Result<Vec<u8>, String> {
-    let stream = body.stream().map_err(|()| "the body cannot be read".to_string())?;
-    let mut bytes = Vec::new();
-    loop {
-        match stream.blocking_read(64 * 1024) {
-            Ok(chunk) => bytes.extend_from_slice(&chunk),
-            Err(StreamError::Closed) => break,
-            Err(StreamError::LastOperationFailed(e)) => return Err(e.to_debug_string()),
-        }
-        if bytes.len() > MAX_PEER_BODY {
-            return Err("the answer is too large".into());
-        }
+/// `GET {base}{path}` where `base` is the Spin variable `base_variable` (e.g. `events_url`).
+pub fn get(peer: &str, base_variable: &str, path: &str) -> Result<PeerResponse, PeerError> {
+    let base = variables::get(base_variable).map_err(|e| PeerError::Bug(format!("variable {base_variable}: {e}")))?;
+    let answer = get_all(&[(base, path.to_owned())], PEER_TIMEOUT, Carrying::TheRequest).pop();
+    let answer = answer.unwrap_or_else(|| Err("no answer".into()));
+    answer.map(|(response, _)| response).map_err(|why| peer_unavailable(peer, why))
+}
+
+/// A peer that is down, silent or failing: the caller may try again later.
+fn peer_unavailable(peer: &str, why: impl std::fmt::Display) -> PeerError {
+    PeerError::Unavailable { peer: peer.to_owned(), cause: why.to_string() }
+}
+
+/// What a peer's answer to `GET` of one resource means: the document, or `None` for a 404.
+fn document(peer: &str, response: PeerResponse) -> Result<Option<serde_json::Value>, PeerError> {
+    match response.status {
+        200 => response.json().map(Some),
+        404 => Ok(None),
+        other => Err(peer_unavailable(peer, format!("answered {other}"))),
     }
-    Ok(bytes)
-}
-
-fn split_base(base: &str) -> Option<(Scheme, &str)> {
-    let (scheme, rest) = base.split_once("://")?;
-    let scheme = match scheme {
-        "http" => Scheme::Http,
-        "https" => Scheme::Https,
-        _ => return None,
-    };
-    Some((scheme, rest.trim_end_matches('/')))
 }
 
 /// `GET` a resource from a peer: `Some(document)` on 200, `None` on 404.
