@@ -9,7 +9,7 @@ EVENTOS := target/release/eventos
 LISTEN ?= 127.0.0.1:3000
 # Black-box test files that run three times: under eventos, then under real
 # Spin 3.6.3 (SPIN) and Spin 4.0 (SPIN4).
-BOTH_RUNTIMES := users_api identity access oidc_provider events_api participation_api tickets_api checkouts_api status_page peers_down pg_types spin_semantics \
+BOTH_RUNTIMES := users_api identity access oidc_provider events_api participation_api tickets_api checkouts_api webhooks status_page peers_down pg_types spin_semantics \
 	database_outage hostile_input conventions openapi traces
 
 .PHONY: up test setup build components host lint unit fuzz chaos bench push deploy

@@ -345,7 +345,7 @@ fn make_deploy_applies_every_object_server_side() {
         "secret/eventos-ca-certificates serverside-applied (server dry run)",
         "spinappexecutor.core.spinkube.dev/containerd-shim-spin serverside-applied (server dry run)",
         "cluster.postgresql.cnpg.io/tickets-db serverside-applied (server dry run)",
-        "job.batch/tickets-migrate-0007-5aa95ccd serverside-applied (server dry run)",
+        "job.batch/tickets-migrate-0008-4562bd59 serverside-applied (server dry run)",
         "keycloak.k8s.keycloak.org/keycloak serverside-applied (server dry run)",
         "gateway.gateway.networking.k8s.io/eventos serverside-applied (server dry run)",
         "httproute.gateway.networking.k8s.io/status-page serverside-applied (server dry run)",

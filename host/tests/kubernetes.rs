@@ -183,9 +183,9 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "a migration Job not named after its newest migration",
-        "name: tickets-migrate-0007-5aa95ccd",
+        "name: tickets-migrate-0008-4562bd59",
         "name: tickets-migrate",
-        "Job/tickets-migrate: metadata.name: must end in -0007-5aa95ccd",
+        "Job/tickets-migrate: metadata.name: must end in -0008-4562bd59",
     ),
     (
         "a changed migration program under the old Job's name (immutable on the server)",

@@ -43,10 +43,26 @@ pub struct Recorded {
     pub created_at: NaiveDateTime,
 }
 
-/// Records `entry`; call it inside the transaction that makes the change.
+/// The deliveries a new entry owes the webhook endpoints that want its event's
+/// entries: a statement over the entry, a CTE named `entry` of the journal's
+/// `id, seq, subject, event_id`.
+pub const OWED_DELIVERIES: &str = "INSERT INTO webhook_deliveries (endpoint_id, entry_id, seq, subject)
+     SELECT w.id, entry.id, entry.seq, entry.subject
+     FROM entry JOIN webhook_endpoints w ON w.event_id IS NULL OR w.event_id = entry.event_id";
+
+/// Records `entry`, with the delivery it owes each webhook endpoint that wants
+/// its event's entries (see `webhook`); call it inside the transaction that
+/// makes the change, so that both are written exactly when the change is.
 pub fn record(conn: &Connection, entry: &Entry) -> Result<(), DbError> {
     conn.execute(
-        "INSERT INTO journal (kind, subject, event_id, actor, data) VALUES ($1, $2, $3::uuid, $4, $5::text::jsonb)",
+        &format!(
+            "WITH entry AS (
+             INSERT INTO journal (kind, subject, event_id, actor, data)
+             VALUES ($1, $2, $3::uuid, $4, $5::text::jsonb)
+             RETURNING id, seq, subject, event_id
+         )
+         {OWED_DELIVERIES}"
+        ),
         &[
             entry.kind.to_owned().into(),
             entry.subject.clone().into(),

@@ -16,6 +16,7 @@ pub mod response;
 pub mod serve;
 pub mod time;
 pub mod trace;
+pub mod webhook;
 
 pub use problem::{FieldError, Problem};
 pub use request::ApiRequest;

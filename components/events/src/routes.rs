@@ -7,6 +7,7 @@ use eventos_common::health::health;
 use eventos_common::journal::{self, Entry};
 use eventos_common::page::{Cursor, PageRequest, page_response};
 use eventos_common::time::parse_rfc3339;
+use eventos_common::webhook;
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
 use serde::Deserialize;
 use spin_sdk::pg4::Connection;
@@ -27,6 +28,11 @@ pub fn route(req: &ApiRequest) -> ApiResult {
         ("GET", ["api", "events"]) => list_events(req),
         (_, ["api", "events"]) => Err(Problem::method_not_allowed("GET, POST")),
         ("GET", ["api", "events", "audit"]) => journal::audit(req, organizes),
+        ("POST", ["api", "events", "webhooks"]) => webhook::register(req, organizes),
+        ("GET", ["api", "events", "webhooks"]) => webhook::list(req, organizes),
+        (_, ["api", "events", "webhooks"]) => Err(Problem::method_not_allowed("GET, POST")),
+        ("POST", ["api", "events", "webhooks", "deliver"]) => webhook::deliver(req),
+        (_, ["api", "events", "webhooks", "deliver"]) => Err(Problem::method_not_allowed("POST")),
         (_, ["api", "events", "audit"]) => Err(Problem::method_not_allowed("GET")),
         ("GET", ["api", "events", id]) => get_event(event_id(id)?, req),
         ("PATCH", ["api", "events", id]) => update_event(event_id(id)?, req),

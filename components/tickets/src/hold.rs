@@ -128,7 +128,7 @@ pub enum Confirmed {
 }
 
 /// Turns the checkout's hold into an order, once; a repeat gets the same order.
-pub fn confirm(conn: &Connection, checkout: &Checkout) -> Result<Confirmed, TicketingError> {
+pub fn confirm(conn: &Connection, checkout: &Checkout, actor: Uuid) -> Result<Confirmed, TicketingError> {
     match checkout.status {
         CheckoutStatus::Confirmed => return order_of(conn, checkout.id).map(Confirmed::Before),
         CheckoutStatus::Open => {}
@@ -138,7 +138,7 @@ pub fn confirm(conn: &Connection, checkout: &Checkout) -> Result<Confirmed, Tick
     let known = repo::known_on_sale(conn, checkout.event_id)?;
     peers::require_on_sale(conn, checkout.event_id, known, None)?;
     for _ in 0..CODE_ATTEMPTS {
-        let draft = order_draft(checkout);
+        let draft = order_draft(checkout, actor);
         let written = in_transaction(conn, |conn| {
             if !repo::mark_confirmed(conn, checkout.id, draft.id)? {
                 return Ok(None);
@@ -155,7 +155,7 @@ pub fn confirm(conn: &Connection, checkout: &Checkout) -> Result<Confirmed, Tick
                 let now = repo::find_checkout(conn, checkout.id)?.ok_or(TicketingError::NotFound("checkout"))?;
                 return match now.status {
                     CheckoutStatus::Open => Err(TicketingError::Bug("an open checkout was not confirmed".into())),
-                    _ => confirm(conn, &now),
+                    _ => confirm(conn, &now, actor),
                 };
             }
         }
@@ -169,7 +169,7 @@ fn order_of(conn: &Connection, checkout_id: Uuid) -> Result<Order, TicketingErro
     repo::find_order(conn, order_id)?.ok_or_else(|| TicketingError::Bug("a checkout's order is gone".into()))
 }
 
-fn order_draft(checkout: &Checkout) -> OrderDraft {
+fn order_draft(checkout: &Checkout, actor: Uuid) -> OrderDraft {
     let tickets: i32 = checkout.lines.iter().map(|line| line.quantity).sum();
     OrderDraft {
         id: Uuid::new_v4(),
@@ -192,6 +192,7 @@ fn order_draft(checkout: &Checkout) -> OrderDraft {
         idempotency_key: None,
         fingerprint: None,
         processed_by: instance_name(),
+        actor,
         at: eventos_common::time::now(),
     }
 }

@@ -275,6 +275,8 @@ pub struct NewOrder {
     pub buyer_is_caller: bool,
     pub quantity: i32,
     pub idempotency_key: Option<String>,
+    /// Who asked: the buyer, or the admin naming them.
+    pub actor: Uuid,
 }
 
 impl NewOrder {
@@ -293,7 +295,8 @@ impl NewOrder {
             (Some(ticket_type_id), Some(user_id), Some(quantity)) => {
                 let user_id = caller.acting_for(user_id)?;
                 let buyer_is_caller = user_id == caller.user_id;
-                Ok(Self { ticket_type_id, user_id, buyer_is_caller, quantity, idempotency_key })
+                let actor = caller.user_id;
+                Ok(Self { ticket_type_id, user_id, buyer_is_caller, quantity, idempotency_key, actor })
             }
             _ => Err(fields.invalid().into()),
         }

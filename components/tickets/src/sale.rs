@@ -126,6 +126,7 @@ fn draft(new: &NewOrder, ticket_type: &SaleType) -> OrderDraft {
         idempotency_key: new.idempotency_key.clone(),
         fingerprint: new.idempotency_key.as_ref().map(|_| new.fingerprint()),
         processed_by: instance_name(),
+        actor: new.actor,
         at: eventos_common::time::now(),
     }
 }

@@ -1,4 +1,4 @@
--- The migration program of the events domain (newest migration: 0003), rendered by
+-- The migration program of the events domain (newest migration: 0004), rendered by
 -- `eventos migrate --job-sql` from components/events/migrations/: do not edit.
 -- Run with: psql -X -q -v ON_ERROR_STOP=1 -d <database URL> -f events.sql
 
@@ -20,7 +20,7 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(28559150664675187);
   SELECT string_agg(version, ', ') INTO gone FROM eventos_migrations
-    WHERE version <> ALL (ARRAY['0001', '0002', '0003']::text[]);
+    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004']::text[]);
   IF gone IS NOT NULL THEN
     RAISE EXCEPTION 'migration % was applied but its file is gone; migrations are never deleted', gone;
   END IF;
@@ -113,6 +113,56 @@ $eventos_migration$;
     RAISE NOTICE 'migrate: applied 0003_journal';
   ELSIF recorded <> '31299dbe42d97bb86069d5487891a84101f6d8ea05737f7b04c3fd35103b4ad5' THEN
     RAISE EXCEPTION 'migration 0003_journal was changed after it was applied; add a new migration instead of editing it';
+  END IF;
+END
+$eventos$;
+
+DO $eventos$
+DECLARE
+  recorded text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(28559150664675187);
+  SELECT checksum INTO recorded FROM eventos_migrations WHERE version = '0004';
+  IF recorded IS NULL THEN
+    EXECUTE $eventos_migration$-- Webhooks: endpoints an event's organizer (or an admin, for every event)
+-- registers, and the deliveries each journal entry owes them, written in the
+-- entry's own transaction: the journal is the outbox.
+ALTER TABLE journal ADD COLUMN seq bigserial;
+CREATE UNIQUE INDEX journal_seq ON journal (seq);
+
+CREATE TABLE webhook_endpoints (
+    id         uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- NULL: every event's entries.
+    event_id   uuid,
+    url        text        NOT NULL,
+    secret     text        NOT NULL,
+    created_by uuid        NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    CONSTRAINT webhook_endpoints_url_http CHECK (url ~ '^https?://[^/@\s]+')
+);
+CREATE INDEX webhook_endpoints_event ON webhook_endpoints (event_id);
+CREATE INDEX webhook_endpoints_created_at_id ON webhook_endpoints (created_at, id);
+
+CREATE TABLE webhook_deliveries (
+    endpoint_id     uuid        NOT NULL REFERENCES webhook_endpoints (id),
+    entry_id        uuid        NOT NULL REFERENCES journal (id),
+    -- The entry's place in the journal, and what it is about: a subject's
+    -- entries are delivered to an endpoint one after the other, in order.
+    seq             bigint      NOT NULL,
+    subject         text        NOT NULL,
+    attempts        integer     NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    delivered_at    timestamptz,
+    last_error      text,
+    PRIMARY KEY (endpoint_id, entry_id)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE delivered_at IS NULL;
+CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (endpoint_id, subject, seq) WHERE delivered_at IS NULL;
+$eventos_migration$;
+    INSERT INTO eventos_migrations (version, name, checksum) VALUES ('0004', 'webhooks', '2ddc850ba0cea279bfefeabc7d5dfdb71326e0fd0beaa40a9262eb35782bdff2');
+    RAISE NOTICE 'migrate: applied 0004_webhooks';
+  ELSIF recorded <> '2ddc850ba0cea279bfefeabc7d5dfdb71326e0fd0beaa40a9262eb35782bdff2' THEN
+    RAISE EXCEPTION 'migration 0004_webhooks was changed after it was applied; add a new migration instead of editing it';
   END IF;
 END
 $eventos$;

@@ -42,7 +42,7 @@ pub fn confirm(id: Uuid, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
     let conn = db::connect()?;
     let checkout = buyers(&conn, &caller, id)?;
-    match hold::confirm(&conn, &checkout)? {
+    match hold::confirm(&conn, &checkout, caller.user_id)? {
         Confirmed::New(order) => Ok(orders::created(&order)),
         Confirmed::Before(order) => Ok(orders::again(&order)),
     }

@@ -9,9 +9,9 @@ mod vouchers;
 
 use eventos_common::fields::parse_uuid;
 use eventos_common::health::health;
-use eventos_common::journal;
 use eventos_common::peer::organizes;
 use eventos_common::{ApiRequest, ApiResult, Problem};
+use eventos_common::{journal, webhook};
 use uuid::Uuid;
 
 use crate::error::TicketingError;
@@ -50,7 +50,12 @@ pub fn route(req: &ApiRequest) -> ApiResult {
         (_, ["api", "tickets", "vouchers"]) => allow("GET, POST"),
         ("GET", ["api", "tickets", "vouchers", id]) => vouchers::get(the("voucher", id)?, req),
         (_, ["api", "tickets", "vouchers", _]) => allow("GET"),
-        ("GET", ["api", "tickets", "audit"]) => journal::audit(req, |caller, id| Ok(organizes(caller, id)?)),
+        ("POST", ["api", "tickets", "webhooks"]) => webhook::register(req, runs),
+        ("GET", ["api", "tickets", "webhooks"]) => webhook::list(req, runs),
+        (_, ["api", "tickets", "webhooks"]) => allow("GET, POST"),
+        ("POST", ["api", "tickets", "webhooks", "deliver"]) => webhook::deliver(req),
+        (_, ["api", "tickets", "webhooks", "deliver"]) => allow("POST"),
+        ("GET", ["api", "tickets", "audit"]) => journal::audit(req, runs),
         (_, ["api", "tickets", "audit"]) => allow("GET"),
         ("GET", ["api", "tickets", "events", id, "check-ins"]) => tickets::check_ins(id, req),
         (_, ["api", "tickets", "events", _, "check-ins"]) => allow("GET"),
@@ -60,6 +65,11 @@ pub fn route(req: &ApiRequest) -> ApiResult {
         (_, ["api", "tickets", _, "check-in"]) => allow("POST"),
         _ => Err(Problem::no_route(&req.path)),
     }
+}
+
+/// The caller organizes the event, as the events component says.
+fn runs(caller: &eventos_common::auth::Caller, event_id: Uuid) -> Result<bool, Problem> {
+    Ok(organizes(caller, event_id)?)
 }
 
 /// The id of a `what` in a path; a malformed one names nothing: 404.

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDateTime;
 use eventos_common::db::{DbError, column, query, unique_violation_table};
+use eventos_common::journal::OWED_DELIVERIES;
 use eventos_common::page::{PageRequest, cursor_params};
 use spin_sdk::pg4::{Connection, ParameterValue, PgError, Row};
 use uuid::Uuid;
@@ -74,6 +75,8 @@ pub struct OrderDraft {
     pub fingerprint: Option<String>,
     /// The instance answering.
     pub processed_by: String,
+    /// Who placed it: the buyer, or the admin who named them.
+    pub actor: Uuid,
     pub at: NaiveDateTime,
 }
 
@@ -143,7 +146,7 @@ impl OrderDraft {
         order.with_details(tickets, Vec::new())
     }
 
-    /// `$1`..`$18`: the order's columns, then its tickets' codes, types and prices.
+    /// `$1`..`$19`: the order's columns, its tickets' codes, types and prices, and its actor.
     fn params(&self) -> Vec<ParameterValue> {
         let (codes, (types, prices)): (Vec<String>, (Vec<Uuid>, Vec<i64>)) =
             self.tickets().map(|(code, line)| (code.clone(), (line.ticket_type_id, line.unit_price_cents))).unzip();
@@ -166,6 +169,7 @@ impl OrderDraft {
             text_array(codes),
             uuid_array(types),
             prices.into(),
+            self.actor.into(),
         ]
     }
 }
@@ -175,12 +179,23 @@ const ORDER_INSERT_COLUMNS: &str = "id, event_id, ticket_type_id, user_id, quant
     created_at, updated_at";
 const ORDER_VALUES: &str = "$1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11::uuid, $12, $13, $14, \
     $15::timestamp AT TIME ZONE 'UTC', $15::timestamp AT TIME ZONE 'UTC'";
-/// The tickets of the order `$1` of event `$2`, from `$16`..`$18`; `FROM` the row(s) `source`.
-fn ticket_insert(source: &str) -> String {
+/// The tickets of the order `$1` of event `$2`, from `$16`..`$18`, with the
+/// order's journal entry (`order.confirmed` by `$19`) and the webhook
+/// deliveries it owes, after the CTE `o` that wrote the order.
+fn tickets_and_entry() -> String {
     format!(
-        "INSERT INTO tickets (code, order_id, ticket_type_id, event_id, price_cents)
+        "entry AS (
+             INSERT INTO journal (kind, subject, event_id, actor, data)
+             SELECT 'order.confirmed', o.id::text, $2, $19,
+                    jsonb_build_object('quantity', $5::int, 'amount_cents', $6::int8 - $7::int8, 'checkout_id', $11::uuid)
+             FROM o
+             RETURNING id, seq, subject, event_id
+         ), owed AS (
+             {OWED_DELIVERIES}
+         )
+         INSERT INTO tickets (code, order_id, ticket_type_id, event_id, price_cents)
          SELECT ticket.code, $1, ticket.type::uuid, $2, ticket.price
-         FROM {source} unnest($16::text[], $17::text[], $18::int8[]) AS ticket (code, type, price)"
+         FROM o, unnest($16::text[], $17::text[], $18::int8[]) AS ticket (code, type, price)"
     )
 }
 
@@ -227,10 +242,9 @@ pub fn sell_from_free_bucket(
              INSERT INTO orders ({ORDER_INSERT_COLUMNS})
              SELECT {ORDER_VALUES} FROM stock
              RETURNING id
-         )
-         {}",
-        super::stock::take_from_free_bucket(19, 20, 21),
-        ticket_insert("o,")
+         ), {}",
+        super::stock::take_from_free_bucket(20, 21, 22),
+        tickets_and_entry()
     );
     let mut params = draft.params();
     params.extend([line.ticket_type_id.into(), line.quantity.into(), first_bucket.into()]);
@@ -245,8 +259,8 @@ pub fn sell_from_free_bucket(
 /// it, or takes it, in the same transaction.
 pub fn insert_order(conn: &Connection, draft: &OrderDraft) -> Result<InsertOrder, DbError> {
     let sql = format!(
-        "WITH o AS (INSERT INTO orders ({ORDER_INSERT_COLUMNS}) VALUES ({ORDER_VALUES}) RETURNING id) {}",
-        ticket_insert("o,")
+        "WITH o AS (INSERT INTO orders ({ORDER_INSERT_COLUMNS}) VALUES ({ORDER_VALUES}) RETURNING id), {}",
+        tickets_and_entry()
     );
     match conn.execute(&sql, &draft.params()) {
         Ok(_) => Ok(InsertOrder::Inserted),

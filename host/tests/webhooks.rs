@@ -1,0 +1,201 @@
+//! Signed webhooks from the journal: a real HTTP receiver checks every
+//! signature and, after deduplicating by `webhook-id`, sees every entry of its
+//! event exactly once and each subject's entries in order, though it was down
+//! for a while in between.
+
+mod support;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use support::world::{self, id};
+use support::{Platform, workspace};
+
+/// What the receiver got: each message with a valid signature, in arrival order.
+#[derive(Default)]
+struct Inbox {
+    messages: Vec<(String, Value)>,
+    bad_signatures: usize,
+}
+
+struct Receiver {
+    url: String,
+    up: Arc<AtomicBool>,
+    secrets: Arc<Mutex<Vec<String>>>,
+    inbox: Arc<Mutex<Inbox>>,
+}
+
+impl Receiver {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/hooks/eventos", listener.local_addr().expect("address"));
+        let receiver =
+            Receiver { url, up: Arc::new(AtomicBool::new(true)), secrets: Arc::default(), inbox: Arc::default() };
+        let (up, secrets, inbox) = (receiver.up.clone(), receiver.secrets.clone(), receiver.inbox.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (up, secrets, inbox) = (up.clone(), secrets.clone(), inbox.clone());
+                std::thread::spawn(move || answer(stream, &up, &secrets, &inbox));
+            }
+        });
+        receiver
+    }
+}
+
+fn answer(mut stream: std::net::TcpStream, up: &AtomicBool, secrets: &Mutex<Vec<String>>, inbox: &Mutex<Inbox>) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut headers = HashMap::new();
+    let mut line = String::new();
+    reader.read_line(&mut line).ok();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+        }
+    }
+    let length = headers.get("content-length").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok();
+    let status = if !up.load(Ordering::SeqCst) {
+        "503 Service Unavailable"
+    } else if signed_by_one_of(&secrets.lock().expect("secrets"), &headers, &body) {
+        let message = serde_json::from_slice(&body).expect("a JSON message");
+        inbox.lock().expect("inbox").messages.push((headers["webhook-id"].clone(), message));
+        "204 No Content"
+    } else {
+        inbox.lock().expect("inbox").bad_signatures += 1;
+        "400 Bad Request"
+    };
+    let _ = write!(stream, "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+}
+
+/// The Standard Webhooks check: `v1,` HMAC-SHA256 of `id.timestamp.body` under the secret's key.
+fn signed_by_one_of(secrets: &[String], headers: &HashMap<String, String>, body: &[u8]) -> bool {
+    let (Some(id), Some(timestamp), Some(signature)) =
+        (headers.get("webhook-id"), headers.get("webhook-timestamp"), headers.get("webhook-signature"))
+    else {
+        return false;
+    };
+    secrets.iter().any(|secret| {
+        let key = STANDARD.decode(secret.strip_prefix("whsec_").expect("whsec_")).expect("base64");
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("key");
+        mac.update(format!("{id}.{timestamp}.").as_bytes());
+        mac.update(body);
+        signature.split(' ').any(|s| s == format!("v1,{}", STANDARD.encode(mac.clone().finalize().into_bytes())))
+    })
+}
+
+fn register(app: &Platform, domain: &str, event: &Value, receiver: &Receiver) {
+    let reply = app.post(&format!("/api/{domain}/webhooks"), &json!({"url": receiver.url, "event_id": event["id"]}));
+    reply.assert_status(201);
+    let secret = reply.body["secret"].as_str().expect("the secret, shown once").to_owned();
+    assert!(secret.starts_with("whsec_"));
+    receiver.secrets.lock().expect("secrets").push(secret);
+}
+
+/// Calls the dispatcher until nothing is owed (or `limit` passes); the calls it made.
+fn deliver_all(app: &Platform, domain: &str, limit: Duration) -> usize {
+    let started = Instant::now();
+    let mut calls = 0;
+    let mut last = Value::Null;
+    while started.elapsed() < limit {
+        let reply = app.post(&format!("/api/{domain}/webhooks/deliver"), &json!({}));
+        reply.assert_status(200);
+        calls += 1;
+        if reply.body["pending"] == 0 {
+            return calls;
+        }
+        last = reply.body;
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!("{domain}: deliveries still owed after {limit:?}: {last}");
+}
+
+#[test]
+fn a_receiver_that_was_down_sees_every_entry_once_in_order_per_subject() {
+    let env = [("SPIN_VARIABLE_WEBHOOK_HOSTS", "http://127.0.0.1:*")];
+    let app = Platform::start_with(&workspace().join("spin.toml"), "webhooks", &env);
+    let receiver = Receiver::start();
+    let event = world::event(&app, 100);
+    register(&app, "tickets", &event, &receiver);
+    register(&app, "events", &event, &receiver);
+    app.post(&format!("/api/events/{}/moderation", id(&event)), &json!({"decision": "approve"})).assert_status(200);
+    let ticket_type = world::ticket_type(&app, &event, 10);
+
+    let buyer = world::user(&app);
+    let order = app.post(
+        "/api/tickets/orders",
+        &json!({"ticket_type_id": ticket_type["id"], "user_id": buyer["id"], "quantity": 3}),
+    );
+    order.assert_status(201);
+    let order_path = format!("/api/tickets/orders/{}", id(&order.body));
+    let codes: Vec<String> = order.body["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .map(|t| t["code"].as_str().expect("code").to_owned())
+        .collect();
+    app.post(&format!("{order_path}/payment"), &json!({"payment": "paid"})).assert_status(200);
+    deliver_all(&app, "tickets", Duration::from_secs(20));
+
+    // Down: what happens now waits, retried with backoff.
+    receiver.up.store(false, Ordering::SeqCst);
+    app.post(&format!("{order_path}/cancel"), &json!({"tickets": [codes[0]]})).assert_status(200);
+    app.post(&format!("/api/tickets/{}/check-in", codes[1]), &json!({})).assert_status(200);
+    app.post(&format!("{order_path}/cancel"), &json!({"tickets": [codes[2]]})).assert_status(200);
+    app.post(&format!("/api/events/{}/cancel", id(&event)), &json!({})).assert_status(200);
+    let failed = app.post("/api/tickets/webhooks/deliver", &json!({}));
+    assert!(
+        failed.body["failed"].as_u64().is_some_and(|n| n >= 1) && failed.body["pending"].as_u64() >= Some(3),
+        "{}",
+        failed.body
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    receiver.up.store(true, Ordering::SeqCst);
+    deliver_all(&app, "tickets", Duration::from_secs(30));
+    deliver_all(&app, "events", Duration::from_secs(30));
+
+    let inbox = receiver.inbox.lock().expect("inbox");
+    assert_eq!(inbox.bad_signatures, 0);
+    let mut seen: Vec<&(String, Value)> = Vec::new();
+    for message in &inbox.messages {
+        if !seen.iter().any(|(id, _)| *id == message.0) {
+            seen.push(message);
+        }
+    }
+    // Every audited entry of the event, from each domain, once.
+    let mut journal: Vec<String> = Vec::new();
+    for domain in ["tickets", "events"] {
+        let audit = app.get(&format!("/api/{domain}/audit?event_id={}", id(&event)));
+        journal.extend(audit.body["items"].as_array().expect("items").iter().map(|e| id(e).to_owned()));
+    }
+    let mut received: Vec<String> = seen.iter().map(|(id, _)| id.clone()).collect();
+    received.sort();
+    journal.sort();
+    assert_eq!(received, journal, "every entry, once after deduplication");
+    let kinds_of = |subject: &str| -> Vec<&str> {
+        seen.iter()
+            .filter(|(_, m)| m["data"]["subject"] == subject)
+            .map(|(_, m)| m["type"].as_str().expect("type"))
+            .collect()
+    };
+    assert_eq!(
+        kinds_of(id(&order.body)),
+        ["order.confirmed", "order.paid", "order.tickets_cancelled", "order.tickets_cancelled"],
+        "an order's entries in the order they happened"
+    );
+    assert_eq!(kinds_of(&codes[1]), ["ticket.checked_in"]);
+    assert_eq!(kinds_of(id(&event)), ["event.approved", "event.cancelled"]);
+}
