@@ -590,8 +590,28 @@ def consistency_errors(objects, manifest):
                 elif labels.get("app.kubernetes.io/component") == "interceptor":
                     if "_url }}" not in allowed:
                         yield f"{name_of(policy)}: {field}: {app} declares no peers, so it has no business with the interceptor"
+                elif "ipBlock" in peer:
+                    yield from webhook_egress_errors(name_of(policy), field, app, allowed, peer["ipBlock"])
                 else:
                     yield f"{name_of(policy)}: {field}: egress to {peer} matches no allowed_outbound_hosts entry of {app}"
+
+
+# The cluster's own networks (and link-local metadata endpoints): a webhook
+# receiver is named by whoever registers it, so egress to "the internet" must
+# not reach into the cluster through them.
+PRIVATE_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]
+
+
+def webhook_egress_errors(where, field, app, allowed, block):
+    """An ipBlock egress is for webhook receivers: only for an app that may
+    deliver them (`{{ webhook_hosts }}`), and never to private networks."""
+    if "{{ webhook_hosts }}" not in allowed:
+        yield f"{where}: {field}: egress to {block.get('cidr')} matches no allowed_outbound_hosts entry of {app}"
+        return
+    if block.get("cidr") == "0.0.0.0/0":
+        missing = [net for net in PRIVATE_NETWORKS if net not in block.get("except", [])]
+        if missing:
+            yield f"{where}: {field}: webhook egress to 0.0.0.0/0 must except the private networks {', '.join(missing)}"
 
 
 def main():

@@ -413,6 +413,7 @@ fn the_audit_log_names_who_moderated_refunded_and_checked_in_for_admins_and_the_
     assert_eq!(
         tickets_log,
         [
+            ("order.confirmed".to_owned(), buyer.id()),
             ("order.paid".to_owned(), admin_id),
             ("ticket.checked_in".to_owned(), staff.id()),
             ("order.tickets_cancelled".to_owned(), buyer.id()),
@@ -426,6 +427,29 @@ fn the_audit_log_names_who_moderated_refunded_and_checked_in_for_admins_and_the_
     }
     forbidden(organizer.client().get("/api/tickets/audit"));
     APP.get("/api/tickets/audit").assert_status(200);
+}
+
+#[test]
+fn webhooks_are_registered_by_the_events_organizer_and_delivered_by_admins() {
+    let organizer = Person::new(&["organizer"]);
+    let (event, _) = event_on_sale(&organizer, 10);
+    let for_event = json!({"url": "https://hooks.example.com/eventos", "event_id": event["id"]});
+    let for_all = json!({"url": "https://hooks.example.com/eventos"});
+    for domain in ["events", "tickets"] {
+        let path = format!("/api/{domain}/webhooks");
+        let made = organizer.client().post(&path, &for_event);
+        made.assert_status(201);
+        assert!(made.body["secret"].as_str().is_some_and(|s| s.starts_with("whsec_")));
+        let listed = organizer.client().get(&format!("{path}?event_id={}", id(&event)));
+        assert_eq!(listed.body["items"][0]["id"], made.body["id"]);
+        assert!(listed.body["items"][0].get("secret").is_none(), "a secret is shown once");
+        forbidden(organizer.client().post(&path, &for_all));
+        forbidden(Person::new(&["organizer"]).client().post(&path, &for_event));
+        forbidden(Person::new(&[]).client().get(&format!("{path}?event_id={}", id(&event))));
+        forbidden(organizer.client().post(&format!("{path}/deliver"), &json!({})));
+        APP.anonymous().post(&path, &for_event).assert_problem(401, "unauthenticated");
+        APP.post(&path, &for_all).assert_status(201);
+    }
 }
 
 #[test]

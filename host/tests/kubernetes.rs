@@ -96,6 +96,12 @@ fn telemetry_must_reach_a_collector_and_a_prometheus_the_manifests_deploy() {
 
 /// (what to break, how, a fragment the validator's message must contain)
 const BROKEN: &[(&str, &str, &str, &str)] = &[
+    (
+        "webhook egress that reaches into the cluster's networks",
+        "        except:\n        - 10.0.0.0/8\n",
+        "        except:\n",
+        "NetworkPolicy/events: spec.egress[1]: webhook egress to 0.0.0.0/0 must except the private networks 10.0.0.0/8",
+    ),
     ("a replica count that is not a number", "  replicas: 1\n", "  replicas: two\n", "SpinApp/status: spec.replicas"),
     (
         "a misplaced field",
