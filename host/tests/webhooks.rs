@@ -123,18 +123,29 @@ fn deliver_all(app: &Platform, domain: &str, limit: Duration) -> usize {
     panic!("{domain}: deliveries still owed after {limit:?}: {last}");
 }
 
+const DOMAINS: [&str; 3] = ["events", "participation", "tickets"];
+
+fn registration(app: &Platform, event: &Value, user: &Value) -> Value {
+    let reply = app.post("/api/participation/registrations", &json!({"event_id": event["id"], "user_id": user["id"]}));
+    reply.assert_status(201);
+    reply.body
+}
+
 #[test]
 fn a_receiver_that_was_down_sees_every_entry_once_in_order_per_subject() {
     let env = [("SPIN_VARIABLE_WEBHOOK_HOSTS", "http://127.0.0.1:*")];
     let app = Platform::start_with(&workspace().join("spin.toml"), "webhooks", &env);
     let receiver = Receiver::start();
-    let event = world::event(&app, 100);
-    register(&app, "tickets", &event, &receiver);
-    register(&app, "events", &event, &receiver);
+    let event = world::event(&app, 1);
+    for domain in DOMAINS {
+        register(&app, domain, &event, &receiver);
+    }
     app.post(&format!("/api/events/{}/moderation", id(&event)), &json!({"decision": "approve"})).assert_status(200);
     let ticket_type = world::ticket_type(&app, &event, 10);
 
     let buyer = world::user(&app);
+    // One seat: the first registration is confirmed, the second waits.
+    let (first, second) = (registration(&app, &event, &world::user(&app)), registration(&app, &event, &buyer));
     let order = app.post(
         "/api/tickets/orders",
         &json!({"ticket_type_id": ticket_type["id"], "user_id": buyer["id"], "quantity": 3}),
@@ -155,6 +166,7 @@ fn a_receiver_that_was_down_sees_every_entry_once_in_order_per_subject() {
     app.post(&format!("{order_path}/cancel"), &json!({"tickets": [codes[0]]})).assert_status(200);
     app.post(&format!("/api/tickets/{}/check-in", codes[1]), &json!({})).assert_status(200);
     app.post(&format!("{order_path}/cancel"), &json!({"tickets": [codes[2]]})).assert_status(200);
+    app.delete(&format!("/api/participation/registrations/{}", id(&first))).assert_status(200);
     app.post(&format!("/api/events/{}/cancel", id(&event)), &json!({})).assert_status(200);
     let failed = app.post("/api/tickets/webhooks/deliver", &json!({}));
     assert!(
@@ -164,8 +176,9 @@ fn a_receiver_that_was_down_sees_every_entry_once_in_order_per_subject() {
     );
     std::thread::sleep(Duration::from_millis(1500));
     receiver.up.store(true, Ordering::SeqCst);
-    deliver_all(&app, "tickets", Duration::from_secs(30));
-    deliver_all(&app, "events", Duration::from_secs(30));
+    for domain in DOMAINS {
+        deliver_all(&app, domain, Duration::from_secs(30));
+    }
 
     let inbox = receiver.inbox.lock().expect("inbox");
     assert_eq!(inbox.bad_signatures, 0);
@@ -177,7 +190,7 @@ fn a_receiver_that_was_down_sees_every_entry_once_in_order_per_subject() {
     }
     // Every audited entry of the event, from each domain, once.
     let mut journal: Vec<String> = Vec::new();
-    for domain in ["tickets", "events"] {
+    for domain in DOMAINS {
         let audit = app.get(&format!("/api/{domain}/audit?event_id={}", id(&event)));
         journal.extend(audit.body["items"].as_array().expect("items").iter().map(|e| id(e).to_owned()));
     }
@@ -198,4 +211,6 @@ fn a_receiver_that_was_down_sees_every_entry_once_in_order_per_subject() {
     );
     assert_eq!(kinds_of(&codes[1]), ["ticket.checked_in"]);
     assert_eq!(kinds_of(id(&event)), ["event.approved", "event.cancelled"]);
+    assert_eq!(kinds_of(id(&first)), ["registration.confirmed", "registration.cancelled"]);
+    assert_eq!(kinds_of(id(&second)), ["registration.waitlisted", "registration.promoted"]);
 }

@@ -5,7 +5,7 @@
 //! capacity invariant holds under any concurrency, and other events are not held up.
 
 /// The last migration this code needs; health answers 503 until the database has it.
-pub const SCHEMA: &str = "0001";
+pub const SCHEMA: &str = "0002";
 
 use eventos_common::db::{DbError, column, query, query_a_row};
 use eventos_common::page::{PageRequest, cursor_params};
@@ -53,34 +53,44 @@ pub fn lock_event(conn: &Connection, event_id: Uuid) -> Result<(), DbError> {
 }
 
 /// Confirms the earliest waitlisted registrations while seats are free
-/// (after a cancellation, or after the capacity was raised). Needs the event's lock.
-pub fn promote_waitlisted(conn: &Connection, event_id: Uuid, capacity: i64) -> Result<u64, DbError> {
-    conn.execute(
+/// (after a cancellation, or after the capacity was raised), in queue order;
+/// their ids. Needs the event's lock.
+pub fn promote_waitlisted(conn: &Connection, event_id: Uuid, capacity: i64) -> Result<Vec<Uuid>, DbError> {
+    let promoted = query(
+        conn,
         "UPDATE registrations SET status = 'confirmed', updated_at = clock_timestamp()
          WHERE id IN (
              SELECT id FROM registrations
              WHERE event_id = $1 AND status = 'waitlisted'
              ORDER BY queue_seq
              LIMIT GREATEST(0, $2 - (SELECT count(*) FROM registrations WHERE event_id = $1 AND status = 'confirmed'))
-         )",
+         )
+         RETURNING id, queue_seq",
         &[event_id.into(), capacity.into()],
-    )
-    .map_err(DbError::from)
+        |row| Ok((column::<i64>(row, "queue_seq")?, column::<Uuid>(row, "id")?)),
+    )?;
+    let mut promoted = promoted;
+    promoted.sort();
+    Ok(promoted.into_iter().map(|(_, id)| id).collect())
 }
 
 /// Confirmed if a seat is free, else waitlisted. Needs the event's lock. A live
 /// registration of the same user inserts nothing rather than failing: on Spin a
 /// constraint that fails while a query's rows stream back has no SQLSTATE.
-pub fn insert(conn: &Connection, new: &NewRegistration, capacity: i64) -> Result<Uuid, RegistrationError> {
+pub fn insert(conn: &Connection, new: &NewRegistration, capacity: i64) -> Result<(Uuid, Status), RegistrationError> {
     let inserted = query(
         conn,
         "INSERT INTO registrations (event_id, user_id, status)
          SELECT $1, $2, CASE WHEN count(*) < $3 THEN 'confirmed' ELSE 'waitlisted' END
          FROM registrations WHERE event_id = $1 AND status = 'confirmed'
          ON CONFLICT DO NOTHING
-         RETURNING id",
+         RETURNING id, status",
         &[new.event_id.into(), new.user_id.into(), capacity.into()],
-        |row| column(row, "id"),
+        |row| {
+            let status: String = column(row, "status")?;
+            let status = Status::parse(&status).ok_or_else(|| DbError::bug(format!("unknown status `{status}`")))?;
+            Ok((column(row, "id")?, status))
+        },
     )?;
     inserted.into_iter().next().ok_or(RegistrationError::AlreadyRegistered)
 }

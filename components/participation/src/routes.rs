@@ -4,10 +4,14 @@ use eventos_common::auth::{self, Caller, Forbidden};
 use eventos_common::db::{self, DbError, in_transaction};
 use eventos_common::fields::{parse_uuid, query_uuid};
 use eventos_common::health::health;
+use eventos_common::journal::{self, Entry};
 use eventos_common::page::{Cursor, PageRequest, page_response};
 use eventos_common::peer::{list_scope, organizes};
+use eventos_common::webhook;
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
 use serde::Deserialize;
+use serde_json::json;
+use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
 use crate::error::RegistrationError;
@@ -28,6 +32,13 @@ pub fn route(req: &ApiRequest) -> ApiResult {
         ("GET", ["api", "participation", "registrations", id]) => get_registration(registration_id(id)?, req),
         ("DELETE", ["api", "participation", "registrations", id]) => cancel_registration(registration_id(id)?, req),
         (_, ["api", "participation", "registrations", _]) => Err(Problem::method_not_allowed("GET, DELETE")),
+        ("GET", ["api", "participation", "audit"]) => journal::audit(req, runs),
+        (_, ["api", "participation", "audit"]) => Err(Problem::method_not_allowed("GET")),
+        ("POST", ["api", "participation", "webhooks"]) => webhook::register(req, runs),
+        ("GET", ["api", "participation", "webhooks"]) => webhook::list(req, runs),
+        (_, ["api", "participation", "webhooks"]) => Err(Problem::method_not_allowed("GET, POST")),
+        ("POST", ["api", "participation", "webhooks", "deliver"]) => webhook::deliver(req),
+        (_, ["api", "participation", "webhooks", "deliver"]) => Err(Problem::method_not_allowed("POST")),
         ("GET", ["api", "participation", "events", id, "summary"]) => summary(id),
         (_, ["api", "participation", "events", _, "summary"]) => Err(Problem::method_not_allowed("GET")),
         _ => Err(Problem::no_route(&req.path)),
@@ -51,8 +62,19 @@ fn register(req: &ApiRequest) -> ApiResult {
     let id = in_transaction(&conn, |conn| {
         repo::lock_event(conn, new.event_id)?;
         // Waiting registrations go first when seats opened up since they queued.
-        repo::promote_waitlisted(conn, new.event_id, capacity)?;
-        repo::insert(conn, &new, capacity)
+        let promoted = repo::promote_waitlisted(conn, new.event_id, capacity)?;
+        record_promotions(conn, new.event_id, &promoted, caller.user_id)?;
+        let (id, status) = repo::insert(conn, &new, capacity)?;
+        let kind = match status {
+            Status::Confirmed => "registration.confirmed",
+            _ => "registration.waitlisted",
+        };
+        let data = json!({"user_id": new.user_id});
+        journal::record(
+            conn,
+            &Entry { kind, subject: id.to_string(), event_id: Some(new.event_id), actor: caller.user_id, data },
+        )?;
+        Ok::<_, RegistrationError>(id)
     })?;
     let registration = repo::find(&conn, id)?.ok_or_else(|| DbError::bug("a new registration vanished"))?;
     Ok(ApiResponse::created(format!("/api/participation/registrations/{id}"), &registration))
@@ -116,8 +138,18 @@ fn cancel_registration(id: Uuid, req: &ApiRequest) -> ApiResult {
         repo::lock_event(conn, current.event_id)?;
         let locked = repo::find(conn, id)?.ok_or(RegistrationError::NotFound)?;
         repo::set_status(conn, id, locked.status.cancel()?)?;
+        let data = json!({"user_id": locked.user_id, "was": locked.status});
+        let entry = Entry {
+            kind: "registration.cancelled",
+            subject: id.to_string(),
+            event_id: Some(locked.event_id),
+            actor: caller.user_id,
+            data,
+        };
+        journal::record(conn, &entry)?;
         if let Some(capacity) = capacity {
-            repo::promote_waitlisted(conn, current.event_id, capacity)?;
+            let promoted = repo::promote_waitlisted(conn, current.event_id, capacity)?;
+            record_promotions(conn, current.event_id, &promoted, caller.user_id)?;
         }
         Ok::<_, RegistrationError>(())
     })?;
@@ -131,6 +163,26 @@ fn summary(event_id: &str) -> ApiResult {
     let capacity = peers::event_capacity(event_id)?.ok_or(RegistrationError::EventNotFound)?;
     let (confirmed, waitlisted) = repo::counts(&db::connect()?, event_id)?;
     Ok(ApiResponse::ok(&Summary { event_id, capacity, confirmed, waitlisted }))
+}
+
+/// Journals each registration promoted from the waitlist, by whoever freed its seat.
+fn record_promotions(conn: &Connection, event_id: Uuid, promoted: &[Uuid], actor: Uuid) -> Result<(), DbError> {
+    for id in promoted {
+        let entry = Entry {
+            kind: "registration.promoted",
+            subject: id.to_string(),
+            event_id: Some(event_id),
+            actor,
+            data: json!({}),
+        };
+        journal::record(conn, &entry)?;
+    }
+    Ok(())
+}
+
+/// The caller organizes the event, as the events component says.
+fn runs(caller: &Caller, event_id: Uuid) -> Result<bool, Problem> {
+    Ok(organizes(caller, event_id)?)
 }
 
 fn require_own(caller: &Caller, registration: &Registration) -> Result<(), Forbidden> {

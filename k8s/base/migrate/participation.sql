@@ -1,4 +1,4 @@
--- The migration program of the participation domain (newest migration: 0001), rendered by
+-- The migration program of the participation domain (newest migration: 0002), rendered by
 -- `eventos migrate --job-sql` from components/participation/migrations/: do not edit.
 -- Run with: psql -X -q -v ON_ERROR_STOP=1 -d <database URL> -f participation.sql
 
@@ -20,7 +20,7 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(28559150664675187);
   SELECT string_agg(version, ', ') INTO gone FROM eventos_migrations
-    WHERE version <> ALL (ARRAY['0001']::text[]);
+    WHERE version <> ALL (ARRAY['0001', '0002']::text[]);
   IF gone IS NOT NULL THEN
     RAISE EXCEPTION 'migration % was applied but its file is gone; migrations are never deleted', gone;
   END IF;
@@ -60,6 +60,66 @@ $eventos_migration$;
     RAISE NOTICE 'migrate: applied 0001_create_registrations';
   ELSIF recorded <> '8ff89da5ba40d7447972723ec61b15a7f5628cfd22a4d2fad2599fd2d223c3eb' THEN
     RAISE EXCEPTION 'migration 0001_create_registrations was changed after it was applied; add a new migration instead of editing it';
+  END IF;
+END
+$eventos$;
+
+DO $eventos$
+DECLARE
+  recorded text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(28559150664675187);
+  SELECT checksum INTO recorded FROM eventos_migrations WHERE version = '0002';
+  IF recorded IS NULL THEN
+    EXECUTE $eventos_migration$-- The domain's journal (each registration's confirmation, place on the waitlist,
+-- promotion and cancellation, with who caused it) and its webhooks: endpoints,
+-- and the deliveries each entry owes them, written in the entry's transaction.
+CREATE TABLE journal (
+    id         uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    kind       text        NOT NULL,
+    subject    text        NOT NULL,
+    event_id   uuid,
+    actor      uuid        NOT NULL,
+    data       jsonb       NOT NULL DEFAULT '{}',
+    seq        bigserial   NOT NULL UNIQUE,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX journal_created_at_id ON journal (created_at, id);
+CREATE INDEX journal_event_created_at_id ON journal (event_id, created_at, id);
+
+CREATE TABLE webhook_endpoints (
+    id         uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- NULL: every event's entries.
+    event_id   uuid,
+    url        text        NOT NULL,
+    secret     text        NOT NULL,
+    created_by uuid        NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    CONSTRAINT webhook_endpoints_url_http CHECK (url ~ '^https?://[^/@\s]+')
+);
+CREATE INDEX webhook_endpoints_event ON webhook_endpoints (event_id);
+CREATE INDEX webhook_endpoints_created_at_id ON webhook_endpoints (created_at, id);
+
+CREATE TABLE webhook_deliveries (
+    endpoint_id     uuid        NOT NULL REFERENCES webhook_endpoints (id),
+    entry_id        uuid        NOT NULL REFERENCES journal (id),
+    -- The entry's place in the journal, and what it is about: a subject's
+    -- entries are delivered to an endpoint one after the other, in order.
+    seq             bigint      NOT NULL,
+    subject         text        NOT NULL,
+    attempts        integer     NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    delivered_at    timestamptz,
+    last_error      text,
+    PRIMARY KEY (endpoint_id, entry_id)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE delivered_at IS NULL;
+CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (endpoint_id, subject, seq) WHERE delivered_at IS NULL;
+$eventos_migration$;
+    INSERT INTO eventos_migrations (version, name, checksum) VALUES ('0002', 'journal_and_webhooks', '87bbead3707a19ba0307b3636d4b33b1089f81bfb228811c04bebfc92de48cb3');
+    RAISE NOTICE 'migrate: applied 0002_journal_and_webhooks';
+  ELSIF recorded <> '87bbead3707a19ba0307b3636d4b33b1089f81bfb228811c04bebfc92de48cb3' THEN
+    RAISE EXCEPTION 'migration 0002_journal_and_webhooks was changed after it was applied; add a new migration instead of editing it';
   END IF;
 END
 $eventos$;
