@@ -62,20 +62,6 @@ fn voucher(event: &Value, code: &str, extra: Value) -> Value {
     reply.body
 }
 
-/// The stock buckets hold exactly the tickets that stand plus the lines open
-/// checkouts hold, and no bucket is past its share: read from the database.
-fn assert_stock_adds_up(ticket_type: &Value) {
-    let sql = format!(
-        "SELECT (SELECT sum(sold) FROM ticket_stock WHERE ticket_type_id = t.id)
-              = (SELECT count(*) FROM tickets WHERE ticket_type_id = t.id AND status <> 'void')
-              + (SELECT coalesce(sum(quantity), 0) FROM checkout_lines WHERE ticket_type_id = t.id AND held)
-            AND NOT EXISTS (SELECT 1 FROM ticket_stock WHERE ticket_type_id = t.id AND sold > quantity)
-         FROM ticket_types t WHERE t.id = '{}'",
-        id(ticket_type)
-    );
-    assert_eq!(support::admin_query(&format!("{}_tickets", APP.prefix), &sql), Ok(vec!["t".to_string()]));
-}
-
 #[test]
 fn a_checkout_holds_several_types_until_it_is_confirmed_into_one_order() {
     let event = world::published_event(&APP, 100);
@@ -111,8 +97,8 @@ fn a_checkout_holds_several_types_until_it_is_confirmed_into_one_order() {
     let again = confirm(held);
     again.assert_status(200);
     assert_eq!(again.body, *order, "confirming twice makes one order");
-    assert_stock_adds_up(&standard);
-    assert_stock_adds_up(&vip);
+    world::assert_stock_adds_up(&APP, &standard);
+    world::assert_stock_adds_up(&APP, &vip);
 }
 
 #[test]
@@ -130,7 +116,7 @@ fn an_expired_hold_gives_its_stock_to_the_next_buyer_without_any_job() {
     buy(&scarce, &latecomer, 2).assert_status(201);
     confirm(&held).assert_problem(409, "checkout-ended");
     assert_eq!(stock(&scarce), (2, 0, 0));
-    assert_stock_adds_up(&scarce);
+    world::assert_stock_adds_up(&APP, &scarce);
 }
 
 #[test]
@@ -143,7 +129,7 @@ fn a_cancelled_checkout_puts_its_tickets_back_at_once() {
     assert_eq!(cancelled.body["status"], "cancelled");
     assert_eq!(stock(&scarce), (0, 0, 1));
     confirm(&held).assert_problem(409, "checkout-ended");
-    assert_stock_adds_up(&scarce);
+    world::assert_stock_adds_up(&APP, &scarce);
 }
 
 #[test]
@@ -210,12 +196,12 @@ fn sold_out_stays_exact_while_holds_expire_and_are_confirmed_at_once() {
     std::thread::sleep(Duration::from_millis(300));
     let (now_sold, held, available) = stock(&hot);
     assert_eq!((now_sold, held, available), (sold, 0, 10 - sold));
-    assert_stock_adds_up(&hot);
+    world::assert_stock_adds_up(&APP, &hot);
     if available > 0 {
         buy(&hot, &buyers[0], available).assert_status(201);
     }
     buy(&hot, &buyers[0], 1).assert_problem(409, "sold-out");
-    assert_stock_adds_up(&hot);
+    world::assert_stock_adds_up(&APP, &hot);
 }
 
 #[test]
@@ -295,7 +281,7 @@ fn a_voucher_of_one_use_redeemed_by_twenty_buyers_at_once_goes_to_one() {
     assert_eq!((won, refused), (1, 19), "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
     assert_eq!(APP.get(&format!("/api/tickets/vouchers/{}", id(&once))).body["used"], 1);
     assert_eq!(stock(&open), (0, 1, 49), "the refused held nothing");
-    assert_stock_adds_up(&open);
+    world::assert_stock_adds_up(&APP, &open);
 }
 
 #[test]
@@ -359,7 +345,7 @@ fn cancelling_tickets_of_a_paid_order_refunds_them_and_returns_their_stock() {
     assert_eq!(rest.body["refunds"].as_array().map(Vec::len), Some(2));
     assert_eq!(stock(&open), (0, 0, 10));
     pay(&order, "paid").assert_problem(409, "payment-transition");
-    assert_stock_adds_up(&open);
+    world::assert_stock_adds_up(&APP, &open);
 }
 
 #[test]
@@ -409,5 +395,5 @@ fn ten_cancellations_of_one_ticket_refund_it_once() {
     let now = APP.get(&format!("/api/tickets/orders/{}", id(&order))).body;
     assert_eq!((now["refunded_cents"].as_i64(), now["refunds"].as_array().map(Vec::len)), (Some(2500), Some(1)));
     assert_eq!(stock(&open), (1, 0, 9));
-    assert_stock_adds_up(&open);
+    world::assert_stock_adds_up(&APP, &open);
 }

@@ -4,14 +4,13 @@
 //! (`GET /api/<domain>/audit`).
 
 use chrono::NaiveDateTime;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use spin_sdk::pg4::{Connection, Row};
 use uuid::Uuid;
 
 use crate::auth::{self, Caller, Role};
 use crate::db::{self, DbError, column, query};
-use crate::fields::query_uuid;
-use crate::page::{Cursor, PageRequest, cursor_params, page_response};
+use crate::page::{Cursor, PageRequest, cursor_params, event_list_query, page_response};
 use crate::time::rfc3339;
 use crate::{ApiRequest, ApiResult, Problem};
 
@@ -101,21 +100,11 @@ pub fn list(conn: &Connection, event_id: Option<Uuid>, page: &PageRequest) -> Re
     query(conn, sql, &[event_id.into(), after_at, after_id, page.fetch_limit().into()], recorded_from_row)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AuditQuery {
-    event_id: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
 /// `GET /api/<domain>/audit?event_id=&limit=&cursor=`: every entry for admins;
 /// one event's for admins and for the organizer `organizes` says runs it.
 pub fn audit(req: &ApiRequest, organizes: impl Fn(&Caller, Uuid) -> Result<bool, Problem>) -> ApiResult {
     let caller = auth::caller(req)?;
-    let query: AuditQuery = req.query()?;
-    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
-    let event_id = query_uuid("event_id", query.event_id.as_deref())?;
+    let (event_id, page) = event_list_query(req)?;
     match event_id {
         _ if caller.is_admin() => {}
         Some(event_id) if caller.has(Role::Organizer) && organizes(&caller, event_id)? => {}

@@ -98,6 +98,22 @@ pub fn page_response<T: Serialize>(page: &PageRequest, mut items: Vec<T>, key: i
     ApiResponse::ok(&Page { items, next_cursor })
 }
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventListQuery {
+    event_id: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `?event_id=&limit=&cursor=` of a list that may be narrowed to one event:
+/// that event, if named, and the page asked for.
+pub fn event_list_query(req: &crate::ApiRequest) -> Result<(Option<Uuid>, PageRequest), Problem> {
+    let query: EventListQuery = req.query()?;
+    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    Ok((crate::fields::query_uuid("event_id", query.event_id.as_deref())?, page))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,3 +42,17 @@ pub fn ticket_type(app: &Platform, event: &Value, quantity: i64) -> Value {
 pub fn id(value: &Value) -> &str {
     value["id"].as_str().expect("an id")
 }
+
+/// The stock buckets hold exactly the tickets that stand plus the lines open
+/// checkouts hold, and no bucket is past its share: read from the database.
+pub fn assert_stock_adds_up(app: &Platform, ticket_type: &Value) {
+    let sql = format!(
+        "SELECT (SELECT sum(sold) FROM ticket_stock WHERE ticket_type_id = t.id)
+              = (SELECT count(*) FROM tickets WHERE ticket_type_id = t.id AND status <> 'void')
+              + (SELECT coalesce(sum(quantity), 0) FROM checkout_lines WHERE ticket_type_id = t.id AND held)
+            AND NOT EXISTS (SELECT 1 FROM ticket_stock WHERE ticket_type_id = t.id AND sold > quantity)
+         FROM ticket_types t WHERE t.id = '{}'",
+        id(ticket_type)
+    );
+    assert_eq!(super::admin_query(&format!("{}_tickets", app.prefix), &sql), Ok(vec!["t".to_string()]));
+}

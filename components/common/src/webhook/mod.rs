@@ -21,9 +21,9 @@ pub use store::Endpoint;
 
 use crate::auth::{self, Caller, Forbidden, Role};
 use crate::db::{self, DbError};
-use crate::fields::{Fields, optional_uuid, query_uuid, required_text};
+use crate::fields::{Fields, optional_uuid, required_text};
 use crate::outbound::{Call, send_all};
-use crate::page::{Cursor, PageRequest, page_response};
+use crate::page::{Cursor, event_list_query, page_response};
 use crate::{ApiRequest, ApiResponse, ApiResult, Problem};
 
 /// The most deliveries one call of the dispatcher attempts.
@@ -89,20 +89,10 @@ fn receiver_url(url: String) -> Result<String, String> {
     if well_formed { Ok(url) } else { Err("must be an http(s) URL without credentials".into()) }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    event_id: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
 /// `GET /api/<domain>/webhooks?event_id=`: as `register`, without the secrets.
 pub fn list(req: &ApiRequest, organizes: impl Fn(&Caller, Uuid) -> Result<bool, Problem>) -> ApiResult {
     let caller = auth::caller(req)?;
-    let query: ListQuery = req.query()?;
-    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
-    let event_id = query_uuid("event_id", query.event_id.as_deref())?;
+    let (event_id, page) = event_list_query(req)?;
     require_runs(&caller, event_id, &organizes)?;
     let endpoints = store::list_endpoints(&db::connect()?, event_id, &page)?;
     Ok(page_response(&page, endpoints, |e| Cursor { at: e.created_at, id: e.id }))

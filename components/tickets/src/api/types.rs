@@ -2,10 +2,9 @@
 
 use eventos_common::auth::{self, Role};
 use eventos_common::db;
-use eventos_common::fields::{parse_uuid, query_uuid};
-use eventos_common::page::{Cursor, PageRequest, page_response};
+use eventos_common::fields::parse_uuid;
+use eventos_common::page::{Cursor, event_list_query, page_response};
 use eventos_common::{ApiRequest, ApiResponse, ApiResult};
-use serde::Deserialize;
 
 use crate::error::TicketingError;
 use crate::model::{CreateTicketTypeBody, NewTicketType};
@@ -21,22 +20,12 @@ pub fn create(req: &ApiRequest) -> ApiResult {
     Ok(ApiResponse::created(format!("/api/tickets/types/{}", ticket_type.id), &ticket_type))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    event_id: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
 // GET /api/tickets/types?event_id=&limit=&cursor=
 // One event's, for whoever may see the event (hidden ones for its organizer and
 // admins); every event's, for moderators and admins.
 pub fn list(req: &ApiRequest) -> ApiResult {
     let caller = auth::optional_caller(req)?;
-    let query: ListQuery = req.query()?;
-    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
-    let event_id = query_uuid("event_id", query.event_id.as_deref())?;
+    let (event_id, page) = event_list_query(req)?;
     let with_hidden = match event_id {
         Some(event_id) => {
             let event = peers::event_as_seen(event_id)?.ok_or(TicketingError::NotFound("event"))?;

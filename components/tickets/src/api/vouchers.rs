@@ -2,12 +2,10 @@
 
 use eventos_common::auth::{self, Caller, Forbidden, Role};
 use eventos_common::db::{self, in_transaction};
-use eventos_common::fields::query_uuid;
 use eventos_common::journal::{self, Entry};
-use eventos_common::page::{Cursor, PageRequest, page_response};
+use eventos_common::page::{Cursor, event_list_query, page_response};
 use eventos_common::peer::event;
 use eventos_common::{ApiRequest, ApiResponse, ApiResult};
-use serde::Deserialize;
 use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
@@ -54,21 +52,11 @@ fn require_runs(caller: &Caller, event_id: Uuid) -> Result<(), TicketingError> {
     Err(Forbidden("vouchers are for the event's organizer").into())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    event_id: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
 // GET /api/tickets/vouchers?event_id=&limit=&cursor=: one event's for its
 // organizer; every event's for an admin.
 pub fn list(req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
-    let query: ListQuery = req.query()?;
-    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
-    let event_id = query_uuid("event_id", query.event_id.as_deref())?;
+    let (event_id, page) = event_list_query(req)?;
     match event_id {
         Some(event_id) => require_runs(&caller, event_id)?,
         None => caller.require(Role::Admin)?,
