@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::TicketingError;
-use crate::model::ORDER_QUANTITY_RANGE;
+use crate::model::{ORDER_QUANTITY_RANGE, PricedLine};
 use crate::voucher::normalize_code;
 
 /// How long a checkout holds its tickets unless the buyer asks for less.
@@ -41,15 +41,6 @@ impl CheckoutStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CheckoutLine {
-    pub ticket_type_id: Uuid,
-    pub quantity: i32,
-    pub list_price_cents: i64,
-    /// The list price with the voucher's discount taken off.
-    pub unit_price_cents: i64,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Checkout {
     pub id: Uuid,
@@ -58,7 +49,7 @@ pub struct Checkout {
     pub status: CheckoutStatus,
     #[serde(serialize_with = "rfc3339")]
     pub expires_at: NaiveDateTime,
-    pub lines: Vec<CheckoutLine>,
+    pub lines: Vec<PricedLine>,
     pub currency: String,
     pub total_cents: i64,
     pub discount_cents: i64,
@@ -72,7 +63,7 @@ pub struct Checkout {
 
 impl Checkout {
     /// Fills the sums that follow from the lines.
-    pub fn with_lines(mut self, lines: Vec<CheckoutLine>) -> Self {
+    pub fn with_lines(mut self, lines: Vec<PricedLine>) -> Self {
         self.total_cents = lines.iter().map(|l| l.list_price_cents * i64::from(l.quantity)).sum();
         self.amount_cents = lines.iter().map(|l| l.unit_price_cents * i64::from(l.quantity)).sum();
         self.discount_cents = self.total_cents - self.amount_cents;

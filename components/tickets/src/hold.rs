@@ -10,12 +10,12 @@ use eventos_common::health::instance_name;
 use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
-use crate::checkout::{Checkout, CheckoutLine, CheckoutStatus, NewCheckout};
+use crate::checkout::{Checkout, CheckoutStatus, NewCheckout};
 use crate::code;
 use crate::error::TicketingError;
-use crate::model::{Order, SaleType, random_bucket};
+use crate::model::{Order, PricedLine, SaleType, random_bucket};
 use crate::peers;
-use crate::repo::{self, CheckoutDraft, DraftLine, InsertOrder, OrderDraft, Released};
+use crate::repo::{self, CheckoutDraft, InsertOrder, OrderDraft, Released};
 use crate::voucher::Voucher;
 
 /// Fresh codes to try when a new code collides with an issued one.
@@ -43,7 +43,7 @@ pub fn open(conn: &Connection, new: &NewCheckout) -> Result<Checkout, TicketingE
     if types.iter().any(|t| t.hidden && !voucher.as_ref().is_some_and(|v| v.unlocks.contains(&t.id))) {
         return Err(TicketingError::VoucherRequired);
     }
-    let lines: Vec<CheckoutLine> =
+    let lines: Vec<PricedLine> =
         new.lines.iter().zip(&types).map(|(&(_, quantity), t)| line(t, quantity, voucher.as_ref())).collect();
     let draft = CheckoutDraft {
         id: Uuid::new_v4(),
@@ -64,9 +64,9 @@ pub fn open(conn: &Connection, new: &NewCheckout) -> Result<Checkout, TicketingE
     repo::find_checkout(conn, draft.id)?.ok_or_else(|| TicketingError::Bug("a checkout just written is gone".into()))
 }
 
-fn line(ticket_type: &SaleType, quantity: i32, voucher: Option<&Voucher>) -> CheckoutLine {
+fn line(ticket_type: &SaleType, quantity: i32, voucher: Option<&Voucher>) -> PricedLine {
     let list = ticket_type.price_cents;
-    CheckoutLine {
+    PricedLine {
         ticket_type_id: ticket_type.id,
         quantity,
         list_price_cents: list,
@@ -176,16 +176,7 @@ fn order_draft(checkout: &Checkout, actor: Uuid) -> OrderDraft {
         event_id: checkout.event_id,
         user_id: checkout.user_id,
         currency: checkout.currency.clone(),
-        lines: checkout
-            .lines
-            .iter()
-            .map(|line| DraftLine {
-                ticket_type_id: line.ticket_type_id,
-                quantity: line.quantity,
-                list_price_cents: line.list_price_cents,
-                unit_price_cents: line.unit_price_cents,
-            })
-            .collect(),
+        lines: checkout.lines.clone(),
         codes: (0..tickets).map(|_| code::new_code()).collect(),
         voucher_code: checkout.voucher_code.clone(),
         checkout_id: Some(checkout.id),

@@ -98,6 +98,17 @@ impl TicketStatus {
     }
 }
 
+/// Tickets of one type at one price: a line of a checkout, and of the order it
+/// becomes (a direct order has one).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PricedLine {
+    pub ticket_type_id: Uuid,
+    pub quantity: i32,
+    pub list_price_cents: i64,
+    /// The list price with the voucher's discount taken off.
+    pub unit_price_cents: i64,
+}
+
 /// Whether an order's money came in: moved by the operator's payment
 /// integration (`pending` → `paid`), and to `refunded` once every ticket of a
 /// paid order was cancelled. A free order has nothing to collect: it is `paid`.

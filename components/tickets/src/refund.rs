@@ -42,7 +42,7 @@ fn cancel_locked(conn: &Connection, order: &Order, what: Cancel, by: Uuid) -> Re
         }
         Cancel::Tickets(codes) => codes,
     };
-    let mut returned: Vec<(Uuid, i32)> = Vec::new();
+    let mut returned_types = Vec::with_capacity(codes.len());
     let mut refunded = 0;
     for code in &codes {
         let ticket = order.tickets.iter().find(|t| &t.code == code);
@@ -53,10 +53,7 @@ fn cancel_locked(conn: &Connection, order: &Order, what: Cancel, by: Uuid) -> Re
             TicketStatus::Void => return Err(TicketingError::TicketVoid),
         }
         refunded += ticket.price_cents;
-        match returned.iter_mut().find(|(type_id, _)| *type_id == ticket.ticket_type_id) {
-            Some((_, count)) => *count += 1,
-            None => returned.push((ticket.ticket_type_id, 1)),
-        }
+        returned_types.push(ticket.ticket_type_id);
     }
     repo::void_tickets(conn, order.id, &codes)?;
     let standing = order.tickets.iter().filter(|t| t.status != TicketStatus::Void).count();
@@ -72,7 +69,7 @@ fn cancel_locked(conn: &Connection, order: &Order, what: Cancel, by: Uuid) -> Re
     let kind = if standing == codes.len() { "order.cancelled" } else { "order.tickets_cancelled" };
     let data = json!({"tickets": codes, "refunded_cents": if paid { refunded } else { 0 }});
     journal::record(conn, &entry(kind, order, by, data))?;
-    Ok(repo::return_stocks(conn, returned)?)
+    Ok(repo::return_stocks(conn, repo::tally(returned_types))?)
 }
 
 /// The journal's entry for what `actor` did to `order`.

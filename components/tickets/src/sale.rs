@@ -9,9 +9,9 @@ use uuid::Uuid;
 use crate::code;
 use crate::error::TicketingError;
 use crate::hold;
-use crate::model::{NewOrder, Order, SaleType, random_bucket};
+use crate::model::{NewOrder, Order, PricedLine, SaleType, random_bucket};
 use crate::peers;
-use crate::repo::{self, DraftLine, InsertOrder, OrderDraft};
+use crate::repo::{self, InsertOrder, OrderDraft};
 
 /// Fresh codes to try when a new code collides with an issued one.
 const CODE_ATTEMPTS: usize = 3;
@@ -114,7 +114,7 @@ fn draft(new: &NewOrder, ticket_type: &SaleType) -> OrderDraft {
         event_id: ticket_type.event_id,
         user_id: new.user_id,
         currency: ticket_type.currency.clone(),
-        lines: vec![DraftLine {
+        lines: vec![PricedLine {
             ticket_type_id: ticket_type.id,
             quantity: new.quantity,
             list_price_cents: price,

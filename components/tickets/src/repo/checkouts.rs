@@ -5,7 +5,8 @@ use spin_sdk::pg4::{Connection, ParameterValue, Row};
 use uuid::Uuid;
 
 use super::{joined, named, uuid_array};
-use crate::checkout::{Checkout, CheckoutLine, CheckoutStatus};
+use crate::checkout::{Checkout, CheckoutStatus};
+use crate::model::PricedLine;
 
 /// An open checkout past its `expires_at` reads as expired, given back or not.
 const CHECKOUT_COLUMNS: &str = "c.id, c.event_id, c.user_id, c.currency, c.order_id, \
@@ -31,8 +32,8 @@ fn checkout_from_row(row: &Row<'_>) -> Result<Checkout, DbError> {
     })
 }
 
-fn line_from_row(row: &Row<'_>) -> Result<CheckoutLine, DbError> {
-    Ok(CheckoutLine {
+fn line_from_row(row: &Row<'_>) -> Result<PricedLine, DbError> {
+    Ok(PricedLine {
         ticket_type_id: column(row, "ticket_type_id")?,
         quantity: column(row, "quantity")?,
         list_price_cents: column(row, "list_price_cents")?,
@@ -48,7 +49,7 @@ pub struct CheckoutDraft<'a> {
     pub voucher_id: Option<Uuid>,
     pub currency: &'a str,
     pub hold_seconds: i64,
-    pub lines: &'a [CheckoutLine],
+    pub lines: &'a [PricedLine],
 }
 
 /// Writes the checkout and its lines (held) in one statement; it expires
@@ -132,18 +133,10 @@ fn end_checkouts(conn: &Connection, select: &str, param: Uuid, status: &str) -> 
         &[ids.clone(), status.to_owned().into()],
     )
     .map_err(DbError::from)?;
-    Ok(Released { stock: release_lines(conn, ids)?, voucher_uses: count_uses(ended.iter().filter_map(|(_, v)| *v)) })
-}
-
-fn count_uses(vouchers: impl Iterator<Item = Uuid>) -> Vec<(Uuid, i32)> {
-    let mut uses: Vec<(Uuid, i32)> = Vec::new();
-    for voucher in vouchers {
-        match uses.iter_mut().find(|(id, _)| *id == voucher) {
-            Some((_, count)) => *count += 1,
-            None => uses.push((voucher, 1)),
-        }
-    }
-    uses
+    Ok(Released {
+        stock: release_lines(conn, ids)?,
+        voucher_uses: super::stock::tally(ended.iter().filter_map(|(_, v)| *v)),
+    })
 }
 
 /// The held lines of the checkouts `ids` stop holding; what they held, per

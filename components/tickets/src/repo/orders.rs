@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::tickets::tickets_of;
 use super::{joined, named, text_array, uuid_array};
-use crate::model::{Order, OrderStatus, Payment, Refund, Ticket, TicketStatus};
+use crate::model::{Order, OrderStatus, Payment, PricedLine, Refund, Ticket, TicketStatus};
 
 const ORDER_COLUMNS: &str = "id, event_id, ticket_type_id, user_id, quantity, total_cents, discount_cents, currency, \
     status, payment, payment_reference, voucher_code, checkout_id, processed_by, request_fingerprint, \
@@ -49,15 +49,6 @@ fn order_from_row(row: &Row<'_>) -> Result<OrderRow, DbError> {
     })
 }
 
-/// One line of an order about to be written: tickets of one type at one price.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DraftLine {
-    pub ticket_type_id: Uuid,
-    pub quantity: i32,
-    pub list_price_cents: i64,
-    pub unit_price_cents: i64,
-}
-
 /// An order exactly as it is about to be written, ids and codes drawn, so that
 /// writing it need not read anything back.
 #[derive(Debug, Clone)]
@@ -66,7 +57,7 @@ pub struct OrderDraft {
     pub event_id: Uuid,
     pub user_id: Uuid,
     pub currency: String,
-    pub lines: Vec<DraftLine>,
+    pub lines: Vec<PricedLine>,
     /// One fresh code per ticket, line after line.
     pub codes: Vec<String>,
     pub voucher_code: Option<String>,
@@ -101,7 +92,7 @@ impl OrderDraft {
     }
 
     /// Each ticket's code, type and price.
-    fn tickets(&self) -> impl Iterator<Item = (&String, &DraftLine)> {
+    fn tickets(&self) -> impl Iterator<Item = (&String, &PricedLine)> {
         let per_ticket = self.lines.iter().flat_map(|line| (0..line.quantity).map(move |_| line));
         self.codes.iter().zip(per_ticket)
     }

@@ -84,6 +84,19 @@ pub fn return_stocks(conn: &Connection, mut returns: Vec<(Uuid, i32)>) -> Result
     Ok(())
 }
 
+/// How many times each id occurs, in order of first occurrence: the stock per
+/// ticket type of some tickets, the uses per voucher of some checkouts.
+pub fn tally(ids: impl IntoIterator<Item = Uuid>) -> Vec<(Uuid, i32)> {
+    let mut counts: Vec<(Uuid, i32)> = Vec::new();
+    for id in ids {
+        match counts.iter_mut().find(|(counted, _)| *counted == id) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((id, 1)),
+        }
+    }
+    counts
+}
+
 struct Bucket {
     bucket: i32,
     quantity: i32,
