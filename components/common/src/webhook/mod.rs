@@ -78,15 +78,56 @@ fn require_runs(
     }
 }
 
-/// An `http(s)://host[:port][/path]` URL without credentials.
+/// An `http(s)://host[:port][/path]` URL without credentials, its host a name,
+/// an IPv4 address or a bracketed IPv6 one: what every URL parser reads alike.
 fn receiver_url(url: String) -> Result<String, String> {
-    let (scheme, rest) = url.split_once("://").ok_or("must be an http(s) URL")?;
+    let refused = || "must be an http(s) URL with a host, an optional port, and no credentials".to_string();
+    let (scheme, rest) = url.split_once("://").ok_or_else(refused)?;
     let authority = rest.split('/').next().unwrap_or_default();
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => {
+            let (address, after) = bracketed.split_once(']').ok_or_else(refused)?;
+            let is_ipv6 = address.parse::<std::net::Ipv6Addr>().is_ok();
+            (if is_ipv6 { address } else { "" }, after.strip_prefix(':'))
+        }
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let host_ok = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+    let port_ok = port.is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    let bracket_ok = authority.starts_with('[') || !host.contains(':');
     let well_formed = matches!(scheme, "http" | "https")
-        && !authority.is_empty()
-        && !authority.contains('@')
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
-    if well_formed { Ok(url) } else { Err("must be an http(s) URL without credentials".into()) }
+        && host_ok
+        && port_ok
+        && bracket_ok
+        // What JSON Schema's `\s` counts as blank: Unicode's white space and the BOM.
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\u{feff}');
+    if well_formed { Ok(url) } else { Err(refused()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::receiver_url;
+
+    #[test]
+    fn a_receiver_url_has_a_host_every_parser_reads_alike() {
+        for good in ["https://hooks.example.com/eventos", "http://127.0.0.1:8080/x", "http://[::1]:9/", "https://a.b"] {
+            assert!(receiver_url(good.into()).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://[",
+            "http://[zz]/",
+            "ftp://a.b",
+            "https://user@a.b",
+            "http://a.b:port/",
+            "http://:80/",
+            "http://a b/",
+        ] {
+            assert!(receiver_url(bad.into()).is_err(), "{bad}");
+        }
+    }
 }
 
 /// `GET /api/<domain>/webhooks?event_id=`: as `register`, without the secrets.
