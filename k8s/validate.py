@@ -614,6 +614,79 @@ def webhook_egress_errors(where, field, app, allowed, block):
             yield f"{where}: {field}: webhook egress to 0.0.0.0/0 must except the private networks {', '.join(missing)}"
 
 
+
+def policy_allows(policies, source, target, port):
+    """Whether, under default deny, pods labelled `source` may open TCP `port` on
+    pods labelled `target` in the same namespace: it takes an egress rule of a
+    policy selecting the source and an ingress rule of one selecting the target."""
+    def selects(policy, labels):
+        return policy["spec"].get("podSelector", {}).get("matchLabels", {}).items() <= labels.items()
+
+    def admits(rule, side, labels):
+        peers = rule.get(side)
+        local = [p for p in peers or [] if "namespaceSelector" not in p and "ipBlock" not in p]
+        peer_ok = peers is None or any(
+            p.get("podSelector", {}).get("matchLabels", {}).items() <= labels.items() for p in local)
+        ports = rule.get("ports")
+        return peer_ok and (not ports or any(p.get("port") == port for p in ports))
+
+    out = any(admits(r, "to", target) for p in policies if selects(p, source) for r in p["spec"].get("egress", []))
+    into = any(admits(r, "from", source) for p in policies if selects(p, target) for r in p["spec"].get("ingress", []))
+    return out and into
+
+
+KEYCLOAK_PODS = {"app.kubernetes.io/instance": "keycloak"}
+
+
+def webhook_dispatch_errors(objects, manifest):
+    """A domain that sends webhooks (`{{ webhook_hosts }}` among its allowed hosts)
+    leaves the deliveries that failed for the webhook-dispatch CronJob to retry:
+    the CronJob must look in that domain's database (its DOMAINS, the
+    `<domain>-db-app` Secret), and its pods must be let into that database, into
+    Keycloak for a token, and out to the interceptor that wakes the domain."""
+    senders = sorted(
+        o["metadata"]["name"] for o in objects if o.get("kind") == "SpinApp"
+        and any("{{ webhook_hosts }}" in host
+                for component in o.get("spec", {}).get("components", [])
+                for host in manifest.get("component", {}).get(component, {}).get("allowed_outbound_hosts", [])))
+    if not senders:
+        return
+    jobs = [o for o in objects if o.get("kind") == "CronJob" and o["metadata"]["name"] == "webhook-dispatch"]
+    if not jobs:
+        yield f"CronJob/webhook-dispatch: missing: {', '.join(senders)} send webhooks, and nothing retries what fails"
+        return
+    job = jobs[0]
+    pod = job["spec"]["jobTemplate"]["spec"]["template"]
+    labels = pod.get("metadata", {}).get("labels", {})
+    containers = pod["spec"].get("initContainers", []) + pod["spec"].get("containers", [])
+    domains = " ".join(e.get("value", "") for c in containers for e in c.get("env", []) if e["name"] == "DOMAINS").split()
+    secrets = {v["secret"]["secretName"] for v in pod["spec"].get("volumes", []) if "secret" in v}
+    policies = [o for o in objects if o.get("kind") == "NetworkPolicy"]
+    for domain in senders:
+        if domain not in domains:
+            yield f"{name_of(job)}: env DOMAINS: {domain} sends webhooks but is not looked at: its failed deliveries would never be retried"
+        elif f"{domain}-db-app" not in secrets:
+            yield f"{name_of(job)}: volumes: no {domain}-db-app Secret to read {domain}'s due deliveries with"
+        if not policy_allows(policies, labels, {"cnpg.io/cluster": f"{domain}-db"}, 5432):
+            yield f"NetworkPolicy: {name_of(job)}'s pods may not reach {domain}-db on TCP 5432 (egress and the database's ingress)"
+    if not policy_allows(policies, labels, KEYCLOAK_PODS, 8080):
+        yield f"NetworkPolicy: {name_of(job)}'s pods may not reach Keycloak on TCP 8080 for a token"
+    if 8080 not in interceptor_egress_ports(policies, labels):
+        yield f"NetworkPolicy: {name_of(job)}'s pods may not reach the KEDA interceptor on TCP 8080"
+
+
+def interceptor_egress_ports(policies, labels):
+    """The ports pods with `labels` may open on the KEDA interceptor."""
+    ports = set()
+    for policy in policies:
+        if not policy["spec"].get("podSelector", {}).get("matchLabels", {}).items() <= labels.items():
+            continue
+        for rule in policy["spec"].get("egress", []):
+            if any(p.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/component") == "interceptor"
+                   for p in rule.get("to", [])):
+                ports |= {p.get("port") for p in rule.get("ports", [])}
+    return ports
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
@@ -643,6 +716,7 @@ def main():
     problems += list(telemetry_errors(objects))
     problems += list(collector_errors(objects))
     problems += list(consistency_errors(objects, manifest))
+    problems += list(webhook_dispatch_errors(objects, manifest))
     for problem in problems:
         print(problem)
     print(f"{len(objects)} objects, {len(problems)} problem(s)")

@@ -108,6 +108,15 @@ else
   cp "$work/current.crt" "$work/ca.crt"
 fi
 
+# The secret of the Keycloak client the webhook-dispatch CronJob signs in as
+# (k8s/base/webhook-dispatch.yaml): made once, here, at random; the realm import
+# and the CronJob read it from the cluster.
+if ! kubectl -n "$NAMESPACE" get secret eventos-dispatcher >/dev/null 2>&1; then
+  say "making the webhook dispatcher's client secret (eventos-dispatcher)"
+  kubectl -n "$NAMESPACE" create secret generic eventos-dispatcher \
+    --from-literal=client-secret="$(openssl rand -hex 32)" --dry-run=client -o yaml | apply -f -
+fi
+
 # The trust bundle the executor mounts as every Spin pod's CA file: what the pods
 # verify is the databases (their only TLS peers; every other call stays inside the
 # cluster over HTTP), so it holds the databases' CA, and the one it replaces

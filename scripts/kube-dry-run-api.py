@@ -52,6 +52,7 @@ BUILT_IN = [
     ("", "v1", "Service", "services", True),
     ("apps", "v1", "Deployment", "deployments", True),
     ("batch", "v1", "Job", "jobs", True),
+    ("batch", "v1", "CronJob", "cronjobs", True),
     ("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True),
     ("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", False),
 ]

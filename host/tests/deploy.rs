@@ -343,6 +343,8 @@ fn make_deploy_applies_every_object_server_side() {
     for planned in [
         "secret/eventos-db-ca serverside-applied (server dry run)",
         "secret/eventos-ca-certificates serverside-applied (server dry run)",
+        "secret/eventos-dispatcher serverside-applied (server dry run)",
+        "cronjob.batch/webhook-dispatch serverside-applied (server dry run)",
         "spinappexecutor.core.spinkube.dev/containerd-shim-spin serverside-applied (server dry run)",
         "cluster.postgresql.cnpg.io/tickets-db serverside-applied (server dry run)",
         "job.batch/tickets-migrate-0008-4562bd59 serverside-applied (server dry run)",

@@ -230,6 +230,18 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "ConfigMap/eventos-config: data.auth_issuer",
     ),
     (
+        "a domain that sends webhooks left out of the retries",
+        "              value: events participation tickets\n",
+        "              value: events participation\n",
+        "CronJob/webhook-dispatch: env DOMAINS: tickets sends webhooks",
+    ),
+    (
+        "a database that shuts the webhook retries out",
+        "    - podSelector:\n        matchLabels:\n          app.kubernetes.io/name: webhook-dispatch\n",
+        "",
+        "CronJob/webhook-dispatch's pods may not reach events-db on TCP 5432",
+    ),
+    (
         "an unknown container field",
         "        name: migrate\n",
         "        name: migrate\n        imagePolicy: Always\n",

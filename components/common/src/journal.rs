@@ -3,6 +3,8 @@
 //! changes that were made. It is the domain's audit log
 //! (`GET /api/<domain>/audit`).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use spin_sdk::pg4::{Connection, Row};
@@ -49,28 +51,50 @@ pub const OWED_DELIVERIES: &str = "INSERT INTO webhook_deliveries (endpoint_id, 
      SELECT w.id, entry.id, entry.seq, entry.subject
      FROM entry JOIN webhook_endpoints w ON w.event_id IS NULL OR w.event_id = entry.event_id";
 
+/// Whether this request wrote a delivery some webhook endpoint is owed: the
+/// request then delivers once it has answered (see `webhook::deliver_owed`).
+/// An instance serves one request, so the flag is the request's.
+static OWES_DELIVERIES: AtomicBool = AtomicBool::new(false);
+
+/// Notes that this request wrote a delivery owed to an endpoint.
+pub fn owe_deliveries() {
+    OWES_DELIVERIES.store(true, Ordering::Relaxed);
+}
+
+/// Whether this request wrote a delivery owed to an endpoint.
+pub fn owes_deliveries() -> bool {
+    OWES_DELIVERIES.load(Ordering::Relaxed)
+}
+
+/// A `SELECT` expression: whether any webhook endpoint wants the entries of
+/// the event `event_id` (an SQL expression), i.e. whether an entry about it
+/// owes deliveries.
+pub fn watched_column(event_id: &str) -> String {
+    format!("EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.event_id IS NULL OR w.event_id = {event_id}) AS watched")
+}
+
 /// Records `entry`, with the delivery it owes each webhook endpoint that wants
 /// its event's entries (see `webhook`); call it inside the transaction that
 /// makes the change, so that both are written exactly when the change is.
 pub fn record(conn: &Connection, entry: &Entry) -> Result<(), DbError> {
-    conn.execute(
-        &format!(
-            "WITH entry AS (
+    let sql = format!(
+        "WITH entry AS (
              INSERT INTO journal (kind, subject, event_id, actor, data)
              VALUES ($1, $2, $3::uuid, $4, $5::text::jsonb)
              RETURNING id, seq, subject, event_id
          )
          {OWED_DELIVERIES}"
-        ),
-        &[
-            entry.kind.to_owned().into(),
-            entry.subject.clone().into(),
-            entry.event_id.into(),
-            entry.actor.into(),
-            entry.data.to_string().into(),
-        ],
-    )
-    .map_err(DbError::from)?;
+    );
+    let params = [
+        entry.kind.to_owned().into(),
+        entry.subject.clone().into(),
+        entry.event_id.into(),
+        entry.actor.into(),
+        entry.data.to_string().into(),
+    ];
+    if conn.execute(&sql, &params).map_err(DbError::from)? > 0 {
+        owe_deliveries();
+    }
     Ok(())
 }
 

@@ -1,12 +1,13 @@
 //! The request pipeline every component runs: read and bound the request, route
-//! it, and answer with a request id, CORS headers and one JSON log line.
+//! it, answer with a request id, CORS headers and one JSON log line, and then,
+//! the answer sent, deliver the webhooks the request owes.
 
 use std::io::Write;
 use std::time::Instant;
 
 use futures::StreamExt;
 use serde_json::json;
-use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http::{IncomingRequest, OutgoingResponse, Response, ResponseOutparam};
 use spin_sdk::variables;
 
 use crate::trace::TraceContext;
@@ -24,7 +25,12 @@ const CORS_MAX_AGE_SECONDS: &str = "600";
 const DEFAULT_CORS_ORIGINS: &str = "http://127.0.0.1:3000,http://localhost:3000";
 
 /// Handles one request for `component` with its `route` function.
-pub async fn serve(component: &str, incoming: IncomingRequest, route: fn(&ApiRequest) -> ApiResult) -> Response {
+pub async fn serve(
+    component: &str,
+    incoming: IncomingRequest,
+    response_out: ResponseOutparam,
+    route: fn(&ApiRequest) -> ApiResult,
+) {
     let started = Instant::now();
     let method = incoming.method().to_string();
     let path_and_query = incoming.path_with_query().unwrap_or_else(|| "/".into());
@@ -63,7 +69,12 @@ pub async fn serve(component: &str, incoming: IncomingRequest, route: fn(&ApiReq
     add_cors_headers(&mut response, origin.as_deref());
     let line = LogLine { component, request_id: &request_id, trace: &trace, method: &method, path };
     line.write(response.status, started, cause.as_deref());
-    into_spin_response(response)
+    answer(response_out, response).await;
+    // The caller has its answer: the receivers hear of the change now, not at
+    // the dispatcher's next round (which retries what fails here).
+    if let Err(error) = crate::webhook::deliver_owed() {
+        line.write_event("webhooks not delivered", &format!("{error:?}"));
+    }
 }
 
 /// The request headers, of those any endpoint reads. Asking for them by name
@@ -160,8 +171,27 @@ struct LogLine<'a> {
 }
 
 impl LogLine<'_> {
+    /// The request's line: how it ended and how long it took.
     fn write(&self, status: u16, started: Instant, cause: Option<&str>) {
-        let mut line = json!({
+        let mut line = self.fields();
+        line["status"] = status.into();
+        line["duration_ms"] = ((started.elapsed().as_secs_f64() * 1e6).round() / 1e3).into();
+        if let Some(cause) = cause {
+            line["error"] = cause.into();
+        }
+        emit(&line);
+    }
+
+    /// A line about work the request did after it answered.
+    fn write_event(&self, message: &str, error: &str) {
+        let mut line = self.fields();
+        line["message"] = message.into();
+        line["error"] = error.into();
+        emit(&line);
+    }
+
+    fn fields(&self) -> serde_json::Value {
+        json!({
             "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             "request_id": self.request_id,
             "trace_id": self.trace.trace_id,
@@ -169,26 +199,32 @@ impl LogLine<'_> {
             "component": self.component,
             "method": self.method,
             "path": self.path,
-            "status": status,
-            "duration_ms": (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
-        });
-        if let Some(cause) = cause {
-            line["error"] = cause.into();
-        }
-        // One write per line, so that lines of concurrent requests never interleave.
-        let mut text = line.to_string();
-        text.push('\n');
-        let _ = std::io::stderr().write_all(text.as_bytes());
+        })
     }
 }
 
-fn into_spin_response(response: ApiResponse) -> Response {
+/// One write per line, so that lines of concurrent requests never interleave.
+fn emit(line: &serde_json::Value) {
+    let mut text = line.to_string();
+    text.push('\n');
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Sends the whole response: the body is written and finished when this returns.
+async fn answer(response_out: ResponseOutparam, response: ApiResponse) {
     let mut builder = Response::builder();
     builder.status(response.status);
     for (name, value) in response.headers {
         builder.header(name, value);
     }
-    builder.body(response.body).build()
+    match OutgoingResponse::try_from(builder.build()) {
+        Ok(outgoing) => {
+            let _ = response_out.set_with_body(outgoing, response.body).await;
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "a response could not be built: {e}");
+        }
+    }
 }
 
 #[cfg(test)]

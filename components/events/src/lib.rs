@@ -1,6 +1,6 @@
 //! The events component: events, their moderation, and their cancellation.
 
-use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 mod access;
@@ -11,6 +11,6 @@ mod routes;
 mod status;
 
 #[http_component]
-async fn handle(request: IncomingRequest) -> Response {
-    eventos_common::serve::serve("events", request, routes::route).await
+async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
+    eventos_common::serve::serve("events", request, response_out, routes::route).await
 }

@@ -1,7 +1,7 @@
 //! The participation component: registrations for events, within capacity,
 //! with a first-come waitlist.
 
-use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 mod error;
@@ -11,6 +11,6 @@ mod repo;
 mod routes;
 
 #[http_component]
-async fn handle(request: IncomingRequest) -> Response {
-    eventos_common::serve::serve("participation", request, routes::route).await
+async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
+    eventos_common::serve::serve("participation", request, response_out, routes::route).await
 }

@@ -1,6 +1,6 @@
 //! The status component: the platform's live health, and a page people can try it from.
 
-use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 mod assets;
@@ -10,6 +10,6 @@ mod sign_in;
 mod traffic;
 
 #[http_component]
-async fn handle(request: IncomingRequest) -> Response {
-    eventos_common::serve::serve("status", request, routes::route).await
+async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
+    eventos_common::serve::serve("status", request, response_out, routes::route).await
 }

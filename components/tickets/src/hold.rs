@@ -7,6 +7,7 @@
 
 use eventos_common::db::{DbError, in_transaction};
 use eventos_common::health::instance_name;
+use eventos_common::journal;
 use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
@@ -135,8 +136,8 @@ pub fn confirm(conn: &Connection, checkout: &Checkout, actor: Uuid) -> Result<Co
         CheckoutStatus::Expired => return Err(TicketingError::CheckoutEnded("expired")),
         CheckoutStatus::Cancelled => return Err(TicketingError::CheckoutEnded("cancelled")),
     }
-    let known = repo::known_on_sale(conn, checkout.event_id)?;
-    peers::require_on_sale(conn, checkout.event_id, known, None)?;
+    let facts = repo::sale_facts(conn, checkout.event_id)?;
+    peers::require_on_sale(conn, checkout.event_id, facts.known_on_sale, None)?;
     for _ in 0..CODE_ATTEMPTS {
         let draft = order_draft(checkout, actor);
         let written = in_transaction(conn, |conn| {
@@ -147,7 +148,12 @@ pub fn confirm(conn: &Connection, checkout: &Checkout, actor: Uuid) -> Result<Co
             Ok::<_, TicketingError>(Some(repo::insert_order(conn, &draft)?))
         })?;
         match written {
-            Some(InsertOrder::Inserted) => return Ok(Confirmed::New(draft.order())),
+            Some(InsertOrder::Inserted) => {
+                if facts.watched {
+                    journal::owe_deliveries();
+                }
+                return Ok(Confirmed::New(draft.order()));
+            }
             Some(InsertOrder::CodeTaken) => continue,
             Some(InsertOrder::KeyTaken) => return Err(TicketingError::Bug("a checkout's order has no key".into())),
             // Confirmed by a concurrent request, or ended, since it was read.

@@ -2,7 +2,7 @@
 //! oversell, checkouts that hold tickets while a buyer pays, vouchers, idempotent
 //! purchases, cancellation with refunds, payment states, and check-in at the door.
 
-use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 mod api;
@@ -18,6 +18,6 @@ mod sale;
 mod voucher;
 
 #[http_component]
-async fn handle(request: IncomingRequest) -> Response {
-    eventos_common::serve::serve("tickets", request, api::route).await
+async fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
+    eventos_common::serve::serve("tickets", request, response_out, api::route).await
 }

@@ -55,6 +55,8 @@ pub struct SaleType {
     pub hidden: bool,
     /// Its event was heard to be published a moment ago: no need to ask again.
     pub known_on_sale: bool,
+    /// A webhook endpoint wants its event's entries: an order owes deliveries.
+    pub watched: bool,
 }
 
 /// An order is sold confirmed and stays so while any of its tickets stand;

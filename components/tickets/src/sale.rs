@@ -3,6 +3,7 @@
 
 use eventos_common::db::{DbError, in_transaction};
 use eventos_common::health::instance_name;
+use eventos_common::journal;
 use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
@@ -93,7 +94,12 @@ fn sell_with_fresh_codes(conn: &Connection, new: &NewOrder, ticket_type: &SaleTy
             None => sell_waiting(conn, &draft, first_bucket),
         };
         match outcome {
-            Ok(order) => return Ok(Sold::New(order)),
+            Ok(order) => {
+                if ticket_type.watched {
+                    journal::owe_deliveries();
+                }
+                return Ok(Sold::New(order));
+            }
             Err(SaleError::Refused(problem)) => return Err(problem),
             Err(SaleError::KeyTaken) => {
                 let first = replay(conn, new)?

@@ -4,8 +4,10 @@
 //! transactional outbox), and a dispatcher delivers them signed as Standard
 //! Webhooks, at least once, in order per subject, retrying with backoff.
 //!
-//! Delivery runs when `POST /api/<domain>/webhooks/deliver` is called: by a
-//! Kubernetes CronJob on a cluster, by an operator or a test elsewhere.
+//! Delivery needs no process of its own: a request that writes deliveries
+//! attempts them once it has answered (`deliver_owed`), and what fails waits
+//! for `POST /api/<domain>/webhooks/deliver`, which retries what is due: called
+//! by the `webhook-dispatch` CronJob on a cluster, by an operator elsewhere.
 
 mod sign;
 mod store;
@@ -154,6 +156,14 @@ pub fn deliver(req: &ApiRequest) -> ApiResult {
     auth::caller(req)?.require(Role::Admin)?;
     let conn = db::connect()?;
     Ok(ApiResponse::ok(&deliver_due(&conn)?))
+}
+
+/// After a request that wrote deliveries has answered: attempts what is due.
+pub fn deliver_owed() -> Result<Option<Dispatched>, DbError> {
+    if !crate::journal::owes_deliveries() {
+        return Ok(None);
+    }
+    deliver_due(&db::connect()?).map(Some)
 }
 
 /// Claims the due deliveries, sends them all at once, and records each outcome.

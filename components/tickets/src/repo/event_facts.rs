@@ -1,6 +1,7 @@
 //! What ticketing last heard from the events component about an event.
 
 use eventos_common::db::{DbError, column, query_a_row};
+use eventos_common::journal;
 use eventos_common::peer::EventFacts;
 use spin_sdk::pg4::Connection;
 use uuid::Uuid;
@@ -18,10 +19,23 @@ pub(super) fn known_on_sale_column() -> String {
     )
 }
 
-/// Whether the event was heard to be published within the trusted window.
-pub fn known_on_sale(conn: &Connection, event_id: Uuid) -> Result<bool, DbError> {
-    let sql = format!("SELECT {} FROM (SELECT $1::uuid AS event_id) AS t", known_on_sale_column());
-    query_a_row(conn, &sql, &[event_id.into()], |row| column(row, "known_on_sale"))
+/// What a sale of an event needs to know before it writes.
+pub struct SaleFacts {
+    /// The event was heard to be published within the trusted window.
+    pub known_on_sale: bool,
+    /// A webhook endpoint wants the event's entries.
+    pub watched: bool,
+}
+
+pub fn sale_facts(conn: &Connection, event_id: Uuid) -> Result<SaleFacts, DbError> {
+    let sql = format!(
+        "SELECT {}, {} FROM (SELECT $1::uuid AS event_id) AS t",
+        known_on_sale_column(),
+        journal::watched_column("t.event_id")
+    );
+    query_a_row(conn, &sql, &[event_id.into()], |row| {
+        Ok(SaleFacts { known_on_sale: column(row, "known_on_sale")?, watched: column(row, "watched")? })
+    })
 }
 
 /// Records what events just said about the event.

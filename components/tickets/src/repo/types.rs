@@ -1,6 +1,7 @@
 //! Ticket types and what they have sold, held and left.
 
 use eventos_common::db::{DbError, column, query, query_a_row};
+use eventos_common::journal;
 use eventos_common::page::{PageRequest, cursor_params};
 use spin_sdk::pg4::{Connection, Row};
 use uuid::Uuid;
@@ -76,13 +77,15 @@ fn sale_type_from_row(row: &Row<'_>) -> Result<SaleType, DbError> {
         quantity: column(row, "quantity")?,
         hidden: column(row, "hidden")?,
         known_on_sale: column(row, "known_on_sale")?,
+        watched: column(row, "watched")?,
     })
 }
 
 fn sale_type_columns() -> String {
     format!(
-        "t.id, t.event_id, t.price_cents, t.currency, t.quantity, t.hidden, {}",
-        super::event_facts::known_on_sale_column()
+        "t.id, t.event_id, t.price_cents, t.currency, t.quantity, t.hidden, {}, {}",
+        super::event_facts::known_on_sale_column(),
+        journal::watched_column("t.event_id")
     )
 }
 
