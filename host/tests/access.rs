@@ -429,6 +429,49 @@ fn the_audit_log_names_who_moderated_refunded_and_checked_in_for_admins_and_the_
     APP.get("/api/tickets/audit").assert_status(200);
 }
 
+/// Every entry of the users domain's audit log about `subjects`, as (kind, subject, actor), paging through.
+fn users_audit(client: Client, subjects: &[&str]) -> Vec<(String, String, String)> {
+    let (mut entries, mut cursor) = (Vec::new(), String::new());
+    loop {
+        let reply = client.get(&format!("/api/users/audit?limit=100{cursor}"));
+        reply.assert_status(200);
+        for e in reply.body["items"].as_array().expect("items") {
+            let text = |field: &str| e[field].as_str().expect(field).to_owned();
+            if subjects.contains(&e["subject"].as_str().expect("subject")) {
+                entries.push((text("kind"), text("subject"), text("actor")));
+            }
+        }
+        match reply.body["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => return entries,
+        }
+    }
+}
+
+#[test]
+fn what_admins_do_to_other_peoples_accounts_is_in_the_users_audit_log_for_admins() {
+    let member = Person::new(&[]);
+    let member_id = member.id();
+    let admin_id = APP.get("/api/users/me").body["id"].as_str().expect("admin id").to_owned();
+    // Members changing themselves is nobody's role at work: not audited.
+    member.client().patch(&format!("/api/users/{member_id}"), &json!({"name": "Myself"})).assert_status(200);
+    APP.patch(&format!("/api/users/{member_id}"), &json!({"name": "Renamed"})).assert_status(200);
+    let made =
+        APP.post("/api/users", &json!({"email": format!("{}@example.com", unique_prefix("made")), "name": "Made"}));
+    made.assert_status(201);
+    let made_id = id(&made.body).to_owned();
+    APP.delete(&format!("/api/users/{made_id}")).assert_status(204);
+
+    let entry = |kind: &str, subject: &str| (kind.to_owned(), subject.to_owned(), admin_id.clone());
+    assert_eq!(
+        users_audit(APP.with_token(support::admin_token()), &[&member_id, &made_id]),
+        [entry("user.updated", &member_id), entry("user.created", &made_id), entry("user.deleted", &made_id)]
+    );
+    for stranger in [member, Person::new(&["organizer"]), Person::new(&["moderator"])] {
+        forbidden(stranger.client().get("/api/users/audit"));
+    }
+}
+
 #[test]
 fn webhooks_are_registered_by_the_events_organizer_and_delivered_by_admins() {
     let organizer = Person::new(&["organizer"]);

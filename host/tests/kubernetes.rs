@@ -197,7 +197,7 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "a changed migration program under the old Job's name (immutable on the server)",
         "-- The migration program of the users domain",
         "-- The changed migration program of the users domain",
-        "Job/users-migrate-0001-b68a556a: metadata.name: must end in -0001-",
+        "Job/users-migrate-0002-bdfe65b1: metadata.name: must end in -0002-",
     ),
     (
         "the Keycloak operator cut off from the API server by default deny",
@@ -245,7 +245,7 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "an unknown container field",
         "        name: migrate\n",
         "        name: migrate\n        imagePolicy: Always\n",
-        "Job/users-migrate-0001-b68a556a: spec.template.spec.containers.0",
+        "Job/users-migrate-0002-bdfe65b1: spec.template.spec.containers.0",
     ),
 ];
 

@@ -85,17 +85,29 @@ pub fn record(conn: &Connection, entry: &Entry) -> Result<(), DbError> {
          )
          {OWED_DELIVERIES}"
     );
-    let params = [
+    if conn.execute(&sql, &entry_params(entry)).map_err(DbError::from)? > 0 {
+        owe_deliveries();
+    }
+    Ok(())
+}
+
+/// Records `entry` in a journal no webhook endpoint watches (the users
+/// domain's): the entry alone, in the caller's transaction.
+pub fn record_unwatched(conn: &Connection, entry: &Entry) -> Result<(), DbError> {
+    let sql =
+        "INSERT INTO journal (kind, subject, event_id, actor, data) VALUES ($1, $2, $3::uuid, $4, $5::text::jsonb)";
+    conn.execute(sql, &entry_params(entry)).map_err(DbError::from)?;
+    Ok(())
+}
+
+fn entry_params(entry: &Entry) -> [spin_sdk::pg4::ParameterValue; 5] {
+    [
         entry.kind.to_owned().into(),
         entry.subject.clone().into(),
         entry.event_id.into(),
         entry.actor.into(),
         entry.data.to_string().into(),
-    ];
-    if conn.execute(&sql, &params).map_err(DbError::from)? > 0 {
-        owe_deliveries();
-    }
-    Ok(())
+    ]
 }
 
 fn recorded_from_row(row: &Row<'_>) -> Result<Recorded, DbError> {

@@ -1,11 +1,14 @@
 //! The users API: decode, call the repository, encode.
 
 use eventos_common::auth::{self, Caller, Forbidden, Role};
+use eventos_common::db::{DbError, in_transaction};
 use eventos_common::fields::parse_uuid;
 use eventos_common::health::health;
+use eventos_common::journal::{self, Entry};
 use eventos_common::page::{Cursor, PageRequest, page_response};
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem, db};
 use serde::Deserialize;
+use serde_json::{Value, json};
 use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
@@ -21,6 +24,8 @@ pub fn route(req: &ApiRequest) -> ApiResult {
         ("GET", ["api", "users", "me"]) => get_me(req),
         ("PATCH", ["api", "users", "me"]) => update_me(req),
         (_, ["api", "users", "me"]) => Err(Problem::method_not_allowed("GET, PATCH")),
+        ("GET", ["api", "users", "audit"]) => journal::audit(req, |_, _| Ok(false)),
+        (_, ["api", "users", "audit"]) => Err(Problem::method_not_allowed("GET")),
         ("POST", ["api", "users"]) => create_user(req),
         ("GET", ["api", "users"]) => list_users(req),
         (_, ["api", "users"]) => Err(Problem::method_not_allowed("GET, POST")),
@@ -39,16 +44,28 @@ fn user_id(text: &str) -> Result<Uuid, UserError> {
 
 /// Users are read and changed by themselves and by admins; a member asking
 /// about somebody else learns nothing, not even whether they exist.
-fn require_self_or_admin(req: &ApiRequest, id: Uuid) -> Result<(), Problem> {
-    if auth::caller(req)?.may_act_for(id) { Ok(()) } else { Err(Forbidden("members see only themselves").into()) }
+fn require_self_or_admin(req: &ApiRequest, id: Uuid) -> Result<Caller, Problem> {
+    let caller = auth::caller(req)?;
+    if caller.may_act_for(id) { Ok(caller) } else { Err(Forbidden("members see only themselves").into()) }
 }
 
 // POST /api/users: members are made from their tokens (`/me`); admins make others.
 fn create_user(req: &ApiRequest) -> ApiResult {
-    auth::caller(req)?.require(Role::Admin)?;
+    let caller = auth::caller(req)?;
+    caller.require(Role::Admin)?;
     let new_user = NewUser::parse(req.json::<CreateUserBody>()?)?;
-    let user = repo::insert(&db::connect()?, &new_user)?;
+    let user = in_transaction(&db::connect()?, |conn| {
+        let user = repo::insert(conn, &new_user)?;
+        record(conn, "user.created", user.id, &caller, json!({"email": user.email}))?;
+        Ok::<_, UserError>(user)
+    })?;
     Ok(ApiResponse::created(format!("/api/users/{}", user.id), &user))
+}
+
+/// What an admin did to somebody else's account goes into the audit log.
+fn record(conn: &Connection, kind: &'static str, id: Uuid, by: &Caller, data: Value) -> Result<(), DbError> {
+    let entry = Entry { kind, subject: id.to_string(), event_id: None, actor: by.user_id, data };
+    journal::record_unwatched(conn, &entry)
 }
 
 #[derive(Deserialize)]
@@ -105,14 +122,31 @@ fn get_user(id: Uuid, req: &ApiRequest) -> ApiResult {
 
 // PATCH /api/users/{id}
 fn update_user(id: Uuid, req: &ApiRequest) -> ApiResult {
-    require_self_or_admin(req, id)?;
+    let caller = require_self_or_admin(req, id)?;
     let changes = UserChanges::parse(req.json::<UpdateUserBody>()?)?;
-    let user = repo::update(&db::connect()?, id, &changes)?.ok_or(UserError::NotFound)?;
+    let user = in_transaction(&db::connect()?, |conn| {
+        let user = repo::update(conn, id, &changes)?.ok_or(UserError::NotFound)?;
+        if caller.user_id != id {
+            let changed: Vec<&str> = [("email", changes.email.is_some()), ("name", changes.name.is_some())]
+                .into_iter()
+                .filter_map(|(field, changed)| changed.then_some(field))
+                .collect();
+            record(conn, "user.updated", id, &caller, json!({"changed": changed}))?;
+        }
+        Ok::<_, UserError>(user)
+    })?;
     Ok(ApiResponse::ok(&user))
 }
 
 // DELETE /api/users/{id}
 fn delete_user(id: Uuid, req: &ApiRequest) -> ApiResult {
-    auth::caller(req)?.require(Role::Admin)?;
-    if repo::delete(&db::connect()?, id)? { Ok(ApiResponse::no_content()) } else { Err(UserError::NotFound.into()) }
+    let caller = auth::caller(req)?;
+    caller.require(Role::Admin)?;
+    in_transaction(&db::connect()?, |conn| {
+        if !repo::delete(conn, id)? {
+            return Err(UserError::NotFound);
+        }
+        Ok(record(conn, "user.deleted", id, &caller, json!({}))?)
+    })?;
+    Ok(ApiResponse::no_content())
 }
