@@ -29,13 +29,13 @@ build: setup components host
 setup:
 	@scripts/setup.sh
 
-components:
+components: setup
 	$(CARGO) build --release --target $(WASM_TARGET) $(addprefix -p ,$(COMPONENTS) $(TEST_GUESTS))
 
 host:
 	$(CARGO) build --release -p eventos
 
-lint:
+lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --all-targets -p eventos -p eventos-common -p eventos-dev-token -- -D warnings
 	$(CARGO) clippy --release --target $(WASM_TARGET) $(addprefix -p ,$(COMPONENTS) $(TEST_GUESTS)) -- -D warnings

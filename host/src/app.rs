@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result, anyhow};
@@ -16,6 +16,7 @@ use crate::allow::AllowList;
 use crate::capabilities;
 use crate::engine::{load_component, new_engine, start_epoch_ticker};
 use crate::limits::Limits;
+use crate::live::{Build, LiveBuild};
 use crate::manifest::Manifest;
 use crate::metrics::Metrics;
 use crate::metrics::instruments::Sources;
@@ -47,30 +48,58 @@ pub struct App {
 
 pub struct LoadedComponent {
     pub context: Arc<ComponentContext>,
-    pub pre: ProxyPre<RequestState>,
+    pub build: LiveBuild,
 }
 
 /// Every component compiled (or loaded from cache) and pre-instantiated: the
 /// slow part of a start, which needs no variable and so runs beside provisioning.
 pub struct Compiled {
     engine: Engine,
-    components: Vec<(String, ProxyPre<RequestState>)>,
+    components: Vec<(String, Build)>,
 }
 
 impl Compiled {
     pub fn load(manifest: &Manifest, limits: &Limits, use_cache: bool) -> Result<Self> {
         let engine = new_engine(limits)?;
-        let linker = linker(&engine)?;
-        let cache_dir = use_cache.then(|| manifest.dir.join("target/eventos-cache"));
+        let loader = Loader::new(&engine, manifest, use_cache)?;
         let components = manifest
             .components
             .iter()
-            .map(|(id, decl)| {
-                let wasm = manifest.dir.join(&decl.source);
-                Ok((id.clone(), load_one(&engine, &linker, id, &wasm, cache_dir.as_deref())?))
-            })
+            .map(|(id, decl)| Ok((id.clone(), loader.load(id, &manifest.dir.join(&decl.source))?)))
             .collect::<Result<_>>()?;
         Ok(Self { engine, components })
+    }
+}
+
+/// Turns a component's wasm into a build ready to serve: at start, and for every
+/// swap `--watch` makes.
+pub struct Loader {
+    engine: Engine,
+    linker: Linker<RequestState>,
+    cache_dir: Option<PathBuf>,
+}
+
+impl Loader {
+    pub fn new(engine: &Engine, manifest: &Manifest, use_cache: bool) -> Result<Self> {
+        let cache_dir = use_cache.then(|| manifest.dir.join("target/eventos-cache"));
+        Ok(Self { engine: engine.clone(), linker: linker(engine)?, cache_dir })
+    }
+
+    pub fn load(&self, id: &str, wasm: &Path) -> Result<Build> {
+        let (component, digest) = load_component(&self.engine, wasm, self.cache_dir.as_deref())
+            .with_context(|| format!("component `{id}`"))?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| {
+            anyhow!(
+                "component `{id}` ({}) needs an import this host does not provide: {e:#}. \
+                 Components may import WASI 0.2, wasi:http, spin:postgres/postgres@4.0.0 and \
+                 fermyon:spin/{{variables,key-value,sqlite,mqtt,redis}}@2.0.0 only",
+                wasm.display()
+            )
+        })?;
+        let pre = ProxyPre::new(pre).map_err(|e| {
+            anyhow!("component `{id}` ({}) does not export wasi:http/incoming-handler: {e:#}", wasm.display())
+        })?;
+        Ok(Build { pre, id: digest })
     }
 }
 
@@ -86,7 +115,7 @@ impl App {
         let ids: Vec<&str> = manifest.components.keys().map(String::as_str).collect();
         let pools = Arc::new(Pools::new(&limits));
         let mut components = Vec::new();
-        for (id, pre) in compiled {
+        for (id, build) in compiled {
             let decl = &manifest.components[&id];
             let allowed = decl
                 .allowed_outbound_hosts
@@ -103,7 +132,7 @@ impl App {
                 pools: pools.clone(),
                 id,
             };
-            components.push(LoadedComponent { context: Arc::new(context), pre });
+            components.push(LoadedComponent { context: Arc::new(context), build: LiveBuild::new(build) });
         }
         let index: HashMap<&str, usize> =
             components.iter().enumerate().map(|(i, c)| (c.context.id.as_str(), i)).collect();
@@ -176,26 +205,6 @@ fn linker(engine: &Engine) -> Result<Linker<RequestState>> {
     capabilities::fermyon::spin2_0_0::mqtt::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     capabilities::fermyon::spin2_0_0::redis::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     Ok(linker)
-}
-
-fn load_one(
-    engine: &Engine,
-    linker: &Linker<RequestState>,
-    id: &str,
-    wasm: &Path,
-    cache_dir: Option<&Path>,
-) -> Result<ProxyPre<RequestState>> {
-    let component = load_component(engine, wasm, cache_dir).with_context(|| format!("component `{id}`"))?;
-    let pre = linker.instantiate_pre(&component).map_err(|e| {
-        anyhow!(
-            "component `{id}` ({}) needs an import this host does not provide: {e:#}. \
-             Components may import WASI 0.2, wasi:http, spin:postgres/postgres@4.0.0 and \
-             fermyon:spin/{{variables,key-value,sqlite,mqtt,redis}}@2.0.0 only",
-            wasm.display()
-        )
-    })?;
-    ProxyPre::new(pre)
-        .map_err(|e| anyhow!("component `{id}` ({}) does not export wasi:http/incoming-handler: {e:#}", wasm.display()))
 }
 
 /// The host name locally; the pod name on Kubernetes (where HOSTNAME is the pod's).

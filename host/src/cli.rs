@@ -50,6 +50,10 @@ enum VerbArgs {
         /// Stop when standard input closes and drop the databases on the way out
         #[arg(long)]
         ephemeral: bool,
+        /// Rebuild a component when a file its build watches changes, and swap
+        /// it in while serving (requests in flight finish on the old build)
+        #[arg(long)]
+        watch: bool,
     },
     /// Provision and apply each domain's migrations, then exit
     Migrate {
@@ -159,6 +163,8 @@ pub struct Command {
     pub listen: SocketAddr,
     pub build: bool,
     pub ephemeral: bool,
+    /// `up --watch`: rebuild and swap components as their sources change.
+    pub watch: bool,
     pub print_env: bool,
     /// `--variable KEY=VALUE`, in order; a later one wins.
     pub variables: Vec<(String, String)>,
@@ -176,6 +182,7 @@ impl Command {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             build: true,
             ephemeral: false,
+            watch: false,
             print_env: false,
             variables: Vec::new(),
             cache: true,
@@ -188,12 +195,13 @@ impl Command {
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, clap::Error> {
     let cli = Cli::try_parse_from(std::iter::once("eventos".to_owned()).chain(args))?;
     Ok(match cli.verb {
-        VerbArgs::Up { app, listen, variables, disable_cache, no_build, ephemeral } => Command {
+        VerbArgs::Up { app, listen, variables, disable_cache, no_build, ephemeral, watch } => Command {
             listen,
             variables,
             cache: !disable_cache,
             build: !no_build,
             ephemeral,
+            watch,
             ..Command::new(Verb::Up, app)
         },
         VerbArgs::Migrate { app, job_sql: Some(dir), .. } => Command::new(Verb::WriteJobSql(dir), app),
@@ -294,6 +302,9 @@ pub async fn run(command: Command) -> Result<()> {
     if let Some(metrics) = metrics_listener().await? {
         eprintln!("eventos: metrics for Prometheus on http://{}/metrics", metrics.local_addr()?);
         tokio::spawn(metrics_server::serve(app.clone(), metrics));
+    }
+    if command.watch {
+        crate::watch::start(app.clone(), manifest.clone(), command.cache)?;
     }
     announce(address, &manifest, &values, started);
     let stop_on_eof = command.ephemeral;

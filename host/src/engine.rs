@@ -78,20 +78,23 @@ pub fn start_epoch_ticker(engine: &Engine) {
 }
 
 /// Loads a component, compiling it only when no cached artifact matches both the
-/// wasm bytes and this engine's configuration (without a cache folder: always).
-pub fn load_component(engine: &Engine, wasm_path: &Path, cache_dir: Option<&Path>) -> Result<Component> {
+/// wasm bytes and this engine's configuration (without a cache folder: always);
+/// with the content digest of those bytes (`sha256:<hex>`).
+pub fn load_component(engine: &Engine, wasm_path: &Path, cache_dir: Option<&Path>) -> Result<(Component, String)> {
     let wasm = std::fs::read(wasm_path).with_context(|| {
         format!(
             "cannot read the component {}: build it first (`make build`, or `eventos up` without --no-build)",
             wasm_path.display()
         )
     })?;
-    let cached = cache_dir.map(|dir| dir.join(cache_key(engine, &wasm)));
+    let digest = Sha256::digest(&wasm);
+    let cached = cache_dir.map(|dir| dir.join(cache_key(engine, &digest)));
+    let digest = format!("sha256:{}", hex::encode(digest));
     if let Some(cached) = cached.as_ref().filter(|cached| cached.exists()) {
         // SAFETY: the file was written by `Component::serialize` of an engine with the
         // same compatibility hash (it is part of the name) and lives under our own target dir.
         if let Ok(component) = unsafe { Component::deserialize_file(engine, cached) } {
-            return Ok(component);
+            return Ok((component, digest));
         }
     }
     let wasm = crate::componentize::componentize_if_necessary(&wasm)
@@ -103,14 +106,13 @@ pub fn load_component(engine: &Engine, wasm_path: &Path, cache_dir: Option<&Path
         // The cache is an optimisation: failing to write it only costs the next start.
         let _ = std::fs::create_dir_all(dir).and_then(|_| write_atomically(&cached, &bytes));
     }
-    Ok(component)
+    Ok((component, digest))
 }
 
-fn cache_key(engine: &Engine, wasm: &[u8]) -> PathBuf {
+fn cache_key(engine: &Engine, wasm_digest: &[u8]) -> PathBuf {
     let mut engine_hash = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut engine_hash);
-    let wasm_hash = Sha256::digest(wasm);
-    let hex = hex::encode(&wasm_hash[..16]);
+    let hex = hex::encode(&wasm_digest[..16]);
     PathBuf::from(format!("{hex}-{:016x}.cwasm", engine_hash.finish()))
 }
 

@@ -63,7 +63,8 @@ async fn run_guest(
 ) -> Result<hyper::Response<HyperOutgoingBody>> {
     let deadline = app.limits.request_timeout;
     let loaded = &app.components[component];
-    let pre = loaded.pre.clone();
+    // The build live now serves this request to its end, whatever a swap does meanwhile.
+    let pre = loaded.build.current().pre.clone();
     let chain: Arc<dyn Chain> = app.clone();
     let instantiating = trace.as_ref().map(|trace| trace.instantiation(&loaded.context.id));
     let mut store = Store::new(&app.engine, RequestState::new(loaded.context.clone(), chain, depth, trace));

@@ -15,6 +15,7 @@ mod guest_variables;
 mod handler;
 mod headers;
 mod limits;
+mod live;
 mod manifest;
 mod metrics;
 mod metrics_server;
@@ -32,6 +33,7 @@ mod stats;
 mod telemetry;
 mod tls;
 mod variables;
+mod watch;
 
 use std::process::ExitCode;
 

@@ -76,9 +76,8 @@ const UNSUPPORTED_COMPONENT_FIELDS: &[(&str, &str)] = &[
 pub struct BuildDecl {
     pub command: String,
     pub workdir: Option<String>,
-    /// For `spin watch`; this host builds on every `up` instead.
+    /// Globs of the files the build reads: `up --watch` rebuilds on their change, as `spin watch` does.
     #[serde(default)]
-    #[allow(dead_code)]
     pub watch: Vec<String>,
 }
 

@@ -78,6 +78,9 @@ async fn on_request(
     if let Some(name) = path.strip_prefix(WELL_KNOWN_PREFIX) {
         return well_known(&app, name);
     }
+    if path == BUILDS_PATH {
+        return builds(&app);
+    }
     let Some(matched) = app.router.route(path) else {
         return empty(StatusCode::NOT_FOUND);
     };
@@ -158,6 +161,17 @@ fn well_known(app: &App, name: &str) -> Response<HyperOutgoingBody> {
         }
         _ => empty(StatusCode::NOT_FOUND),
     }
+}
+
+/// This host's own report of each component's live build, which `up --watch` swaps.
+const BUILDS_PATH: &str = "/.well-known/eventos/builds";
+
+fn builds(app: &App) -> Response<HyperOutgoingBody> {
+    let report: Vec<_> = app.components.iter().map(|c| c.build.report(&c.context.id)).collect();
+    let mut response = full(StatusCode::OK, Bytes::from(serde_json::Value::from(report).to_string()));
+    response.headers_mut().insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(hyper::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 const REQUEST_ID: &str = "x-request-id";

@@ -136,6 +136,7 @@ fn the_page_and_its_assets_are_served_by_the_component() {
         "/static/session.js",
         "/static/history.js",
         "/static/traffic.js",
+        "/static/builds.js",
         "/static/app.css",
         "/static/icon.svg",
     ] {
@@ -218,6 +219,18 @@ fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
     if on_eventos {
         let text = |i: usize| traffic[i]["text"].as_str().expect("text");
         assert!(text(0).ends_with("/s") && text(1).ends_with('%') && text(2).ends_with(" ms"), "{traffic:?}");
+    }
+    // Tickets' live build, as the host reports it; Spin reports none and the column stays hidden.
+    let build = &result["build"];
+    if on_eventos {
+        let builds = app.get("/.well-known/eventos/builds");
+        let reported =
+            builds.body.as_array().expect("a report per component").iter().find(|b| b["component"] == "tickets");
+        let digest = reported.expect("tickets is reported")["build"].clone();
+        assert!(digest.as_str().is_some_and(|d| d.starts_with("sha256:")), "{digest}");
+        assert_eq!((build["hidden"].clone(), build["digest"].clone()), (json!(false), digest), "{build}");
+    } else {
+        assert_eq!(build["hidden"], true, "{build}");
     }
     println!("status page: loaded in {} ms, {} bytes", result["load_ms"], result["page_bytes"]);
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::{self, Caller, Role};
 use crate::db::{self, DbError, column, query};
-use crate::page::{Cursor, PageRequest, cursor_params, event_list_query, page_response};
+use crate::page::{Cursor, PageRequest, event_list_query, keyset, page_response};
 use crate::time::rfc3339;
 use crate::{ApiRequest, ApiResult, Problem};
 
@@ -125,15 +125,16 @@ fn recorded_from_row(row: &Row<'_>) -> Result<Recorded, DbError> {
 
 /// Entries by `created_at, id`: one event's, or every one.
 pub fn list(conn: &Connection, event_id: Option<Uuid>, page: &PageRequest) -> Result<Vec<Recorded>, DbError> {
-    let sql = "SELECT id, kind, subject, event_id, actor, data::text AS data,
-                      created_at AT TIME ZONE 'UTC' AS created_at
-               FROM journal
-               WHERE ($1::uuid IS NULL OR event_id = $1)
-                 AND ($2::timestamp IS NULL OR (created_at, id) > ($2::timestamp AT TIME ZONE 'UTC', $3::uuid))
-               ORDER BY created_at, id
-               LIMIT $4";
-    let [after_at, after_id] = cursor_params(page.after);
-    query(conn, sql, &[event_id.into(), after_at, after_id, page.fetch_limit().into()], recorded_from_row)
+    let (sql, params) = keyset(
+        "SELECT id, kind, subject, event_id, actor, data::text AS data,
+                created_at AT TIME ZONE 'UTC' AS created_at
+         FROM journal
+         WHERE ($1::uuid IS NULL OR event_id = $1)",
+        ("created_at", "id"),
+        vec![event_id.into()],
+        page,
+    );
+    query(conn, &sql, &params, recorded_from_row)
 }
 
 /// `GET /api/<domain>/audit?event_id=&limit=&cursor=`: every entry for admins;

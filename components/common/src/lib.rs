@@ -13,6 +13,7 @@ pub mod peer;
 pub mod problem;
 pub mod request;
 pub mod response;
+pub mod router;
 pub mod serve;
 pub mod time;
 pub mod trace;

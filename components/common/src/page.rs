@@ -72,12 +72,29 @@ impl Cursor {
     }
 }
 
-/// The cursor as the `(timestamp, id)` parameters of a keyset `WHERE`; both null for the first page.
-pub fn cursor_params(after: Option<Cursor>) -> [ParameterValue; 2] {
-    match after {
-        Some(cursor) => [cursor.at.into(), cursor.id.into()],
-        None => [ParameterValue::DbNull, ParameterValue::DbNull],
+/// A list query paged by keyset. `query` is a `SELECT ... WHERE` whose filters
+/// use `$1` to `$n` for the n `filters`; after them come the rows past the page's
+/// cursor in `(at, id)` order (every row for the first page), that order, and a
+/// limit one past the page's. Answers the whole SQL and all its parameters.
+pub fn keyset(
+    query: &str,
+    (at, id): (&str, &str),
+    mut filters: Vec<ParameterValue>,
+    page: &PageRequest,
+) -> (String, Vec<ParameterValue>) {
+    let (after_at, after_id, limit) = (filters.len() + 1, filters.len() + 2, filters.len() + 3);
+    let sql = format!(
+        "{query}
+           AND (${after_at}::timestamp IS NULL OR ({at}, {id}) > (${after_at}::timestamp AT TIME ZONE 'UTC', ${after_id}::uuid))
+         ORDER BY {at}, {id}
+         LIMIT ${limit}"
+    );
+    match page.after {
+        Some(cursor) => filters.extend([cursor.at.into(), cursor.id.into()]),
+        None => filters.extend([ParameterValue::DbNull, ParameterValue::DbNull]),
     }
+    filters.push(page.fetch_limit().into());
+    (sql, filters)
 }
 
 #[derive(Serialize)]

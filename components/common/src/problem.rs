@@ -33,7 +33,7 @@ pub struct ProblemDocument {
     /// Extra members of the problem document (e.g. `checked_in_at`).
     pub extensions: Map<String, Value>,
     /// The `Allow` header of a 405.
-    pub allow: Option<&'static str>,
+    pub allow: Option<String>,
     /// The `WWW-Authenticate` header of a 401.
     pub challenge: Option<&'static str>,
     /// Why it happened, for the log line only; never sent to the caller.
@@ -96,7 +96,8 @@ impl Problem {
         Self::new(404, "not-found", "Not found", format!("no route for {path}"))
     }
 
-    pub fn method_not_allowed(allow: &'static str) -> Self {
+    pub fn method_not_allowed(allow: impl Into<String>) -> Self {
+        let allow = allow.into();
         let mut problem =
             Self::new(405, "method-not-allowed", "Method not allowed", format!("this resource allows {allow}"));
         problem.allow = Some(allow);

@@ -120,8 +120,8 @@ pub fn problem_response(problem: &Problem) -> ApiResponse {
         headers: vec![("content-type".into(), "application/problem+json".into())],
         body: serde_json::to_vec(&problem.to_json()).unwrap_or_default(),
     };
-    if let Some(allow) = problem.allow {
-        response.headers.push(("allow".into(), allow.into()));
+    if let Some(allow) = &problem.allow {
+        response.headers.push(("allow".into(), allow.clone()));
     }
     if let Some(challenge) = problem.challenge {
         response.headers.push(("www-authenticate".into(), challenge.into()));
@@ -140,8 +140,10 @@ fn allowed_origin(origin: Option<&str>) -> Option<&str> {
 /// a 404. Every route picks the method before it does anything, so asking is free.
 fn preflight(route: fn(&ApiRequest) -> ApiResult, request: &ApiRequest, origin: Option<&str>) -> ApiResult {
     let methods = match route(request) {
-        Err(problem) if let Some(allow) = problem.allow => format!("{allow}, OPTIONS"),
-        Err(problem) => return Err(problem),
+        Err(mut problem) => match problem.allow.take() {
+            Some(allow) => format!("{allow}, OPTIONS"),
+            None => return Err(problem),
+        },
         Ok(_) => "OPTIONS".to_owned(),
     };
     let response = ApiResponse::no_content().with_header("allow", &methods);

@@ -5,7 +5,7 @@ pub const SCHEMA: &str = "0004";
 
 use chrono::{DateTime, Utc};
 use eventos_common::db::{DbError, column, query};
-use eventos_common::page::{PageRequest, cursor_params};
+use eventos_common::page::{PageRequest, keyset};
 use spin_sdk::pg4::{Connection, ParameterValue, Row};
 use uuid::Uuid;
 
@@ -120,20 +120,13 @@ pub fn list(conn: &Connection, filter: &EventFilter, page: &PageRequest) -> Resu
            AND ($2::uuid IS NULL OR organizer_id = $2)
            AND ($3::timestamp IS NULL OR starts_at >= $3::timestamp AT TIME ZONE 'UTC')
            AND ($4::timestamp IS NULL OR starts_at < $4::timestamp AT TIME ZONE 'UTC')
-           AND ($5::timestamp IS NULL OR (starts_at, id) > ($5::timestamp AT TIME ZONE 'UTC', $6::uuid))
-           AND ($8 OR status = 'published' OR organizer_id = $9::uuid)
-         ORDER BY starts_at, id
-         LIMIT $7"
+           AND ($5 OR status = 'published' OR organizer_id = $6::uuid)"
     );
-    let [after_at, after_id] = cursor_params(page.after);
-    let params = [
+    let filters = vec![
         filter.status.map(|s| s.as_str().to_owned()).into(),
         filter.organizer_id.into(),
         filter.from.map(|at| at.naive_utc()).into(),
         filter.to.map(|at| at.naive_utc()).into(),
-        after_at,
-        after_id,
-        page.fetch_limit().into(),
         matches!(filter.visible_to, Visibility::Everything).into(),
         match filter.visible_to {
             Visibility::PublishedAndOrganizedBy(organizer) => Some(organizer),
@@ -141,6 +134,7 @@ pub fn list(conn: &Connection, filter: &EventFilter, page: &PageRequest) -> Resu
         }
         .into(),
     ];
+    let (sql, params) = keyset(&sql, ("starts_at", "id"), filters, page);
     query(conn, &sql, &params, event_from_row)
 }
 

@@ -6,6 +6,7 @@ use eventos_common::fields::{parse_uuid, query_uuid};
 use eventos_common::health::health;
 use eventos_common::journal::{self, Entry};
 use eventos_common::page::{Cursor, PageRequest, page_response};
+use eventos_common::router::{Route, dispatch};
 use eventos_common::time::parse_rfc3339;
 use eventos_common::webhook;
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
@@ -20,30 +21,23 @@ use crate::repo::{self, EventFilter};
 use crate::status::Status;
 
 pub fn route(req: &ApiRequest) -> ApiResult {
-    let segments = req.segments();
-    match (req.method.as_str(), segments.as_slice()) {
-        ("GET", ["api", "events", "health"]) => Ok(health("events", env!("CARGO_PKG_VERSION"), Some(repo::SCHEMA))),
-        (_, ["api", "events", "health"]) => Err(Problem::method_not_allowed("GET")),
-        ("POST", ["api", "events"]) => create_event(req),
-        ("GET", ["api", "events"]) => list_events(req),
-        (_, ["api", "events"]) => Err(Problem::method_not_allowed("GET, POST")),
-        ("GET", ["api", "events", "audit"]) => journal::audit(req, organizes),
-        ("POST", ["api", "events", "webhooks"]) => webhook::register(req, organizes),
-        ("GET", ["api", "events", "webhooks"]) => webhook::list(req, organizes),
-        (_, ["api", "events", "webhooks"]) => Err(Problem::method_not_allowed("GET, POST")),
-        ("POST", ["api", "events", "webhooks", "deliver"]) => webhook::deliver(req),
-        (_, ["api", "events", "webhooks", "deliver"]) => Err(Problem::method_not_allowed("POST")),
-        (_, ["api", "events", "audit"]) => Err(Problem::method_not_allowed("GET")),
-        ("GET", ["api", "events", id]) => get_event(event_id(id)?, req),
-        ("PATCH", ["api", "events", id]) => update_event(event_id(id)?, req),
-        (_, ["api", "events", _]) => Err(Problem::method_not_allowed("GET, PATCH")),
-        ("POST", ["api", "events", id, "moderation"]) => moderate_event(event_id(id)?, req),
-        (_, ["api", "events", _, "moderation"]) => Err(Problem::method_not_allowed("POST")),
-        ("POST", ["api", "events", id, "cancel"]) => cancel_event(event_id(id)?, req),
-        (_, ["api", "events", _, "cancel"]) => Err(Problem::method_not_allowed("POST")),
-        _ => Err(Problem::no_route(&req.path)),
-    }
+    dispatch(ROUTES, req)
 }
+
+const ROUTES: &[Route] = &[
+    Route::get("/api/events/health", |_, _| Ok(health("events", env!("CARGO_PKG_VERSION"), Some(repo::SCHEMA)))),
+    Route::post("/api/events", |req, _| create_event(req)),
+    Route::get("/api/events", |req, _| list_events(req)),
+    Route::get("/api/events/audit", |req, _| journal::audit(req, organizes)),
+    Route::post("/api/events/webhooks", |req, _| webhook::register(req, organizes)),
+    Route::get("/api/events/webhooks", |req, _| webhook::list(req, organizes)),
+    Route::post("/api/events/webhooks/deliver", |req, _| webhook::deliver(req)),
+    // Event ids last: every literal path above is no event.
+    Route::get("/api/events/{}", |req, p| get_event(event_id(p[0])?, req)),
+    Route::patch("/api/events/{}", |req, p| update_event(event_id(p[0])?, req)),
+    Route::post("/api/events/{}/moderation", |req, p| moderate_event(event_id(p[0])?, req)),
+    Route::post("/api/events/{}/cancel", |req, p| cancel_event(event_id(p[0])?, req)),
+];
 
 /// A malformed id names no event.
 fn event_id(text: &str) -> Result<Uuid, EventError> {

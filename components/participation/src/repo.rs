@@ -8,8 +8,8 @@
 pub const SCHEMA: &str = "0002";
 
 use eventos_common::db::{DbError, column, query, query_a_row};
-use eventos_common::page::{PageRequest, cursor_params};
-use spin_sdk::pg4::{Connection, ParameterValue, Row};
+use eventos_common::page::{PageRequest, keyset};
+use spin_sdk::pg4::{Connection, Row};
 use uuid::Uuid;
 
 use crate::error::RegistrationError;
@@ -115,20 +115,11 @@ pub fn list(conn: &Connection, filter: &RegistrationFilter, page: &PageRequest) 
         "SELECT {COLUMNS} FROM registrations r
          WHERE ($1::uuid IS NULL OR r.event_id = $1)
            AND ($2::uuid IS NULL OR r.user_id = $2)
-           AND ($3::text IS NULL OR r.status = $3)
-           AND ($4::timestamp IS NULL OR (r.created_at, r.id) > ($4::timestamp AT TIME ZONE 'UTC', $5::uuid))
-         ORDER BY r.created_at, r.id
-         LIMIT $6"
+           AND ($3::text IS NULL OR r.status = $3)"
     );
-    let [after_at, after_id] = cursor_params(page.after);
-    let params: [ParameterValue; 6] = [
-        filter.event_id.into(),
-        filter.user_id.into(),
-        filter.status.map(|s| s.as_str().to_owned()).into(),
-        after_at,
-        after_id,
-        page.fetch_limit().into(),
-    ];
+    let filters =
+        vec![filter.event_id.into(), filter.user_id.into(), filter.status.map(|s| s.as_str().to_owned()).into()];
+    let (sql, params) = keyset(&sql, ("r.created_at", "r.id"), filters, page);
     query(conn, &sql, &params, registration_from_row)
 }
 

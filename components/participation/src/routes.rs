@@ -7,6 +7,7 @@ use eventos_common::health::health;
 use eventos_common::journal::{self, Entry};
 use eventos_common::page::{Cursor, PageRequest, page_response};
 use eventos_common::peer::{list_scope, organizes};
+use eventos_common::router::{Route, dispatch};
 use eventos_common::webhook;
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
 use serde::Deserialize;
@@ -20,30 +21,23 @@ use crate::registration::{RegisterBody, RegisterRequest, Registration, Status, S
 use crate::repo::{self, RegistrationFilter};
 
 pub fn route(req: &ApiRequest) -> ApiResult {
-    let segments = req.segments();
-    match (req.method.as_str(), segments.as_slice()) {
-        ("GET", ["api", "participation", "health"]) => {
-            Ok(health("participation", env!("CARGO_PKG_VERSION"), Some(repo::SCHEMA)))
-        }
-        (_, ["api", "participation", "health"]) => Err(Problem::method_not_allowed("GET")),
-        ("POST", ["api", "participation", "registrations"]) => register(req),
-        ("GET", ["api", "participation", "registrations"]) => list_registrations(req),
-        (_, ["api", "participation", "registrations"]) => Err(Problem::method_not_allowed("GET, POST")),
-        ("GET", ["api", "participation", "registrations", id]) => get_registration(registration_id(id)?, req),
-        ("DELETE", ["api", "participation", "registrations", id]) => cancel_registration(registration_id(id)?, req),
-        (_, ["api", "participation", "registrations", _]) => Err(Problem::method_not_allowed("GET, DELETE")),
-        ("GET", ["api", "participation", "audit"]) => journal::audit(req, runs),
-        (_, ["api", "participation", "audit"]) => Err(Problem::method_not_allowed("GET")),
-        ("POST", ["api", "participation", "webhooks"]) => webhook::register(req, runs),
-        ("GET", ["api", "participation", "webhooks"]) => webhook::list(req, runs),
-        (_, ["api", "participation", "webhooks"]) => Err(Problem::method_not_allowed("GET, POST")),
-        ("POST", ["api", "participation", "webhooks", "deliver"]) => webhook::deliver(req),
-        (_, ["api", "participation", "webhooks", "deliver"]) => Err(Problem::method_not_allowed("POST")),
-        ("GET", ["api", "participation", "events", id, "summary"]) => summary(id),
-        (_, ["api", "participation", "events", _, "summary"]) => Err(Problem::method_not_allowed("GET")),
-        _ => Err(Problem::no_route(&req.path)),
-    }
+    dispatch(ROUTES, req)
 }
+
+const ROUTES: &[Route] = &[
+    Route::get("/api/participation/health", |_, _| {
+        Ok(health("participation", env!("CARGO_PKG_VERSION"), Some(repo::SCHEMA)))
+    }),
+    Route::post("/api/participation/registrations", |req, _| register(req)),
+    Route::get("/api/participation/registrations", |req, _| list_registrations(req)),
+    Route::get("/api/participation/registrations/{}", |req, p| get_registration(registration_id(p[0])?, req)),
+    Route::delete("/api/participation/registrations/{}", |req, p| cancel_registration(registration_id(p[0])?, req)),
+    Route::get("/api/participation/audit", |req, _| journal::audit(req, runs)),
+    Route::post("/api/participation/webhooks", |req, _| webhook::register(req, runs)),
+    Route::get("/api/participation/webhooks", |req, _| webhook::list(req, runs)),
+    Route::post("/api/participation/webhooks/deliver", |req, _| webhook::deliver(req)),
+    Route::get("/api/participation/events/{}/summary", |_, p| summary(p[0])),
+];
 
 fn registration_id(text: &str) -> Result<Uuid, RegistrationError> {
     parse_uuid(text).ok_or(RegistrationError::NotFound)

@@ -49,7 +49,7 @@ function sentence(text) {
 async function refreshHealth() {
   const overall = byId("overall");
   try {
-    const status = await api("GET", "/api/status");
+    const [status] = await Promise.all([api("GET", "/api/status"), refreshBuilds()]);
     rememberHealth(status.components);
     renderHealth(status.components);
     overall.dataset.status = status.status;
@@ -71,7 +71,8 @@ function renderHealth(components) {
       element("td", { "data-label": "Last 5 minutes" }, historyChart(c.name)),
       ...trafficCells(c.name),
       element("td", { "data-label": "Instance", class: "mono", text: c.instance || "—" }),
-      element("td", { "data-label": "Version", class: "mono", text: c.version || "—" }));
+      element("td", { "data-label": "Version", class: "mono", text: c.version || "—" }),
+      buildCell(c.name));
   });
   byId("health-rows").replaceChildren(...rows);
 }

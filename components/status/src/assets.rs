@@ -12,6 +12,8 @@ const HISTORY: Asset =
     Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/history.js") };
 const TRAFFIC: Asset =
     Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/traffic.js") };
+const BUILDS: Asset =
+    Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/builds.js") };
 const SESSION: Asset =
     Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/session.js") };
 const ICON: Asset = Asset { content_type: "image/svg+xml", body: include_str!("../assets/icon.svg") };
@@ -25,6 +27,7 @@ pub fn find(name: &str) -> Option<&'static Asset> {
         "session.js" => Some(&SESSION),
         "history.js" => Some(&HISTORY),
         "traffic.js" => Some(&TRAFFIC),
+        "builds.js" => Some(&BUILDS),
         "icon.svg" => Some(&ICON),
         _ => None,
     }

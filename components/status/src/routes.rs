@@ -1,6 +1,7 @@
 //! The status routes: the page, its assets, the overview, and its own health.
 
 use eventos_common::health::health;
+use eventos_common::router::{Route, dispatch};
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
 
 use crate::assets;
@@ -28,22 +29,18 @@ fn origin(url: &str) -> Option<&str> {
 }
 
 pub fn route(req: &ApiRequest) -> ApiResult {
-    let segments = req.segments();
-    match (req.method.as_str(), segments.as_slice()) {
-        ("GET", []) => asset("index.html"),
-        ("GET", ["static", name]) => asset(name),
-        (_, [] | ["static", _]) => Err(Problem::method_not_allowed("GET")),
-        ("GET", ["api", "status"]) => Ok(ApiResponse::ok(&overview()).with_header("cache-control", "no-store")),
-        ("GET", ["api", "status", "health"]) => Ok(health("status", env!("CARGO_PKG_VERSION"), None)),
-        ("GET", ["api", "status", "traffic"]) => traffic(),
-        (_, ["api", "status"] | ["api", "status", "health" | "traffic"]) => Err(Problem::method_not_allowed("GET")),
-        ("GET", ["api", "status", "sign-in"]) => sign_in::options(),
-        (_, ["api", "status", "sign-in"]) => Err(Problem::method_not_allowed("GET")),
-        ("POST", ["api", "status", "sign-in", "development"]) => sign_in::development(req),
-        (_, ["api", "status", "sign-in", "development"]) => Err(Problem::method_not_allowed("POST")),
-        _ => Err(Problem::no_route(&req.path)),
-    }
+    dispatch(ROUTES, req)
 }
+
+const ROUTES: &[Route] = &[
+    Route::get("/", |_, _| asset("index.html")),
+    Route::get("/static/{}", |_, p| asset(p[0])),
+    Route::get("/api/status", |_, _| Ok(ApiResponse::ok(&overview()).with_header("cache-control", "no-store"))),
+    Route::get("/api/status/health", |_, _| Ok(health("status", env!("CARGO_PKG_VERSION"), None))),
+    Route::get("/api/status/traffic", |_, _| traffic()),
+    Route::get("/api/status/sign-in", |_, _| sign_in::options()),
+    Route::post("/api/status/sign-in/development", |req, _| sign_in::development(req)),
+];
 
 fn asset(name: &str) -> ApiResult {
     let asset = assets::find(name).ok_or_else(|| Problem::no_route(&format!("/static/{name}")))?;

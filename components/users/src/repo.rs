@@ -4,7 +4,7 @@
 pub const SCHEMA: &str = "0002";
 
 use eventos_common::db::{DbError, column, is_unique_violation, query};
-use eventos_common::page::{PageRequest, cursor_params};
+use eventos_common::page::{PageRequest, keyset};
 use spin_sdk::pg4::{Connection, Row};
 use uuid::Uuid;
 
@@ -64,13 +64,10 @@ pub fn find(conn: &Connection, id: Uuid) -> Result<Option<User>, DbError> {
 pub fn list(conn: &Connection, email: Option<String>, page: &PageRequest) -> Result<Vec<User>, DbError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM users
-         WHERE ($1::text IS NULL OR email = $1)
-           AND ($2::timestamp IS NULL OR (created_at, id) > ($2::timestamp AT TIME ZONE 'UTC', $3::uuid))
-         ORDER BY created_at, id
-         LIMIT $4"
+         WHERE ($1::text IS NULL OR email = $1)"
     );
-    let [after_at, after_id] = cursor_params(page.after);
-    query(conn, &sql, &[email.into(), after_at, after_id, page.fetch_limit().into()], user_from_row)
+    let (sql, params) = keyset(&sql, ("created_at", "id"), vec![email.into()], page);
+    query(conn, &sql, &params, user_from_row)
 }
 
 /// `execute`d, so that a taken email comes back with its SQLSTATE on Spin too; then read back.

@@ -6,6 +6,7 @@ use eventos_common::fields::parse_uuid;
 use eventos_common::health::health;
 use eventos_common::journal::{self, Entry};
 use eventos_common::page::{Cursor, PageRequest, page_response};
+use eventos_common::router::{Route, dispatch};
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem, db};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,25 +18,21 @@ use crate::repo;
 use crate::user::{CreateUserBody, NewUser, UpdateUserBody, User, UserChanges, parse_email};
 
 pub fn route(req: &ApiRequest) -> ApiResult {
-    let segments = req.segments();
-    match (req.method.as_str(), segments.as_slice()) {
-        ("GET", ["api", "users", "health"]) => Ok(health("users", env!("CARGO_PKG_VERSION"), Some(repo::SCHEMA))),
-        (_, ["api", "users", "health"]) => Err(Problem::method_not_allowed("GET")),
-        ("GET", ["api", "users", "me"]) => get_me(req),
-        ("PATCH", ["api", "users", "me"]) => update_me(req),
-        (_, ["api", "users", "me"]) => Err(Problem::method_not_allowed("GET, PATCH")),
-        ("GET", ["api", "users", "audit"]) => journal::audit(req, |_, _| Ok(false)),
-        (_, ["api", "users", "audit"]) => Err(Problem::method_not_allowed("GET")),
-        ("POST", ["api", "users"]) => create_user(req),
-        ("GET", ["api", "users"]) => list_users(req),
-        (_, ["api", "users"]) => Err(Problem::method_not_allowed("GET, POST")),
-        ("GET", ["api", "users", id]) => get_user(user_id(id)?, req),
-        ("PATCH", ["api", "users", id]) => update_user(user_id(id)?, req),
-        ("DELETE", ["api", "users", id]) => delete_user(user_id(id)?, req),
-        (_, ["api", "users", _]) => Err(Problem::method_not_allowed("GET, PATCH, DELETE")),
-        _ => Err(Problem::no_route(&req.path)),
-    }
+    dispatch(ROUTES, req)
 }
+
+const ROUTES: &[Route] = &[
+    Route::get("/api/users/health", |_, _| Ok(health("users", env!("CARGO_PKG_VERSION"), Some(repo::SCHEMA)))),
+    Route::get("/api/users/me", |req, _| get_me(req)),
+    Route::patch("/api/users/me", |req, _| update_me(req)),
+    Route::get("/api/users/audit", |req, _| journal::audit(req, |_, _| Ok(false))),
+    Route::post("/api/users", |req, _| create_user(req)),
+    Route::get("/api/users", |req, _| list_users(req)),
+    // User ids last: every literal path above is no user.
+    Route::get("/api/users/{}", |req, p| get_user(user_id(p[0])?, req)),
+    Route::patch("/api/users/{}", |req, p| update_user(user_id(p[0])?, req)),
+    Route::delete("/api/users/{}", |req, p| delete_user(user_id(p[0])?, req)),
+];
 
 /// A malformed id names no user.
 fn user_id(text: &str) -> Result<Uuid, UserError> {

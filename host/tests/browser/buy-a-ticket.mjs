@@ -95,13 +95,16 @@ try {
     }
     traffic = await page.$$eval(tickets, (cells) => cells.map((c) => ({ label: c.dataset.label, text: c.textContent, hidden: c.hidden })));
   }
+  // Tickets' live build, where the host reports builds (its column stays hidden elsewhere).
+  const buildCell = '#health-rows tr[data-component="tickets"] td.build';
+  const build = await page.$eval(buildCell, (c) => ({ hidden: c.hidden, text: c.textContent, digest: c.querySelector("span")?.title || null }));
   const desktop = join(shots, "status-page.png");
   await page.screenshot({ path: desktop, fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   const phone = join(shots, "status-page-phone.png");
   await page.screenshot({ path: phone, fullPage: true });
 
-  console.log(JSON.stringify({ code, held, processed_by: processedBy, user_id: me.id, email: me.email, charts: chartPoints, traffic, load_ms: loadMs, page_bytes: pageBytes, screenshots: [desktop, phone] }));
+  console.log(JSON.stringify({ code, held, processed_by: processedBy, user_id: me.id, email: me.email, charts: chartPoints, traffic, build, load_ms: loadMs, page_bytes: pageBytes, screenshots: [desktop, phone] }));
 } catch (error) {
   // Where the page got stuck, and what it said, beside the error.
   const [page] = browser.contexts().flatMap((context) => context.pages());

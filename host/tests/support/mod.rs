@@ -68,16 +68,26 @@ impl Platform {
         let log = workspace().join("target/test-logs").join(format!("{prefix}.log"));
         std::fs::create_dir_all(log.parent().expect("log dir")).expect("create log dir");
         match runtime() {
-            Runtime::Eventos => Self::start_eventos(manifest, prefix, env, log),
+            Runtime::Eventos => Self::start_eventos(manifest, prefix, env, &[], log),
             Runtime::Spin(spin) => Self::start_spin(spin, manifest, prefix, env, log),
         }
     }
 
-    fn start_eventos(manifest: &Path, prefix: &str, env: &[(&str, &str)], log: PathBuf) -> Self {
+    /// `eventos up --watch` (whatever the runtime under test): what `eventos` alone does.
+    pub fn start_watching(manifest: &Path, tag: &str) -> Self {
+        let prefix = unique_prefix(tag);
+        let log = workspace().join("target/test-logs").join(format!("{prefix}.log"));
+        std::fs::create_dir_all(log.parent().expect("log dir")).expect("create log dir");
+        Self::start_eventos(manifest, &prefix, &[("EVENTOS_PG_ADMIN_URL", &admin_url())], &["--watch"], log)
+    }
+
+    fn start_eventos(manifest: &Path, prefix: &str, env: &[(&str, &str)], args: &[&str], log: PathBuf) -> Self {
         let log_file = std::fs::File::create(&log).expect("create log file");
         let mut command = Command::new(env!("CARGO_BIN_EXE_eventos"));
         command
-            .args(["up", "--no-build", "--ephemeral", "--listen", "127.0.0.1:0", "--prefix", prefix, "--manifest"])
+            .args(["up", "--no-build", "--ephemeral", "--listen", "127.0.0.1:0", "--prefix", prefix])
+            .args(args)
+            .arg("--manifest")
             .arg(manifest)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

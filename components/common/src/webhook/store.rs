@@ -7,7 +7,7 @@ use spin_sdk::pg4::{Connection, Row};
 use uuid::Uuid;
 
 use crate::db::{DbError, column, query, query_a_row};
-use crate::page::{PageRequest, cursor_params};
+use crate::page::{PageRequest, keyset};
 use crate::time::rfc3339;
 
 /// Where an organizer (or an admin, for every event) wants to be told.
@@ -53,12 +53,10 @@ pub fn insert_endpoint(
 pub fn list_endpoints(conn: &Connection, event_id: Option<Uuid>, page: &PageRequest) -> Result<Vec<Endpoint>, DbError> {
     let sql = format!(
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints
-         WHERE ($1::uuid IS NULL OR event_id = $1)
-           AND ($2::timestamp IS NULL OR (created_at, id) > ($2::timestamp AT TIME ZONE 'UTC', $3::uuid))
-         ORDER BY created_at, id LIMIT $4"
+         WHERE ($1::uuid IS NULL OR event_id = $1)"
     );
-    let [after_at, after_id] = cursor_params(page.after);
-    query(conn, &sql, &[event_id.into(), after_at, after_id, page.fetch_limit().into()], endpoint_from_row)
+    let (sql, params) = keyset(&sql, ("created_at", "id"), vec![event_id.into()], page);
+    query(conn, &sql, &params, endpoint_from_row)
 }
 
 /// A delivery claimed for an attempt: the message and where it goes.

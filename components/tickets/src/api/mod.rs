@@ -10,6 +10,7 @@ mod vouchers;
 use eventos_common::fields::parse_uuid;
 use eventos_common::health::health;
 use eventos_common::peer::organizes;
+use eventos_common::router::{Route, dispatch};
 use eventos_common::{ApiRequest, ApiResult, Problem};
 use eventos_common::{journal, webhook};
 use uuid::Uuid;
@@ -18,54 +19,35 @@ use crate::error::TicketingError;
 use crate::repo;
 
 pub fn route(req: &ApiRequest) -> ApiResult {
-    let segments = req.segments();
-    let allow = |methods: &'static str| Err(Problem::method_not_allowed(methods));
-    match (req.method.as_str(), segments.as_slice()) {
-        ("GET", ["api", "tickets", "health"]) => Ok(health("tickets", env!("CARGO_PKG_VERSION"), Some(repo::SCHEMA))),
-        (_, ["api", "tickets", "health"]) => allow("GET"),
-        ("POST", ["api", "tickets", "types"]) => types::create(req),
-        ("GET", ["api", "tickets", "types"]) => types::list(req),
-        (_, ["api", "tickets", "types"]) => allow("GET, POST"),
-        ("GET", ["api", "tickets", "types", id]) => types::get(id, req),
-        (_, ["api", "tickets", "types", _]) => allow("GET"),
-        ("POST", ["api", "tickets", "orders"]) => orders::create(req),
-        ("GET", ["api", "tickets", "orders"]) => orders::list(req),
-        (_, ["api", "tickets", "orders"]) => allow("GET, POST"),
-        ("GET", ["api", "tickets", "orders", id]) => orders::get(the("order", id)?, req),
-        (_, ["api", "tickets", "orders", _]) => allow("GET"),
-        ("POST", ["api", "tickets", "orders", id, "cancel"]) => orders::cancel(the("order", id)?, req),
-        (_, ["api", "tickets", "orders", _, "cancel"]) => allow("POST"),
-        ("POST", ["api", "tickets", "orders", id, "payment"]) => orders::payment(the("order", id)?, req),
-        (_, ["api", "tickets", "orders", _, "payment"]) => allow("POST"),
-        ("POST", ["api", "tickets", "checkouts"]) => checkouts::create(req),
-        (_, ["api", "tickets", "checkouts"]) => allow("POST"),
-        ("GET", ["api", "tickets", "checkouts", id]) => checkouts::get(the("checkout", id)?, req),
-        (_, ["api", "tickets", "checkouts", _]) => allow("GET"),
-        ("POST", ["api", "tickets", "checkouts", id, "confirm"]) => checkouts::confirm(the("checkout", id)?, req),
-        (_, ["api", "tickets", "checkouts", _, "confirm"]) => allow("POST"),
-        ("POST", ["api", "tickets", "checkouts", id, "cancel"]) => checkouts::cancel(the("checkout", id)?, req),
-        (_, ["api", "tickets", "checkouts", _, "cancel"]) => allow("POST"),
-        ("POST", ["api", "tickets", "vouchers"]) => vouchers::create(req),
-        ("GET", ["api", "tickets", "vouchers"]) => vouchers::list(req),
-        (_, ["api", "tickets", "vouchers"]) => allow("GET, POST"),
-        ("GET", ["api", "tickets", "vouchers", id]) => vouchers::get(the("voucher", id)?, req),
-        (_, ["api", "tickets", "vouchers", _]) => allow("GET"),
-        ("POST", ["api", "tickets", "webhooks"]) => webhook::register(req, runs),
-        ("GET", ["api", "tickets", "webhooks"]) => webhook::list(req, runs),
-        (_, ["api", "tickets", "webhooks"]) => allow("GET, POST"),
-        ("POST", ["api", "tickets", "webhooks", "deliver"]) => webhook::deliver(req),
-        (_, ["api", "tickets", "webhooks", "deliver"]) => allow("POST"),
-        ("GET", ["api", "tickets", "audit"]) => journal::audit(req, runs),
-        (_, ["api", "tickets", "audit"]) => allow("GET"),
-        ("GET", ["api", "tickets", "events", id, "check-ins"]) => tickets::check_ins(id, req),
-        (_, ["api", "tickets", "events", _, "check-ins"]) => allow("GET"),
-        ("GET", ["api", "tickets", code]) => tickets::get(code, req),
-        (_, ["api", "tickets", _]) => allow("GET"),
-        ("POST", ["api", "tickets", code, "check-in"]) => tickets::check_in(code, req),
-        (_, ["api", "tickets", _, "check-in"]) => allow("POST"),
-        _ => Err(Problem::no_route(&req.path)),
-    }
+    dispatch(ROUTES, req)
 }
+
+const ROUTES: &[Route] = &[
+    Route::get("/api/tickets/health", |_, _| Ok(health("tickets", env!("CARGO_PKG_VERSION"), Some(repo::SCHEMA)))),
+    Route::post("/api/tickets/types", |req, _| types::create(req)),
+    Route::get("/api/tickets/types", |req, _| types::list(req)),
+    Route::get("/api/tickets/types/{}", |req, p| types::get(p[0], req)),
+    Route::post("/api/tickets/orders", |req, _| orders::create(req)),
+    Route::get("/api/tickets/orders", |req, _| orders::list(req)),
+    Route::get("/api/tickets/orders/{}", |req, p| orders::get(the("order", p[0])?, req)),
+    Route::post("/api/tickets/orders/{}/cancel", |req, p| orders::cancel(the("order", p[0])?, req)),
+    Route::post("/api/tickets/orders/{}/payment", |req, p| orders::payment(the("order", p[0])?, req)),
+    Route::post("/api/tickets/checkouts", |req, _| checkouts::create(req)),
+    Route::get("/api/tickets/checkouts/{}", |req, p| checkouts::get(the("checkout", p[0])?, req)),
+    Route::post("/api/tickets/checkouts/{}/confirm", |req, p| checkouts::confirm(the("checkout", p[0])?, req)),
+    Route::post("/api/tickets/checkouts/{}/cancel", |req, p| checkouts::cancel(the("checkout", p[0])?, req)),
+    Route::post("/api/tickets/vouchers", |req, _| vouchers::create(req)),
+    Route::get("/api/tickets/vouchers", |req, _| vouchers::list(req)),
+    Route::get("/api/tickets/vouchers/{}", |req, p| vouchers::get(the("voucher", p[0])?, req)),
+    Route::post("/api/tickets/webhooks", |req, _| webhook::register(req, runs)),
+    Route::get("/api/tickets/webhooks", |req, _| webhook::list(req, runs)),
+    Route::post("/api/tickets/webhooks/deliver", |req, _| webhook::deliver(req)),
+    Route::get("/api/tickets/audit", |req, _| journal::audit(req, runs)),
+    Route::get("/api/tickets/events/{}/check-ins", |req, p| tickets::check_ins(p[0], req)),
+    // Ticket codes last: every literal path above is no code.
+    Route::get("/api/tickets/{}", |req, p| tickets::get(p[0], req)),
+    Route::post("/api/tickets/{}/check-in", |req, p| tickets::check_in(p[0], req)),
+];
 
 /// The caller organizes the event, as the events component says.
 fn runs(caller: &eventos_common::auth::Caller, event_id: Uuid) -> Result<bool, Problem> {

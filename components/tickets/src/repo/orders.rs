@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use eventos_common::db::{DbError, column, query, unique_violation_table};
 use eventos_common::journal::OWED_DELIVERIES;
-use eventos_common::page::{PageRequest, cursor_params};
+use eventos_common::page::{PageRequest, keyset};
 use spin_sdk::pg4::{Connection, ParameterValue, PgError, Row};
 use uuid::Uuid;
 
@@ -327,13 +327,9 @@ pub struct OrderFilter {
 pub fn list_orders(conn: &Connection, filter: &OrderFilter, page: &PageRequest) -> Result<Vec<Order>, DbError> {
     let sql = format!(
         "SELECT {ORDER_COLUMNS} FROM orders
-         WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::uuid IS NULL OR event_id = $2)
-           AND ($3::timestamp IS NULL OR (created_at, id) > ($3::timestamp AT TIME ZONE 'UTC', $4::uuid))
-         ORDER BY created_at, id
-         LIMIT $5"
+         WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::uuid IS NULL OR event_id = $2)"
     );
-    let [after_at, after_id] = cursor_params(page.after);
-    let params = [filter.user_id.into(), filter.event_id.into(), after_at, after_id, page.fetch_limit().into()];
+    let (sql, params) = keyset(&sql, ("created_at", "id"), vec![filter.user_id.into(), filter.event_id.into()], page);
     let rows = query(conn, &sql, &params, order_from_row)?.into_iter().map(|row| row.order).collect();
     with_details(conn, rows, false)
 }

@@ -2,7 +2,7 @@
 
 use eventos_common::db::{DbError, column, query, query_a_row};
 use eventos_common::journal;
-use eventos_common::page::{PageRequest, cursor_params};
+use eventos_common::page::{PageRequest, keyset};
 use spin_sdk::pg4::{Connection, Row};
 use uuid::Uuid;
 
@@ -114,12 +114,8 @@ pub fn list_ticket_types(
 ) -> Result<Vec<TicketType>, DbError> {
     let sql = format!(
         "SELECT {TYPE_COLUMNS} FROM ticket_types t
-         WHERE ($1::uuid IS NULL OR t.event_id = $1) AND ($5 OR NOT t.hidden)
-           AND ($2::timestamp IS NULL OR (t.created_at, t.id) > ($2::timestamp AT TIME ZONE 'UTC', $3::uuid))
-         ORDER BY t.created_at, t.id
-         LIMIT $4"
+         WHERE ($1::uuid IS NULL OR t.event_id = $1) AND ($2 OR NOT t.hidden)"
     );
-    let [after_at, after_id] = cursor_params(page.after);
-    let params = [event_id.into(), after_at, after_id, page.fetch_limit().into(), with_hidden.into()];
+    let (sql, params) = keyset(&sql, ("t.created_at", "t.id"), vec![event_id.into(), with_hidden.into()], page);
     query(conn, &sql, &params, ticket_type_from_row)
 }

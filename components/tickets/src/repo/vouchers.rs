@@ -1,7 +1,7 @@
 //! Vouchers and their redemptions.
 
 use eventos_common::db::{DbError, column, is_unique_violation, query};
-use eventos_common::page::{PageRequest, cursor_params};
+use eventos_common::page::{PageRequest, keyset};
 use spin_sdk::pg4::{Connection, Row};
 use uuid::Uuid;
 
@@ -76,13 +76,10 @@ pub fn find_voucher_by_code(conn: &Connection, event_id: Uuid, code: &str) -> Re
 pub fn list_vouchers(conn: &Connection, event_id: Option<Uuid>, page: &PageRequest) -> Result<Vec<Voucher>, DbError> {
     let sql = format!(
         "SELECT {VOUCHER_COLUMNS} FROM vouchers
-         WHERE ($1::uuid IS NULL OR event_id = $1)
-           AND ($2::timestamp IS NULL OR (created_at, id) > ($2::timestamp AT TIME ZONE 'UTC', $3::uuid))
-         ORDER BY created_at, id
-         LIMIT $4"
+         WHERE ($1::uuid IS NULL OR event_id = $1)"
     );
-    let [after_at, after_id] = cursor_params(page.after);
-    query(conn, &sql, &[event_id.into(), after_at, after_id, page.fetch_limit().into()], voucher_from_row)
+    let (sql, params) = keyset(&sql, ("created_at", "id"), vec![event_id.into()], page);
+    query(conn, &sql, &params, voucher_from_row)
 }
 
 /// Takes one use of the voucher if one is left and it is valid now; `false` otherwise.

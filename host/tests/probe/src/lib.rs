@@ -14,11 +14,16 @@
 //!   `commented`), an advisory lock (`lock`), a temporary table (`temp`)
 //! - `/probe/session?address=` reports the session state and transaction status it finds
 //! - `/probe/pg-types?address=` binds and reads every common type (see `pg_types.rs`)
+//! - `/probe/build`        its build stamp (see [`BUILD_STAMP`])
 
 mod pg_types;
 
 use spin_sdk::http::{Method, Request, Response, send};
 use spin_sdk::{http_component, pg4, variables};
+
+/// What `/probe/build` answers. The swap test makes builds of its own by writing
+/// a number over the zeros in copies of this wasm: builds that differ only there.
+static BUILD_STAMP: [u8; 32] = *b"eventos-probe-build:000000000000";
 
 #[http_component]
 async fn handle(request: Request) -> Response {
@@ -45,6 +50,8 @@ async fn handle(request: Request) -> Response {
             Ok(report) => text(200, report),
             Err(e) => text(502, format!("{e:?}")),
         },
+        // Read through an opaque reference: the stamp must stay in data, not be folded into code.
+        "/probe/build" => text(200, String::from_utf8_lossy(std::hint::black_box(&BUILD_STAMP)).into_owned()),
         "/probe/trap" => panic!("the probe traps on purpose"),
         "/probe/spin" => spin_forever(),
         "/probe/get" => {
