@@ -1,39 +1,11 @@
 //! `eventos`: runs the Eventos `spin.toml` locally on wasmtime, as Spin would.
 
-mod admission;
-mod allow;
 mod app;
-mod builder;
 mod capabilities;
-mod chain;
-mod cli;
-mod client;
-mod componentize;
-mod dev_auth;
-mod engine;
-mod guest_variables;
-mod handler;
-mod headers;
-mod limits;
-mod live;
-mod manifest;
-mod metrics;
-mod metrics_server;
-mod migrate;
-mod outbound;
-mod postgres;
-mod private_cluster;
-mod provision;
-mod refused;
-mod registry;
-mod router;
-mod server;
-mod state;
-mod stats;
-mod telemetry;
-mod tls;
-mod variables;
-mod watch;
+mod net;
+mod observe;
+mod ops;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -43,7 +15,7 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let command = match cli::parse(std::env::args().skip(1)) {
+    let command = match ops::cli::parse(std::env::args().skip(1)) {
         Ok(command) => command,
         // A usage error (exit 2), or the help or version asked for (exit 0).
         Err(answer) => {
@@ -58,7 +30,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = runtime.block_on(cli::run(command));
+    let outcome = runtime.block_on(command.run());
     // A blocking read of standard input (--ephemeral) must not keep the process alive.
     runtime.shutdown_background();
     match outcome {

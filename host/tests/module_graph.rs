@@ -1,6 +1,7 @@
-//! The modules of `src/` depend on each other in one direction only: a cycle
-//! (`app` needs `state` needs `app`) is a design that can no longer be read, or
-//! changed, one module at a time.
+//! The modules of `src/` depend on each other in one direction only, and so do
+//! its folders: a cycle (`app` needs `state` needs `app`, or `postgres/` needs
+//! `telemetry/` needs `postgres/`) is a design that can no longer be read, or
+//! changed, one part at a time. And no file outside tests runs past 300 lines.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -98,16 +99,12 @@ fn find_cycle(graph: &BTreeMap<&str, BTreeSet<&str>>) -> Option<Vec<String>> {
     graph.keys().find_map(|node| visit(node, graph, &mut done, &mut Vec::new()))
 }
 
-#[test]
-fn the_modules_of_the_host_form_no_cycle() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut modules = BTreeMap::new();
-    sources(&root, &root, &mut modules);
+fn module_graph(modules: &BTreeMap<String, String>) -> BTreeMap<&str, BTreeSet<&str>> {
     let mut graph: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (module, source) in &modules {
+    for (module, source) in modules {
         let edges = graph.entry(module.as_str()).or_default();
         for path in named_paths(module, source) {
-            if let Some(target) = resolve(&path, &modules)
+            if let Some(target) = resolve(&path, modules)
                 && target != module
                 && !target.is_empty()
             {
@@ -115,8 +112,84 @@ fn the_modules_of_the_host_form_no_cycle() {
             }
         }
     }
-    assert!(graph["app"].contains("state"), "the graph is read from the sources: {graph:?}");
+    graph
+}
+
+/// Each edge between two modules as the edge between the two parts of their
+/// closest common folder that hold them (`capabilities::postgres::pool` →
+/// `observe::telemetry` is `capabilities` → `observe`; `capabilities::postgres`
+/// → `capabilities::allow` stays): a cycle here is one among siblings.
+fn folder_graph<'a>(graph: &BTreeMap<&'a str, BTreeSet<&'a str>>) -> BTreeMap<&'a str, BTreeSet<&'a str>> {
+    let mut folders: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (from, targets) in graph {
+        for to in targets {
+            let (a, b): (Vec<&str>, Vec<&str>) = (from.split("::").collect(), to.split("::").collect());
+            let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+            // A folder and what it holds (`mod.rs` and its files) are one part.
+            if from.is_empty() || common == a.len() || common == b.len() {
+                continue;
+            }
+            let part = |path: &'a str, depth: usize| -> &'a str {
+                let end = path.split("::").take(depth).map(|s| s.len()).sum::<usize>() + 2 * (depth - 1);
+                &path[..end]
+            };
+            folders.entry(part(from, common + 1)).or_default().insert(part(to, common + 1));
+        }
+    }
+    folders
+}
+
+fn host_sources() -> BTreeMap<String, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut modules = BTreeMap::new();
+    sources(&root, &root, &mut modules);
+    modules
+}
+
+#[test]
+fn the_modules_of_the_host_form_no_cycle() {
+    let modules = host_sources();
+    let graph = module_graph(&modules);
+    assert!(graph["app"].contains("app::state"), "the graph is read from the sources: {graph:?}");
     assert_eq!(find_cycle(&graph), None, "modules that import each other, in order");
+}
+
+#[test]
+fn the_folders_of_the_host_import_one_way() {
+    let modules = host_sources();
+    let graph = module_graph(&modules);
+    let folders = folder_graph(&graph);
+    assert!(folders["app"].contains("capabilities"), "the folders are read from the sources: {folders:?}");
+    assert!(folders["capabilities::postgres"].contains("capabilities::allow"), "{folders:?}");
+    assert_eq!(find_cycle(&folders), None, "folders that import each other, in order");
+}
+
+#[test]
+fn a_folder_cycle_through_different_files_is_found() {
+    let graph: BTreeMap<&str, BTreeSet<&str>> = [
+        ("capabilities::postgres::pool", BTreeSet::from(["observe::telemetry"])),
+        ("observe::metrics", BTreeSet::from(["capabilities::postgres"])),
+        ("observe::telemetry", BTreeSet::new()),
+    ]
+    .into();
+    assert_eq!(find_cycle(&graph), None, "no cycle among the modules themselves");
+    let folders = folder_graph(&graph);
+    assert_eq!(find_cycle(&folders).map(|c| c.len()), Some(3), "{folders:?}");
+}
+
+/// Lines before a file's `#[cfg(test)]`: what a reader of the code reads.
+const MAX_LINES: usize = 300;
+
+#[test]
+fn no_file_of_the_host_runs_past_300_lines_outside_its_tests() {
+    let modules = host_sources();
+    let long: Vec<(String, usize)> = modules
+        .iter()
+        .map(|(module, source)| (module.clone(), source.lines().take_while(|l| l.trim() != "#[cfg(test)]").count()))
+        .filter(|(_, lines)| *lines > MAX_LINES)
+        .collect();
+    assert!(modules.len() > 30, "the sources are read");
+    assert_eq!(long, [], "files over {MAX_LINES} lines outside their tests");
 }
 
 #[test]

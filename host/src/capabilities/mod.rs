@@ -1,0 +1,11 @@
+//! What a guest can call, one folder per capability as Spin has one factor per
+//! capability: Postgres, outbound HTTP, variables, chained calls, and the
+//! interfaces present only to refuse. Each keeps its own share of a request's state.
+
+pub mod allow;
+pub mod bindings;
+pub mod chain;
+pub mod outbound_http;
+pub mod postgres;
+pub mod refused;
+pub mod variables;

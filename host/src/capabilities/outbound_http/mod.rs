@@ -1,0 +1,179 @@
+//! Outbound HTTP from guests (wasi:http), as Spin 3.6.3 sends it
+//! (`crates/factor-outbound-http`): checked against `allowed_outbound_hosts`
+//! (a relative URL, or `self.alt`, needs `self`), without the guest's `Host`
+//! header, over TLS with certificate verification for `https`. A request to
+//! `http://<component>.spin.internal` is served in-process (service chaining).
+
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use tokio::time::timeout;
+use wasmtime::component::Linker;
+use wasmtime_wasi_http::bindings::http::types::ErrorCode;
+use wasmtime_wasi_http::body::HyperOutgoingBody;
+use wasmtime_wasi_http::types::{HostFutureIncomingResponse, IncomingResponse, OutgoingRequestConfig};
+use wasmtime_wasi_http::{HttpResult, WasiHttpCtx, WasiHttpView, hyper_request_error};
+
+use crate::capabilities::allow::AllowList;
+use crate::capabilities::allow::CHAINING_SUFFIX;
+use crate::capabilities::chain::Depth;
+use crate::capabilities::chain::{Chain, PendingAnswer, Unanswered};
+use crate::net::client::{self, OpenError};
+use crate::observe::telemetry::Trace;
+
+type OutgoingRequest = hyper::Request<HyperOutgoingBody>;
+
+/// Links wasi:http's outgoing handler and types. wasi:http's resources live in
+/// the table WASI's streams live in, so the request's state gives both (as
+/// `WasiHttpView`) and hands sending to [`OutboundHttpState::send_request`].
+pub fn link<T: WasiHttpView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    wasmtime_wasi_http::add_only_http_to_linker_async(linker)
+}
+
+/// One request's share of outbound HTTP: what its component may reach, the door
+/// to the application's other components, and how deep in a chain it is.
+pub struct OutboundHttpState {
+    pub ctx: WasiHttpCtx,
+    allow: Arc<AllowList>,
+    chain: Arc<dyn Chain>,
+    /// How far down a chain of calls this request is (0: a client's).
+    depth: Depth,
+    trace: Option<Trace>,
+}
+
+impl OutboundHttpState {
+    pub fn new(allow: Arc<AllowList>, chain: Arc<dyn Chain>, depth: Depth, trace: Option<Trace>) -> Self {
+        Self { ctx: WasiHttpCtx::new(), allow, chain, depth, trace }
+    }
+
+    pub fn send_request(
+        &mut self,
+        mut request: OutgoingRequest,
+        config: OutgoingRequestConfig,
+    ) -> HttpResult<HostFutureIncomingResponse> {
+        let to_self = undo_relative_authority(&mut request);
+        let allow = &self.allow;
+        let allowed = if to_self {
+            allow.allows_relative(&["http", "https"])
+        } else {
+            allow.allows_url(&request.uri().to_string(), "https")
+        };
+        let chain = self.chain.clone();
+        let callee_depth = self.depth + 1;
+        let call = self.trace.as_ref().map(|trace| trace.call(&mut request));
+        // As on Spin, even a refusal is the answer of the request's future, not of `handle`.
+        let task = wasmtime_wasi::runtime::spawn(async move {
+            let answer = send(request, config, allowed, to_self, chain, callee_depth).await;
+            if let Some(call) = call {
+                call.end_http(
+                    answer.as_ref().ok().and_then(|answer| answer.as_ref().ok()).map(|r| r.resp.status().as_u16()),
+                );
+            }
+            answer
+        });
+        Ok(HostFutureIncomingResponse::pending(task))
+    }
+}
+
+/// Sends a guest's request where it goes: refused, back to this application's
+/// listener, to another component in-process, or out.
+async fn send(
+    mut request: OutgoingRequest,
+    mut config: OutgoingRequestConfig,
+    allowed: bool,
+    to_self: bool,
+    chain: Arc<dyn Chain>,
+    callee_depth: Depth,
+) -> wasmtime::Result<Result<IncomingResponse, ErrorCode>> {
+    if !allowed {
+        return Ok(Err(ErrorCode::HttpRequestDenied));
+    }
+    if to_self {
+        // Back to this application's own listener, as Spin does.
+        let Some(origin) = chain.origin() else { return Ok(Err(ErrorCode::HttpRequestUriInvalid)) };
+        config.use_tls = false;
+        let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        match format!("http://{origin}{path}").parse() {
+            Ok(uri) => *request.uri_mut() = uri,
+            Err(_) => return Ok(Err(ErrorCode::HttpRequestUriInvalid)),
+        }
+    }
+    request.headers_mut().remove(hyper::header::HOST);
+    match chaining_target(&request) {
+        // Spin traps the caller when the callee is not in the application.
+        Some(component) => match chain.call(&component, request, callee_depth) {
+            Some(answer) => Ok(send_chained(answer, config).await),
+            None => Err(wasmtime::Error::msg(format!("unknown routing destination '{component}'"))),
+        },
+        None => Ok(send_out(request, config).await),
+    }
+}
+
+/// wasmtime-wasi-http gives a relative URL an empty authority (`https://:443/p`):
+/// take it away again. Whether the request goes back to this application.
+fn undo_relative_authority(request: &mut OutgoingRequest) -> bool {
+    let uri = request.uri();
+    match uri.authority() {
+        Some(authority) if authority.host().is_empty() => {
+            let path = uri.path_and_query().cloned();
+            let mut relative = hyper::Uri::builder();
+            if let Some(path) = path {
+                relative = relative.path_and_query(path);
+            }
+            if let Ok(relative) = relative.build() {
+                *request.uri_mut() = relative;
+            }
+            true
+        }
+        Some(authority) => authority.host() == "self.alt",
+        None => true,
+    }
+}
+
+/// `events` for `http://events.spin.internal/...`.
+fn chaining_target(request: &OutgoingRequest) -> Option<String> {
+    let host = request.uri().host()?.trim();
+    let (component, domain) = host.split_once('.')?;
+    (format!(".{domain}") == CHAINING_SUFFIX).then(|| component.to_owned())
+}
+
+/// Awaits another component's answer to a chained request; a callee that fails
+/// is a bare 500, as on Spin. The caller's first-byte timeout holds here too
+/// (Spin waits for the callee forever).
+async fn send_chained(answer: PendingAnswer, config: OutgoingRequestConfig) -> Result<IncomingResponse, ErrorCode> {
+    let answered = timeout(config.first_byte_timeout, answer).await.map_err(|_| ErrorCode::ConnectionReadTimeout)?;
+    let response = match answered {
+        Ok(response) => response,
+        Err(Unanswered::Busy) => return Err(ErrorCode::ConnectionLimitReached),
+        Err(Unanswered::Failed(_)) => {
+            let mut failed = hyper::Response::new(HyperOutgoingBody::default());
+            *failed.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+            failed
+        }
+    };
+    Ok(IncomingResponse { resp: response, worker: None, between_bytes_timeout: config.between_bytes_timeout })
+}
+
+/// HTTP/1.1 to a host outside the application, over TLS for `https`.
+async fn send_out(mut request: OutgoingRequest, config: OutgoingRequestConfig) -> Result<IncomingResponse, ErrorCode> {
+    let (mut sender, connection) =
+        client::open(&mut request, config.use_tls, config.connect_timeout).await.map_err(|error| match error {
+            OpenError::BadUri => ErrorCode::HttpRequestUriInvalid,
+            OpenError::ConnectTimeout => ErrorCode::ConnectionTimeout,
+            OpenError::Refused => ErrorCode::ConnectionRefused,
+            OpenError::Tls => ErrorCode::TlsProtocolError,
+            OpenError::Handshake(error) => hyper_request_error(error),
+        })?;
+    let worker = wasmtime_wasi::runtime::spawn(async move {
+        let _ = connection.await;
+    });
+    let response = timeout(config.first_byte_timeout, sender.send_request(request))
+        .await
+        .map_err(|_| ErrorCode::ConnectionReadTimeout)?
+        .map_err(hyper_request_error)?;
+    Ok(IncomingResponse {
+        resp: response.map(|body| body.map_err(hyper_request_error).boxed_unsync()),
+        worker: Some(worker),
+        between_bytes_timeout: config.between_bytes_timeout,
+    })
+}

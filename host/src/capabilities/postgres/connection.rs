@@ -1,0 +1,180 @@
+//! A connection a guest opened, from its pool to its return: statements with
+//! their timeout, spans and failure count, and the reset before another request
+//! may have it.
+
+use std::time::Duration;
+
+use deadpool_postgres::Object;
+use futures_util::TryStreamExt;
+use prometheus_client::metrics::counter::Counter;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Row, SimpleQueryMessage};
+
+use super::columns::row_set;
+use super::errors::query_failed;
+use super::params::{Param, bind_all};
+use crate::capabilities::bindings::spin::postgres4_0_0::postgres::{Error, ParameterValue, QueryError, RowSet};
+use crate::observe::telemetry::Trace;
+
+/// Undoes whatever a guest left on its session: settings (SET or set_config),
+/// cursors, LISTEN, advisory locks, temporary tables.
+macro_rules! reset_session {
+    () => {
+        "RESET ALL; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD TEMP"
+    };
+}
+/// Run on every connection a guest used, before another request may have it, in
+/// one round trip: the reset, after a first column that says whether a
+/// transaction block was left open (inside one, the block began before this
+/// statement did).
+const PROBE_AND_RESET: &str = concat!("SELECT now() <> statement_timestamp(); ", reset_session!());
+/// For a connection left in a transaction block (open or failed), where the reset
+/// above would be rolled back with it.
+const ROLLBACK_AND_RESET: &str = concat!("ROLLBACK; ", reset_session!());
+
+/// A connection a guest opened; it goes back to its pool when the guest drops it
+/// or the request ends, reset first if the guest ran anything on it.
+pub struct GuestConnection {
+    client: Option<Object>,
+    /// Counts this database's failed statements.
+    failures: Counter,
+    /// The guest ran a statement: the session may hold what it left.
+    used: bool,
+    query_timeout: Duration,
+    /// The database's name, for the spans of its statements.
+    database: String,
+    /// The request's span, when spans are exported: each statement gets one under it.
+    trace: Option<Trace>,
+}
+
+impl GuestConnection {
+    pub fn new(
+        (client, failures): (Object, Counter),
+        query_timeout: Duration,
+        database: String,
+        trace: Option<Trace>,
+    ) -> Self {
+        Self { client: Some(client), failures, used: false, query_timeout, database, trace }
+    }
+
+    pub async fn query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
+        let span = self.statement_span(sql);
+        let outcome = self.run_query(sql, params).await;
+        self.finish(span, outcome.is_err());
+        outcome
+    }
+
+    pub async fn execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
+        let span = self.statement_span(sql);
+        let outcome = self.run_execute(sql, params).await;
+        self.finish(span, outcome.is_err());
+        outcome
+    }
+
+    fn statement_span(&self, sql: &str) -> Option<Trace> {
+        self.trace.as_ref().map(|trace| trace.statement(&self.database, sql))
+    }
+
+    /// Counts a statement that failed, and ends its span.
+    fn finish(&self, span: Option<Trace>, failed: bool) {
+        if failed {
+            self.failures.inc();
+        }
+        if let Some(span) = span {
+            span.end(failed);
+        }
+    }
+
+    /// As on Spin: parameters that cannot be converted are a bad parameter, a
+    /// statement refused before it runs is the server's structured error, and one
+    /// that fails while its rows stream back (a constraint, a deadlock) is text.
+    async fn run_query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
+        self.used = true;
+        let client = self.client.as_ref().ok_or_else(closed)?;
+        let values = bind_all(&params).map_err(|e| Error::BadParameter(format!("{e:?}")))?;
+        let run = async {
+            let statement = client.prepare_cached(sql).await.map_err(|e| query_failed(&e))?;
+            let stream = client
+                .query_raw(&statement, values.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)))
+                .await
+                .map_err(|e| query_failed(&e))?;
+            let as_text = |e: anyhow::Error| Error::QueryFailed(QueryError::Text(format!("{e:?}")));
+            let rows: Vec<Row> = stream.try_collect().await.map_err(|e| as_text(e.into()))?;
+            row_set(&rows).map_err(as_text)
+        };
+        match tokio::time::timeout(self.query_timeout, run).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(self.timed_out()),
+        }
+    }
+
+    /// Parameters that cannot be converted are a failed value conversion, as on Spin.
+    async fn run_execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
+        self.used = true;
+        let client = self.client.as_ref().ok_or_else(closed)?;
+        let values = bind_all(&params).map_err(|e| Error::ValueConversionFailed(format!("{e:?}")))?;
+        let run = async {
+            let statement = client.prepare_cached(sql).await.map_err(|e| query_failed(&e))?;
+            client.execute(&statement, &as_refs(&values)).await.map_err(|e| query_failed(&e))
+        };
+        match tokio::time::timeout(self.query_timeout, run).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(self.timed_out()),
+        }
+    }
+
+    /// A statement that timed out leaves the connection in an unknown state: it is
+    /// detached from the pool, and the guest sees the failure as a lost connection.
+    fn timed_out(&mut self) -> Error {
+        if let Some(client) = self.client.take() {
+            let _ = Object::take(client);
+        }
+        let why = format!("the database did not answer within {:?}", self.query_timeout);
+        Error::QueryFailed(QueryError::Text(why))
+    }
+}
+
+fn as_refs(values: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
+}
+
+fn closed() -> Error {
+    Error::ConnectionFailed("the connection is closed".into())
+}
+
+impl Drop for GuestConnection {
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        if !self.used {
+            return;
+        }
+        // Resetting needs a round trip; do it off the request path. If it fails the
+        // connection is detached from the pool rather than handed to someone else.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if reset(&client).await.is_err() {
+                    let _ = Object::take(client);
+                }
+            });
+        } else {
+            let _ = Object::take(client);
+        }
+    }
+}
+
+/// Leaves the session as a new connection's: one round trip unless the guest
+/// left a transaction block open or failed, then two more.
+async fn reset(client: &Object) -> Result<(), tokio_postgres::Error> {
+    if let Ok(answers) = client.simple_query(PROBE_AND_RESET).await {
+        let in_block = answers.iter().find_map(|answer| match answer {
+            SimpleQueryMessage::Row(row) => row.get(0).map(|value| value == "t"),
+            _ => None,
+        });
+        if in_block == Some(false) {
+            return Ok(());
+        }
+    }
+    client.batch_execute(ROLLBACK_AND_RESET).await
+}

@@ -1,0 +1,79 @@
+//! One HTTP/1.1 connection to the host a request names, for the requests the
+//! host sends itself (a guest's outbound call, an OTLP export): TCP within a
+//! time, TLS with certificate verification for `https`, and the request turned
+//! to origin form with its `Host`.
+
+use std::time::Duration;
+
+use hyper::body::Body;
+use hyper::client::conn::http1::{Connection, SendRequest};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+/// A plain or a TLS stream.
+pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<S: AsyncRead + AsyncWrite + Send + Unpin> Stream for S {}
+
+/// The connection's driver: whoever opened it spawns it.
+pub type Driver<B> = Connection<TokioIo<Box<dyn Stream>>, B>;
+
+/// Why no connection could be opened.
+#[derive(Debug)]
+pub enum OpenError {
+    /// The request names no host, or one that cannot be a `Host` header.
+    BadUri,
+    ConnectTimeout,
+    Refused,
+    Tls,
+    Handshake(hyper::Error),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::BadUri => write!(f, "the URL names no host"),
+            OpenError::ConnectTimeout => write!(f, "the connection was not made in time"),
+            OpenError::Refused => write!(f, "the connection was refused"),
+            OpenError::Tls => write!(f, "the TLS handshake failed"),
+            OpenError::Handshake(error) => write!(f, "the HTTP handshake failed: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+/// Connects to the host `request` names (over TLS when `tls`), and rewrites it
+/// to be sent on that connection: `Host` set (without a default port), the URL
+/// reduced to its path and query.
+pub async fn open<B>(
+    request: &mut hyper::Request<B>,
+    tls: bool,
+    connect_timeout: Duration,
+) -> Result<(SendRequest<B>, Driver<B>), OpenError>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let host = request.uri().host().ok_or(OpenError::BadUri)?.to_owned();
+    let default_port = if tls { 443 } else { 80 };
+    let port = request.uri().port_u16().unwrap_or(default_port);
+    let bare_host = host.trim_start_matches('[').trim_end_matches(']');
+    let stream = timeout(connect_timeout, TcpStream::connect((bare_host, port)))
+        .await
+        .map_err(|_| OpenError::ConnectTimeout)?
+        .map_err(|_| OpenError::Refused)?;
+    let authority = if port == default_port { host.clone() } else { format!("{host}:{port}") };
+    let host_header = hyper::header::HeaderValue::from_str(&authority).map_err(|_| OpenError::BadUri)?;
+    request.headers_mut().insert(hyper::header::HOST, host_header);
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    *request.uri_mut() = path.parse().map_err(|_| OpenError::BadUri)?;
+    let stream: Box<dyn Stream> = if tls {
+        Box::new(crate::net::tls::connect(bare_host, stream).await.map_err(|_| OpenError::Tls)?)
+    } else {
+        Box::new(stream)
+    };
+    hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(OpenError::Handshake)
+}

@@ -1,0 +1,4 @@
+//! HTTP out of the host (for guests, the OTLP export and the registry) and the TLS it speaks.
+
+pub mod client;
+pub mod tls;
