@@ -29,10 +29,10 @@ pub fn new_engine(limits: &Limits) -> Result<Engine> {
     config.epoch_interruption(true);
     // Pooling makes instantiation a matter of microseconds: every request gets a
     // fresh instance, so this is the hot path. Each slot reserves address space,
-    // not memory; see `limits.rs` for the sizes.
+    // not memory; see `app/limits.rs` for the sizes.
     let mut pooling = PoolingAllocationConfig::default();
     // The host admits at most `max_instances` client requests and
-    // `max_chained_instances` chained calls into guests at once (`admission.rs`);
+    // `max_chained_instances` chained calls into guests at once (`app/admission.rs`);
     // the pool holds that many with room for the few core instances, memories and
     // tables each component instance is made of.
     let slots = limits.max_instances.max(1) + limits.max_chained_instances.max(1);

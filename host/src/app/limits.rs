@@ -10,7 +10,7 @@ pub struct Limits {
     /// pooling allocator reserves a slot for each.
     pub max_instances: u32,
     /// Instances alive at once for chained calls, a reserve apart from the
-    /// clients' (`EVENTOS_MAX_CHAINED_INSTANCES`, as many by default; see `admission.rs`).
+    /// clients' (`EVENTOS_MAX_CHAINED_INSTANCES`, as many by default; see `admission.rs` beside this file).
     pub max_chained_instances: u32,
     /// How long a request waits for a free instance slot before a 503 (`EVENTOS_INSTANCE_WAIT_MS`).
     pub instance_wait: Duration,
