@@ -40,6 +40,13 @@ enum Running {
     Spin { stdin: Option<ChildStdin> },
 }
 
+/// Where the platform of `prefix` logs, its folder made.
+fn log_file_for(prefix: &str) -> PathBuf {
+    let log = workspace().join("target/test-logs").join(format!("{prefix}.log"));
+    std::fs::create_dir_all(log.parent().expect("log dir")).expect("create log dir");
+    log
+}
+
 /// A unique database prefix for this process and call.
 pub fn unique_prefix(tag: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -65,8 +72,7 @@ impl Platform {
         for (id, wasm) in wasm_sources(manifest) {
             assert!(wasm.exists(), "component `{id}` is not built ({}): run `make components` first", wasm.display());
         }
-        let log = workspace().join("target/test-logs").join(format!("{prefix}.log"));
-        std::fs::create_dir_all(log.parent().expect("log dir")).expect("create log dir");
+        let log = log_file_for(prefix);
         match runtime() {
             Runtime::Eventos => Self::start_eventos(manifest, prefix, env, &[], log),
             Runtime::Spin(spin) => Self::start_spin(spin, manifest, prefix, env, log),
@@ -76,8 +82,7 @@ impl Platform {
     /// `eventos up --watch` (whatever the runtime under test): what `eventos` alone does.
     pub fn start_watching(manifest: &Path, tag: &str) -> Self {
         let prefix = unique_prefix(tag);
-        let log = workspace().join("target/test-logs").join(format!("{prefix}.log"));
-        std::fs::create_dir_all(log.parent().expect("log dir")).expect("create log dir");
+        let log = log_file_for(&prefix);
         Self::start_eventos(manifest, &prefix, &[("EVENTOS_PG_ADMIN_URL", &admin_url())], &["--watch"], log)
     }
 
