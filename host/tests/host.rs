@@ -177,6 +177,46 @@ fn migrations_are_applied_once_and_never_edited() {
 }
 
 #[test]
+fn the_hosts_lines_are_json_unless_text_is_asked_for_and_rust_log_filters_them() {
+    let dir = workspace().join("target/test-fixtures").join(support::unique_prefix("lines"));
+    std::fs::create_dir_all(dir.join("components/demo/migrations")).expect("fixture dir");
+    std::fs::write(
+        dir.join("spin.toml"),
+        "spin_manifest_version = 2\n[application]\nname = \"demo\"\n[component.demo]\nsource = \"demo.wasm\"\n",
+    )
+    .expect("manifest");
+    std::fs::write(dir.join("components/demo/migrations/0001_things.sql"), "CREATE TABLE things (id int);")
+        .expect("sql");
+    let manifest = dir.join("spin.toml");
+    let prefix = support::unique_prefix("lines");
+    let migrate = |env: &[(&str, &str)]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_eventos"));
+        command.args(["migrate", "--manifest", manifest.to_str().expect("path"), "--prefix", &prefix]);
+        command.env_remove("RUST_LOG").env_remove("EVENTOS_LOG_FORMAT").envs(env.iter().copied());
+        let out = command.output().expect("run eventos");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stderr).expect("utf-8")
+    };
+
+    // Not a terminal: one JSON object per line, with its level and message.
+    let json = migrate(&[]);
+    let line: serde_json::Value = serde_json::from_str(json.lines().next().expect("a line")).expect("JSON");
+    assert_eq!(line["level"], "INFO", "{json}");
+    assert!(
+        line["message"].as_str().is_some_and(|m| m.ends_with("1 migration(s) applied, 0 already applied")),
+        "{json}"
+    );
+    let text = migrate(&[("EVENTOS_LOG_FORMAT", "text")]);
+    assert!(text.contains("INFO") && text.contains("0 migration(s) applied, 1 already applied"), "{text}");
+    assert!(serde_json::from_str::<serde_json::Value>(text.lines().next().expect("a line")).is_err(), "{text}");
+    assert_eq!(migrate(&[("RUST_LOG", "eventos=warn")]), "", "info lines are filtered out");
+
+    let dropped = run_eventos(&["drop", "--manifest", manifest.to_str().expect("path"), "--prefix", &prefix]);
+    assert!(dropped.status.success());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn a_missing_component_is_a_clear_error() {
     let dir = workspace().join("target/test-fixtures").join(support::unique_prefix("missing"));
     std::fs::create_dir_all(&dir).expect("fixture dir");

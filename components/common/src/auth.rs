@@ -132,7 +132,8 @@ impl From<Unauthenticated> for Problem {
 
 /// An authenticated caller asking for what is not theirs to do: a 403 that
 /// says what it would take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("forbidden: {0}")]
 pub struct Forbidden(pub &'static str);
 
 impl From<Forbidden> for Problem {

@@ -16,15 +16,19 @@ const DB_URL_VARIABLE: &str = "db_url";
 
 /// A failure of the component's own database, sorted once by what the caller
 /// can do about it; the text is the cause, for the log only.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DbError {
     /// Down, unreachable or exhausted: try again later.
+    #[error("the database is unavailable: {0}")]
     Unavailable(String),
     /// Rolled back whole for colliding with concurrent work: repeat the request.
+    #[error("the request collided with concurrent ones: {0}")]
     Collided(String),
     /// The database holds no migrations yet: health says so until it does.
+    #[error("the database has no migrations yet")]
     Unmigrated,
     /// Anything else is a bug of ours.
+    #[error("a database statement failed: {0}")]
     Bug(String),
 }
 

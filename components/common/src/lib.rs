@@ -25,19 +25,3 @@ pub use response::ApiResponse;
 
 /// What a route handler answers: a response, or the problem that explains why not.
 pub type ApiResult = Result<ApiResponse, Problem>;
-
-/// `From` each listed error into the variant of a component's error enum that
-/// wraps it, so that `?` lifts a repository's or a parser's error into the
-/// domain's: `wraps!(UserError { Invalid(Invalid), Db(DbError) });`
-#[macro_export]
-macro_rules! wraps {
-    ($error:ident { $($variant:ident($inner:ty)),+ $(,)? }) => {
-        $(
-            impl From<$inner> for $error {
-                fn from(inner: $inner) -> Self {
-                    $error::$variant(inner)
-                }
-            }
-        )+
-    };
-}

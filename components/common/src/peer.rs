@@ -14,33 +14,37 @@ use crate::outbound::{Answer, Call, send_all};
 use crate::{FieldError, Problem};
 
 /// Why asking another domain's component did not give what the caller needs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PeerError {
     /// Down, silent or failing: our caller may try again later.
+    #[error("the {peer} service is unavailable: {cause}")]
     Unavailable { peer: String, cause: String },
     /// The event the request names does not exist.
+    #[error("no event with that id")]
     EventNotFound,
     /// The user the request names does not exist.
+    #[error("no user with that id")]
     UserNotFound,
     /// The event is not open for what was asked; the text says why.
+    #[error("{0}")]
     EventNotOpen(String),
     /// A peer answered something we cannot read, or we could not ask: our bug.
+    #[error("a peer call failed: {0}")]
     Bug(String),
 }
 
 impl From<PeerError> for Problem {
     fn from(error: PeerError) -> Self {
+        let detail = error.to_string();
         match error {
             PeerError::Unavailable { peer, cause } => {
                 Problem::unavailable(format!("the {peer} service is unavailable; try again shortly"))
                     .because(format!("{peer}: {cause}"))
             }
             // A 422: the request names what does not exist.
-            PeerError::EventNotFound => {
-                Problem::new(422, "event-not-found", "Event not found", "no event with that id")
-                    .with_errors(vec![FieldError::new("event_id", "no such event")])
-            }
-            PeerError::UserNotFound => Problem::new(422, "user-not-found", "User not found", "no user with that id")
+            PeerError::EventNotFound => Problem::new(422, "event-not-found", "Event not found", detail)
+                .with_errors(vec![FieldError::new("event_id", "no such event")]),
+            PeerError::UserNotFound => Problem::new(422, "user-not-found", "User not found", detail)
                 .with_errors(vec![FieldError::new("user_id", "no such user")]),
             PeerError::EventNotOpen(detail) => Problem::conflict("event-not-open", "Event not open", detail),
             PeerError::Bug(cause) => Problem::internal(cause),

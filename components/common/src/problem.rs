@@ -18,6 +18,12 @@ impl FieldError {
     }
 }
 
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.field, self.message)
+    }
+}
+
 /// An error answer: the caller's fault (4xx, with a stable `slug`) or ours (5xx).
 /// One pointer wide, so that passing it up through `?` costs nothing.
 #[derive(Debug, Clone, PartialEq)]

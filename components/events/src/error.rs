@@ -8,29 +8,32 @@ use eventos_common::fields::Invalid;
 
 use crate::status::IllegalTransition;
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum EventError {
-    Invalid(Invalid),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("no event with that id")]
     NotFound,
     /// The event's status does not allow the change.
-    Illegal(IllegalTransition),
-    Forbidden(Forbidden),
-    Db(DbError),
+    #[error(transparent)]
+    Illegal(#[from] IllegalTransition),
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
+    #[error(transparent)]
+    Db(#[from] DbError),
 }
-
-eventos_common::wraps!(EventError { Db(DbError), Invalid(Invalid), Illegal(IllegalTransition), Forbidden(Forbidden) });
 
 impl From<EventError> for Problem {
     fn from(error: EventError) -> Self {
         match error {
             EventError::Invalid(invalid) => invalid.into(),
             EventError::NotFound => Problem::not_found("event"),
-            EventError::Illegal(IllegalTransition { current, verb, rule }) => Problem::conflict(
+            EventError::Illegal(illegal) => Problem::conflict(
                 "invalid-transition",
                 "Not allowed in the event's current status",
-                format!("the event is {} and cannot be {verb}: {rule}", current.as_str()),
+                illegal.to_string(),
             )
-            .with("current_status", current.as_str()),
+            .with("current_status", illegal.current.as_str()),
             EventError::Forbidden(refusal) => refusal.into(),
             EventError::Db(error) => error.into(),
         }

@@ -69,7 +69,8 @@ impl Status {
 }
 
 /// A change the event's current status does not allow, and the rule that says so.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the event is {} and cannot be {verb}: {rule}", current.as_str())]
 pub struct IllegalTransition {
     pub current: Status,
     pub verb: &'static str,

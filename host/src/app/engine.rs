@@ -55,7 +55,7 @@ pub fn new_engine(limits: &Limits) -> Result<Engine> {
         Ok(engine) => Ok(engine),
         Err(pooling_error) => {
             // A tight `ulimit -v` cannot hold the pool's reservation; run on demand instead.
-            eprintln!("eventos: pooling allocator unavailable ({pooling_error}); allocating instances on demand");
+            tracing::warn!("pooling allocator unavailable ({pooling_error}); allocating instances on demand");
             config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
             Ok(Engine::new(&config)?)
         }

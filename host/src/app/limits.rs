@@ -59,7 +59,7 @@ impl Limits {
 fn env_number(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
         Ok(text) => text.trim().parse().unwrap_or_else(|_| {
-            eprintln!("eventos: ignoring {name}={text:?}: not a whole number; using {default}");
+            tracing::warn!("ignoring {name}={text:?}: not a whole number; using {default}");
             default
         }),
         Err(_) => default,

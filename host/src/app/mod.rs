@@ -35,7 +35,6 @@ use crate::capabilities::postgres::pool::Pools;
 use crate::observe::metrics::Metrics;
 use crate::observe::metrics::instruments::Sources;
 use crate::observe::stats::Histogram;
-use crate::observe::telemetry::Telemetry;
 
 pub struct App {
     pub engine: Engine,
@@ -52,8 +51,6 @@ pub struct App {
     pub instantiation: Histogram,
     /// What operators scrape.
     pub metrics: Metrics,
-    /// Spans over OTLP, when the environment names an endpoint.
-    pub telemetry: Option<Arc<Telemetry>>,
 }
 
 pub struct LoadedComponent {
@@ -167,7 +164,6 @@ impl App {
             admission,
             instantiation: Histogram::default(),
             metrics: Metrics::new(sources, &manifest.name)?,
-            telemetry: Telemetry::from_env(&manifest.name)?.map(Arc::new),
             limits,
         }))
     }

@@ -19,7 +19,6 @@ use crate::capabilities::postgres::PgState;
 use crate::capabilities::postgres::pool::Pools;
 use crate::capabilities::refused::RefusedState;
 use crate::capabilities::variables::VariablesState;
-use crate::observe::telemetry::Trace;
 
 /// What a component's requests may reach, fixed when the application loads.
 pub struct ComponentContext {
@@ -43,14 +42,14 @@ pub struct RequestState {
 }
 
 impl RequestState {
-    /// For a request to `component`, `depth` calls down a chain, traced by `trace`.
-    pub fn new(component: &ComponentContext, chain: Arc<dyn Chain>, depth: Depth, trace: Option<Trace>) -> Self {
+    /// For a request to `component`, `depth` calls down a chain.
+    pub fn new(component: &ComponentContext, chain: Arc<dyn Chain>, depth: Depth) -> Self {
         Self {
             started: Instant::now(),
             wasi: wasi_context(component),
             table: ResourceTable::new(),
-            http: OutboundHttpState::new(component.allow.clone(), chain, depth, trace.clone()),
-            pg: PgState::new(component.pools.clone(), component.allow.clone(), trace),
+            http: OutboundHttpState::new(component.allow.clone(), chain, depth),
+            pg: PgState::new(component.pools.clone(), component.allow.clone()),
             variables: VariablesState::new(component.variables.clone()),
             refused: RefusedState::new(component.allow.clone()),
         }

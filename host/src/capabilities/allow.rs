@@ -11,8 +11,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use ipnet::IpNet;
 use url::Host;
 
-/// The domain of service chaining: `http://<component>.spin.internal`.
-pub const CHAINING_SUFFIX: &str = ".spin.internal";
+use crate::capabilities::chain::SUFFIX as CHAINING_SUFFIX;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllowList {

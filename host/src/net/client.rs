@@ -20,29 +20,20 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin> Stream for S {}
 pub type Driver<B> = Connection<TokioIo<Box<dyn Stream>>, B>;
 
 /// Why no connection could be opened.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     /// The request names no host, or one that cannot be a `Host` header.
+    #[error("the URL names no host")]
     BadUri,
+    #[error("the connection was not made in time")]
     ConnectTimeout,
+    #[error("the connection was refused")]
     Refused,
+    #[error("the TLS handshake failed")]
     Tls,
+    #[error("the HTTP handshake failed: {0}")]
     Handshake(hyper::Error),
 }
-
-impl std::fmt::Display for OpenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            OpenError::BadUri => write!(f, "the URL names no host"),
-            OpenError::ConnectTimeout => write!(f, "the connection was not made in time"),
-            OpenError::Refused => write!(f, "the connection was refused"),
-            OpenError::Tls => write!(f, "the TLS handshake failed"),
-            OpenError::Handshake(error) => write!(f, "the HTTP handshake failed: {error}"),
-        }
-    }
-}
-
-impl std::error::Error for OpenError {}
 
 /// Connects to the host `request` names (over TLS when `tls`), and rewrites it
 /// to be sent on that connection: `Host` set (without a default port), the URL

@@ -19,7 +19,7 @@ pub fn build_all(manifest: &Manifest) -> Result<()> {
 /// Runs one component's build command in its workdir; its output goes to ours.
 pub fn build_one(manifest: &Manifest, id: &str, build: &BuildDecl) -> Result<()> {
     let workdir = workdir(manifest, build);
-    eprintln!("eventos: building {id}: {}", build.command);
+    tracing::info!("building {id}: {}", build.command);
     let status = Command::new("sh")
         .arg("-c")
         .arg(&build.command)

@@ -41,7 +41,7 @@ pub async fn start(data_dir: &Path) -> Result<String> {
     let port_taken = tokio::net::TcpStream::connect(("127.0.0.1", PORT)).await.is_ok();
     if !status.status.success() && port_taken {
         // Another checkout's private cluster holds the port: it serves as well as ours.
-        eprintln!("eventos: a private cluster of another checkout answers on port {PORT}; using it");
+        tracing::info!("a private cluster of another checkout answers on port {PORT}; using it");
         return Ok(url);
     }
     if !status.status.success() {

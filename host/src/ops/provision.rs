@@ -47,7 +47,7 @@ pub async fn admin_url(manifest: &Manifest) -> Result<String> {
     if connect(LOCAL_ADMIN_URL).await.is_ok() {
         return Ok(LOCAL_ADMIN_URL.to_owned());
     }
-    eprintln!("eventos: no PostgreSQL on 127.0.0.1:5432; starting a private cluster under target/");
+    tracing::info!("no PostgreSQL on 127.0.0.1:5432; starting a private cluster under target/");
     let url = private_cluster::start(&manifest.dir.join(private_cluster::DIR)).await?;
     connect(&url).await.context("the private cluster started but does not answer")?;
     Ok(url)
@@ -65,7 +65,7 @@ async fn connect_patiently(url: &str) -> Result<Client> {
             Ok(client) => return Ok(client),
             Err(error) if tokio::time::Instant::now() >= deadline || !is_unreachable(&error) => return Err(error),
             Err(_) if !said_so => {
-                eprintln!("eventos: waiting up to {}s for PostgreSQL to answer", ADMIN_PATIENCE.as_secs());
+                tracing::info!("waiting up to {}s for PostgreSQL to answer", ADMIN_PATIENCE.as_secs());
                 said_so = true;
             }
             Err(_) => {}

@@ -73,10 +73,10 @@ pub fn start(app: Arc<App>, manifest: Manifest, use_cache: bool) -> Result<()> {
     }
     let ids: Vec<&str> = watched.iter().map(|w| w.id.as_str()).collect();
     if ids.is_empty() {
-        eprintln!("eventos: --watch: no component's build names files to watch ([component.x.build] watch)");
+        tracing::warn!("--watch: no component's build names files to watch ([component.x.build] watch)");
         return Ok(());
     }
-    eprintln!("eventos: watching the sources of {}", ids.join(", "));
+    tracing::info!("watching the sources of {}", ids.join(", "));
     thread::Builder::new()
         .name("eventos-watch".into())
         .spawn(move || watch(&app, &manifest, &loader, watched))
@@ -112,14 +112,14 @@ fn rebuild(app: &App, manifest: &Manifest, loader: &Loader, id: &str) {
     let loaded =
         builder::build_one(manifest, id, build).and_then(|()| loader.load(id, &manifest.dir.join(&decl.source)));
     match loaded {
-        Ok(build) if build.id == live.current().id => eprintln!("eventos: `{id}` rebuilt, unchanged ({})", build.id),
+        Ok(build) if build.id == live.current().id => tracing::info!("`{id}` rebuilt, unchanged ({})", build.id),
         Ok(build) => {
             let digest = build.id.clone();
             live.swap(build);
-            eprintln!("eventos: swapped `{id}` to {digest}, built and loaded in {:.1?}", started.elapsed());
+            tracing::info!("swapped `{id}` to {digest}, built and loaded in {:.1?}", started.elapsed());
         }
         Err(error) => {
-            eprintln!("eventos: `{id}` keeps serving {}: {error:#}", live.current().id);
+            tracing::error!("`{id}` keeps serving {}: {error:#}", live.current().id);
             live.failed(format!("{error:#}"));
         }
     }

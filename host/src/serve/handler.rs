@@ -9,6 +9,7 @@ use anyhow::{Result, anyhow};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
+use tracing::{Instrument, Span};
 use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::bindings::http::types::{ErrorCode, Scheme};
@@ -20,7 +21,7 @@ use crate::app::state::RequestState;
 use crate::capabilities::chain::Depth;
 use crate::capabilities::chain::{Chain, PendingAnswer, Unanswered};
 use crate::observe::metrics::CHAINED_ROUTE;
-use crate::observe::telemetry::Trace;
+use crate::observe::telemetry::spans;
 use crate::serve::headers::{CHAINED_CLIENT, set_spin_headers};
 
 /// Runs `component` on `request` in a fresh instance, `depth` calls down a chain
@@ -34,10 +35,10 @@ pub async fn handle(
 ) -> Result<hyper::Response<HyperOutgoingBody>, Unanswered> {
     let started = std::time::Instant::now();
     let id = &app.components[component].context.id;
-    let trace = app.telemetry.as_ref().map(|telemetry| telemetry.serve(&mut request, id, route));
+    let span = spans::serve(&mut request, id, route);
     let answered = match app.admission.admit(depth).await {
         Some(permit) => {
-            run_guest(app.clone(), component, request, depth, permit, trace.clone()).await.map_err(Unanswered::Failed)
+            run_guest(app.clone(), component, request, depth, permit, span.clone()).await.map_err(Unanswered::Failed)
         }
         None => Err(Unanswered::Busy),
     };
@@ -46,9 +47,7 @@ pub async fn handle(
         Err(Unanswered::Busy) => 503,
         Err(Unanswered::Failed(_)) => 500,
     };
-    if let Some(trace) = trace {
-        trace.end_http(Some(status));
-    }
+    spans::answered(&span, Some(status));
     app.metrics.record_request(id, route, status, started.elapsed());
     answered
 }
@@ -59,15 +58,14 @@ async fn run_guest(
     request: hyper::Request<HyperOutgoingBody>,
     depth: Depth,
     permit: tokio::sync::OwnedSemaphorePermit,
-    trace: Option<Trace>,
+    span: Span,
 ) -> Result<hyper::Response<HyperOutgoingBody>> {
     let deadline = app.limits.request_timeout;
     let loaded = &app.components[component];
     // The build live now serves this request to its end, whatever a swap does meanwhile.
     let pre = loaded.build.current().pre.clone();
     let chain: Arc<dyn Chain> = app.clone();
-    let instantiating = trace.as_ref().map(|trace| trace.instantiation(&loaded.context.id));
-    let mut store = Store::new(&app.engine, RequestState::new(&loaded.context, chain, depth, trace));
+    let mut store = Store::new(&app.engine, RequestState::new(&loaded.context, chain, depth));
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |ctx| {
         if ctx.data().started.elapsed() > deadline {
@@ -81,19 +79,25 @@ async fn run_guest(
     let incoming = store.data_mut().new_incoming_request(Scheme::Http, request)?;
     let outparam = store.data_mut().new_response_outparam(sender)?;
 
-    let mut guest = RunningGuest(Some(Box::pin(async move {
-        // The slot is held until the instance is gone, body streaming included.
-        let _permit = permit;
-        let started = std::time::Instant::now();
-        let proxy = pre.instantiate_async(&mut store).await;
-        if let Some(span) = instantiating {
-            span.end(proxy.is_err());
+    let mut guest = RunningGuest(Some(Box::pin(
+        async move {
+            // The slot is held until the instance is gone, body streaming included.
+            let _permit = permit;
+            let started = std::time::Instant::now();
+            let instantiating = spans::instantiation(&app.components[component].context.id);
+            let proxy = pre.instantiate_async(&mut store).instrument(instantiating.clone()).await;
+            if proxy.is_err() {
+                spans::failed(&instantiating);
+            }
+            drop(instantiating);
+            let proxy = proxy?;
+            app.instantiation.record(started.elapsed());
+            app.metrics.record_instantiation(&app.components[component].context.id, started.elapsed());
+            proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
         }
-        let proxy = proxy?;
-        app.instantiation.record(started.elapsed());
-        app.metrics.record_instantiation(&app.components[component].context.id, started.elapsed());
-        proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
-    })));
+        // The guest's statements and calls hang under the request's span.
+        .instrument(span),
+    )));
     // The guest runs on the caller's task: until it sets the response here, and
     // after that inside the response body, which it may still be writing.
     let (answered, finished) = tokio::select! {

@@ -40,7 +40,7 @@ pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<O
                 Ok(accepted) => accepted,
                 Err(e) => {
                     // Running out of file descriptors must not end the server.
-                    eprintln!("eventos: accept failed: {e}");
+                    tracing::warn!("accept failed: {e}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
@@ -123,8 +123,7 @@ async fn on_request(
             let id = &app.components[component].context.id;
             // Under the caller's request id, when it sent one: the line joins its trail.
             let request_id = callers_id.as_ref().and_then(|id| id.to_str().ok());
-            let line = serde_json::json!({"request_id": request_id, "trace_id": trace_id, "component": id, "path": path, "status": 500, "error": format!("{error:#}")});
-            eprintln!("{line}");
+            tracing::error!(request_id, trace_id = trace_id.as_deref(), component = id.as_str(), path = path.as_str(), status = 500, error = %format_args!("{error:#}"), "the component failed");
             // As Spin answers a guest that failed: a bare 500.
             empty(StatusCode::INTERNAL_SERVER_ERROR)
         }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use http_body_util::BodyExt;
 use tokio::time::timeout;
+use tracing::Instrument;
 use wasmtime::component::Linker;
 use wasmtime_wasi_http::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::body::HyperOutgoingBody;
@@ -15,11 +16,9 @@ use wasmtime_wasi_http::types::{HostFutureIncomingResponse, IncomingResponse, Ou
 use wasmtime_wasi_http::{HttpResult, WasiHttpCtx, WasiHttpView, hyper_request_error};
 
 use crate::capabilities::allow::AllowList;
-use crate::capabilities::allow::CHAINING_SUFFIX;
-use crate::capabilities::chain::Depth;
-use crate::capabilities::chain::{Chain, PendingAnswer, Unanswered};
+use crate::capabilities::chain::{self, Chain, Depth};
 use crate::net::client::{self, OpenError};
-use crate::observe::telemetry::Trace;
+use crate::observe::telemetry::spans;
 
 type OutgoingRequest = hyper::Request<HyperOutgoingBody>;
 
@@ -38,12 +37,11 @@ pub struct OutboundHttpState {
     chain: Arc<dyn Chain>,
     /// How far down a chain of calls this request is (0: a client's).
     depth: Depth,
-    trace: Option<Trace>,
 }
 
 impl OutboundHttpState {
-    pub fn new(allow: Arc<AllowList>, chain: Arc<dyn Chain>, depth: Depth, trace: Option<Trace>) -> Self {
-        Self { ctx: WasiHttpCtx::new(), allow, chain, depth, trace }
+    pub fn new(allow: Arc<AllowList>, chain: Arc<dyn Chain>, depth: Depth) -> Self {
+        Self { ctx: WasiHttpCtx::new(), allow, chain, depth }
     }
 
     pub fn send_request(
@@ -60,17 +58,18 @@ impl OutboundHttpState {
         };
         let chain = self.chain.clone();
         let callee_depth = self.depth + 1;
-        let call = self.trace.as_ref().map(|trace| trace.call(&mut request));
+        let call = spans::call(&mut request);
         // As on Spin, even a refusal is the answer of the request's future, not of `handle`.
-        let task = wasmtime_wasi::runtime::spawn(async move {
-            let answer = send(request, config, allowed, to_self, chain, callee_depth).await;
-            if let Some(call) = call {
-                call.end_http(
-                    answer.as_ref().ok().and_then(|answer| answer.as_ref().ok()).map(|r| r.resp.status().as_u16()),
-                );
+        let task = wasmtime_wasi::runtime::spawn(
+            async move {
+                let answer = send(request, config, allowed, to_self, chain, callee_depth).await;
+                let status =
+                    answer.as_ref().ok().and_then(|answer| answer.as_ref().ok()).map(|r| r.resp.status().as_u16());
+                spans::answered(&tracing::Span::current(), status);
+                answer
             }
-            answer
-        });
+            .instrument(call),
+        );
         Ok(HostFutureIncomingResponse::pending(task))
     }
 }
@@ -99,10 +98,10 @@ async fn send(
         }
     }
     request.headers_mut().remove(hyper::header::HOST);
-    match chaining_target(&request) {
+    match chain::callee(request.uri()) {
         // Spin traps the caller when the callee is not in the application.
         Some(component) => match chain.call(&component, request, callee_depth) {
-            Some(answer) => Ok(send_chained(answer, config).await),
+            Some(answer) => Ok(chain::answer(answer, config).await),
             None => Err(wasmtime::Error::msg(format!("unknown routing destination '{component}'"))),
         },
         None => Ok(send_out(request, config).await),
@@ -128,30 +127,6 @@ fn undo_relative_authority(request: &mut OutgoingRequest) -> bool {
         Some(authority) => authority.host() == "self.alt",
         None => true,
     }
-}
-
-/// `events` for `http://events.spin.internal/...`.
-fn chaining_target(request: &OutgoingRequest) -> Option<String> {
-    let host = request.uri().host()?.trim();
-    let (component, domain) = host.split_once('.')?;
-    (format!(".{domain}") == CHAINING_SUFFIX).then(|| component.to_owned())
-}
-
-/// Awaits another component's answer to a chained request; a callee that fails
-/// is a bare 500, as on Spin. The caller's first-byte timeout holds here too
-/// (Spin waits for the callee forever).
-async fn send_chained(answer: PendingAnswer, config: OutgoingRequestConfig) -> Result<IncomingResponse, ErrorCode> {
-    let answered = timeout(config.first_byte_timeout, answer).await.map_err(|_| ErrorCode::ConnectionReadTimeout)?;
-    let response = match answered {
-        Ok(response) => response,
-        Err(Unanswered::Busy) => return Err(ErrorCode::ConnectionLimitReached),
-        Err(Unanswered::Failed(_)) => {
-            let mut failed = hyper::Response::new(HyperOutgoingBody::default());
-            *failed.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
-            failed
-        }
-    };
-    Ok(IncomingResponse { resp: response, worker: None, between_bytes_timeout: config.between_bytes_timeout })
 }
 
 /// HTTP/1.1 to a host outside the application, over TLS for `https`.

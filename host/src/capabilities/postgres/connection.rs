@@ -14,7 +14,7 @@ use super::columns::row_set;
 use super::errors::query_failed;
 use super::params::{Param, bind_all};
 use crate::capabilities::bindings::spin::postgres4_0_0::postgres::{Error, ParameterValue, QueryError, RowSet};
-use crate::observe::telemetry::Trace;
+use crate::observe::telemetry::spans;
 
 /// Undoes whatever a guest left on its session: settings (SET or set_config),
 /// cursors, LISTEN, advisory locks, temporary tables.
@@ -43,45 +43,32 @@ pub struct GuestConnection {
     query_timeout: Duration,
     /// The database's name, for the spans of its statements.
     database: String,
-    /// The request's span, when spans are exported: each statement gets one under it.
-    trace: Option<Trace>,
 }
 
 impl GuestConnection {
-    pub fn new(
-        (client, failures): (Object, Counter),
-        query_timeout: Duration,
-        database: String,
-        trace: Option<Trace>,
-    ) -> Self {
-        Self { client: Some(client), failures, used: false, query_timeout, database, trace }
+    pub fn new((client, failures): (Object, Counter), query_timeout: Duration, database: String) -> Self {
+        Self { client: Some(client), failures, used: false, query_timeout, database }
     }
 
     pub async fn query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
-        let span = self.statement_span(sql);
+        let span = spans::statement(&self.database, sql);
         let outcome = self.run_query(sql, params).await;
-        self.finish(span, outcome.is_err());
+        self.finish(&span, outcome.is_err());
         outcome
     }
 
     pub async fn execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
-        let span = self.statement_span(sql);
+        let span = spans::statement(&self.database, sql);
         let outcome = self.run_execute(sql, params).await;
-        self.finish(span, outcome.is_err());
+        self.finish(&span, outcome.is_err());
         outcome
     }
 
-    fn statement_span(&self, sql: &str) -> Option<Trace> {
-        self.trace.as_ref().map(|trace| trace.statement(&self.database, sql))
-    }
-
-    /// Counts a statement that failed, and ends its span.
-    fn finish(&self, span: Option<Trace>, failed: bool) {
+    /// Counts a statement that failed, and marks its span.
+    fn finish(&self, span: &tracing::Span, failed: bool) {
         if failed {
             self.failures.inc();
-        }
-        if let Some(span) = span {
-            span.end(failed);
+            spans::failed(span);
         }
     }
 

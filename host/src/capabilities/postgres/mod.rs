@@ -16,7 +16,6 @@ use crate::capabilities::allow::AllowList;
 use crate::capabilities::bindings::spin::postgres4_0_0::postgres::{
     self as wit, Connection, Error, ParameterValue, RowSet,
 };
-use crate::observe::telemetry::Trace;
 
 use connection::GuestConnection;
 pub use errors::error_text;
@@ -28,12 +27,11 @@ pub struct PgState {
     allow: Arc<AllowList>,
     /// The guest's open connections, by its handles to them.
     connections: ResourceTable,
-    trace: Option<Trace>,
 }
 
 impl PgState {
-    pub fn new(pools: Arc<pool::Pools>, allow: Arc<AllowList>, trace: Option<Trace>) -> Self {
-        Self { pools, allow, connections: ResourceTable::new(), trace }
+    pub fn new(pools: Arc<pool::Pools>, allow: Arc<AllowList>) -> Self {
+        Self { pools, allow, connections: ResourceTable::new() }
     }
 }
 
@@ -64,7 +62,7 @@ impl wit::HostConnection for PgState {
             Ok(client) => client,
             Err(e) => return Ok(Err(Error::ConnectionFailed(e))),
         };
-        let opened = GuestConnection::new(client, self.pools.query_timeout, database, self.trace.clone());
+        let opened = GuestConnection::new(client, self.pools.query_timeout, database);
         Ok(Ok(Resource::new_own(self.connections.push(opened)?.rep())))
     }
 

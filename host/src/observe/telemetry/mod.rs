@@ -3,8 +3,9 @@
 //! and `..._METRICS_ENDPOINT` for one signal alone), every request is a trace and
 //! the host's metrics are pushed too, over OTLP/HTTP in protobuf; the SDK honours
 //! the other `OTEL_*` variables (headers, timeout, sampler, batching, export
-//! interval, service name, resource attributes). Unset, nothing is made: a
-//! request pays one `None` check per signal.
+//! interval, service name, resource attributes). The spans are `tracing`'s
+//! ([`spans`]); the process's subscriber (`observe/logs.rs`) hands them to
+//! this exporter. Unset, nothing is made, and no span either.
 
 pub mod export;
 pub mod spans;
@@ -14,16 +15,11 @@ use anyhow::{Context as _, Result, bail};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{SpanExporter, WithHttpConfig};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
-pub use spans::Trace;
-
-/// The tracer every span of this process starts from, and what exports them.
+/// What exports this process's spans.
 pub struct Telemetry {
-    tracer: SdkTracer,
     provider: SdkTracerProvider,
-    propagator: TraceContextPropagator,
 }
 
 impl Telemetry {
@@ -40,8 +36,12 @@ impl Telemetry {
             .context("the OTLP span exporter")?;
         let provider =
             SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource(application)).build();
-        let tracer = provider.tracer("eventos");
-        Ok(Some(Self { tracer, provider, propagator: TraceContextPropagator::new() }))
+        Ok(Some(Self { provider }))
+    }
+
+    /// The tracer the host's spans are made with.
+    pub fn tracer(&self) -> SdkTracer {
+        self.provider.tracer("eventos")
     }
 
     /// Exports what is still buffered; blocks, so it runs off the async workers.

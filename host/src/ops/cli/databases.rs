@@ -61,8 +61,8 @@ pub async fn provision_and_migrate(
     let reports =
         futures_util::future::try_join_all(databases.iter().map(|db| migrate::migrate(&db.url, &db.migrations)));
     for (db, report) in databases.iter().zip(reports.await?) {
-        eprintln!(
-            "eventos: {}: {} migration(s) applied, {} already applied",
+        tracing::info!(
+            "{}: {} migration(s) applied, {} already applied",
             db.database,
             report.applied.len(),
             report.already_applied

@@ -11,6 +11,7 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::manifest::Manifest;
+use crate::observe::logs;
 use crate::ops::provision::DEFAULT_PREFIX;
 
 /// Runs a Spin application's manifest locally on wasmtime, with a
@@ -75,6 +76,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, clap::Er
 
 impl Command {
     pub async fn run(self) -> Result<()> {
+        if !matches!(self, Command::Up(_)) {
+            // `up` installs its own, once it knows whether and as what to export spans.
+            logs::install(None)?;
+        }
         match self {
             Command::Up(up) => up.run().await,
             Command::Migrate(migrate) => migrate.run().await,

@@ -44,7 +44,7 @@ impl Registry {
             builder::build_all(&manifest)?;
         }
         let digest = registry::push(&push.app.manifest_path(), &reference, push.insecure).await?;
-        eprintln!("eventos: pushed {}/{}:{} ({digest})", reference.registry, reference.repository, reference.tag);
+        tracing::info!("pushed {}/{}:{} ({digest})", reference.registry, reference.repository, reference.tag);
         println!("{}", reference.pinned(&digest));
         Ok(())
     }

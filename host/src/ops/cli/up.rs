@@ -17,6 +17,8 @@ use crate::app::limits::Limits;
 use crate::app::manifest::Manifest;
 use crate::app::variables;
 use crate::app::{App, Compiled};
+use crate::observe::logs;
+use crate::observe::telemetry::Telemetry;
 use crate::ops::{builder, provision, watch};
 use crate::serve::{metrics_server, server};
 
@@ -54,6 +56,8 @@ impl Up {
     pub async fn run(self) -> Result<()> {
         let started = Instant::now();
         let manifest = self.app.load()?;
+        let telemetry = Telemetry::from_env(&manifest.name)?;
+        logs::install(telemetry.as_ref())?;
         if !self.no_build {
             builder::build_all(&manifest)?;
         }
@@ -74,7 +78,7 @@ impl Up {
         let address = listener.local_addr()?;
         app.set_origin(address);
         if let Some(metrics) = metrics_listener().await? {
-            eprintln!("eventos: metrics for Prometheus on http://{}/metrics", metrics.local_addr()?);
+            tracing::info!("metrics for Prometheus on http://{}/metrics", metrics.local_addr()?);
             tokio::spawn(metrics_server::serve(app.clone(), metrics));
         }
         if self.watch {
@@ -92,12 +96,12 @@ impl Up {
         if self.ephemeral {
             provision::drop_all(&manifest, &admin_url, &self.app.prefix).await?;
         }
-        if let Some(telemetry) = &app.telemetry {
+        if let Some(telemetry) = &telemetry {
             telemetry.shutdown().await;
         }
         app.metrics.shutdown().await;
-        eprintln!("eventos: {}", app.instantiation.summary());
-        eprintln!("eventos: stopped");
+        tracing::info!("{}", app.instantiation.summary());
+        tracing::info!("stopped");
         Ok(())
     }
 
@@ -133,16 +137,16 @@ async fn metrics_listener() -> Result<Option<TcpListener>> {
 fn announce(address: SocketAddr, manifest: &Manifest, values: &HashMap<String, String>, started: Instant) {
     println!("eventos: serving http://{address}");
     let _ = std::io::stdout().flush();
-    eprintln!("eventos: {} {} on http://{address}", manifest.name, manifest.version);
+    tracing::info!("{} {} on http://{address}", manifest.name, manifest.version);
     for route in &manifest.routes {
         let path = route.route.as_deref().unwrap_or("(private)");
-        eprintln!("eventos:   {path} -> {}", route.component);
+        tracing::info!("{path} -> {}", route.component);
     }
     for (name, decl) in &manifest.variables {
         let value = if decl.secret { "(secret)" } else { values.get(name).map_or("", String::as_str) };
-        eprintln!("eventos:   variable {name} = {value}");
+        tracing::info!("variable {name} = {value}");
     }
-    eprintln!("eventos: ready in {} ms", started.elapsed().as_millis());
+    tracing::info!("ready in {} ms", started.elapsed().as_millis());
 }
 
 /// Resolves when standard input reaches its end: the parent process is gone.
@@ -168,5 +172,5 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
-    eprintln!("eventos: shutting down, letting in-flight requests finish");
+    tracing::info!("shutting down, letting in-flight requests finish");
 }

@@ -5,13 +5,19 @@
 //! `EVENTOS_REGISTRY_PASSWORD`: directly (Basic) or for a token (Bearer), as the
 //! registry's `WWW-Authenticate` asks.
 
+use std::time::Duration;
+
 use anyhow::{Context, Result, bail};
 use base64::Engine;
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
-use tokio::net::TcpStream;
 use url::Url;
+
+use crate::net::client;
+
+/// How long a registry may take to accept a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Registry {
     base: Url,
@@ -139,17 +145,9 @@ async fn send(
     authorization: Option<&str>,
     body: Bytes,
 ) -> Result<Response> {
-    let host = url.host_str().context("an address without a host")?;
-    let port = url.port_or_known_default().context("an address without a port")?;
-    let stream = TcpStream::connect((host, port))
-        .await
-        .with_context(|| format!("cannot reach the registry at {host}:{port}"))?;
-    let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
-    let authority = &url[url::Position::BeforeHost..url::Position::AfterPort];
     let mut request = Request::builder()
         .method(method)
-        .uri(path)
-        .header(header::HOST, authority)
+        .uri(url.as_str())
         .header(header::ACCEPT, "application/vnd.oci.image.manifest.v1+json, application/json")
         .header(header::CONTENT_LENGTH, body.len());
     if let Some(content_type) = content_type {
@@ -158,21 +156,10 @@ async fn send(
     if let Some(authorization) = authorization {
         request = request.header(header::AUTHORIZATION, authorization);
     }
-    let request = request.body(Full::new(body))?;
-    let response = if url.scheme() == "https" {
-        let stream = crate::net::tls::connect(host, stream).await.with_context(|| format!("TLS with {host} failed"))?;
-        exchange(hyper_util::rt::TokioIo::new(stream), request).await?
-    } else {
-        exchange(hyper_util::rt::TokioIo::new(stream), request).await?
-    };
-    Ok(response)
-}
-
-async fn exchange<S>(io: S, request: Request<Full<Bytes>>) -> Result<Response>
-where
-    S: hyper::rt::Read + hyper::rt::Write + Send + Unpin + 'static,
-{
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(io).await?;
+    let mut request = request.body(Full::new(body))?;
+    let (mut sender, connection) = client::open(&mut request, url.scheme() == "https", CONNECT_TIMEOUT)
+        .await
+        .with_context(|| format!("cannot reach the registry at {}", &url[..url::Position::AfterPort]))?;
     tokio::spawn(connection);
     let response = sender.send_request(request).await?;
     let (parts, body) = response.into_parts();
