@@ -35,6 +35,8 @@ fn main() -> ExitCode {
     runtime.shutdown_background();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
+        // The command's answer to whoever ran it, as clap's usage errors are:
+        // printed, not logged (a failure may come before any subscriber is set).
         Err(error) => {
             eprintln!("eventos: {error:#}");
             ExitCode::FAILURE

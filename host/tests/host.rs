@@ -138,19 +138,32 @@ fn a_domain_role_cannot_connect_to_another_domains_database() {
     assert!(error.starts_with("42501"), "insufficient privilege, got {error}");
 }
 
-#[test]
-fn migrations_are_applied_once_and_never_edited() {
-    let dir = workspace().join("target/test-fixtures").join(support::unique_prefix("mig"));
-    let migrations = dir.join("components/demo/migrations");
-    std::fs::create_dir_all(&migrations).expect("fixture dir");
+/// A fixture application of one component, `demo`, with these migrations.
+fn demo_with_migrations(name: &str, migrations: &[(&str, &str)]) -> PathBuf {
+    let dir = workspace().join("target/test-fixtures").join(support::unique_prefix(name));
+    let folder = dir.join("components/demo/migrations");
+    std::fs::create_dir_all(&folder).expect("fixture dir");
     std::fs::write(
         dir.join("spin.toml"),
         "spin_manifest_version = 2\n[application]\nname = \"demo\"\n[component.demo]\nsource = \"demo.wasm\"\n",
     )
     .expect("manifest");
-    std::fs::write(migrations.join("0001_create_things.sql"), "CREATE TABLE things (id int PRIMARY KEY);")
-        .expect("sql");
-    std::fs::write(migrations.join("0002_add_name.sql"), "ALTER TABLE things ADD COLUMN name text;").expect("sql");
+    for (file, sql) in migrations {
+        std::fs::write(folder.join(file), sql).expect("sql");
+    }
+    dir
+}
+
+#[test]
+fn migrations_are_applied_once_and_never_edited() {
+    let dir = demo_with_migrations(
+        "mig",
+        &[
+            ("0001_create_things.sql", "CREATE TABLE things (id int PRIMARY KEY);"),
+            ("0002_add_name.sql", "ALTER TABLE things ADD COLUMN name text;"),
+        ],
+    );
+    let migrations = dir.join("components/demo/migrations");
     let manifest = dir.join("spin.toml");
     let manifest = manifest.to_str().expect("utf-8 path");
     let prefix = support::unique_prefix("mig");
@@ -178,15 +191,7 @@ fn migrations_are_applied_once_and_never_edited() {
 
 #[test]
 fn the_hosts_lines_are_json_unless_text_is_asked_for_and_rust_log_filters_them() {
-    let dir = workspace().join("target/test-fixtures").join(support::unique_prefix("lines"));
-    std::fs::create_dir_all(dir.join("components/demo/migrations")).expect("fixture dir");
-    std::fs::write(
-        dir.join("spin.toml"),
-        "spin_manifest_version = 2\n[application]\nname = \"demo\"\n[component.demo]\nsource = \"demo.wasm\"\n",
-    )
-    .expect("manifest");
-    std::fs::write(dir.join("components/demo/migrations/0001_things.sql"), "CREATE TABLE things (id int);")
-        .expect("sql");
+    let dir = demo_with_migrations("lines", &[("0001_things.sql", "CREATE TABLE things (id int);")]);
     let manifest = dir.join("spin.toml");
     let prefix = support::unique_prefix("lines");
     let migrate = |env: &[(&str, &str)]| {
