@@ -19,20 +19,25 @@ const DEFAULT_FILTER: &str = "eventos=info";
 
 /// Installs the process's subscriber: lines, and with `telemetry` its spans.
 pub fn install(telemetry: Option<&Telemetry>) -> Result<()> {
-    let lines = lines_layer()?;
-    let spans = telemetry.map(|telemetry| {
-        tracing_opentelemetry::layer()
-            .with_tracer(telemetry.tracer())
-            // A span says what the host sets on it, nothing of where in the host it began.
-            .with_location(false)
-            .with_threads(false)
-            .with_target(false)
-            .with_tracked_inactivity(false)
-            .with_context_activation(false)
-            .with_filter(filter_fn(|metadata| metadata.is_span() && metadata.target().starts_with("eventos")))
-    });
-    let subscriber = tracing_subscriber::registry().with(lines).with(spans);
+    let subscriber = subscriber(telemetry)?;
     tracing::subscriber::set_global_default(subscriber).context("the process's log subscriber was already set")
+}
+
+/// Lines, and spans only where they are exported: a layer that may take spans,
+/// even an absent one (`Option::None`), would make every span macro build one.
+fn subscriber(telemetry: Option<&Telemetry>) -> Result<Box<dyn tracing::Subscriber + Send + Sync>> {
+    let lines = tracing_subscriber::registry().with(lines_layer()?);
+    let Some(telemetry) = telemetry else { return Ok(Box::new(lines)) };
+    let spans = tracing_opentelemetry::layer()
+        .with_tracer(telemetry.tracer())
+        // A span says what the host sets on it, nothing of where in the host it began.
+        .with_location(false)
+        .with_threads(false)
+        .with_target(false)
+        .with_tracked_inactivity(false)
+        .with_context_activation(false)
+        .with_filter(filter_fn(|metadata| metadata.is_span() && metadata.target().starts_with("eventos")));
+    Ok(Box::new(lines.with(spans)))
 }
 
 /// Lines (events, never spans) to stderr, as `EVENTOS_LOG_FORMAT` (`json` or
@@ -63,4 +68,21 @@ where
     } else {
         format.with_target(false).with_filter(events_only).boxed()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subscriber;
+    use crate::observe::telemetry::spans;
+
+    #[test]
+    fn without_an_exporter_a_request_makes_no_span() {
+        let subscriber = subscriber(None).expect("the subscriber");
+        tracing::subscriber::with_default(subscriber, || {
+            let mut request = hyper::Request::new(());
+            assert!(spans::serve(&mut request, "users", "/api/users/...").is_disabled());
+            assert!(spans::statement("eventos_users", "SELECT 1").is_disabled());
+            assert!(request.headers().get("traceparent").is_none(), "nothing was injected");
+        });
+    }
 }
