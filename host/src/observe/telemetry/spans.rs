@@ -58,26 +58,20 @@ pub fn instantiation(component: &str) -> Span {
 
 /// One statement on `database`: its operation and table, never its text.
 pub fn statement(database: &str, sql: &str) -> Span {
-    let span = tracing::info_span!(
+    if !tracing::span_enabled!(tracing::Level::INFO) {
+        return Span::none();
+    }
+    let described = statement::describe_cached(sql);
+    tracing::info_span!(
         "statement",
-        otel.name = Empty,
+        otel.name = described.name.as_str(),
         otel.kind = "client",
         otel.status_code = Empty,
         db.system.name = "postgresql",
         db.namespace = database,
-        db.operation.name = Empty,
-        db.collection.name = Empty,
-    );
-    if !span.is_disabled() {
-        let (operation, table) = statement::describe(sql);
-        match &table {
-            Some(table) => span.record("otel.name", format!("{operation} {table}")),
-            None => span.record("otel.name", operation.as_str()),
-        };
-        span.record("db.operation.name", operation.as_str());
-        span.record("db.collection.name", table.as_deref());
-    }
-    span
+        db.operation.name = described.operation.as_str(),
+        db.collection.name = described.table.as_deref(),
+    )
 }
 
 /// A call out of this request (to another component or another host), which

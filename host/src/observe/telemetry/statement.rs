@@ -4,8 +4,40 @@
 //! after FROM, INTO or UPDATE in that statement, else anywhere in it, a CTE's own
 //! name aside. Only a bare identifier qualifies, so no literal or parameter shows.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 const OPERATIONS: [&str; 5] = ["SELECT", "INSERT", "UPDATE", "DELETE", "MERGE"];
 const BEFORE_A_TABLE: [&str; 3] = ["FROM", "INTO", "UPDATE"];
+/// How many statements' descriptions are kept: a component runs a few dozen
+/// texts over and over; one that makes texts up is described afresh each time.
+const REMEMBERED: usize = 1024;
+
+/// What a statement's span says of it.
+pub struct Described {
+    /// The span's name: `SELECT events`, or the operation alone.
+    pub name: String,
+    pub operation: String,
+    pub table: Option<String>,
+}
+
+/// [`describe`], remembered per statement text, since every request runs the same few.
+pub fn describe_cached(sql: &str) -> Arc<Described> {
+    static REMEMBERED_TEXTS: OnceLock<Mutex<HashMap<String, Arc<Described>>>> = OnceLock::new();
+    let texts = REMEMBERED_TEXTS.get_or_init(Mutex::default);
+    if let Some(described) = texts.lock().ok().and_then(|texts| texts.get(sql).cloned()) {
+        return described;
+    }
+    let (operation, table) = describe(sql);
+    let name = table.as_ref().map_or_else(|| operation.clone(), |table| format!("{operation} {table}"));
+    let described = Arc::new(Described { name, operation, table });
+    if let Ok(mut texts) = texts.lock()
+        && texts.len() < REMEMBERED
+    {
+        texts.insert(sql.to_owned(), described.clone());
+    }
+    described
+}
 
 /// `("SELECT", Some("events"))` for `SELECT id FROM events WHERE …`.
 pub fn describe(sql: &str) -> (String, Option<String>) {
@@ -74,7 +106,7 @@ fn identifier(word: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::describe;
+    use super::{describe, describe_cached};
 
     #[test]
     fn the_operation_and_the_table_of_each_kind_of_statement() {
@@ -104,6 +136,17 @@ mod tests {
         assert_eq!(describe(sale), ("INSERT".to_owned(), Some("tickets".to_owned())));
         let read_back = "WITH t AS (INSERT INTO ticket_types (a) VALUES ($1) RETURNING *) SELECT t.id FROM t";
         assert_eq!(describe(read_back), ("SELECT".to_owned(), Some("ticket_types".to_owned())));
+    }
+
+    #[test]
+    fn a_remembered_description_is_the_described_one() {
+        let sql = "UPDATE ticket_stock SET sold = sold + $1 WHERE id = $2";
+        for _ in 0..2 {
+            let described = describe_cached(sql);
+            assert_eq!((described.name.as_str(), described.operation.as_str()), ("UPDATE ticket_stock", "UPDATE"));
+            assert_eq!(described.table.as_deref(), Some("ticket_stock"));
+        }
+        assert_eq!(describe_cached("BEGIN").name, "BEGIN", "no table: the operation alone");
     }
 
     #[test]
