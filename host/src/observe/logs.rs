@@ -8,9 +8,9 @@ use std::io::IsTerminal;
 use std::str::FromStr;
 
 use anyhow::{Context as _, Result, bail};
-use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{FilterExt, Targets, filter_fn};
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::{Layer, Registry};
 
 use super::telemetry::Telemetry;
 
@@ -42,10 +42,7 @@ fn subscriber(telemetry: Option<&Telemetry>) -> Result<Box<dyn tracing::Subscrib
 
 /// Lines (events, never spans) to stderr, as `EVENTOS_LOG_FORMAT` (`json` or
 /// `text`) says, else JSON unless stderr is a terminal.
-fn lines_layer<S>() -> Result<Box<dyn Layer<S> + Send + Sync>>
-where
-    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
-{
+fn lines_layer() -> Result<Box<dyn Layer<Registry> + Send + Sync>> {
     let directives = std::env::var("RUST_LOG").ok().filter(|text| !text.trim().is_empty());
     let directives = directives.as_deref().unwrap_or(DEFAULT_FILTER);
     let targets = Targets::from_str(directives).with_context(|| format!("RUST_LOG={directives}: not a filter"))?;

@@ -84,15 +84,17 @@ async fn run_guest(
             // The slot is held until the instance is gone, body streaming included.
             let _permit = permit;
             let started = std::time::Instant::now();
-            let instantiating = spans::instantiation(&app.components[component].context.id);
+            let id = &app.components[component].context.id;
+            let instantiating = spans::instantiation(id);
             let proxy = pre.instantiate_async(&mut store).instrument(instantiating.clone()).await;
             if proxy.is_err() {
                 spans::failed(&instantiating);
             }
             drop(instantiating);
             let proxy = proxy?;
-            app.instantiation.record(started.elapsed());
-            app.metrics.record_instantiation(&app.components[component].context.id, started.elapsed());
+            let took = started.elapsed();
+            app.instantiation.record(took);
+            app.metrics.record_instantiation(id, took);
             proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
         }
         // The guest's statements and calls hang under the request's span.
