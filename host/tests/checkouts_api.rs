@@ -397,3 +397,93 @@ fn ten_cancellations_of_one_ticket_refund_it_once() {
     assert_eq!(stock(&open), (1, 0, 9));
     world::assert_stock_adds_up(&APP, &open);
 }
+
+/// How many times each race against expired holds is run: a buyer who lost to
+/// another's give-back showed up in most runs but not every one.
+const EXPIRY_RACES: usize = 20;
+
+/// Sets up `EXPIRY_RACES` events, each with what `arrange` holds on it (holds of
+/// one second), waits until every hold has expired, then runs `race` on each
+/// event in turn: all the races share one wait.
+fn after_expired_holds<T: Sync>(arrange: impl Fn(&Value) -> T, race: impl Fn(&T)) {
+    let arranged: Vec<T> = (0..EXPIRY_RACES).map(|_| arrange(&world::published_event(&APP, 100))).collect();
+    std::thread::sleep(Duration::from_millis(1300));
+    for setup in &arranged {
+        race(setup);
+    }
+}
+
+/// `count` requests at once.
+fn all_at_once(count: usize, request: impl Fn(usize) -> Reply + Sync) -> Vec<Reply> {
+    std::thread::scope(|scope| {
+        let request = &request;
+        let handles: Vec<_> = (0..count).map(|i| scope.spawn(move || request(i))).collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+    })
+}
+
+fn problem_count(replies: &[Reply], slug: &str) -> usize {
+    let wanted = format!("https://eventos.dev/problems/{slug}");
+    replies.iter().filter(|r| r.status == 409 && r.body["type"] == wanted.as_str()).count()
+}
+
+/// Ten holds of a type of ten have expired: twenty buyers at once get exactly
+/// ten tickets, whichever of them gives the holds back.
+#[test]
+fn twenty_buyers_after_ten_expired_holds_get_all_ten_tickets() {
+    let buyers: Vec<Value> = (0..4).map(|_| world::user(&APP)).collect();
+    after_expired_holds(
+        |event| {
+            let hot = ticket_type(event, "Hot", 1000, 10, false);
+            for i in 0..10 {
+                checkout(&buyers[i % buyers.len()], &[(&hot, 1)], None, Some(1)).assert_status(201);
+            }
+            hot
+        },
+        |hot| {
+            assert_eq!(stock(hot), (0, 0, 10), "expired holds count for nothing");
+            let replies = all_at_once(20, |i| checkout(&buyers[i % buyers.len()], &[(hot, 1)], None, None));
+            let held = replies.iter().filter(|r| r.status == 201).count();
+            assert_eq!(
+                (held, problem_count(&replies, "sold-out")),
+                (10, 10),
+                "{:?}",
+                replies.iter().map(|r| (r.status, r.body["detail"].clone())).collect::<Vec<_>>()
+            );
+            assert_eq!(stock(hot), (0, 10, 0));
+            world::assert_stock_adds_up(&APP, hot);
+        },
+    );
+}
+
+/// A voucher of five uses whose five holds have expired: ten buyers at once
+/// get exactly five uses, and it reads `used: 0` before them.
+#[test]
+fn ten_buyers_for_a_voucher_whose_holds_expired_get_every_use() {
+    let buyers: Vec<Value> = (0..4).map(|_| world::user(&APP)).collect();
+    after_expired_holds(
+        |event| {
+            let open = ticket_type(event, "Standard", 2500, 50, false);
+            let five = voucher(event, "FIVE", json!({"percent_off": 10, "max_uses": 5}));
+            for i in 0..5 {
+                checkout(&buyers[i % buyers.len()], &[(&open, 1)], Some("FIVE"), Some(1)).assert_status(201);
+            }
+            (open, five)
+        },
+        |(open, five)| {
+            let uses = || APP.get(&format!("/api/tickets/vouchers/{}", id(five))).body["used"].clone();
+            assert_eq!(uses(), 0, "a use an expired hold took is not counted");
+            let replies = all_at_once(10, |i| checkout(&buyers[i % buyers.len()], &[(open, 1)], Some("FIVE"), None));
+            let held = replies.iter().filter(|r| r.status == 201).count();
+            assert_eq!(
+                (held, problem_count(&replies, "voucher-used-up")),
+                (5, 5),
+                "{:?}",
+                replies.iter().map(|r| (r.status, r.body["detail"].clone())).collect::<Vec<_>>()
+            );
+            assert_eq!(uses(), 5);
+            assert_eq!(stock(open), (0, 5, 45));
+            world::assert_stock_adds_up(&APP, open);
+        },
+    );
+}

@@ -320,3 +320,38 @@ fn a_client_that_hangs_up_mid_request_does_not_hold_up_shutdown() {
     assert!(probe.has_exited_within(Duration::from_secs(15)), "the host exits");
     assert!(stopped.elapsed() < Duration::from_secs(8), "exited after {:?}", stopped.elapsed());
 }
+
+/// A host that only a wildcard of `allowed_outbound_hosts` admits is reached at
+/// public addresses only: a name or address inside the network is refused
+/// before any packet goes to it (`DestinationIpProhibited`), while a host the
+/// manifest names is reached wherever it is.
+#[test]
+fn a_wildcard_host_is_never_reached_inside_the_network() {
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let listener = TcpListener::bind("127.0.0.2:0").expect("bind 127.0.0.2");
+    let port = listener.local_addr().expect("address").port();
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let mut request = [0u8; 4096];
+            let _ = std::io::Read::read(&mut stream, &mut request);
+            let _ = std::io::Write::write_all(&mut stream, b"HTTP/1.1 200 OK\r\ncontent-length: 7\r\n\r\nreached");
+        }
+    });
+    let app = Platform::start_with(&workspace().join("host/tests/fixtures/wildcard.toml"), "wildcard", &[]);
+    for inside in
+        ["http://localhost:9/", "http://127.0.0.1:9/", "http://[::1]:9/", "http://0:9/", "http://169.254.169.254:9/"]
+    {
+        let refused = app.get(&format!("/probe/get?url={}", encode(inside)));
+        refused.assert_status(502);
+        assert!(refused.text.contains("DestinationIpProhibited"), "{inside}: {}", refused.text);
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 0);
+    let named = app.get(&format!("/probe/get?url={}", encode(&format!("http://127.0.0.2:{port}/"))));
+    assert_eq!((named.status, named.text.as_str()), (200, "reached"));
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}

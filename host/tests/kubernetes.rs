@@ -189,9 +189,9 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "a migration Job not named after its newest migration",
-        "name: tickets-migrate-0008-4562bd59",
+        "name: tickets-migrate-0009-7a172692",
         "name: tickets-migrate",
-        "Job/tickets-migrate: metadata.name: must end in -0008-4562bd59",
+        "Job/tickets-migrate: metadata.name: must end in -0009-7a172692",
     ),
     (
         "a changed migration program under the old Job's name (immutable on the server)",

@@ -130,3 +130,87 @@ fn a_client_that_never_finishes_its_headers_is_cut_off() {
     assert!(answer.is_empty() || String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 408"));
     app.get("/probe/echo").assert_status(200);
 }
+
+/// How many of the host's warnings say `message`.
+fn warnings(app: &Platform, message: &str) -> usize {
+    app.log_text().lines().filter(|line| line.contains(message) && line.contains("\"WARN\"")).count()
+}
+
+/// A pool of one connection, held by a request: the next requests are turned
+/// away while it is still held (they do not queue behind it), and the host
+/// says so once, not once per request.
+#[test]
+fn an_exhausted_pool_turns_requests_away_at_once_and_says_so_once() {
+    let app = probe(&[("EVENTOS_PG_POOL_SIZE", "1"), ("EVENTOS_PG_POOL_WAIT_MS", "100")]);
+    let tag = support::unique_prefix("held");
+    let address = support::encode(&format!("{}&application_name={tag}", support::admin_url()));
+    let holding = || {
+        let sql = format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = '{tag}' AND query LIKE '%pg_sleep%'"
+        );
+        support::admin_query("postgres", &sql) == Ok(vec!["1".to_string()])
+    };
+    std::thread::scope(|scope| {
+        let holder = scope.spawn(|| app.get(&format!("/probe/pg-hold?address={address}&ms=4000")));
+        let started = Instant::now();
+        while !holding() && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(holding(), "the holder took the pool's only connection");
+        for _ in 0..5 {
+            let refused = app.get(&format!("/probe/pg?address={address}"));
+            assert_eq!(refused.status, 502, "{refused:#?}");
+            assert!(refused.text.contains("exhausted"), "{}", refused.text);
+        }
+        assert!(!holder.is_finished(), "every request was turned away while the connection was still held");
+        holder.join().expect("thread").assert_status(200);
+    });
+    assert_eq!(warnings(&app, "turned requests away"), 1, "{}", app.log_text());
+    app.get(&format!("/probe/pg?address={address}")).assert_status(200);
+}
+
+/// A database that refuses every connection (a role allowed none, as a
+/// server out of connections refuses): each request fails at once, and the
+/// host says so once per interval.
+#[test]
+fn a_database_that_refuses_connections_is_said_once_per_interval() {
+    let role = support::unique_prefix("refused");
+    support::admin_query("postgres", &format!("CREATE ROLE {role} LOGIN CONNECTION LIMIT 0")).expect("a role");
+    let app = probe(&[]);
+    let url = support::admin_url().replacen("postgres@", &format!("{role}@"), 1);
+    let address = support::encode(&url);
+    for _ in 0..10 {
+        let refused = app.get(&format!("/probe/pg?address={address}"));
+        assert_eq!(refused.status, 502, "{refused:#?}");
+        assert!(refused.text.contains("too many connections"), "{}", refused.text);
+    }
+    assert_eq!(warnings(&app, "turned requests away"), 1, "{}", app.log_text());
+    support::admin_query("postgres", &format!("DROP ROLE {role}")).expect("drop the role");
+}
+
+/// Connections nobody used for `EVENTOS_PG_IDLE_TIMEOUT_MS` are closed: an idle
+/// host holds none.
+#[test]
+fn idle_connections_are_closed() {
+    let app = probe(&[("EVENTOS_PG_IDLE_TIMEOUT_MS", "300")]);
+    let tag = support::unique_prefix("idle");
+    let address = support::encode(&format!("{}&application_name={tag}", support::admin_url()));
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                app.get(&format!("/probe/pg-hold?address={address}&ms=200")).assert_status(200);
+            });
+        }
+    });
+    let open = || {
+        let sql = format!("SELECT count(*) FROM pg_stat_activity WHERE application_name = '{tag}'");
+        support::admin_query("postgres", &sql).expect("count")[0].parse::<u32>().expect("a count")
+    };
+    let started = Instant::now();
+    let mut seen = open();
+    while seen > 0 && started.elapsed() < Duration::from_secs(15) {
+        std::thread::sleep(Duration::from_millis(100));
+        seen = open();
+    }
+    assert_eq!(seen, 0, "the idle connections are closed");
+}

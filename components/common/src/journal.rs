@@ -11,7 +11,7 @@ use spin_sdk::pg4::{Connection, Row};
 use uuid::Uuid;
 
 use crate::auth::{self, Caller, Role};
-use crate::db::{self, DbError, column, query};
+use crate::db::{self, DbError, column, query, query_a_row};
 use crate::page::{Cursor, PageRequest, event_list_query, keyset, page_response};
 use crate::time::rfc3339;
 use crate::{ApiRequest, ApiResult, Problem};
@@ -44,33 +44,43 @@ pub struct Recorded {
     pub created_at: NaiveDateTime,
 }
 
-/// The deliveries a new entry owes the webhook endpoints that want its event's
-/// entries: a statement over the entry, a CTE named `entry` of the journal's
-/// `id, seq, subject, event_id`.
+/// The deliveries a new entry owes the enabled webhook endpoints that want
+/// entries of its type about its event: a statement over the entry, a CTE named
+/// `entry` of the journal's `id, seq, kind, subject, event_id`.
 pub const OWED_DELIVERIES: &str = "INSERT INTO webhook_deliveries (endpoint_id, entry_id, seq, subject)
      SELECT w.id, entry.id, entry.seq, entry.subject
-     FROM entry JOIN webhook_endpoints w ON w.event_id IS NULL OR w.event_id = entry.event_id";
+     FROM entry JOIN webhook_endpoints w
+       ON (w.event_id IS NULL OR w.event_id = entry.event_id) AND w.enabled
+      AND (w.event_types IS NULL OR entry.kind = ANY (w.event_types))";
 
-/// Whether this request wrote a delivery some webhook endpoint is owed: the
+/// An endpoint, as `w`, may be sent to now: it is not backed off.
+const READY: &str = "(w.paused_until IS NULL OR w.paused_until <= clock_timestamp())";
+
+/// Whether this request wrote a delivery to an endpoint ready for it: the
 /// request then delivers once it has answered (see `webhook::deliver_owed`).
 /// An instance serves one request, so the flag is the request's.
 static OWES_DELIVERIES: AtomicBool = AtomicBool::new(false);
 
-/// Notes that this request wrote a delivery owed to an endpoint.
+/// Notes that this request wrote a delivery to an endpoint ready for it.
 pub fn owe_deliveries() {
     OWES_DELIVERIES.store(true, Ordering::Relaxed);
 }
 
-/// Whether this request wrote a delivery owed to an endpoint.
+/// Whether this request wrote a delivery to an endpoint ready for it.
 pub fn owes_deliveries() -> bool {
     OWES_DELIVERIES.load(Ordering::Relaxed)
 }
 
-/// A `SELECT` expression: whether any webhook endpoint wants the entries of
-/// the event `event_id` (an SQL expression), i.e. whether an entry about it
-/// owes deliveries.
-pub fn watched_column(event_id: &str) -> String {
-    format!("EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.event_id IS NULL OR w.event_id = {event_id}) AS watched")
+/// A `SELECT` expression: whether an enabled webhook endpoint ready to be sent
+/// to wants entries of type `kind` about the event `event_id` (an SQL
+/// expression), i.e. whether such an entry is worth delivering once the request
+/// has answered. An endpoint backed off is not: its deliveries wait.
+pub fn watched_column(event_id: &str, kind: &'static str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM webhook_endpoints w
+                 WHERE (w.event_id IS NULL OR w.event_id = {event_id}) AND w.enabled AND {READY}
+                   AND (w.event_types IS NULL OR '{kind}' = ANY (w.event_types))) AS watched"
+    )
 }
 
 /// Records `entry`, with the delivery it owes each webhook endpoint that wants
@@ -81,11 +91,16 @@ pub fn record(conn: &Connection, entry: &Entry) -> Result<(), DbError> {
         "WITH entry AS (
              INSERT INTO journal (kind, subject, event_id, actor, data)
              VALUES ($1, $2, $3::uuid, $4, $5::text::jsonb)
-             RETURNING id, seq, subject, event_id
+             RETURNING id, seq, kind, subject, event_id
+         ), owed AS (
+             {OWED_DELIVERIES}
+             RETURNING endpoint_id
          )
-         {OWED_DELIVERIES}"
+         SELECT count(*) AS ready FROM owed JOIN webhook_endpoints w ON w.id = owed.endpoint_id WHERE {READY}"
     );
-    if conn.execute(&sql, &entry_params(entry)).map_err(DbError::from)? > 0 {
+    // An aggregate: one row whatever was owed (see `db::query_a_row`).
+    let ready: i64 = query_a_row(conn, &sql, &entry_params(entry), |row| column(row, "ready"))?;
+    if ready > 0 {
         owe_deliveries();
     }
     Ok(())

@@ -78,15 +78,44 @@ impl Cursor {
 /// limit one past the page's. Answers the whole SQL and all its parameters.
 pub fn keyset(
     query: &str,
+    key: (&str, &str),
+    filters: Vec<ParameterValue>,
+    page: &PageRequest,
+) -> (String, Vec<ParameterValue>) {
+    keyset_ordered(query, key, filters, page, Order::OldestFirst)
+}
+
+/// As [`keyset`], newest first: a log's latest rows on its first page.
+pub fn keyset_newest_first(
+    query: &str,
+    key: (&str, &str),
+    filters: Vec<ParameterValue>,
+    page: &PageRequest,
+) -> (String, Vec<ParameterValue>) {
+    keyset_ordered(query, key, filters, page, Order::NewestFirst)
+}
+
+enum Order {
+    OldestFirst,
+    NewestFirst,
+}
+
+fn keyset_ordered(
+    query: &str,
     (at, id): (&str, &str),
     mut filters: Vec<ParameterValue>,
     page: &PageRequest,
+    order: Order,
 ) -> (String, Vec<ParameterValue>) {
-    let (after_at, after_id, limit) = (filters.len() + 1, filters.len() + 2, filters.len() + 3);
+    let (past, direction) = match order {
+        Order::OldestFirst => (">", "ASC"),
+        Order::NewestFirst => ("<", "DESC"),
+    };
+    let (cursor_at, cursor_id, limit) = (filters.len() + 1, filters.len() + 2, filters.len() + 3);
     let sql = format!(
         "{query}
-           AND (${after_at}::timestamp IS NULL OR ({at}, {id}) > (${after_at}::timestamp AT TIME ZONE 'UTC', ${after_id}::uuid))
-         ORDER BY {at}, {id}
+           AND (${cursor_at}::timestamp IS NULL OR ({at}, {id}) {past} (${cursor_at}::timestamp AT TIME ZONE 'UTC', ${cursor_id}::uuid))
+         ORDER BY {at} {direction}, {id} {direction}
          LIMIT ${limit}"
     );
     match page.after {

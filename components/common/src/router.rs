@@ -33,14 +33,17 @@ impl Route {
     }
 }
 
-/// Runs the handler of the route `req` takes: a 404 when no pattern matches its
-/// path, a 405 with `Allow` when the pattern that does has no route for its method.
-pub fn dispatch(routes: &[Route], req: &ApiRequest) -> ApiResult {
+/// Runs the handler of the route `req` takes, looking through `tables` in
+/// order (a domain's own, then shared ones such as its webhooks): a 404 when no
+/// pattern matches its path, a 405 with `Allow` when the pattern that does has
+/// no route for its method.
+pub fn dispatch(tables: &[&[Route]], req: &ApiRequest) -> ApiResult {
     let segments = req.segments();
-    let Some((pattern, params)) = routes.iter().find_map(|r| captures(r.path, &segments).map(|p| (r.path, p))) else {
+    let routes = || tables.iter().flat_map(|table| table.iter());
+    let Some((pattern, params)) = routes().find_map(|r| captures(r.path, &segments).map(|p| (r.path, p))) else {
         return Err(Problem::no_route(&req.path));
     };
-    let owners = || routes.iter().filter(move |r| r.path == pattern);
+    let owners = || routes().filter(move |r| r.path == pattern);
     match owners().find(|r| r.method == req.method) {
         Some(route) => (route.handler)(req, &params),
         None => {
@@ -86,7 +89,7 @@ mod tests {
     ];
 
     fn ask(method: &str, path: &str) -> ApiResult {
-        dispatch(ROUTES, &ApiRequest { method: method.into(), path: path.into(), ..ApiRequest::default() })
+        dispatch(&[ROUTES], &ApiRequest { method: method.into(), path: path.into(), ..ApiRequest::default() })
     }
 
     #[test]

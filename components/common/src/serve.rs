@@ -23,6 +23,8 @@ const MAX_REQUEST_ID_LEN: usize = 128;
 const CORS_ALLOWED_HEADERS: &str = "Content-Type, Authorization, Idempotency-Key, X-Request-Id";
 const CORS_MAX_AGE_SECONDS: &str = "600";
 const DEFAULT_CORS_ORIGINS: &str = "http://127.0.0.1:3000,http://localhost:3000";
+/// What a 503 asks the caller to wait before trying again.
+const RETRY_AFTER_SECONDS: &str = "1";
 
 /// Handles one request for `component` with its `route` function.
 pub async fn serve(
@@ -125,6 +127,10 @@ pub fn problem_response(problem: &Problem) -> ApiResponse {
     }
     if let Some(challenge) = problem.challenge {
         response.headers.push(("www-authenticate".into(), challenge.into()));
+    }
+    if problem.status == 503 {
+        // Outages and exhausted connections pass in moments: ask the caller to come back soon.
+        response.headers.push(("retry-after".into(), RETRY_AFTER_SECONDS.into()));
     }
     response
 }
@@ -240,6 +246,13 @@ mod tests {
         assert!(!is_acceptable_request_id("has space"));
         assert!(!is_acceptable_request_id("é"));
         assert!(!is_acceptable_request_id(&"a".repeat(129)));
+    }
+
+    #[test]
+    fn a_503_asks_to_retry_soon() {
+        let response = problem_response(&Problem::unavailable("the database is unavailable"));
+        assert!(response.headers.contains(&("retry-after".into(), "1".into())));
+        assert!(!problem_response(&Problem::internal("x")).headers.iter().any(|(name, _)| name == "retry-after"));
     }
 
     #[test]

@@ -21,17 +21,20 @@ use crate::repo::{self, EventFilter};
 use crate::status::Status;
 
 pub fn route(req: &ApiRequest) -> ApiResult {
-    dispatch(ROUTES, req)
+    dispatch(&[WEBHOOK_ROUTES, ROUTES], req)
 }
+
+/// Events' journal entries, as webhook endpoints may ask for them.
+const WEBHOOKS: webhook::Webhooks =
+    webhook::Webhooks { organizes, types: &["event.approved", "event.rejected", "event.cancelled", "event.updated"] };
+
+const WEBHOOK_ROUTES: &[Route] = eventos_common::webhook_routes!("/api/events", WEBHOOKS);
 
 const ROUTES: &[Route] = &[
     Route::get("/api/events/health", |_, _| Ok(health("events", env!("CARGO_PKG_VERSION"), Some(repo::SCHEMA)))),
     Route::post("/api/events", |req, _| create_event(req)),
     Route::get("/api/events", |req, _| list_events(req)),
     Route::get("/api/events/audit", |req, _| journal::audit(req, organizes)),
-    Route::post("/api/events/webhooks", |req, _| webhook::register(req, organizes)),
-    Route::get("/api/events/webhooks", |req, _| webhook::list(req, organizes)),
-    Route::post("/api/events/webhooks/deliver", |req, _| webhook::deliver(req)),
     // Event ids last: every literal path above is no event.
     Route::get("/api/events/{}", |req, p| get_event(event_id(p[0])?, req)),
     Route::patch("/api/events/{}", |req, p| update_event(event_id(p[0])?, req)),

@@ -21,8 +21,16 @@ use crate::registration::{RegisterBody, RegisterRequest, Registration, Status, S
 use crate::repo::{self, RegistrationFilter};
 
 pub fn route(req: &ApiRequest) -> ApiResult {
-    dispatch(ROUTES, req)
+    dispatch(&[WEBHOOK_ROUTES, ROUTES], req)
 }
+
+/// Registrations' journal entries, as webhook endpoints may ask for them.
+const WEBHOOKS: webhook::Webhooks = webhook::Webhooks {
+    organizes: runs,
+    types: &["registration.confirmed", "registration.waitlisted", "registration.promoted", "registration.cancelled"],
+};
+
+const WEBHOOK_ROUTES: &[Route] = eventos_common::webhook_routes!("/api/participation", WEBHOOKS);
 
 const ROUTES: &[Route] = &[
     Route::get("/api/participation/health", |_, _| {
@@ -33,9 +41,6 @@ const ROUTES: &[Route] = &[
     Route::get("/api/participation/registrations/{}", |req, p| get_registration(registration_id(p[0])?, req)),
     Route::delete("/api/participation/registrations/{}", |req, p| cancel_registration(registration_id(p[0])?, req)),
     Route::get("/api/participation/audit", |req, _| journal::audit(req, runs)),
-    Route::post("/api/participation/webhooks", |req, _| webhook::register(req, runs)),
-    Route::get("/api/participation/webhooks", |req, _| webhook::list(req, runs)),
-    Route::post("/api/participation/webhooks/deliver", |req, _| webhook::deliver(req)),
     Route::get("/api/participation/events/{}/summary", |_, p| summary(p[0])),
 ];
 

@@ -29,7 +29,7 @@ fn origin(url: &str) -> Option<&str> {
 }
 
 pub fn route(req: &ApiRequest) -> ApiResult {
-    dispatch(ROUTES, req)
+    dispatch(&[ROUTES], req)
 }
 
 const ROUTES: &[Route] = &[

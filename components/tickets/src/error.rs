@@ -56,9 +56,11 @@ pub enum TicketingError {
     /// The voucher is not valid at this time.
     #[error("the voucher may be used only within its validity window")]
     VoucherNotValidNow,
-    /// Every use of the voucher is taken.
+    /// Every use of the voucher is taken; `uses_left` counts the uses that
+    /// expired checkouts still hold as left, as `SoldOut`'s `available` counts
+    /// their tickets.
     #[error("every use of this voucher is taken")]
-    VoucherUsedUp,
+    VoucherUsedUp { uses_left: i32 },
     /// A hidden ticket type is sold only with a voucher that unlocks it.
     #[error("a hidden ticket type is sold only with a voucher that unlocks it")]
     VoucherRequired,
@@ -120,7 +122,7 @@ impl From<TicketingError> for Problem {
                 Problem::new(422, "voucher-not-valid-now", "Voucher not valid now", detail)
                     .with_errors(vec![FieldError::new("voucher_code", "is not valid at this time")])
             }
-            TicketingError::VoucherUsedUp => Problem::conflict("voucher-used-up", "Voucher used up", detail),
+            TicketingError::VoucherUsedUp { .. } => Problem::conflict("voucher-used-up", "Voucher used up", detail),
             TicketingError::VoucherRequired => Problem::new(422, "voucher-required", "Voucher required", detail)
                 .with_errors(vec![FieldError::new("voucher_code", "must unlock every hidden ticket type asked for")]),
             TicketingError::VoucherCodeTaken => Problem::conflict("voucher-code-taken", "Voucher code taken", detail),

@@ -2,8 +2,9 @@
 //! order, cancelling it, and giving back what expired holds took.
 //!
 //! Expired holds need no background job: whoever finds stock or a voucher short
-//! gives back the event's expired holds first and tries once more, so a hold
-//! that ran out never keeps a ticket from a buyer.
+//! while expired holds still take it gives back the event's expired holds and
+//! tries again, so a hold that ran out never keeps a ticket from a buyer,
+//! whichever buyer gave it back.
 
 use eventos_common::db::{DbError, in_transaction};
 use eventos_common::health::instance_name;
@@ -21,6 +22,9 @@ use crate::voucher::Voucher;
 
 /// Fresh codes to try when a new code collides with an issued one.
 const CODE_ATTEMPTS: usize = 3;
+/// Times a buyer gives back expired holds and tries again: more than once only
+/// when further holds expire between the tries.
+const GIVE_BACK_ATTEMPTS: usize = 3;
 
 /// Holds the tickets `new` asks for, all or none.
 pub fn open(conn: &Connection, new: &NewCheckout) -> Result<Checkout, TicketingError> {
@@ -55,13 +59,7 @@ pub fn open(conn: &Connection, new: &NewCheckout) -> Result<Checkout, TicketingE
         hold_seconds: new.hold_seconds,
         lines: &lines,
     };
-    let mut held = hold(conn, &draft);
-    if matches!(held, Err(TicketingError::SoldOut { .. } | TicketingError::VoucherUsedUp))
-        && give_back_expired(conn, event_id)?
-    {
-        held = hold(conn, &draft);
-    }
-    held?;
+    retrying_after_expiry(conn, event_id, || hold(conn, &draft))?;
     repo::find_checkout(conn, draft.id)?.ok_or_else(|| TicketingError::Bug("a checkout just written is gone".into()))
 }
 
@@ -93,7 +91,8 @@ fn hold(conn: &Connection, draft: &CheckoutDraft) -> Result<(), TicketingError> 
         if let Some(voucher_id) = draft.voucher_id
             && !repo::redeem(conn, voucher_id)?
         {
-            return Err(TicketingError::VoucherUsedUp);
+            let uses_left = repo::find_voucher(conn, voucher_id)?.map_or(0, |v| v.max_uses - v.used);
+            return Err(TicketingError::VoucherUsedUp { uses_left });
         }
         for line in draft.lines {
             if !repo::take_stock(conn, line.ticket_type_id, line.quantity, random_bucket(line.quantity))? {
@@ -105,15 +104,42 @@ fn hold(conn: &Connection, draft: &CheckoutDraft) -> Result<(), TicketingError> 
     })
 }
 
-/// Gives back the stock and voucher uses of the event's expired holds; `true`
-/// when there were any.
-pub fn give_back_expired(conn: &Connection, event_id: Uuid) -> Result<bool, DbError> {
-    in_transaction(conn, |conn| {
-        let released = repo::expire_due(conn, event_id)?;
-        let any = !released.stock.is_empty();
-        give_back(conn, released)?;
-        Ok(any)
-    })
+/// Runs `attempt` (a hold or a sale of the event's tickets) and, while it finds
+/// stock or voucher uses short that expired holds still take, gives back the
+/// event's expired holds and runs it again. The shortage is judged from what the
+/// failed attempt read, not from what this buyer gave back: when a concurrent
+/// buyer gave the holds back first, this one still tries again, and sees them free.
+pub fn retrying_after_expiry<T>(
+    conn: &Connection,
+    event_id: Uuid,
+    attempt: impl Fn() -> Result<T, TicketingError>,
+) -> Result<T, TicketingError> {
+    let mut outcome = attempt();
+    for _ in 0..GIVE_BACK_ATTEMPTS {
+        match &outcome {
+            Err(shortage) if expired_holds_cover(shortage) => {
+                give_back_expired(conn, event_id)?;
+                outcome = attempt();
+            }
+            _ => break,
+        }
+    }
+    outcome
+}
+
+/// Whether a refusal is a shortage that giving back expired holds ends: the
+/// figures it reports count what expired holds take as free.
+fn expired_holds_cover(refusal: &TicketingError) -> bool {
+    match *refusal {
+        TicketingError::SoldOut { available, wanted } => available >= wanted,
+        TicketingError::VoucherUsedUp { uses_left } => uses_left > 0,
+        _ => false,
+    }
+}
+
+/// Gives back the stock and voucher uses of the event's expired holds.
+fn give_back_expired(conn: &Connection, event_id: Uuid) -> Result<(), DbError> {
+    in_transaction(conn, |conn| give_back(conn, repo::expire_due(conn, event_id)?))
 }
 
 fn give_back(conn: &Connection, released: Released) -> Result<(), DbError> {
@@ -205,4 +231,23 @@ pub fn cancel(conn: &Connection, checkout: &Checkout) -> Result<(), TicketingErr
         let released = repo::cancel_checkout(conn, checkout.id)?;
         Ok::<_, TicketingError>(give_back(conn, released)?)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shortage_that_expired_holds_take_is_tried_again() {
+        assert!(expired_holds_cover(&TicketingError::SoldOut { available: 4, wanted: 2 }));
+        assert!(expired_holds_cover(&TicketingError::SoldOut { available: 2, wanted: 2 }));
+        assert!(expired_holds_cover(&TicketingError::VoucherUsedUp { uses_left: 1 }));
+    }
+
+    #[test]
+    fn a_shortage_nothing_expired_takes_is_final() {
+        assert!(!expired_holds_cover(&TicketingError::SoldOut { available: 1, wanted: 2 }));
+        assert!(!expired_holds_cover(&TicketingError::VoucherUsedUp { uses_left: 0 }));
+        assert!(!expired_holds_cover(&TicketingError::VoucherRequired));
+    }
 }

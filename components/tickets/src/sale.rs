@@ -68,8 +68,8 @@ pub fn sell_or_replay(conn: &Connection, new: &NewOrder) -> Result<Sold, Ticketi
 }
 
 /// Checks the ticket type and asks the peers, then sells: from a free bucket if
-/// one has room, else waiting for one; when the stock is short, once more after
-/// giving back the event's expired checkout holds.
+/// one has room, else waiting for one; when expired checkout holds take the
+/// stock it needs, again after giving them back.
 fn sell(conn: &Connection, new: &NewOrder) -> Result<Sold, TicketingError> {
     let ticket_type = repo::find_sale_type(conn, new.ticket_type_id)?.ok_or(TicketingError::TicketTypeNotFound)?;
     if ticket_type.hidden {
@@ -77,12 +77,7 @@ fn sell(conn: &Connection, new: &NewOrder) -> Result<Sold, TicketingError> {
     }
     let other_buyer = (!new.buyer_is_caller).then_some(new.user_id);
     peers::require_on_sale(conn, ticket_type.event_id, ticket_type.known_on_sale, other_buyer)?;
-    match sell_with_fresh_codes(conn, new, &ticket_type) {
-        Err(TicketingError::SoldOut { .. }) if hold::give_back_expired(conn, ticket_type.event_id)? => {
-            sell_with_fresh_codes(conn, new, &ticket_type)
-        }
-        outcome => outcome,
-    }
+    hold::retrying_after_expiry(conn, ticket_type.event_id, || sell_with_fresh_codes(conn, new, &ticket_type))
 }
 
 fn sell_with_fresh_codes(conn: &Connection, new: &NewOrder, ticket_type: &SaleType) -> Result<Sold, TicketingError> {

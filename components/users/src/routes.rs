@@ -18,7 +18,7 @@ use crate::repo;
 use crate::user::{CreateUserBody, NewUser, UpdateUserBody, User, UserChanges, parse_email};
 
 pub fn route(req: &ApiRequest) -> ApiResult {
-    dispatch(ROUTES, req)
+    dispatch(&[ROUTES], req)
 }
 
 const ROUTES: &[Route] = &[

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::capabilities::postgres::pool::PoolLimits;
+
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Wall-clock budget of one request inside a guest (`EVENTOS_REQUEST_TIMEOUT_MS`).
@@ -26,14 +28,15 @@ pub struct Limits {
     /// Largest request body the host forwards to a guest (`EVENTOS_MAX_BODY_KB`);
     /// components apply their own, smaller limits.
     pub max_body_bytes: usize,
-    /// Connections per Postgres address (`EVENTOS_PG_POOL_SIZE`).
-    pub pg_pool_size: usize,
-    /// Time to connect to Postgres or wait for a pooled connection (`EVENTOS_PG_CONNECT_TIMEOUT_MS`).
-    pub pg_connect_timeout: Duration,
-    /// Time one statement may take before the guest gets an error and the
-    /// connection is dropped (`EVENTOS_PG_QUERY_TIMEOUT_MS`): a database that
-    /// stopped answering is an outage (503), not a request stuck to its deadline.
-    pub pg_query_timeout: Duration,
+    /// PostgreSQL's pools: `EVENTOS_PG_POOL_SIZE` connections per address, at
+    /// most `EVENTOS_PG_MAX_DATABASES` addresses, opened within
+    /// `EVENTOS_PG_CONNECT_TIMEOUT_MS`; a request waits `EVENTOS_PG_POOL_WAIT_MS`
+    /// for a connection of a full pool, then the guest gets an error at once (a
+    /// 503, not a request queued behind an exhausted pool); a connection idle for
+    /// `EVENTOS_PG_IDLE_TIMEOUT_MS` is closed; a statement past
+    /// `EVENTOS_PG_QUERY_TIMEOUT_MS` fails and its connection is dropped (a
+    /// database that stopped answering is an outage, not a request stuck to its deadline).
+    pub pg: PoolLimits,
 }
 
 impl Limits {
@@ -49,9 +52,14 @@ impl Limits {
             max_header_bytes: env_number("EVENTOS_MAX_HEADER_KB", 64) as usize * 1024,
             header_read_timeout: Duration::from_millis(env_number("EVENTOS_HEADER_TIMEOUT_MS", 10_000)),
             max_body_bytes: env_number("EVENTOS_MAX_BODY_KB", 1024) as usize * 1024,
-            pg_pool_size: env_number("EVENTOS_PG_POOL_SIZE", 16) as usize,
-            pg_connect_timeout: Duration::from_millis(env_number("EVENTOS_PG_CONNECT_TIMEOUT_MS", 5_000)),
-            pg_query_timeout: Duration::from_millis(env_number("EVENTOS_PG_QUERY_TIMEOUT_MS", 10_000)),
+            pg: PoolLimits {
+                pool_size: env_number("EVENTOS_PG_POOL_SIZE", 16) as usize,
+                max_databases: env_number("EVENTOS_PG_MAX_DATABASES", 16) as usize,
+                connect_timeout: Duration::from_millis(env_number("EVENTOS_PG_CONNECT_TIMEOUT_MS", 5_000)),
+                pool_wait: Duration::from_millis(env_number("EVENTOS_PG_POOL_WAIT_MS", 1_000)),
+                idle_timeout: Duration::from_millis(env_number("EVENTOS_PG_IDLE_TIMEOUT_MS", 30_000)),
+                query_timeout: Duration::from_millis(env_number("EVENTOS_PG_QUERY_TIMEOUT_MS", 10_000)),
+            },
         }
     }
 }

@@ -120,7 +120,7 @@ impl App {
     ) -> Result<Arc<Self>> {
         let Compiled { engine, components: compiled } = compiled;
         let ids: Vec<&str> = manifest.components.keys().map(String::as_str).collect();
-        let pools = Arc::new(Pools::new(limits.pg_pool_size, limits.pg_connect_timeout, limits.pg_query_timeout));
+        let pools = Arc::new(Pools::new(limits.pg.clone()));
         let mut components = Vec::new();
         for (id, build) in compiled {
             let decl = &manifest.components[&id];

@@ -12,6 +12,7 @@ use ipnet::IpNet;
 use url::Host;
 
 use crate::capabilities::chain::SUFFIX as CHAINING_SUFFIX;
+use crate::net::address::Reach;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllowList {
@@ -87,6 +88,19 @@ impl AllowList {
             return false;
         };
         self.entries.iter().any(|entry| entry.allows(&scheme, &host, port))
+    }
+
+    /// Where `url` may be reached: anywhere when an entry that admits it names
+    /// its host (a name, an address, a network), public addresses only when it
+    /// is admitted by wildcards alone (`*`, `*.example.com`).
+    pub fn reach_of(&self, url: &str, scheme: &str) -> Reach {
+        let Some((scheme, host, port)) = parse_url(url, scheme) else {
+            return Reach::PublicOnly;
+        };
+        let named = self.entries.iter().any(|entry| {
+            entry.allows(&scheme, &host, port) && !matches!(entry.host, HostPattern::Any | HostPattern::AnySubdomain(_))
+        });
+        if named { Reach::Anywhere } else { Reach::PublicOnly }
     }
 
     /// Whether relative (`self`) requests with one of these schemes may be made.

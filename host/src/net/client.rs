@@ -3,6 +3,7 @@
 //! time, TLS with certificate verification for `https`, and the request turned
 //! to origin form with its `Host`.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use hyper::body::Body;
@@ -11,6 +12,8 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
+
+use crate::net::address::{Reach, reachable};
 
 /// A plain or a TLS stream.
 pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
@@ -29,19 +32,26 @@ pub enum OpenError {
     ConnectTimeout,
     #[error("the connection was refused")]
     Refused,
+    /// Every address the name resolves to is inside the network, and the
+    /// request may reach only public ones.
+    #[error("every address of the host is inside the network")]
+    Prohibited,
     #[error("the TLS handshake failed")]
     Tls,
     #[error("the HTTP handshake failed: {0}")]
     Handshake(hyper::Error),
 }
 
-/// Connects to the host `request` names (over TLS when `tls`), and rewrites it
-/// to be sent on that connection: `Host` set (without a default port), the URL
-/// reduced to its path and query.
+/// Connects to the host `request` names (over TLS when `tls`) at an address
+/// `reach` allows, and rewrites it to be sent on that connection: `Host` set
+/// (without a default port), the URL reduced to its path and query. The name is
+/// resolved once and the connection made to an address that was checked, so a
+/// name that answers differently the second time cannot lead it inside.
 pub async fn open<B>(
     request: &mut hyper::Request<B>,
     tls: bool,
     connect_timeout: Duration,
+    reach: Reach,
 ) -> Result<(SendRequest<B>, Driver<B>), OpenError>
 where
     B: Body + Send + 'static,
@@ -52,10 +62,13 @@ where
     let default_port = if tls { 443 } else { 80 };
     let port = request.uri().port_u16().unwrap_or(default_port);
     let bare_host = host.trim_start_matches('[').trim_end_matches(']');
-    let stream = timeout(connect_timeout, TcpStream::connect((bare_host, port)))
-        .await
-        .map_err(|_| OpenError::ConnectTimeout)?
-        .map_err(|_| OpenError::Refused)?;
+    let connecting = async {
+        let resolved: Vec<SocketAddr> =
+            tokio::net::lookup_host((bare_host, port)).await.map_err(|_| OpenError::Refused)?.collect();
+        let addresses = reachable(resolved, reach).ok_or(OpenError::Prohibited)?;
+        TcpStream::connect(addresses.as_slice()).await.map_err(|_| OpenError::Refused)
+    };
+    let stream = timeout(connect_timeout, connecting).await.map_err(|_| OpenError::ConnectTimeout)??;
     let authority = if port == default_port { host.clone() } else { format!("{host}:{port}") };
     let host_header = hyper::header::HeaderValue::from_str(&authority).map_err(|_| OpenError::BadUri)?;
     request.headers_mut().insert(hyper::header::HOST, host_header);

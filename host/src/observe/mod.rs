@@ -4,3 +4,4 @@ pub mod logs;
 pub mod metrics;
 pub mod stats;
 pub mod telemetry;
+pub mod throttle;

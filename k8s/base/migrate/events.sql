@@ -1,4 +1,4 @@
--- The migration program of the events domain (newest migration: 0004), rendered by
+-- The migration program of the events domain (newest migration: 0005), rendered by
 -- `eventos migrate --job-sql` from components/events/migrations/: do not edit.
 -- Run with: psql -X -q -v ON_ERROR_STOP=1 -d <database URL> -f events.sql
 
@@ -20,7 +20,7 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(28559150664675187);
   SELECT string_agg(version, ', ') INTO gone FROM eventos_migrations
-    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004']::text[]);
+    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004', '0005']::text[]);
   IF gone IS NOT NULL THEN
     RAISE EXCEPTION 'migration % was applied but its file is gone; migrations are never deleted', gone;
   END IF;
@@ -163,6 +163,63 @@ $eventos_migration$;
     RAISE NOTICE 'migrate: applied 0004_webhooks';
   ELSIF recorded <> '2ddc850ba0cea279bfefeabc7d5dfdb71326e0fd0beaa40a9262eb35782bdff2' THEN
     RAISE EXCEPTION 'migration 0004_webhooks was changed after it was applied; add a new migration instead of editing it';
+  END IF;
+END
+$eventos$;
+
+DO $eventos$
+DECLARE
+  recorded text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(28559150664675187);
+  SELECT checksum INTO recorded FROM eventos_migrations WHERE version = '0005';
+  IF recorded IS NULL THEN
+    EXECUTE $eventos_migration$-- Webhook endpoints their owners manage (the entry types they want, enabled or
+-- not, a rotated secret that keeps signing for a while), backed off as a whole
+-- while they fail and disabled, with the reason, after failing for days;
+-- deliveries leased while an attempt is in flight; and a log of every attempt.
+ALTER TABLE webhook_endpoints
+    ADD COLUMN event_types                text[],
+    ADD COLUMN enabled                    boolean     NOT NULL DEFAULT true,
+    ADD COLUMN disabled_reason            text,
+    ADD COLUMN previous_secret            text,
+    ADD COLUMN previous_secret_expires_at timestamptz,
+    -- Attempts failed in a row, since when, and no attempt before `paused_until`.
+    ADD COLUMN failures                   integer     NOT NULL DEFAULT 0,
+    ADD COLUMN failing_since              timestamptz,
+    ADD COLUMN paused_until               timestamptz,
+    ADD COLUMN updated_at                 timestamptz NOT NULL DEFAULT clock_timestamp();
+
+-- Claimed by an attempt until then (another may take it once the lease runs out).
+ALTER TABLE webhook_deliveries ADD COLUMN leased_until timestamptz;
+ALTER TABLE webhook_deliveries
+    DROP CONSTRAINT webhook_deliveries_endpoint_id_fkey,
+    ADD CONSTRAINT webhook_deliveries_endpoint_id_fkey
+        FOREIGN KEY (endpoint_id) REFERENCES webhook_endpoints (id) ON DELETE CASCADE;
+-- An endpoint's undelivered entries in journal order, and those in flight.
+CREATE INDEX webhook_deliveries_endpoint_seq ON webhook_deliveries (endpoint_id, seq) WHERE delivered_at IS NULL;
+CREATE INDEX webhook_deliveries_in_flight ON webhook_deliveries (endpoint_id)
+    WHERE delivered_at IS NULL AND leased_until IS NOT NULL;
+
+CREATE TABLE webhook_attempts (
+    id           uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    endpoint_id  uuid        NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    -- NULL for a test message.
+    entry_id     uuid,
+    kind         text        NOT NULL,
+    -- The receiver's status code; NULL when none came.
+    status       integer,
+    -- Why it failed; NULL when it was delivered.
+    error        text,
+    duration_ms  integer     NOT NULL,
+    attempted_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX webhook_attempts_endpoint ON webhook_attempts (endpoint_id, attempted_at, id);
+$eventos_migration$;
+    INSERT INTO eventos_migrations (version, name, checksum) VALUES ('0005', 'managed_webhooks', '952d9ecfe167bfabbf3402b8abb423110a9419bb712724c95ea17c7eaa3ded3e');
+    RAISE NOTICE 'migrate: applied 0005_managed_webhooks';
+  ELSIF recorded <> '952d9ecfe167bfabbf3402b8abb423110a9419bb712724c95ea17c7eaa3ded3e' THEN
+    RAISE EXCEPTION 'migration 0005_managed_webhooks was changed after it was applied; add a new migration instead of editing it';
   END IF;
 END
 $eventos$;

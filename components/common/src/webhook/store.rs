@@ -1,143 +1,251 @@
-//! The SQL of webhooks: endpoints, and the deliveries each journal entry owes
-//! them (written with the entry: see `journal::record`).
+//! The SQL of webhook endpoints as their owners see and manage them, and of the
+//! log of every attempt to reach them.
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
-use spin_sdk::pg4::{Connection, Row};
+use spin_sdk::pg4::{Connection, ParameterValue, Row};
 use uuid::Uuid;
 
-use crate::db::{DbError, column, query, query_a_row};
+use crate::db::{DbError, column, query};
 use crate::page::{PageRequest, keyset};
-use crate::time::rfc3339;
+use crate::time::{rfc3339, rfc3339_opt};
 
-/// Where an organizer (or an admin, for every event) wants to be told.
+/// Where an organizer (or an admin, for every event) wants to be told, and how
+/// reaching it goes.
 #[derive(Debug, Clone, Serialize)]
 pub struct Endpoint {
     pub id: Uuid,
     /// `null`: every event's entries (admins only).
     pub event_id: Option<Uuid>,
     pub url: String,
+    /// The entry types it wants; `null`: every type.
+    pub event_types: Option<Vec<String>>,
+    pub enabled: bool,
+    /// Why it was disabled: by its owner, or for failing for days.
+    pub disabled_reason: Option<String>,
+    /// Since when every attempt to reach it failed; `null` while it answers.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub failing_since: Option<NaiveDateTime>,
+    /// No attempt is made before this: it is backed off after failing.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub paused_until: Option<NaiveDateTime>,
+    /// Deliveries it is owed.
+    pub pending: i64,
+    /// Until when messages are also signed with the secret a rotation replaced.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub previous_secret_expires_at: Option<NaiveDateTime>,
     pub created_by: Uuid,
     #[serde(serialize_with = "rfc3339")]
     pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "rfc3339")]
+    pub updated_at: NaiveDateTime,
 }
 
-const ENDPOINT_COLUMNS: &str = "id, event_id, url, created_by, created_at AT TIME ZONE 'UTC' AS created_at";
+const ENDPOINT_COLUMNS: &str = "w.id, w.event_id, w.url, array_to_string(w.event_types, ',') AS event_types, \
+    w.enabled, w.disabled_reason, w.failing_since AT TIME ZONE 'UTC' AS failing_since, \
+    CASE WHEN w.paused_until > clock_timestamp() THEN w.paused_until AT TIME ZONE 'UTC' END AS paused_until, \
+    (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.delivered_at IS NULL) AS pending, \
+    CASE WHEN w.previous_secret_expires_at > clock_timestamp() \
+         THEN w.previous_secret_expires_at AT TIME ZONE 'UTC' END AS previous_secret_expires_at, \
+    w.created_by, w.created_at AT TIME ZONE 'UTC' AS created_at, w.updated_at AT TIME ZONE 'UTC' AS updated_at";
 
 fn endpoint_from_row(row: &Row<'_>) -> Result<Endpoint, DbError> {
+    let event_types: Option<String> = column(row, "event_types")?;
     Ok(Endpoint {
         id: column(row, "id")?,
         event_id: column(row, "event_id")?,
         url: column(row, "url")?,
+        event_types: event_types.map(|types| types.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()),
+        enabled: column(row, "enabled")?,
+        disabled_reason: column(row, "disabled_reason")?,
+        failing_since: column(row, "failing_since")?,
+        paused_until: column(row, "paused_until")?,
+        pending: column(row, "pending")?,
+        previous_secret_expires_at: column(row, "previous_secret_expires_at")?,
         created_by: column(row, "created_by")?,
         created_at: column(row, "created_at")?,
+        updated_at: column(row, "updated_at")?,
     })
+}
+
+fn text_array(items: &Option<Vec<String>>) -> ParameterValue {
+    match items {
+        Some(items) => ParameterValue::ArrayStr(items.iter().cloned().map(Some).collect()),
+        None => ParameterValue::DbNull,
+    }
+}
+
+/// Runs a statement that changes at most the endpoint `id`, and reads it back.
+fn changed(
+    conn: &Connection,
+    id: Uuid,
+    statement: &str,
+    params: &[ParameterValue],
+) -> Result<Option<Endpoint>, DbError> {
+    match conn.execute(statement, params).map_err(DbError::from)? {
+        0 => Ok(None),
+        _ => find_endpoint(conn, id),
+    }
 }
 
 pub fn insert_endpoint(
     conn: &Connection,
     event_id: Option<Uuid>,
     url: &str,
+    event_types: &Option<Vec<String>>,
     secret: &str,
     created_by: Uuid,
 ) -> Result<Endpoint, DbError> {
-    let sql = format!(
-        "INSERT INTO webhook_endpoints (event_id, url, secret, created_by) VALUES ($1::uuid, $2, $3, $4)
-         RETURNING {ENDPOINT_COLUMNS}"
-    );
-    let params = [event_id.into(), url.to_owned().into(), secret.to_owned().into(), created_by.into()];
-    query_a_row(conn, &sql, &params, endpoint_from_row)
+    let id = Uuid::new_v4();
+    let statement = "INSERT INTO webhook_endpoints (id, event_id, url, event_types, secret, created_by)
+                     VALUES ($1, $2::uuid, $3, $4::text[], $5, $6)";
+    let params = [
+        id.into(),
+        event_id.into(),
+        url.to_owned().into(),
+        text_array(event_types),
+        secret.to_owned().into(),
+        created_by.into(),
+    ];
+    changed(conn, id, statement, &params)?.ok_or_else(|| DbError::bug("an endpoint just written is gone"))
 }
 
-/// Endpoints by `created_at, id`: one event's (with those for every event), or all.
+pub fn find_endpoint(conn: &Connection, id: Uuid) -> Result<Option<Endpoint>, DbError> {
+    let sql = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints w WHERE w.id = $1");
+    Ok(query(conn, &sql, &[id.into()], endpoint_from_row)?.into_iter().next())
+}
+
+/// Endpoints by `created_at, id`: one event's, or all.
 pub fn list_endpoints(conn: &Connection, event_id: Option<Uuid>, page: &PageRequest) -> Result<Vec<Endpoint>, DbError> {
-    let sql = format!(
-        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints
-         WHERE ($1::uuid IS NULL OR event_id = $1)"
-    );
-    let (sql, params) = keyset(&sql, ("created_at", "id"), vec![event_id.into()], page);
+    let sql = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints w WHERE ($1::uuid IS NULL OR w.event_id = $1)");
+    let (sql, params) = keyset(&sql, ("w.created_at", "w.id"), vec![event_id.into()], page);
     query(conn, &sql, &params, endpoint_from_row)
 }
 
-/// A delivery claimed for an attempt: the message and where it goes.
-#[derive(Debug, Clone)]
-pub struct Due {
-    pub endpoint_id: Uuid,
-    pub entry_id: Uuid,
-    pub url: String,
-    pub secret: String,
-    pub kind: String,
-    pub subject: String,
-    pub event_id: Option<Uuid>,
-    pub actor: Uuid,
-    pub data: String,
-    pub created_at: NaiveDateTime,
+/// What an owner may change of an endpoint; `None` leaves it.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub url: Option<String>,
+    /// `Some(None)`: every type again.
+    pub event_types: Option<Option<Vec<String>>>,
+    pub enabled: Option<bool>,
 }
 
-/// How long a claimed delivery is left to its attempt before another may try it.
-const LEASE_SECONDS: i64 = 30;
+/// Applies `changes`: enabling it or moving it to a new URL forgets its
+/// failures (it is tried at once), disabling records that its owner did it.
+pub fn update_endpoint(conn: &Connection, id: Uuid, changes: &Changes) -> Result<Option<Endpoint>, DbError> {
+    let statement = "UPDATE webhook_endpoints SET
+             url = coalesce($2, url),
+             event_types = CASE WHEN $3 THEN $4::text[] ELSE event_types END,
+             enabled = coalesce($5, enabled),
+             disabled_reason = CASE WHEN $5 THEN NULL WHEN NOT $5 THEN 'disabled by its owner' ELSE disabled_reason END,
+             failures = CASE WHEN $6 THEN 0 ELSE failures END,
+             failing_since = CASE WHEN $6 THEN NULL ELSE failing_since END,
+             paused_until = CASE WHEN $6 THEN NULL ELSE paused_until END,
+             updated_at = clock_timestamp()
+         WHERE id = $1";
+    let params = [
+        id.into(),
+        changes.url.clone().into(),
+        changes.event_types.is_some().into(),
+        text_array(&changes.event_types.clone().flatten()),
+        changes.enabled.into(),
+        (changes.enabled == Some(true) || changes.url.is_some()).into(),
+    ];
+    changed(conn, id, statement, &params)
+}
 
-/// Claims up to `limit` due deliveries, each the oldest undelivered entry of its
-/// subject for its endpoint (so a subject's entries arrive in order), for one
-/// attempt each; concurrent dispatchers claim different ones.
-pub fn claim_due(conn: &Connection, limit: i64) -> Result<Vec<Due>, DbError> {
-    let sql = format!(
-        "UPDATE webhook_deliveries d
-         SET attempts = d.attempts + 1, next_attempt_at = clock_timestamp() + make_interval(secs => {LEASE_SECONDS})
-         FROM journal j, webhook_endpoints w
-         WHERE j.id = d.entry_id AND w.id = d.endpoint_id
-           AND (d.endpoint_id, d.entry_id) IN (
-               SELECT q.endpoint_id, q.entry_id FROM webhook_deliveries q
-               WHERE q.delivered_at IS NULL AND q.next_attempt_at <= clock_timestamp()
-                 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
-                                 WHERE e.endpoint_id = q.endpoint_id AND e.subject = q.subject
-                                   AND e.delivered_at IS NULL AND e.seq < q.seq)
-               ORDER BY q.seq LIMIT $1 FOR UPDATE SKIP LOCKED)
-         RETURNING d.endpoint_id, d.entry_id, w.url, w.secret, j.kind, j.subject, j.event_id, j.actor,
-                   j.data::text AS data, j.created_at AT TIME ZONE 'UTC' AS created_at"
+/// Deletes the endpoint, what it is owed and its attempts; `false` if there was none.
+pub fn delete_endpoint(conn: &Connection, id: Uuid) -> Result<bool, DbError> {
+    let deleted = conn.execute("DELETE FROM webhook_endpoints WHERE id = $1", &[id.into()]).map_err(DbError::from)?;
+    Ok(deleted == 1)
+}
+
+/// Replaces the secret; the one replaced keeps signing for `grace_seconds`.
+pub fn rotate_secret(
+    conn: &Connection,
+    id: Uuid,
+    secret: &str,
+    grace_seconds: i64,
+) -> Result<Option<Endpoint>, DbError> {
+    let statement = "UPDATE webhook_endpoints SET
+             previous_secret = secret,
+             previous_secret_expires_at = clock_timestamp() + make_interval(secs => $3::int8),
+             secret = $2,
+             updated_at = clock_timestamp()
+         WHERE id = $1";
+    changed(conn, id, statement, &[id.into(), secret.to_owned().into(), grace_seconds.into()])
+}
+
+/// The secrets messages to an endpoint are signed with, current first.
+pub fn signing_secrets(conn: &Connection, id: Uuid) -> Result<Vec<String>, DbError> {
+    let rows = query(
+        conn,
+        "SELECT secret, CASE WHEN previous_secret_expires_at > clock_timestamp() THEN previous_secret END AS previous
+         FROM webhook_endpoints WHERE id = $1",
+        &[id.into()],
+        |row| Ok((column::<String>(row, "secret")?, column::<Option<String>>(row, "previous")?)),
+    )?;
+    Ok(rows.into_iter().flat_map(|(secret, previous)| std::iter::once(secret).chain(previous)).collect())
+}
+
+/// One attempt to reach an endpoint, as its log shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    pub id: Uuid,
+    /// The journal entry it carried; `null` for a test message.
+    pub entry_id: Option<Uuid>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The receiver's status code; `null` when none came.
+    pub status: Option<i32>,
+    /// Why it failed; `null` when it was delivered.
+    pub error: Option<String>,
+    pub duration_ms: i32,
+    #[serde(serialize_with = "rfc3339")]
+    pub attempted_at: NaiveDateTime,
+}
+
+/// The endpoint's attempts, newest first.
+pub fn list_attempts(conn: &Connection, endpoint_id: Uuid, page: &PageRequest) -> Result<Vec<Attempt>, DbError> {
+    let (sql, params) = crate::page::keyset_newest_first(
+        "SELECT id, entry_id, kind, status, error, duration_ms, attempted_at AT TIME ZONE 'UTC' AS attempted_at
+         FROM webhook_attempts WHERE endpoint_id = $1",
+        ("attempted_at", "id"),
+        vec![endpoint_id.into()],
+        page,
     );
-    query(conn, &sql, &[limit.into()], |row| {
-        Ok(Due {
-            endpoint_id: column(row, "endpoint_id")?,
+    query(conn, &sql, &params, |row| {
+        Ok(Attempt {
+            id: column(row, "id")?,
             entry_id: column(row, "entry_id")?,
-            url: column(row, "url")?,
-            secret: column(row, "secret")?,
             kind: column(row, "kind")?,
-            subject: column(row, "subject")?,
-            event_id: column(row, "event_id")?,
-            actor: column(row, "actor")?,
-            data: column(row, "data")?,
-            created_at: column(row, "created_at")?,
+            status: column(row, "status")?,
+            error: column(row, "error")?,
+            duration_ms: column(row, "duration_ms")?,
+            attempted_at: column(row, "attempted_at")?,
         })
     })
 }
 
-pub fn mark_delivered(conn: &Connection, due: &Due) -> Result<(), DbError> {
+/// Logs a test message's attempt; one that got through clears the endpoint's
+/// backoff, as a delivery would (re-enabling stays its owner's call).
+pub fn record_test(
+    conn: &Connection,
+    endpoint_id: Uuid,
+    status: Option<i32>,
+    error: Option<&str>,
+    duration_ms: i32,
+) -> Result<(), DbError> {
     conn.execute(
-        "UPDATE webhook_deliveries SET delivered_at = clock_timestamp(), last_error = NULL
-         WHERE endpoint_id = $1 AND entry_id = $2",
-        &[due.endpoint_id.into(), due.entry_id.into()],
+        "WITH logged AS (
+             INSERT INTO webhook_attempts (endpoint_id, kind, status, error, duration_ms)
+             VALUES ($1, 'webhook.test', $2::int4, $3, $4)
+         )
+         UPDATE webhook_endpoints SET failures = 0, failing_since = NULL, paused_until = NULL
+         WHERE id = $1 AND $3::text IS NULL",
+        &[endpoint_id.into(), status.into(), error.map(str::to_owned).into(), duration_ms.into()],
     )
     .map_err(DbError::from)?;
     Ok(())
-}
-
-/// Schedules the next attempt after a failed one: 1 s, 2 s, 4 s... up to an hour.
-pub fn retry_later(conn: &Connection, due: &Due, error: &str) -> Result<(), DbError> {
-    conn.execute(
-        "UPDATE webhook_deliveries
-         SET next_attempt_at = clock_timestamp() + make_interval(secs => least(3600, power(2, least(attempts, 12) - 1))),
-             last_error = left($3, 500)
-         WHERE endpoint_id = $1 AND entry_id = $2",
-        &[due.endpoint_id.into(), due.entry_id.into(), error.to_owned().into()],
-    )
-    .map_err(DbError::from)?;
-    Ok(())
-}
-
-/// Deliveries not yet made.
-pub fn pending_count(conn: &Connection) -> Result<i64, DbError> {
-    query_a_row(conn, "SELECT count(*) AS pending FROM webhook_deliveries WHERE delivered_at IS NULL", &[], |row| {
-        column(row, "pending")
-    })
 }

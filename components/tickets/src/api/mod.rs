@@ -19,8 +19,23 @@ use crate::error::TicketingError;
 use crate::repo;
 
 pub fn route(req: &ApiRequest) -> ApiResult {
-    dispatch(ROUTES, req)
+    dispatch(&[WEBHOOK_ROUTES, ROUTES], req)
 }
+
+/// Ticketing's journal entries, as webhook endpoints may ask for them.
+const WEBHOOKS: webhook::Webhooks = webhook::Webhooks {
+    organizes: runs,
+    types: &[
+        "order.confirmed",
+        "order.paid",
+        "order.tickets_cancelled",
+        "order.cancelled",
+        "ticket.checked_in",
+        "voucher.created",
+    ],
+};
+
+const WEBHOOK_ROUTES: &[Route] = eventos_common::webhook_routes!("/api/tickets", WEBHOOKS);
 
 const ROUTES: &[Route] = &[
     Route::get("/api/tickets/health", |_, _| Ok(health("tickets", env!("CARGO_PKG_VERSION"), Some(repo::SCHEMA)))),
@@ -39,9 +54,6 @@ const ROUTES: &[Route] = &[
     Route::post("/api/tickets/vouchers", |req, _| vouchers::create(req)),
     Route::get("/api/tickets/vouchers", |req, _| vouchers::list(req)),
     Route::get("/api/tickets/vouchers/{}", |req, p| vouchers::get(the("voucher", p[0])?, req)),
-    Route::post("/api/tickets/webhooks", |req, _| webhook::register(req, runs)),
-    Route::get("/api/tickets/webhooks", |req, _| webhook::list(req, runs)),
-    Route::post("/api/tickets/webhooks/deliver", |req, _| webhook::deliver(req)),
     Route::get("/api/tickets/audit", |req, _| journal::audit(req, runs)),
     Route::get("/api/tickets/events/{}/check-ins", |req, p| tickets::check_ins(p[0], req)),
     // Ticket codes last: every literal path above is no code.

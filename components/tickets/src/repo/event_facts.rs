@@ -23,7 +23,7 @@ pub(super) fn known_on_sale_column() -> String {
 pub struct SaleFacts {
     /// The event was heard to be published within the trusted window.
     pub known_on_sale: bool,
-    /// A webhook endpoint wants the event's entries.
+    /// A webhook endpoint ready to be sent to wants the event's orders.
     pub watched: bool,
 }
 
@@ -31,7 +31,7 @@ pub fn sale_facts(conn: &Connection, event_id: Uuid) -> Result<SaleFacts, DbErro
     let sql = format!(
         "SELECT {}, {} FROM (SELECT $1::uuid AS event_id) AS t",
         known_on_sale_column(),
-        journal::watched_column("t.event_id")
+        journal::watched_column("t.event_id", "order.confirmed")
     );
     query_a_row(conn, &sql, &[event_id.into()], |row| {
         Ok(SaleFacts { known_on_sale: column(row, "known_on_sale")?, watched: column(row, "watched")? })

@@ -180,7 +180,7 @@ fn tickets_and_entry() -> String {
              SELECT 'order.confirmed', o.id::text, $2, $19,
                     jsonb_build_object('quantity', $5::int, 'amount_cents', $6::int8 - $7::int8, 'checkout_id', $11::uuid)
              FROM o
-             RETURNING id, seq, subject, event_id
+             RETURNING id, seq, kind, subject, event_id
          ), owed AS (
              {OWED_DELIVERIES}
          )

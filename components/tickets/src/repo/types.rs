@@ -85,7 +85,7 @@ fn sale_type_columns() -> String {
     format!(
         "t.id, t.event_id, t.price_cents, t.currency, t.quantity, t.hidden, {}, {}",
         super::event_facts::known_on_sale_column(),
-        journal::watched_column("t.event_id")
+        journal::watched_column("t.event_id", "order.confirmed")
     )
 }
 

@@ -8,8 +8,12 @@ use uuid::Uuid;
 use super::{joined, uuid_array};
 use crate::voucher::{NewVoucher, Voucher};
 
+/// `used` counts live holds and orders: a use an expired checkout still holds,
+/// not yet given back, is free for the next buyer and is not counted.
 const VOUCHER_COLUMNS: &str = "id, event_id, code, percent_off, amount_off_cents, \
-    array_to_string(unlocks, ',') AS unlocks, max_uses, used, \
+    array_to_string(unlocks, ',') AS unlocks, max_uses, \
+    used - (SELECT count(*) FROM checkouts c WHERE c.voucher_id = vouchers.id AND c.status = 'open' \
+            AND c.expires_at <= clock_timestamp())::int AS used, \
     valid_from AT TIME ZONE 'UTC' AS valid_from, valid_until AT TIME ZONE 'UTC' AS valid_until, created_by, \
     created_at AT TIME ZONE 'UTC' AS created_at";
 

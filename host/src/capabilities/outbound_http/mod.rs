@@ -17,6 +17,7 @@ use wasmtime_wasi_http::{HttpResult, WasiHttpCtx, WasiHttpView, hyper_request_er
 
 use crate::capabilities::allow::AllowList;
 use crate::capabilities::chain::{self, Chain, Depth};
+use crate::net::address::Reach;
 use crate::net::client::{self, OpenError};
 use crate::observe::telemetry::spans;
 
@@ -51,10 +52,11 @@ impl OutboundHttpState {
     ) -> HttpResult<HostFutureIncomingResponse> {
         let to_self = undo_relative_authority(&mut request);
         let allow = &self.allow;
-        let allowed = if to_self {
-            allow.allows_relative(&["http", "https"])
+        let (allowed, reach) = if to_self {
+            (allow.allows_relative(&["http", "https"]), Reach::Anywhere)
         } else {
-            allow.allows_url(&request.uri().to_string(), "https")
+            let url = request.uri().to_string();
+            (allow.allows_url(&url, "https"), allow.reach_of(&url, "https"))
         };
         let chain = self.chain.clone();
         let callee_depth = self.depth + 1;
@@ -62,7 +64,7 @@ impl OutboundHttpState {
         // As on Spin, even a refusal is the answer of the request's future, not of `handle`.
         let task = wasmtime_wasi::runtime::spawn(
             async move {
-                let answer = send(request, config, allowed, to_self, chain, callee_depth).await;
+                let answer = send(request, config, Route { allowed, to_self, reach }, chain, callee_depth).await;
                 let status =
                     answer.as_ref().ok().and_then(|answer| answer.as_ref().ok()).map(|r| r.resp.status().as_u16());
                 spans::answered(&tracing::Span::current(), status);
@@ -74,13 +76,20 @@ impl OutboundHttpState {
     }
 }
 
+/// Where the allow-list lets a request go.
+struct Route {
+    allowed: bool,
+    /// Back to this application (a relative URL or `self.alt`).
+    to_self: bool,
+    reach: Reach,
+}
+
 /// Sends a guest's request where it goes: refused, back to this application's
 /// listener, to another component in-process, or out.
 async fn send(
     mut request: OutgoingRequest,
     mut config: OutgoingRequestConfig,
-    allowed: bool,
-    to_self: bool,
+    Route { allowed, to_self, reach }: Route,
     chain: Arc<dyn Chain>,
     callee_depth: Depth,
 ) -> wasmtime::Result<Result<IncomingResponse, ErrorCode>> {
@@ -104,7 +113,7 @@ async fn send(
             Some(answer) => Ok(chain::answer(answer, config).await),
             None => Err(wasmtime::Error::msg(format!("unknown routing destination '{component}'"))),
         },
-        None => Ok(send_out(request, config).await),
+        None => Ok(send_out(request, config, reach).await),
     }
 }
 
@@ -129,13 +138,20 @@ fn undo_relative_authority(request: &mut OutgoingRequest) -> bool {
     }
 }
 
-/// HTTP/1.1 to a host outside the application, over TLS for `https`.
-async fn send_out(mut request: OutgoingRequest, config: OutgoingRequestConfig) -> Result<IncomingResponse, ErrorCode> {
-    let (mut sender, connection) =
-        client::open(&mut request, config.use_tls, config.connect_timeout).await.map_err(|error| match error {
+/// HTTP/1.1 to a host outside the application, over TLS for `https`, at an
+/// address `reach` allows.
+async fn send_out(
+    mut request: OutgoingRequest,
+    config: OutgoingRequestConfig,
+    reach: Reach,
+) -> Result<IncomingResponse, ErrorCode> {
+    let (mut sender, connection) = client::open(&mut request, config.use_tls, config.connect_timeout, reach)
+        .await
+        .map_err(|error| match error {
             OpenError::BadUri => ErrorCode::HttpRequestUriInvalid,
             OpenError::ConnectTimeout => ErrorCode::ConnectionTimeout,
             OpenError::Refused => ErrorCode::ConnectionRefused,
+            OpenError::Prohibited => ErrorCode::DestinationIpProhibited,
             OpenError::Tls => ErrorCode::TlsProtocolError,
             OpenError::Handshake(error) => hyper_request_error(error),
         })?;

@@ -9,6 +9,7 @@ use http_body_util::{BodyExt, Full};
 use opentelemetry_http::{HttpClient, HttpError, Request, Response};
 use tokio::time::timeout;
 
+use crate::net::address::Reach;
 use crate::net::client;
 
 /// The most one export may take, connection included: a collector that hangs
@@ -41,7 +42,7 @@ impl HttpClient for HyperClient {
 async fn post(request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
     let tls = request.uri().scheme_str() == Some("https");
     let mut request = request.map(Full::new);
-    let (mut sender, connection) = client::open(&mut request, tls, EXPORT_TIMEOUT).await?;
+    let (mut sender, connection) = client::open(&mut request, tls, EXPORT_TIMEOUT, Reach::Anywhere).await?;
     tokio::spawn(connection);
     let response = sender.send_request(request).await?;
     let (head, body) = response.into_parts();

@@ -14,6 +14,7 @@ use http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
 use url::Url;
 
+use crate::net::address::Reach;
 use crate::net::client;
 
 /// How long a registry may take to accept a connection.
@@ -157,9 +158,10 @@ async fn send(
         request = request.header(header::AUTHORIZATION, authorization);
     }
     let mut request = request.body(Full::new(body))?;
-    let (mut sender, connection) = client::open(&mut request, url.scheme() == "https", CONNECT_TIMEOUT)
-        .await
-        .with_context(|| format!("cannot reach the registry at {}", &url[..url::Position::AfterPort]))?;
+    let (mut sender, connection) =
+        client::open(&mut request, url.scheme() == "https", CONNECT_TIMEOUT, Reach::Anywhere)
+            .await
+            .with_context(|| format!("cannot reach the registry at {}", &url[..url::Position::AfterPort]))?;
     tokio::spawn(connection);
     let response = sender.send_request(request).await?;
     let (parts, body) = response.into_parts();

@@ -3,6 +3,7 @@
 //! - `/probe/echo`         the request's headers, as JSON
 //! - `/probe/var?name=`    a Spin variable, or 404 with the host's error
 //! - `/probe/pg?address=`  opens a Postgres connection: 200 `connected` or 502 with the error
+//! - `/probe/pg-hold?address=&ms=` holds a Postgres connection that long (to exhaust a pool)
 //! - `/probe/trap`         panics (the host must answer 500 and carry on)
 //! - `/probe/spin`         loops forever (the host's deadline must end it)
 //! - `/probe/get?url=`     an outbound GET, answering the peer's status and body
@@ -46,6 +47,12 @@ async fn handle(request: Request) -> Response {
             },
             Err(e) => text(502, format!("{e:?}")),
         },
+        "/probe/pg-hold" => {
+            let seconds = param("ms").parse::<f64>().unwrap_or(0.0) / 1000.0;
+            let held = pg4::Connection::open(&param("address"))
+                .and_then(|conn| conn.execute(&format!("SELECT pg_sleep({seconds})"), &[]));
+            text(if held.is_ok() { 200 } else { 502 }, format!("{held:?}"))
+        }
         "/probe/pg-types" => match pg_types::report(&param("address")) {
             Ok(report) => text(200, report),
             Err(e) => text(502, format!("{e:?}")),

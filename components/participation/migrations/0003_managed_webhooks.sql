@@ -1,0 +1,41 @@
+-- Webhook endpoints their owners manage (the entry types they want, enabled or
+-- not, a rotated secret that keeps signing for a while), backed off as a whole
+-- while they fail and disabled, with the reason, after failing for days;
+-- deliveries leased while an attempt is in flight; and a log of every attempt.
+ALTER TABLE webhook_endpoints
+    ADD COLUMN event_types                text[],
+    ADD COLUMN enabled                    boolean     NOT NULL DEFAULT true,
+    ADD COLUMN disabled_reason            text,
+    ADD COLUMN previous_secret            text,
+    ADD COLUMN previous_secret_expires_at timestamptz,
+    -- Attempts failed in a row, since when, and no attempt before `paused_until`.
+    ADD COLUMN failures                   integer     NOT NULL DEFAULT 0,
+    ADD COLUMN failing_since              timestamptz,
+    ADD COLUMN paused_until               timestamptz,
+    ADD COLUMN updated_at                 timestamptz NOT NULL DEFAULT clock_timestamp();
+
+-- Claimed by an attempt until then (another may take it once the lease runs out).
+ALTER TABLE webhook_deliveries ADD COLUMN leased_until timestamptz;
+ALTER TABLE webhook_deliveries
+    DROP CONSTRAINT webhook_deliveries_endpoint_id_fkey,
+    ADD CONSTRAINT webhook_deliveries_endpoint_id_fkey
+        FOREIGN KEY (endpoint_id) REFERENCES webhook_endpoints (id) ON DELETE CASCADE;
+-- An endpoint's undelivered entries in journal order, and those in flight.
+CREATE INDEX webhook_deliveries_endpoint_seq ON webhook_deliveries (endpoint_id, seq) WHERE delivered_at IS NULL;
+CREATE INDEX webhook_deliveries_in_flight ON webhook_deliveries (endpoint_id)
+    WHERE delivered_at IS NULL AND leased_until IS NOT NULL;
+
+CREATE TABLE webhook_attempts (
+    id           uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    endpoint_id  uuid        NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    -- NULL for a test message.
+    entry_id     uuid,
+    kind         text        NOT NULL,
+    -- The receiver's status code; NULL when none came.
+    status       integer,
+    -- Why it failed; NULL when it was delivered.
+    error        text,
+    duration_ms  integer     NOT NULL,
+    attempted_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX webhook_attempts_endpoint ON webhook_attempts (endpoint_id, attempted_at, id);
