@@ -10,7 +10,7 @@ LISTEN ?= 127.0.0.1:3000
 # Black-box test files that run three times: under eventos, then under real
 # Spin 3.6.3 (SPIN) and Spin 4.0 (SPIN4).
 BOTH_RUNTIMES := users_api identity access oidc_provider events_api participation_api tickets_api checkouts_api webhooks status_page peers_down pg_types spin_semantics \
-	database_outage hostile_input conventions openapi traces
+	database_outage hostile_input hostile_drill conventions openapi traces
 
 .PHONY: up test setup build components host lint unit fuzz chaos bench push deploy
 
@@ -67,8 +67,11 @@ fuzz: build
 
 # The chaos drill: a minute of concurrent clients while the host is SIGKILLed six
 # times and PostgreSQL is stopped hard once; nothing acknowledged may be lost.
+# Then the hostile drill for a minute: an on-sale with bad webhook receivers and
+# a database at its connection limit for a while (host/tests/hostile_drill.rs).
 chaos: build
 	python3 scripts/chaos.py --duration 60 --kills 6 --db-restarts 1
+	EVENTOS_DRILL_SECONDS=60 $(CARGO) test --release -p eventos --test hostile_drill
 
 # The benchmark suite (BENCHMARKS.md): release build, fresh databases, one table.
 bench: build

@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -89,9 +90,11 @@ class Host:
     def start(self, env=None):
         started = time.monotonic()
         self.log = open(self.log_path, "a")
+        # The bad webhook receivers of the on-sale row listen on this machine.
+        env = {**os.environ, "SPIN_VARIABLE_WEBHOOK_HOSTS": "http://127.0.0.1:*", **(env or {})}
         self.process = subprocess.Popen(
             [str(EVENTOS), "up", "--no-build", "--listen", f"127.0.0.1:{self.port}", "--prefix", self.prefix],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log, env={**os.environ, **(env or {})})
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log, env=env)
         self.started.append(self.process)
         wait_for(f"{self.base}/api/users/health")
         return time.monotonic() - started
@@ -258,6 +261,27 @@ def run(host_processes, prefix):
                            "verified_read": cost["with"], "verify_cpu_us": cost["median"], "verify_spread_us": cost["spread"],
                            "pairs": args.pairs, "added_to_order": cost["median"] / (order_cpu - cost["median"])}
 
+    # 8. An on-sale with bad webhook receivers on its event (one that never
+    # answers, one that answers 500, one that answers after 5 s) against the
+    # same on-sale of an event nobody watches: alternating pairs, the median
+    # pair's ratio. Each type sells for a second first, as an on-sale follows
+    # earlier sales of the event: what is measured is the sale while the
+    # receivers are down, not the first three seconds' attempts.
+    receivers = BadReceivers()
+    for url in receivers.urls:
+        api(base, "POST", "/api/tickets/webhooks", {"url": url, "event_id": world["events"][1]})
+    quiet = lua(scripts / "orders-quiet.lua", LUA_ORDERS.format(type=world["quiet_type"]))
+    watched = lua(scripts / "orders-watched.lua", LUA_ORDERS.format(type=world["watched_type"]))
+    orders_url = f"{base}/api/tickets/orders"
+    for script in (quiet, watched):
+        wrk(orders_url, 1, conns, script, header=as_buyer)
+    pairs = [(wrk(orders_url, secs, conns, quiet, server_pid=host.process.pid, header=as_buyer),
+              wrk(orders_url, secs, conns, watched, server_pid=host.process.pid, header=as_buyer)) for _ in range(args.pairs)]
+    cost = median_pair(pairs, lambda none, bad: bad["rps"] / none["rps"])
+    receivers.stop()
+    results["bad_receivers"] = {"none": cost["without"], "bad": cost["with"], "ratio": cost["median"], "spread": cost["spread"],
+                                "pairs": args.pairs, "attempts": receivers.attempts()}
+
     # 2. The host's own instantiation histogram, printed when it stops.
     summary = host.stop()
     match = re.search(r"instantiations: (\d+); p50 (\d+) µs, p99 (\d+) µs", summary)
@@ -292,6 +316,7 @@ def run(host_processes, prefix):
         complete = not refused and all(e["platform"]["rps"] > 0 and e["pgbench"]["tps"] > 0 for e in results["endpoints"])
         complete = complete and results["instantiation"].get("count", 0) > 0 and results["host_overhead"]["native"]["rps"] > 0
         complete = complete and results["identity"]["named_order"]["rps"] > 0 and results["identity"]["anonymous_read"]["rps"] > 0
+        complete = complete and results["bad_receivers"]["bad"]["rps"] > 0 and results["bad_receivers"]["none"]["rps"] > 0
         complete = complete and results["tracing"]["on"]["rps"] > 0 and results["tracing"]["spans"] > 0 and results["tracing"]["metric_points"] > 0
         spin_rows = [sp["version"] for sp in results["spins"] if sp["no_io"]["spin"]["rps"] > 0 and sp["event_by_id"]["spin"]["rps"] > 0]
         complete = complete and len(spin_rows) == len(find_spins())
@@ -435,7 +460,59 @@ def seed(base):
                       "currency": "EUR", "quantity": 1000000})[0]
     reference = api(base, "POST", "/api/tickets/types", {"event_id": events[0], "name": "Reference", "price_cents": 1000,
                     "currency": "EUR", "quantity": 1000000})[0]
-    return {"users": users, "events": events, "event": events[0], "ticket_type": ticket_type["id"], "reference_type": reference["id"]}
+    # The on-sale row's two types: one of an event nobody watches, one of an event with bad receivers.
+    quiet, watched = (api(base, "POST", "/api/tickets/types", {"event_id": event, "name": "On sale", "price_cents": 1000,
+                          "currency": "EUR", "quantity": 1000000})[0]["id"] for event in (events[2], events[1]))
+    return {"users": users, "events": events, "event": events[0], "ticket_type": ticket_type["id"], "reference_type": reference["id"],
+            "quiet_type": quiet, "watched_type": watched}
+
+
+class BadReceivers:
+    """Three webhook receivers on loopback that do a platform no good: one takes
+    the connection and never answers, one answers 500, one answers after 5 s."""
+
+    def __init__(self):
+        self.sockets, self.count, self.lock = [], 0, threading.Lock()
+        self.urls = [self.listen(behaviour) for behaviour in (None, "500 Internal Server Error", "200 OK")]
+
+    def listen(self, status):
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(64)
+        self.sockets.append(server)
+        threading.Thread(target=self.accept, args=(server, status), daemon=True).start()
+        return f"http://127.0.0.1:{server.getsockname()[1]}/hooks"
+
+    def accept(self, server, status):
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.count += 1
+            self.sockets.append(connection)
+            if status:
+                delay = 5 if status.startswith("200") else 0
+                threading.Thread(target=self.answer, args=(connection, status, delay), daemon=True).start()
+
+    @staticmethod
+    def answer(connection, status, delay):
+        try:
+            connection.recv(65536)
+            time.sleep(delay)
+            connection.sendall(f"HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".encode())
+            connection.close()
+        except OSError:
+            pass
+
+    def attempts(self):
+        with self.lock:
+            return self.count
+
+    def stop(self):
+        for held in self.sockets:
+            held.close()
 
 
 def machine():
@@ -478,6 +555,11 @@ def table(r):
                  f"{latency(on):>20}   {on['server_cpu_us_per_request']:.0f} µs vs {off['server_cpu_us_per_request']:.0f} µs: "
                  f"{tr['added'] * 100:+.0f}% (median of {tr['pairs']} pairs, {tr['added_spread'][0] * 100:+.0f}%..{tr['added_spread'][1] * 100:+.0f}%), "
                  f"{tr['spans']:,} spans, {tr['metric_points']:,} metric points")
+    b = r["bad_receivers"]
+    bad, none = b["bad"], b["none"]
+    lines.append(f"{'on-sale: 3 bad receivers on the event vs none':44} {bad['rps']:>14,.0f} {none['rps']:>14,.0f} {b['ratio']:>7.2f}   "
+                 f"{latency(bad):>20}   {bad['server_cpu_us_per_request']:.0f} µs vs {none['server_cpu_us_per_request']:.0f} µs "
+                 f"(median of {b['pairs']} pairs, {b['spread'][0]:.2f}..{b['spread'][1]:.2f}; the receivers were sent {b['attempts']} requests)")
     i = r.get("instantiation", {})
     if i:
         lines.append(f"{'instantiation (host histogram)':44} {'p50 ' + str(i['p50_us']) + ' µs':>14} {'p99 ' + str(i['p99_us']) + ' µs':>14}   over {i['count']:,} requests")

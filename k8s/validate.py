@@ -480,6 +480,47 @@ def database_host_errors(app, bound):
                    f"names {written!r}: Spin would refuse the address as not permitted")
 
 
+# Spin keeps up to this many connections per database address in each process
+# (`CONNECTION_POOL_SIZE`, crates/factor-outbound-pg/src/client.rs of Spin 3.6.3):
+# each replica of a domain may hold that many to its Cluster.
+SPIN_POOL_SIZE = 64
+# What else a Cluster must take besides its domain's replicas: CloudNativePG's own
+# connections (the instance manager, streaming replicas), the migration Job,
+# superuser_reserved_connections (3 by default) and room for an operator's psql.
+CLUSTER_RESERVE = 10
+# PostgreSQL's default max_connections, and KEDA's default maxReplicaCount.
+DEFAULT_MAX_CONNECTIONS = 100
+DEFAULT_MAX_REPLICAS = 100
+
+
+def connection_budget_errors(objects):
+    """Every replica a domain may scale to can open Spin's whole pool to its
+    database: the most replicas (the ScaledObject's maxReplicaCount, or the
+    SpinApp's replicas) times SPIN_POOL_SIZE, plus CLUSTER_RESERVE, must fit the
+    Cluster's max_connections, or under load PostgreSQL turns connections away
+    (too many clients) and the domain answers 503."""
+    clusters = {o["metadata"]["name"]: o for o in objects if o.get("kind") == "Cluster"}
+    scaled = {o.get("spec", {}).get("scaleTargetRef", {}).get("name"): o for o in objects if o.get("kind") == "ScaledObject"}
+    for app in (o for o in objects if o.get("kind") == "SpinApp"):
+        spec = app.get("spec", {})
+        refs = [v.get("valueFrom", {}).get("secretKeyRef", {}).get("name", "") for v in spec.get("variables", [])
+                if v.get("name", "").endswith("_db_url")]
+        for cluster in (clusters.get(ref.removesuffix("-app")) for ref in refs if ref.endswith("-app")):
+            if cluster is None:
+                continue
+            scaler = scaled.get(app["metadata"]["name"])
+            if spec.get("enableAutoscaling") and scaler is not None:
+                replicas, where = scaler["spec"].get("maxReplicaCount", DEFAULT_MAX_REPLICAS), f"{name_of(scaler)}: spec.maxReplicaCount"
+            else:
+                replicas, where = spec.get("replicas", 1), f"{name_of(app)}: spec.replicas"
+            parameters = cluster.get("spec", {}).get("postgresql", {}).get("parameters", {})
+            limit = int(parameters.get("max_connections", DEFAULT_MAX_CONNECTIONS))
+            needed = replicas * SPIN_POOL_SIZE + CLUSTER_RESERVE
+            if needed > limit:
+                yield (f"{where}: {replicas} replicas × {SPIN_POOL_SIZE} connections + {CLUSTER_RESERVE} = {needed} "
+                       f"exceed {name_of(cluster)}'s max_connections {limit}: under load PostgreSQL would turn connections away")
+
+
 # The Secrets `make deploy` fills (scripts/deploy.sh): the databases' CA, and the
 # trust bundle (public roots + that CA) the executor mounts into every Spin pod.
 DATABASE_CA_SECRET = "eventos-db-ca"
@@ -717,6 +758,7 @@ def main():
     problems += list(collector_errors(objects))
     problems += list(consistency_errors(objects, manifest))
     problems += list(webhook_dispatch_errors(objects, manifest))
+    problems += list(connection_budget_errors(objects))
     for problem in problems:
         print(problem)
     print(f"{len(objects)} objects, {len(problems)} problem(s)")

@@ -152,6 +152,12 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "Cluster/users-db: spec.enablePDB",
     ),
     (
+        "more replicas than the database has connections for",
+        "maxReplicaCount: 4",
+        "maxReplicaCount: 10",
+        "ScaledObject/users: spec.maxReplicaCount: 10 replicas × 64 connections + 10 = 650 exceed Cluster/users-db's max_connections 300",
+    ),
+    (
         "a liveness probe that depends on the database",
         "path: /.well-known/spin/health",
         "path: /api/users/health",
@@ -189,9 +195,9 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "a migration Job not named after its newest migration",
-        "name: tickets-migrate-0009-7a172692",
+        "name: tickets-migrate-0009-640de625",
         "name: tickets-migrate",
-        "Job/tickets-migrate: metadata.name: must end in -0009-7a172692",
+        "Job/tickets-migrate: metadata.name: must end in -0009-640de625",
     ),
     (
         "a changed migration program under the old Job's name (immutable on the server)",

@@ -6,100 +6,13 @@
 
 mod support;
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use sha2::Sha256;
+use support::receivers::{Receiver, nobody_listening};
 use support::world::{self, id};
 use support::{Platform, workspace};
-
-/// What the receiver got: each message with a valid signature, in arrival order.
-#[derive(Default)]
-struct Inbox {
-    messages: Vec<(String, Value)>,
-    bad_signatures: usize,
-    /// Deliveries attempted while the receiver was down.
-    refused: usize,
-}
-
-struct Receiver {
-    url: String,
-    up: Arc<AtomicBool>,
-    secrets: Arc<Mutex<Vec<String>>>,
-    inbox: Arc<Mutex<Inbox>>,
-}
-
-impl Receiver {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("http://{}/hooks/eventos", listener.local_addr().expect("address"));
-        let receiver =
-            Receiver { url, up: Arc::new(AtomicBool::new(true)), secrets: Arc::default(), inbox: Arc::default() };
-        let (up, secrets, inbox) = (receiver.up.clone(), receiver.secrets.clone(), receiver.inbox.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (up, secrets, inbox) = (up.clone(), secrets.clone(), inbox.clone());
-                std::thread::spawn(move || answer(stream, &up, &secrets, &inbox));
-            }
-        });
-        receiver
-    }
-}
-
-fn answer(mut stream: std::net::TcpStream, up: &AtomicBool, secrets: &Mutex<Vec<String>>, inbox: &Mutex<Inbox>) {
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-    let mut headers = HashMap::new();
-    let mut line = String::new();
-    reader.read_line(&mut line).ok();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
-        }
-    }
-    let length = headers.get("content-length").and_then(|n| n.parse().ok()).unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok();
-    let status = if !up.load(Ordering::SeqCst) {
-        inbox.lock().expect("inbox").refused += 1;
-        "503 Service Unavailable"
-    } else if signed_by_one_of(&secrets.lock().expect("secrets"), &headers, &body) {
-        let message = serde_json::from_slice(&body).expect("a JSON message");
-        inbox.lock().expect("inbox").messages.push((headers["webhook-id"].clone(), message));
-        "204 No Content"
-    } else {
-        inbox.lock().expect("inbox").bad_signatures += 1;
-        "400 Bad Request"
-    };
-    let _ = write!(stream, "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-}
-
-/// The Standard Webhooks check: `v1,` HMAC-SHA256 of `id.timestamp.body` under the secret's key.
-fn signed_by_one_of(secrets: &[String], headers: &HashMap<String, String>, body: &[u8]) -> bool {
-    let (Some(id), Some(timestamp), Some(signature)) =
-        (headers.get("webhook-id"), headers.get("webhook-timestamp"), headers.get("webhook-signature"))
-    else {
-        return false;
-    };
-    secrets.iter().any(|secret| {
-        let key = STANDARD.decode(secret.strip_prefix("whsec_").expect("whsec_")).expect("base64");
-        let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("key");
-        mac.update(format!("{id}.{timestamp}.").as_bytes());
-        mac.update(body);
-        signature.split(' ').any(|s| s == format!("v1,{}", STANDARD.encode(mac.clone().finalize().into_bytes())))
-    })
-}
 
 fn register(app: &Platform, domain: &str, event: &Value, receiver: &Receiver) {
     let reply = app.post(&format!("/api/{domain}/webhooks"), &json!({"url": receiver.url, "event_id": event["id"]}));
@@ -125,22 +38,6 @@ fn deliver_all(app: &Platform, domain: &str, limit: Duration) -> usize {
         std::thread::sleep(Duration::from_millis(250));
     }
     panic!("{domain}: deliveries still owed after {limit:?}: {last}");
-}
-
-impl Receiver {
-    /// Waits (a bounded while) until a message of `kind` about `subject` came in.
-    fn wait_for(&self, kind: &str, subject: &str) {
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(10) {
-            let inbox = self.inbox.lock().expect("inbox");
-            if inbox.messages.iter().any(|(_, m)| m["type"] == kind && m["data"]["subject"] == subject) {
-                return;
-            }
-            drop(inbox);
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("no {kind} about {subject} arrived without a dispatcher call");
-    }
 }
 
 const DOMAINS: [&str; 3] = ["events", "participation", "tickets"];
@@ -372,17 +269,12 @@ fn a_receiver_inside_the_network_is_refused_at_registration_saying_why() {
         .assert_status(201);
 }
 
-/// A port of this machine nothing listens on.
-fn dead_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
-}
-
 #[test]
 fn a_dead_receiver_is_backed_off_and_disabled_after_failing_for_days() {
     let app = on_loopback("webhook_dead");
     let event = world::published_event(&app, 100);
     let ticket_type = world::ticket_type(&app, &event, 100);
-    let (created, _) = endpoint(&app, &event, &format!("http://127.0.0.1:{}/gone", dead_port()), None);
+    let (created, _) = endpoint(&app, &event, &nobody_listening(), None);
     let path = format!("/api/tickets/webhooks/{}", id(&created));
     for _ in 0..20 {
         buy(&app, &ticket_type);

@@ -6,6 +6,7 @@
 pub mod otlp;
 pub mod prometheus;
 pub mod proxy;
+pub mod receivers;
 pub mod world;
 
 use std::io::{BufRead, BufReader};

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::queue::{self, Due, Outcome};
+use super::queue::{self, Due, Outcome, Pick};
 use super::sign::signatures;
 use crate::db::{self, DbError};
 use crate::outbound::{Answer, Call, send_all};
@@ -47,16 +47,19 @@ pub fn deliver_owed() -> Result<Option<Dispatched>, DbError> {
         return Ok(None);
     }
     let mut dispatched = Dispatched::default();
-    dispatched.add(&round(DELIVERIES_AFTER_ANSWER)?);
+    dispatched.add(&round(DELIVERIES_AFTER_ANSWER, Pick::Any)?);
     Ok(Some(dispatched))
 }
 
-/// The dispatcher: rounds until nothing is due or its time is up.
+/// The dispatcher: one round of probes of the endpoints that fail, then rounds
+/// for those that answer until nothing is due or its time is up (so that a
+/// receiver that hangs holds up its probe, not the deliveries to the others).
 pub fn deliver_due() -> Result<Dispatched, DbError> {
     let started = Instant::now();
     let mut dispatched = Dispatched::default();
+    dispatched.add(&round(DELIVERIES_PER_ROUND, Pick::Probes)?);
     loop {
-        let outcomes = round(DELIVERIES_PER_ROUND)?;
+        let outcomes = round(DELIVERIES_PER_ROUND, Pick::Answering)?;
         dispatched.add(&outcomes);
         if outcomes.is_empty() || started.elapsed() >= DISPATCH_BUDGET {
             break;
@@ -69,8 +72,8 @@ pub fn deliver_due() -> Result<Dispatched, DbError> {
 /// Leases up to `limit` deliveries, sends them all at once and records how each
 /// went. A connection is held to lease and to record, never while a receiver
 /// is being waited for: a receiver that hangs holds no connection a request needs.
-fn round(limit: i64) -> Result<Vec<Outcome>, DbError> {
-    let due = queue::claim_due(&db::connect()?, limit)?;
+fn round(limit: i64, pick: Pick) -> Result<Vec<Outcome>, DbError> {
+    let due = queue::claim_due(&db::connect()?, limit, pick)?;
     if due.is_empty() {
         return Ok(Vec::new());
     }

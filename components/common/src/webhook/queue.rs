@@ -16,8 +16,9 @@ use uuid::Uuid;
 use crate::db::{DbError, column, in_transaction, query_a_row};
 
 /// How long a leased delivery is left to its attempt before another may try it:
-/// longer than any attempt takes (see `dispatch::RECEIVER_TIMEOUT`).
-const LEASE_SECONDS: i64 = 30;
+/// longer than any attempt takes (see `dispatch::RECEIVER_TIMEOUT`), and short,
+/// since an attempt whose outcome could not be recorded holds its place that long.
+const LEASE_SECONDS: i64 = 10;
 /// Attempts in flight to one endpoint that answers; one that fails gets one
 /// at a time (a probe), so a receiver that hangs holds one instance, not many.
 pub const IN_FLIGHT_PER_ENDPOINT: i64 = 4;
@@ -48,16 +49,28 @@ pub struct Due {
     pub created_at: NaiveDateTime,
 }
 
+/// Which endpoints' deliveries a claim takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// Every endpoint's.
+    Any,
+    /// Those of endpoints that answer: a round of them is over in moments.
+    Answering,
+    /// One probe of each endpoint that fails: a round of them may take the
+    /// receivers' whole timeout, so it is kept apart from the others.
+    Probes,
+}
+
 /// Leases up to `limit` due deliveries, each the oldest undelivered entry of its
 /// subject for its endpoint (so a subject's entries arrive in order), of enabled
 /// endpoints that are not backed off, within the in-flight caps.
-pub fn claim_due(conn: &Connection, limit: i64) -> Result<Vec<Due>, DbError> {
+pub fn claim_due(conn: &Connection, limit: i64, pick: Pick) -> Result<Vec<Due>, DbError> {
     let sql = format!(
         "WITH in_flight AS (
              SELECT endpoint_id, count(*) AS n FROM webhook_deliveries
              WHERE delivered_at IS NULL AND leased_until > clock_timestamp() GROUP BY endpoint_id
          ), chosen AS (
-             SELECT d.endpoint_id, d.entry_id, d.seq, w.failures > 0 AS probe
+             SELECT d.endpoint_id, d.entry_id, d.seq
              FROM webhook_endpoints w
              LEFT JOIN in_flight f ON f.endpoint_id = w.id
              CROSS JOIN LATERAL (
@@ -72,6 +85,7 @@ pub fn claim_due(conn: &Connection, limit: i64) -> Result<Vec<Due>, DbError> {
                  LIMIT greatest(0, CASE WHEN w.failures > 0 THEN 1 ELSE $2::int8 END - coalesce(f.n, 0))
              ) d
              WHERE w.enabled AND (w.paused_until IS NULL OR w.paused_until <= clock_timestamp())
+               AND ($4::bool IS NULL OR (w.failures > 0) = $4::bool)
              ORDER BY d.seq
              LIMIT greatest(0, least($1::int8, $3::int8 - (SELECT coalesce(sum(n), 0)::int8 FROM in_flight)))
          ), leased AS (
@@ -79,10 +93,14 @@ pub fn claim_due(conn: &Connection, limit: i64) -> Result<Vec<Due>, DbError> {
              SET attempts = d.attempts + 1, leased_until = clock_timestamp() + make_interval(secs => {LEASE_SECONDS})
              FROM chosen c WHERE d.endpoint_id = c.endpoint_id AND d.entry_id = c.entry_id
              RETURNING d.endpoint_id, d.entry_id
-         ), probing AS (
-             -- A failing endpoint's probe is out: no claim can send it anything until it is back.
+         ), saturated AS (
+             -- An endpoint whose attempts now fill its share (a failing one's probe) is
+             -- paused until they are over: no request has anything to send it till then.
              UPDATE webhook_endpoints w SET paused_until = clock_timestamp() + make_interval(secs => {LEASE_SECONDS})
-             WHERE w.id IN (SELECT endpoint_id FROM chosen WHERE probe)
+             FROM (SELECT endpoint_id, count(*) AS n FROM chosen GROUP BY endpoint_id) c
+             LEFT JOIN in_flight f ON f.endpoint_id = c.endpoint_id
+             WHERE w.id = c.endpoint_id
+               AND coalesce(f.n, 0) + c.n >= CASE WHEN w.failures > 0 THEN 1 ELSE $2::int8 END
          )
          SELECT coalesce(json_agg(json_build_object(
                     'endpoint_id', l.endpoint_id, 'entry_id', l.entry_id, 'url', w.url,
@@ -92,7 +110,12 @@ pub fn claim_due(conn: &Connection, limit: i64) -> Result<Vec<Due>, DbError> {
                     'created_at', j.created_at AT TIME ZONE 'UTC') ORDER BY j.seq), '[]')::text AS due
          FROM leased l JOIN journal j ON j.id = l.entry_id JOIN webhook_endpoints w ON w.id = l.endpoint_id"
     );
-    let params = [limit.into(), IN_FLIGHT_PER_ENDPOINT.into(), IN_FLIGHT_PER_DOMAIN.into()];
+    let failing = match pick {
+        Pick::Any => None,
+        Pick::Answering => Some(false),
+        Pick::Probes => Some(true),
+    };
+    let params = [limit.into(), IN_FLIGHT_PER_ENDPOINT.into(), IN_FLIGHT_PER_DOMAIN.into(), failing.into()];
     // An aggregate: one row whatever was leased (see `db::query_a_row`).
     let due: String = in_transaction(conn, |conn| {
         conn.execute(CLAIM_LOCK, &[]).map_err(DbError::from)?;
