@@ -37,12 +37,12 @@ host:
 
 lint: setup
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --release --all-targets -p eventos -p eventos-common -p eventos-dev-token -- -D warnings
+	$(CARGO) clippy --release --all-targets -p eventos -p eventos-common -p eventos-dev-token -p eventos-address -- -D warnings
 	$(CARGO) clippy --release --target $(WASM_TARGET) $(addprefix -p ,$(COMPONENTS) $(TEST_GUESTS)) -- -D warnings
 
 # Domain rules run natively; they do not need the host.
 unit:
-	$(CARGO) test --release $(addprefix -p ,$(COMPONENTS)) -p eventos-common -p eventos-dev-token --lib
+	$(CARGO) test --release $(addprefix -p ,$(COMPONENTS)) -p eventos-common -p eventos-dev-token -p eventos-address --lib
 
 # The application as an OCI artifact (what `spin registry push` makes), at
 # $(REGISTRY)/eventos:$(TAG); INSECURE=1 for a plain-HTTP registry on this machine.

@@ -195,9 +195,9 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "a migration Job not named after its newest migration",
-        "name: tickets-migrate-0009-640de625",
+        "name: tickets-migrate-0009-efd58df6",
         "name: tickets-migrate",
-        "Job/tickets-migrate: metadata.name: must end in -0009-640de625",
+        "Job/tickets-migrate: metadata.name: must end in -0009-efd58df6",
     ),
     (
         "a changed migration program under the old Job's name (immutable on the server)",

@@ -1,7 +1,8 @@
 -- Webhook endpoints their owners manage (the entry types they want, enabled or
 -- not, a rotated secret that keeps signing for a while), backed off as a whole
 -- while they fail and disabled, with the reason, after failing for days;
--- deliveries leased while an attempt is in flight; and a log of every attempt.
+-- deliveries as a queue of what is owed, leased while an attempt is in flight;
+-- and a log of every attempt.
 ALTER TABLE webhook_endpoints
     ADD COLUMN event_types                text[],
     ADD COLUMN enabled                    boolean     NOT NULL DEFAULT true,
@@ -14,19 +15,27 @@ ALTER TABLE webhook_endpoints
     ADD COLUMN paused_until               timestamptz,
     ADD COLUMN updated_at                 timestamptz NOT NULL DEFAULT clock_timestamp();
 
--- Claimed by an attempt until then (another may take it once the lease runs out).
-ALTER TABLE webhook_deliveries ADD COLUMN leased_until timestamptz;
-ALTER TABLE webhook_deliveries
-    DROP CONSTRAINT webhook_deliveries_endpoint_id_fkey,
-    ADD CONSTRAINT webhook_deliveries_endpoint_id_fkey
-        FOREIGN KEY (endpoint_id) REFERENCES webhook_endpoints (id) ON DELETE CASCADE;
--- An endpoint's undelivered entries in journal order, and those in flight; a
--- claim walks each endpoint's, so the index of every due delivery goes (one less
--- index for a sale to write).
+-- The deliveries are a queue of what is owed, nothing more: a delivery made is
+-- deleted (its attempts stay in the log below), so an entry adds one row and one
+-- index entry per endpoint, and a claim walks an endpoint's queue by its key, in
+-- journal order.
+DELETE FROM webhook_deliveries WHERE delivered_at IS NOT NULL;
 DROP INDEX webhook_deliveries_due;
-CREATE INDEX webhook_deliveries_endpoint_seq ON webhook_deliveries (endpoint_id, seq) WHERE delivered_at IS NULL;
-CREATE INDEX webhook_deliveries_in_flight ON webhook_deliveries (endpoint_id)
-    WHERE delivered_at IS NULL AND leased_until IS NOT NULL;
+DROP INDEX webhook_deliveries_queue;
+ALTER TABLE webhook_deliveries
+    DROP CONSTRAINT webhook_deliveries_pkey,
+    ADD PRIMARY KEY (endpoint_id, seq),
+    DROP COLUMN delivered_at,
+    -- Claimed by an attempt until then (another may take it once the lease runs out).
+    ADD COLUMN leased_until timestamptz,
+    -- No foreign keys: checking one locks the endpoint's row (FOR KEY SHARE) in
+    -- every sale that owes it a delivery, and every concurrent sale of the event
+    -- shares those rows. Deliveries are written only for endpoints and entries
+    -- that exist, and deleting an endpoint deletes what it is owed.
+    DROP CONSTRAINT webhook_deliveries_endpoint_id_fkey,
+    DROP CONSTRAINT webhook_deliveries_entry_id_fkey;
+-- The attempts in flight, counted against the caps at every claim.
+CREATE INDEX webhook_deliveries_in_flight ON webhook_deliveries (endpoint_id) WHERE leased_until IS NOT NULL;
 
 CREATE TABLE webhook_attempts (
     id           uuid        PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -173,15 +173,9 @@ pub fn test(req: &ApiRequest, id: &str, hooks: &Webhooks) -> ApiResult {
             .map_err(Problem::internal)?;
     let sending = Instant::now();
     let answer = send_all(&[call], RECEIVER_TIMEOUT).pop().unwrap_or_else(|| Err("no answer".into()));
-    let outcome = dispatch::outcome(endpoint.id, Uuid::nil(), answer, sending.elapsed());
-    let status = outcome.status.map(i32::from);
-    store::record_test(&db::connect()?, endpoint.id, status, outcome.error.as_deref(), outcome.duration_ms)?;
-    Ok(ApiResponse::ok(&TestResult {
-        delivered: outcome.error.is_none(),
-        status: outcome.status,
-        error: outcome.error,
-        duration_ms: outcome.duration_ms,
-    }))
+    let (status, error, duration_ms) = dispatch::judged(answer, sending.elapsed());
+    store::record_test(&db::connect()?, endpoint.id, status.map(i32::from), error.as_deref(), duration_ms)?;
+    Ok(ApiResponse::ok(&TestResult { delivered: error.is_none(), status, error, duration_ms }))
 }
 
 /// `GET /api/<domain>/webhooks/{id}/attempts`: every attempt to reach it, newest first.

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::queue::{self, Due, Outcome, Pick};
 use super::sign::signatures;
@@ -65,7 +64,9 @@ pub fn deliver_due() -> Result<Dispatched, DbError> {
             break;
         }
     }
-    dispatched.pending = queue::pending_count(&db::connect()?)?;
+    let conn = db::connect()?;
+    queue::drop_orphans(&conn)?;
+    dispatched.pending = queue::pending_count(&conn)?;
     Ok(dispatched)
 }
 
@@ -88,7 +89,7 @@ fn round(limit: i64, pick: Pick) -> Result<Vec<Outcome>, DbError> {
         .zip(calls)
         .map(|(delivery, call)| {
             let answer = call.and_then(|_| answers.next().unwrap_or_else(|| Err("no answer".into())));
-            outcome(delivery.endpoint_id, delivery.entry_id, answer, waited)
+            outcome(delivery, answer, waited)
         })
         .collect();
     queue::record(&db::connect()?, &outcomes)?;
@@ -97,22 +98,28 @@ fn round(limit: i64, pick: Pick) -> Result<Vec<Outcome>, DbError> {
 
 /// What an answer (or its absence after `waited`) means for a delivery: only a
 /// 2xx delivers it.
-pub fn outcome(
-    endpoint_id: Uuid,
-    entry_id: Uuid,
-    answer: Result<(Answer, Duration), String>,
-    waited: Duration,
-) -> Outcome {
+fn outcome(delivery: &Due, answer: Result<(Answer, Duration), String>, waited: Duration) -> Outcome {
+    let (status, error, duration_ms) = judged(answer, waited);
+    Outcome {
+        endpoint_id: delivery.endpoint_id,
+        seq: delivery.seq,
+        entry_id: delivery.entry_id,
+        status,
+        error,
+        duration_ms,
+    }
+}
+
+/// An answer's status, why it is a failure (`None`: a 2xx), and how long it took
+/// (the time waited when no answer came).
+pub fn judged(answer: Result<(Answer, Duration), String>, waited: Duration) -> (Option<u16>, Option<String>, i32) {
     let millis = |d: Duration| i32::try_from(d.as_millis()).unwrap_or(i32::MAX);
     match answer {
-        Ok((answer, took)) => Outcome {
-            endpoint_id,
-            entry_id,
-            status: Some(answer.status),
-            error: (!(200..300).contains(&answer.status)).then(|| format!("answered {}", answer.status)),
-            duration_ms: millis(took),
-        },
-        Err(why) => Outcome { endpoint_id, entry_id, status: None, error: Some(why), duration_ms: millis(waited) },
+        Ok((answer, took)) => {
+            let error = (!(200..300).contains(&answer.status)).then(|| format!("answered {}", answer.status));
+            (Some(answer.status), error, millis(took))
+        }
+        Err(why) => (None, Some(why), millis(waited)),
     }
 }
 

@@ -32,11 +32,16 @@ pub const DISABLE_AFTER_SECONDS: i64 = 5 * 24 * 3600;
 /// Claims are taken one at a time per database, so that the caps above hold
 /// whatever the number of processes claiming.
 const CLAIM_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('eventos.webhook-claims'))";
+/// How far into an endpoint's queue a claim looks for entries whose subject
+/// has nothing older still owed (those are the ones it may send).
+const QUEUE_WINDOW: i64 = 200;
 
 /// A delivery leased for one attempt: the message and where it goes.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Due {
     pub endpoint_id: Uuid,
+    /// The entry's place in the journal: with the endpoint, the delivery's key.
+    pub seq: i64,
     pub entry_id: Uuid,
     pub url: String,
     /// Current first; a rotated-out one while it is in its grace period.
@@ -61,26 +66,29 @@ pub enum Pick {
     Probes,
 }
 
-/// Leases up to `limit` due deliveries, each the oldest undelivered entry of its
-/// subject for its endpoint (so a subject's entries arrive in order), of enabled
-/// endpoints that are not backed off, within the in-flight caps.
+/// Leases up to `limit` due deliveries, each the oldest entry of its subject
+/// still owed to its endpoint (so a subject's entries arrive in order: an older
+/// one owed, in flight or waiting to be retried, holds the newer back), of
+/// enabled endpoints that are not backed off, within the in-flight caps.
 pub fn claim_due(conn: &Connection, limit: i64, pick: Pick) -> Result<Vec<Due>, DbError> {
     let sql = format!(
         "WITH in_flight AS (
              SELECT endpoint_id, count(*) AS n FROM webhook_deliveries
-             WHERE delivered_at IS NULL AND leased_until > clock_timestamp() GROUP BY endpoint_id
+             WHERE leased_until > clock_timestamp() GROUP BY endpoint_id
          ), chosen AS (
-             SELECT d.endpoint_id, d.entry_id, d.seq
+             SELECT d.endpoint_id, d.seq
              FROM webhook_endpoints w
              LEFT JOIN in_flight f ON f.endpoint_id = w.id
              CROSS JOIN LATERAL (
-                 SELECT q.endpoint_id, q.entry_id, q.seq FROM webhook_deliveries q
-                 WHERE q.endpoint_id = w.id AND q.delivered_at IS NULL
-                   AND q.next_attempt_at <= clock_timestamp()
+                 -- The head of the endpoint's queue, each subject's oldest first.
+                 SELECT q.endpoint_id, q.seq FROM (
+                     SELECT h.endpoint_id, h.seq, h.next_attempt_at, h.leased_until,
+                            row_number() OVER (PARTITION BY h.subject ORDER BY h.seq) AS nth_of_subject
+                     FROM (SELECT * FROM webhook_deliveries p WHERE p.endpoint_id = w.id
+                           ORDER BY p.seq LIMIT {QUEUE_WINDOW}) h
+                 ) q
+                 WHERE q.nth_of_subject = 1 AND q.next_attempt_at <= clock_timestamp()
                    AND (q.leased_until IS NULL OR q.leased_until <= clock_timestamp())
-                   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
-                                   WHERE e.endpoint_id = q.endpoint_id AND e.subject = q.subject
-                                     AND e.delivered_at IS NULL AND e.seq < q.seq)
                  ORDER BY q.seq
                  LIMIT greatest(0, CASE WHEN w.failures > 0 THEN 1 ELSE $2::int8 END - coalesce(f.n, 0))
              ) d
@@ -91,8 +99,8 @@ pub fn claim_due(conn: &Connection, limit: i64, pick: Pick) -> Result<Vec<Due>, 
          ), leased AS (
              UPDATE webhook_deliveries d
              SET attempts = d.attempts + 1, leased_until = clock_timestamp() + make_interval(secs => {LEASE_SECONDS})
-             FROM chosen c WHERE d.endpoint_id = c.endpoint_id AND d.entry_id = c.entry_id
-             RETURNING d.endpoint_id, d.entry_id
+             FROM chosen c WHERE d.endpoint_id = c.endpoint_id AND d.seq = c.seq
+             RETURNING d.endpoint_id, d.seq, d.entry_id
          ), saturated AS (
              -- An endpoint whose attempts now fill its share (a failing one's probe) is
              -- paused until they are over: no request has anything to send it till then.
@@ -103,7 +111,7 @@ pub fn claim_due(conn: &Connection, limit: i64, pick: Pick) -> Result<Vec<Due>, 
                AND coalesce(f.n, 0) + c.n >= CASE WHEN w.failures > 0 THEN 1 ELSE $2::int8 END
          )
          SELECT coalesce(json_agg(json_build_object(
-                    'endpoint_id', l.endpoint_id, 'entry_id', l.entry_id, 'url', w.url,
+                    'endpoint_id', l.endpoint_id, 'seq', l.seq, 'entry_id', l.entry_id, 'url', w.url,
                     'secrets', jsonb_build_array(w.secret) || CASE WHEN w.previous_secret_expires_at > clock_timestamp()
                                                               THEN jsonb_build_array(w.previous_secret) ELSE '[]' END,
                     'kind', j.kind, 'subject', j.subject, 'event_id', j.event_id, 'actor', j.actor, 'data', j.data,
@@ -128,6 +136,7 @@ pub fn claim_due(conn: &Connection, limit: i64, pick: Pick) -> Result<Vec<Due>, 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub endpoint_id: Uuid,
+    pub seq: i64,
     pub entry_id: Uuid,
     /// The receiver's status code, if one came.
     pub status: Option<u16>,
@@ -137,7 +146,7 @@ pub struct Outcome {
 }
 
 /// Records the attempts in one statement: each in the endpoint's log, each
-/// delivery made or rescheduled, and each endpoint's health (one that took
+/// delivery made (out of the queue) or rescheduled, and each endpoint's health (one that took
 /// anything answers; one that took nothing is backed off, and disabled once it
 /// has failed for `DISABLE_AFTER_SECONDS`).
 pub fn record(conn: &Connection, outcomes: &[Outcome]) -> Result<(), DbError> {
@@ -147,6 +156,7 @@ pub fn record(conn: &Connection, outcomes: &[Outcome]) -> Result<(), DbError> {
     let texts = |f: &dyn Fn(&Outcome) -> Option<String>| ParameterValue::ArrayStr(outcomes.iter().map(f).collect());
     let params = [
         texts(&|o| Some(o.endpoint_id.to_string())),
+        ParameterValue::ArrayInt64(outcomes.iter().map(|o| Some(o.seq)).collect()),
         texts(&|o| Some(o.entry_id.to_string())),
         ParameterValue::ArrayInt32(outcomes.iter().map(|o| o.status.map(i32::from)).collect()),
         texts(&|o| o.error.as_ref().map(|e| e.chars().take(500).collect())),
@@ -156,25 +166,27 @@ pub fn record(conn: &Connection, outcomes: &[Outcome]) -> Result<(), DbError> {
     ];
     conn.execute(
         "WITH outcome AS (
-             SELECT o.endpoint_id::uuid AS endpoint_id, o.entry_id::uuid AS entry_id, o.status, o.error, o.duration_ms
-             FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::int4[])
-                  AS o (endpoint_id, entry_id, status, error, duration_ms)
+             SELECT o.endpoint_id::uuid AS endpoint_id, o.seq, o.entry_id::uuid AS entry_id, o.status, o.error, o.duration_ms
+             FROM unnest($1::text[], $2::int8[], $3::text[], $4::int4[], $5::text[], $6::int4[])
+                  AS o (endpoint_id, seq, entry_id, status, error, duration_ms)
          ), logged AS (
              INSERT INTO webhook_attempts (endpoint_id, entry_id, kind, status, error, duration_ms)
              SELECT o.endpoint_id, o.entry_id, j.kind, o.status, o.error, o.duration_ms
              FROM outcome o JOIN journal j ON j.id = o.entry_id
-         ), deliveries AS (
+         ), delivered AS (
+             DELETE FROM webhook_deliveries d USING outcome o
+             WHERE d.endpoint_id = o.endpoint_id AND d.seq = o.seq AND o.error IS NULL
+         ), retried AS (
              UPDATE webhook_deliveries d SET
                  leased_until = NULL,
-                 delivered_at = CASE WHEN o.error IS NULL THEN clock_timestamp() END,
                  last_error = o.error,
-                 next_attempt_at = CASE WHEN o.error IS NULL THEN d.next_attempt_at ELSE clock_timestamp()
-                     + make_interval(secs => least(3600, power(2, least(d.attempts, 12) - 1)) * (0.5 + random() / 2)) END
-             FROM outcome o WHERE d.endpoint_id = o.endpoint_id AND d.entry_id = o.entry_id
+                 next_attempt_at = clock_timestamp()
+                     + make_interval(secs => least(3600, power(2, least(d.attempts, 12) - 1)) * (0.5 + random() / 2))
+             FROM outcome o WHERE d.endpoint_id = o.endpoint_id AND d.seq = o.seq AND o.error IS NOT NULL
          ), health AS (
              SELECT w.id, bool_or(o.error IS NULL) AS answered, min(o.error) AS error,
                     bool_and(o.error IS NOT NULL)
-                        AND coalesce(w.failing_since, clock_timestamp()) <= clock_timestamp() - make_interval(secs => $7::int8)
+                        AND coalesce(w.failing_since, clock_timestamp()) <= clock_timestamp() - make_interval(secs => $8::int8)
                         AS gives_up
              FROM outcome o JOIN webhook_endpoints w ON w.id = o.endpoint_id
              GROUP BY w.id
@@ -183,7 +195,7 @@ pub fn record(conn: &Connection, outcomes: &[Outcome]) -> Result<(), DbError> {
              failures = CASE WHEN h.answered THEN 0 ELSE w.failures + 1 END,
              failing_since = CASE WHEN h.answered THEN NULL ELSE coalesce(w.failing_since, clock_timestamp()) END,
              paused_until = CASE WHEN h.answered THEN NULL ELSE clock_timestamp()
-                 + make_interval(secs => least($6::int8, power(2, least(w.failures, 20))) * (0.5 + random() / 2)) END,
+                 + make_interval(secs => least($7::int8, power(2, least(w.failures, 20))) * (0.5 + random() / 2)) END,
              enabled = w.enabled AND NOT h.gives_up,
              disabled_reason = CASE WHEN w.enabled AND h.gives_up
                  THEN format('failing since %s UTC; last: %s',
@@ -198,7 +210,13 @@ pub fn record(conn: &Connection, outcomes: &[Outcome]) -> Result<(), DbError> {
 
 /// Deliveries not yet made.
 pub fn pending_count(conn: &Connection) -> Result<i64, DbError> {
-    query_a_row(conn, "SELECT count(*) AS pending FROM webhook_deliveries WHERE delivered_at IS NULL", &[], |row| {
-        column(row, "pending")
-    })
+    query_a_row(conn, "SELECT count(*) AS pending FROM webhook_deliveries", &[], |row| column(row, "pending"))
+}
+
+/// Drops deliveries owed to endpoints that are gone: written by a sale that read
+/// an endpoint just before it was deleted.
+pub fn drop_orphans(conn: &Connection) -> Result<(), DbError> {
+    conn.execute("DELETE FROM webhook_deliveries WHERE endpoint_id NOT IN (SELECT id FROM webhook_endpoints)", &[])
+        .map_err(DbError::from)?;
+    Ok(())
 }
