@@ -11,6 +11,9 @@ LISTEN ?= 127.0.0.1:3000
 # Spin 3.6.3 (SPIN) and Spin 4.0 (SPIN4).
 BOTH_RUNTIMES := users_api identity access oidc_provider events_api participation_api tickets_api checkouts_api webhooks status_page peers_down pg_types spin_semantics \
 	database_outage hostile_input hostile_drill conventions openapi traces
+# And again on the node (containerd with containerd-shim-spin, NODE_BIN), each
+# domain in a container of its own: every file above but those of the probe guest.
+NODE_TESTS := $(filter-out pg_types spin_semantics,$(BOTH_RUNTIMES))
 
 .PHONY: up test setup build components host lint unit fuzz chaos bench push deploy
 
@@ -20,6 +23,7 @@ up: build
 test: setup components host lint unit
 	$(CARGO) test --release -p eventos --tests
 	CARGO=$(CARGO) scripts/test-on-spin.sh $(BOTH_RUNTIMES)
+	CARGO=$(CARGO) scripts/test-on-node.sh $(NODE_TESTS)
 	python3 scripts/chaos.py --duration 10 --kills 3 --db-restarts 1
 	$(CARGO) build --release -p eventos-bench
 	python3 bench/bench.py --seconds 1 --pairs 2 --quiet

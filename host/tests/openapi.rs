@@ -46,6 +46,10 @@ fn every_route_of_the_manifest_is_documented() {
 #[test]
 fn every_documented_operation_is_served() {
     for (method, path) in operations(&document()) {
+        // Served only where a development key is configured, which a cluster never is.
+        if support::on_node() && path == "/api/status/sign-in/development" {
+            continue;
+        }
         let concrete = path
             .replace("{id}", "6f1c7f9e-1111-4c4c-8a8a-123456789abc")
             .replace("{code}", "TKT-0000-0000")

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The node half of the black-box suite: the named test files again, every domain
+# in a container of its own under containerd-shim-spin v0.24 (Spin 3.6.3), as a
+# SpinKube node runs the SpinApps (`EVENTOS_TEST_RUNTIME=node`; see
+# host/tests/support/node.rs). `NODE_BIN` names the folder of containerd-1.7.34,
+# ctr-1.7.34 and containerd-shim-spin-v2; containerd needs root. A node that is
+# missing is skipped, but under CI=true it fails the run.
+set -euo pipefail
+tests=()
+for name in "$@"; do tests+=(--test "$name"); done
+
+missing=""
+if [ -z "${NODE_BIN:-}" ]; then
+  missing="no NODE_BIN"
+elif [ ! -x "$NODE_BIN/containerd-1.7.34" ] || [ ! -x "$NODE_BIN/ctr-1.7.34" ] || [ ! -x "$NODE_BIN/containerd-shim-spin-v2" ]; then
+  missing="NODE_BIN ($NODE_BIN) lacks containerd-1.7.34, ctr-1.7.34 or containerd-shim-spin-v2"
+elif [ "$(id -u)" != 0 ]; then
+  missing="containerd needs root"
+elif ! command -v docker-registry >/dev/null 2>&1; then
+  missing="no docker-registry (make setup installs it)"
+fi
+if [ -n "$missing" ]; then
+  if [ "${CI:-}" = true ]; then
+    echo "make test: the node half cannot run under CI=true: $missing" >&2
+    exit 1
+  fi
+  echo "make test: the node half is skipped: $missing"
+  exit 0
+fi
+echo "make test: the black-box tests again, on the node (containerd 1.7.34, containerd-shim-spin v0.24.0)"
+EVENTOS_TEST_RUNTIME=node NODE_BIN="$NODE_BIN" "${CARGO:-cargo}" test --release -p eventos "${tests[@]}"
