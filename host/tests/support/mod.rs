@@ -159,71 +159,6 @@ impl Platform {
         platform
     }
 
-    /// On the node: a container per SpinApp of the production overlay, each
-    /// given the variables its SpinApp binds (a peer's URL is its container's
-    /// address, as a peer's Service is on a cluster), behind a gateway routing
-    /// as the manifest's triggers do.
-    fn start_node(manifest: &Path, prefix: &str, env: &[(&str, &str)], log: PathBuf) -> Self {
-        assert_eq!(manifest, workspace().join("spin.toml"), "the node runs the application of spin.toml only");
-        let admin = admin_url();
-        let provisioned =
-            provision_for_spin(manifest, prefix, &[&[("EVENTOS_PG_ADMIN_URL", admin.as_str())], env].concat());
-        let from_test: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        let set = |name: &str| {
-            let key = format!("SPIN_VARIABLE_{}", name.to_uppercase());
-            from_test.iter().chain(&provisioned).find(|(k, _)| *k == key).map(|(_, v)| v.clone())
-        };
-        let apps = node::spinapps();
-        let addresses: Vec<String> = apps.iter().map(|_| free_address()).collect();
-        std::fs::File::create(&log).expect("create log file");
-        let mut containers = node::Containers { names: Vec::new() };
-        for ((app, components, variables), address) in apps.iter().zip(&addresses) {
-            let name = format!("{prefix}-{app}");
-            let peer = |variable: &str| {
-                let app = variable.strip_suffix("_url")?;
-                apps.iter().position(|(other, _, _)| other == app).map(|i| format!("http://{}", addresses[i]))
-            };
-            let bound = variables.iter().filter_map(|(variable, literal)| {
-                let value = match variable.as_str() {
-                    "instance_name" => Some(name.clone()),
-                    // A value naming a cluster's host means nothing here (and no test may send a
-                    // packet off this machine): its default applies, as where nothing is deployed.
-                    _ => set(variable)
-                        .or_else(|| peer(variable))
-                        .or_else(|| literal.clone().filter(|value| !value.contains(".svc.cluster.local"))),
-                };
-                value.map(|value| (format!("SPIN_VARIABLE_{}", variable.to_uppercase()), value))
-            });
-            // Telemetry is configured as Spin's is, from the process environment.
-            let telemetry = from_test.iter().filter(|(key, _)| key.starts_with("OTEL_")).cloned();
-            let bound: Vec<(String, String)> = bound.chain(telemetry).collect();
-            containers.names.push(name.clone());
-            node::node().start_container(&name, address, Some(&components.join(",")), &bound, &log);
-        }
-        let gateway = gateway::Gateway::start(routes_to(manifest, &apps, &addresses));
-        let mut child = Command::new("sh")
-            .args([
-                "-c",
-                "cat >/dev/null; \"$1\" drop --prefix \"$2\" --manifest \"$3\" >/dev/null 2>&1",
-                "node-databases",
-            ])
-            .arg(env!("CARGO_BIN_EXE_eventos"))
-            .arg(prefix)
-            .arg(manifest)
-            .env("EVENTOS_PG_ADMIN_URL", &admin)
-            .stdin(Stdio::piped())
-            .spawn()
-            .expect("start the databases' keeper");
-        let stdin = child.stdin.take();
-        Self {
-            base: format!("http://{}", gateway.address),
-            prefix: prefix.to_owned(),
-            log,
-            child,
-            runtime: Running::Node { containers: Some(containers), stdin },
-        }
-    }
-
     /// Spin says nothing a test can wait for on a pipe; it is ready once it accepts connections.
     fn wait_until_listening(&mut self, address: &str) {
         assert!(listens(address, &mut self.child), "spin up did not listen:\n{}", self.log_text());
@@ -668,24 +603,4 @@ fn describe(error: tokio_postgres::Error) -> String {
         Some(db) => format!("{}: {}", db.code().code(), db.message()),
         None => error.to_string(),
     }
-}
-
-/// Where the gateway sends each route of the manifest's triggers: to the
-/// container of the SpinApp that keeps the route's component.
-fn routes_to(
-    manifest: &Path,
-    apps: &[(String, Vec<String>, Vec<(String, Option<String>)>)],
-    addresses: &[String],
-) -> Vec<(String, String)> {
-    let manifest: toml::Table = std::fs::read_to_string(manifest).expect("read").parse().expect("toml");
-    let triggers = manifest["trigger"]["http"].as_array().expect("triggers");
-    triggers
-        .iter()
-        .filter_map(|trigger| {
-            let route = trigger["route"].as_str()?;
-            let component = trigger["component"].as_str()?;
-            let app = apps.iter().position(|(_, components, _)| components.iter().any(|c| c == component))?;
-            Some((route.trim_end_matches("/...").to_owned(), addresses[app].clone()))
-        })
-        .collect()
 }
