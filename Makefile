@@ -12,8 +12,9 @@ LISTEN ?= 127.0.0.1:3000
 BOTH_RUNTIMES := users_api identity access oidc_provider events_api participation_api tickets_api checkouts_api webhooks status_page peers_down pg_types spin_semantics \
 	database_outage hostile_input hostile_drill conventions openapi traces
 # And again on the node (containerd with containerd-shim-spin, NODE_BIN), each
-# domain in a container of its own: every file above but those of the probe guest.
-NODE_TESTS := $(filter-out pg_types spin_semantics,$(BOTH_RUNTIMES))
+# domain in a container of its own: every file above but those of the probe
+# guest, and the node's own drill (tasks killed and restarted as the kubelet does).
+NODE_TESTS := $(filter-out pg_types spin_semantics,$(BOTH_RUNTIMES)) node_drill
 
 .PHONY: up test setup build components host lint unit fuzz chaos bench push deploy
 
@@ -72,10 +73,12 @@ fuzz: build
 # The chaos drill: a minute of concurrent clients while the host is SIGKILLed six
 # times and PostgreSQL is stopped hard once; nothing acknowledged may be lost.
 # Then the hostile drill for a minute: an on-sale with bad webhook receivers and
-# a database at its connection limit for a while (host/tests/hostile_drill.rs).
+# a database at its connection limit for a while (host/tests/hostile_drill.rs);
+# and a minute of the node's drill (host/tests/node_drill.rs; with NODE_BIN).
 chaos: build
 	python3 scripts/chaos.py --duration 60 --kills 6 --db-restarts 1
 	EVENTOS_DRILL_SECONDS=60 $(CARGO) test --release -p eventos --test hostile_drill
+	EVENTOS_DRILL_SECONDS=60 CARGO=$(CARGO) scripts/test-on-node.sh node_drill
 
 # The benchmark suite (BENCHMARKS.md): release build, fresh databases, one table.
 bench: build

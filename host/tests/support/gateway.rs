@@ -6,6 +6,8 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 
+const BAD_GATEWAY: &[u8] = b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+
 /// The gateway's routes: a path prefix (a route without its `/...`) and the
 /// address serving it, longest prefix first.
 pub struct Gateway {
@@ -53,7 +55,7 @@ fn forward(client: TcpStream, routes: &[(String, String)]) {
     let path = target.split('?').next().unwrap_or("/");
     let Some((_, backend)) = routes.iter().find(|(prefix, _)| matches(prefix, path)) else { return };
     let Ok(mut server) = TcpStream::connect(backend) else {
-        let _ = (&client).write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        let _ = (&client).write_all(BAD_GATEWAY);
         return;
     };
     if server.write_all(&head).is_err() {
@@ -68,15 +70,21 @@ fn forward(client: TcpStream, routes: &[(String, String)]) {
     });
     let mut downstream = client.try_clone().expect("clone");
     let mut answer = [0u8; 16 * 1024];
+    let mut answered = false;
     loop {
         match server.read(&mut answer) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
+                answered = true;
                 if downstream.write_all(&answer[..n]).is_err() {
                     break;
                 }
             }
         }
+    }
+    if !answered {
+        // The backend went away without a word (its pod was killed): say so, as a gateway does.
+        let _ = downstream.write_all(BAD_GATEWAY);
     }
     let _ = client.shutdown(Shutdown::Both);
     let _ = server.shutdown(Shutdown::Both);

@@ -149,22 +149,62 @@ pub fn spinapps() -> Vec<SpinApp> {
         .collect()
 }
 
-/// The containers of one platform: removed when it is dropped.
+/// How a SpinApp's container is started, kept to start it again.
+pub struct Spec {
+    pub app: String,
+    name: String,
+    address: String,
+    components: String,
+    env: Vec<(String, String)>,
+    log: PathBuf,
+}
+
+impl Spec {
+    fn start(&self) -> Child {
+        node().start_container(&self.name, &self.address, &self.components, &self.env, &self.log)
+    }
+}
+
+/// The containers of one platform, each with the `ctr` attached to it while it
+/// runs: removed when the platform is dropped.
 #[derive(Default)]
 pub struct Containers {
-    running: Vec<(String, Child)>,
+    running: Vec<(Spec, Option<Child>)>,
 }
 
 impl Containers {
-    pub fn add(&mut self, name: String, attached: Child) {
-        self.running.push((name, attached));
+    fn start(&mut self, spec: Spec) {
+        let attached = spec.start();
+        self.running.push((spec, Some(attached)));
+    }
+
+    fn of(&mut self, app: &str) -> &mut (Spec, Option<Child>) {
+        self.running.iter_mut().find(|(spec, _)| spec.app == app).unwrap_or_else(|| panic!("no SpinApp {app}"))
+    }
+
+    /// Kills `app`'s container as a node losing it does (SIGKILL), its task and
+    /// container gone when this returns.
+    pub fn kill(&mut self, app: &str) {
+        let (spec, attached) = self.of(app);
+        if let Some(mut attached) = attached.take() {
+            node().remove(&spec.name, &mut attached);
+        }
+    }
+
+    /// Starts `app`'s container again, as the kubelet does: it answers when this returns.
+    pub fn restart(&mut self, app: &str) {
+        let (spec, attached) = self.of(app);
+        assert!(attached.is_none(), "{app} is running");
+        *attached = Some(spec.start());
     }
 }
 
 impl Drop for Containers {
     fn drop(&mut self) {
-        for (name, attached) in &mut self.running {
-            node().remove(name, attached);
+        for (spec, attached) in &mut self.running {
+            if let Some(attached) = attached {
+                node().remove(&spec.name, attached);
+            }
         }
     }
 }
@@ -216,9 +256,9 @@ impl Platform {
             });
             // Telemetry is configured as Spin's is, from the process environment.
             let telemetry = from_test.iter().filter(|(key, _)| key.starts_with("OTEL_")).cloned();
-            let bound: Vec<(String, String)> = bound.chain(telemetry).collect();
-            let attached = node().start_container(&name, address, &app.components.join(","), &bound, &log);
-            containers.add(name, attached);
+            let env: Vec<(String, String)> = bound.chain(telemetry).collect();
+            let (components, log) = (app.components.join(","), log.clone());
+            containers.start(Spec { app: app.name.clone(), name, address: address.clone(), components, env, log });
         }
         let gateway = gateway::Gateway::start(routes_to(manifest, &apps, &addresses));
         // Ends the platform when its stdin closes: when it is dropped, or when the
@@ -231,7 +271,7 @@ impl Platform {
             .arg(manifest)
             .arg(&node.ctr)
             .arg(&node.socket)
-            .args(containers.running.iter().map(|(name, _)| name))
+            .args(containers.running.iter().map(|(spec, _)| &spec.name))
             .env("EVENTOS_PG_ADMIN_URL", &admin)
             .stdin(Stdio::piped())
             .spawn()
@@ -272,4 +312,14 @@ fn routes_to(manifest: &Path, apps: &[SpinApp], addresses: &[String]) -> Vec<(St
             Some((route.trim_end_matches("/...").to_owned(), addresses[app].clone()))
         })
         .collect()
+}
+
+impl Platform {
+    /// The node's containers of this platform, to kill and restart (on the node only).
+    pub fn containers(&mut self) -> &mut Containers {
+        match &mut self.runtime {
+            Running::Node { containers: Some(containers), .. } => containers,
+            _ => panic!("containers are the node's"),
+        }
+    }
 }
