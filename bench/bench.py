@@ -27,6 +27,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from node import node_bin, on_node
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENTOS = ROOT / "target/release/eventos"
 NATIVE = ROOT / "target/release/native-reference"
@@ -309,6 +311,14 @@ def run(host_processes, prefix):
             "start_ms": {"eventos": warm * 1000, "spin": spin["start_ms"]},
         })
 
+    # 9. The same artifact on the node (containerd-shim-spin v0.24.0), as SpinKube runs it.
+    folder = node_bin()
+    if folder:
+        shim = on_node(folder, prefix, secs, conns, event_id, wrk, free_port, OUT)
+        endpoint = results["endpoints"][0]["platform"]
+        results["node"] = {**shim, "no_io_ratio": wasm["rps"] / shim["no_io"]["rps"],
+                           "event_ratio": endpoint["rps"] / shim["event_by_id"]["rps"], "eventos_start_ms": warm * 1000}
+
     if args.quiet:
         refused = [f"{where}: {row['non_2xx']} non-2xx" for where, row in load_rows(results) if row["non_2xx"]]
         for line in refused:
@@ -318,10 +328,13 @@ def run(host_processes, prefix):
         complete = complete and results["identity"]["named_order"]["rps"] > 0 and results["identity"]["anonymous_read"]["rps"] > 0
         complete = complete and results["bad_receivers"]["bad"]["rps"] > 0 and results["bad_receivers"]["none"]["rps"] > 0
         complete = complete and results["tracing"]["on"]["rps"] > 0 and results["tracing"]["spans"] > 0 and results["tracing"]["metric_points"] > 0
+        node = results.get("node")
+        complete = complete and (node is None or (node["no_io"]["rps"] > 0 and node["event_by_id"]["rps"] > 0))
         spin_rows = [sp["version"] for sp in results["spins"] if sp["no_io"]["spin"]["rps"] > 0 and sp["event_by_id"]["spin"]["rps"] > 0]
         complete = complete and len(spin_rows) == len(find_spins())
         print(f"bench check: {'every row measured' if complete else 'rows missing'} ({len(results['endpoints'])} endpoints"
-              f"{', and on ' + ' and '.join(spin_rows) if spin_rows else ', no Spin CLI here'})")
+              f"{', and on ' + ' and '.join(spin_rows) if spin_rows else ', no Spin CLI here'}"
+              f"{', and on the node' if node else ', no node here'})")
         return 0 if complete else 1
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print(table(results))
@@ -571,6 +584,18 @@ def table(r):
                          f"{latency(row['spin']):>20}   (p50 / p99 on Spin)")
         lines.append(f"{'start to first 200, warm: eventos vs ' + sp['version']:44} {format(sp['start_ms']['eventos'], '.0f') + ' ms':>14} "
                      f"{format(sp['start_ms']['spin'], '.0f') + ' ms':>14}")
+    n = r.get("node")
+    if n:
+        for label, row, ratio in (("no-I/O route: eventos vs node (shim v0.24)", n["no_io"], n["no_io_ratio"]),
+                                  ("GET /api/events/{id}: eventos vs node", n["event_by_id"], n["event_ratio"])):
+            eventos = row["rps"] * ratio
+            lines.append(f"{label + ' (req/s)':44} {eventos:>14,.0f} {row['rps']:>14,.0f} {ratio:>7.2f}   "
+                         f"{latency(row):>20}   (p50 / p99 on the node)")
+        lines.append(f"{'node: first start of a new artifact':44} {format(n['first_start_ms'], '.0f') + ' ms':>14}"
+                     f"{'':>15}   the shim compiles the components first")
+        lines.append(f"{'node: start from zero, compiled':44} {format(n['from_zero_ms'], '.0f') + ' ms':>14} "
+                     f"{format(n['eventos_start_ms'], '.0f') + ' ms':>14}   to the first 200 (reference: eventos, cached)")
+        lines.append(f"{'node: SIGKILL to the first 200 of a new task':44} {format(n['after_kill_ms'], '.0f') + ' ms':>14}")
     m = r["memory"]
     lines.append(f"{'host RSS':44} {'idle ' + format(m['idle_rss_mib'], '.1f') + ' MiB':>14} {'peak ' + format(m['peak_rss_mib'], '.1f') + ' MiB':>14}")
     return "\n".join(lines)
