@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Validates Eventos' Kubernetes manifests offline, as the API server and the
 SpinKube webhooks would: every object against its strict JSON schema (Kubernetes
-1.32 for built-in kinds, the CRD's openAPIV3Schema with unknown fields refused for
+1.34 for built-in kinds, the CRD's openAPIV3Schema with unknown fields refused for
 custom resources), the rules the webhooks enforce, and consistency with spin.toml.
 
 usage: validate.py (--overlay DIR | --rendered FILE) [--schemas k8s/schemas] [--manifest spin.toml]
@@ -24,7 +24,7 @@ YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-K8S_VERSION_DIR = "kubernetes/v1.32.0-local-strict"
+K8S_VERSION_DIR = "kubernetes/v1.34.0-local-strict"
 MAX_SPINAPP_NAME = 52
 TEMPLATE = re.compile(r"\{\{\s*([a-z][a-z0-9_]*)\s*\}\}")
 
