@@ -148,12 +148,12 @@ if [ -s "$work/previous.crt" ]; then
   say "restarting the Spin pods on the bundle that trusts both CAs"
   apps=$(kubectl -n "$NAMESPACE" get spinapps -o 'jsonpath={.items[*].metadata.name}' 2>/dev/null || true)
   for app in $apps; do
-    kubectl -n "$NAMESPACE" rollout restart "deployment/$app" "${change_flags[@]}"
+    kubectl -n "$NAMESPACE" rollout restart "deployment/$app" ${change_flags[@]+"${change_flags[@]}"}
   done
   # Only pods that trust the new CA may meet a certificate it signed.
   [ -n "${DRY_RUN:-}" ] || for app in $apps; do kubectl -n "$NAMESPACE" rollout status "deployment/$app" --timeout=5m; done
   for cluster in $(python3 -c 'import sys, yaml; print(*(o["metadata"]["name"] for o in yaml.safe_load_all(sys.stdin) if o and o["kind"] == "Cluster"))' < "$work/rendered.yaml"); do
-    kubectl -n "$NAMESPACE" delete secret "$cluster-server" --ignore-not-found "${change_flags[@]}"
+    kubectl -n "$NAMESPACE" delete secret "$cluster-server" --ignore-not-found ${change_flags[@]+"${change_flags[@]}"}
   done
   say "CloudNativePG reissues each server certificate from the new CA; the next deploy drops the old CA from the bundle"
 fi

@@ -42,4 +42,4 @@ node=$(scripts/node.sh start "$dir")
 export "${node%%$'\n'*}" "${node#*$'\n'}"
 
 echo "make test: the black-box tests again, on the node (containerd 1.7.34, containerd-shim-spin v0.24.0)"
-EVENTOS_TEST_RUNTIME=node "${CARGO:-cargo}" test --release -p eventos "${tests[@]}"
+EVENTOS_TEST_RUNTIME=node "${CARGO:-cargo}" test --release -p eventos ${tests[@]+"${tests[@]}"}

@@ -21,5 +21,5 @@ for referee in "SPIN:$spin3" "SPIN4:$spin4"; do
     continue
   fi
   echo "make test: the black-box tests again, on $("$spin" --version | cut -d" " -f1,2)"
-  EVENTOS_TEST_RUNTIME=spin SPIN="$spin" "${CARGO:-cargo}" test --release -p eventos "${tests[@]}"
+  EVENTOS_TEST_RUNTIME=spin SPIN="$spin" "${CARGO:-cargo}" test --release -p eventos ${tests[@]+"${tests[@]}"}
 done

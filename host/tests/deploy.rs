@@ -451,3 +451,35 @@ fn a_client_side_apply_of_a_large_secret_is_refused_as_too_long() {
     assert!(server_side.status.success(), "{server_side:?}");
     assert_eq!(log.lines("refused").len(), 1, "{}", log.0);
 }
+
+/// macOS ships bash 3.2, where `set -u` takes `"${array[@]}"` of an empty
+/// array for an unbound variable and stops the script (bash 4.4 lifted it): every
+/// expansion of an array that may be empty (made `name=()`) in a script run with
+/// `set -u` must be written `${name[@]+"${name[@]}"}`.
+#[test]
+fn the_scripts_survive_bash_3_2_empty_arrays() {
+    let mut unguarded = Vec::new();
+    for entry in std::fs::read_dir(workspace().join("scripts")).expect("scripts") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "sh") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read");
+        if !text.lines().any(|l| l.trim_start().starts_with("set -") && l.contains('u')) {
+            continue;
+        }
+        let empty_able =
+            text.split(|c: char| c.is_whitespace() || c == ';').filter_map(|word| word.strip_suffix("=()"));
+        for name in empty_able.collect::<std::collections::BTreeSet<_>>() {
+            let expansion = format!("\"${{{name}[@]}}\"");
+            let guard = format!("${{{name}[@]+");
+            for (at, _) in text.match_indices(&expansion) {
+                if !text[..at].ends_with(&guard) {
+                    let line = text[..at].lines().count();
+                    unguarded.push(format!("{}:{line}: {expansion}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(unguarded.is_empty(), "empty arrays that stop bash 3.2 under set -u:\n{}", unguarded.join("\n"));
+}
