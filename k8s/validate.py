@@ -567,6 +567,36 @@ def database_tls_errors(objects):
                        f"name {host!r}, the host {name_of(app)} connects to")
 
 
+def pod_specs(obj):
+    """The pod spec of a Job or a CronJob, with where it sits."""
+    if obj.get("kind") == "Job":
+        return [("spec.template.spec", obj.get("spec", {}).get("template", {}).get("spec", {}))]
+    if obj.get("kind") == "CronJob":
+        spec = obj.get("spec", {}).get("jobTemplate", {}).get("spec", {}).get("template", {}).get("spec", {})
+        return [("spec.jobTemplate.spec.template.spec", spec)]
+    return []
+
+
+def job_trust_errors(objects):
+    """A Job that verifies a database's certificate (`PGSSLROOTCERT`) must trust what
+    the Spin pods trust, the bundle of the databases' CA and, while a rotation runs,
+    the CA it replaces: trusting the CA's own Secret, it trusts only the new CA
+    while the databases still serve certificates of the old one."""
+    for obj in objects:
+        for where, spec in pod_specs(obj):
+            volumes = {v.get("name"): v for v in spec.get("volumes", [])}
+            for container in spec.get("initContainers", []) + spec.get("containers", []):
+                root = next((e.get("value") for e in container.get("env", []) if e.get("name") == "PGSSLROOTCERT"), None)
+                if root is None:
+                    continue
+                mount = next((m for m in container.get("volumeMounts", []) if root.startswith(m.get("mountPath", "") + "/")), None)
+                secret = volumes.get((mount or {}).get("name"), {}).get("secret", {}).get("secretName")
+                if secret != TRUST_BUNDLE_SECRET:
+                    yield (f"{name_of(obj)}: {where}.containers[{container.get('name')}]: PGSSLROOTCERT {root} comes from "
+                           f"{secret!r}, not {TRUST_BUNDLE_SECRET!r}: during a CA rotation it would refuse the databases' "
+                           f"certificates of the old CA")
+
+
 # Variables a deployment leaves at spin.toml's default on purpose: an empty
 # development key is no development sign-in, and without the telemetry
 # component there is no Prometheus for the status page to ask.
@@ -759,6 +789,7 @@ def main():
     problems += list(consistency_errors(objects, manifest))
     problems += list(webhook_dispatch_errors(objects, manifest))
     problems += list(connection_budget_errors(objects))
+    problems += list(job_trust_errors(objects))
     for problem in problems:
         print(problem)
     print(f"{len(objects)} objects, {len(problems)} problem(s)")

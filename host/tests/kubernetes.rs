@@ -152,6 +152,12 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "Cluster/users-db: spec.enablePDB",
     ),
     (
+        "a migration Job that trusts only the new database CA during a rotation",
+        "          - key: ca-certificates.crt\n            path: ca.crt\n          secretName: eventos-ca-certificates\n",
+        "          - key: ca.crt\n            path: ca.crt\n          secretName: eventos-db-ca\n",
+        "PGSSLROOTCERT /tls/ca.crt comes from 'eventos-db-ca', not 'eventos-ca-certificates'",
+    ),
+    (
         "more replicas than the database has connections for",
         "maxReplicaCount: 4",
         "maxReplicaCount: 10",
