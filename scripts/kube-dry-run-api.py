@@ -9,7 +9,9 @@ answers "Too long" to), and it tells server-side apply (a PATCH of
 `application/apply-patch+yaml` under a field manager) from a client-side one.
 It also stands in for spin-operator's validating webhook, which looks a
 SpinApp's executor up in the operator's cache: a SpinApp is refused while its
-executor is unknown, or younger than the cache's lag (a second here). It is no
+executor is unknown, or younger than the cache's lag (a second here). The
+webhook runs on dry runs too (`sideEffects: None`), and an executor written as a
+dry run never reaches the cache: only executors that exist (SEED.yaml) count. It is no
 API server: schemas, CEL rules, defaults and immutability are the real one's
 (see README), and k8s/validate.py's offline.
 
@@ -144,7 +146,7 @@ def webhook_refusal(obj, executors):
 
 class Handler(BaseHTTPRequestHandler):
     store = {}
-    # (namespace, name) of each SpinAppExecutor: when it was first written.
+    # (namespace, name) of each SpinAppExecutor that exists: since when.
     executors = {}
 
     def answer(self, status, document):
@@ -200,8 +202,6 @@ class Handler(BaseHTTPRequestHandler):
             print(f"refused {where}: {why}", flush=True)
             self.failure(422, "Invalid", f"{kind} is invalid: {why}")
             return None
-        if kind == "SpinAppExecutor":
-            self.executors.setdefault((target[0], obj["metadata"]["name"]), time.monotonic())
         why = webhook_refusal({**obj, "metadata": {**obj.get("metadata", {}), "namespace": target[0]}}, self.executors)
         if why:
             print(f"refused {where}: {why}", flush=True)
@@ -246,6 +246,8 @@ def main():
         for obj in yaml.safe_load_all(Path(sys.argv[2]).read_text()):
             if obj:
                 Handler.store[path_of(obj)] = obj
+                if obj.get("kind") == "SpinAppExecutor":
+                    Handler.executors[(obj["metadata"].get("namespace"), obj["metadata"]["name"])] = time.monotonic()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     Path(sys.argv[1]).write_text(str(server.server_address[1]))
     server.serve_forever()
