@@ -314,7 +314,7 @@ def run(host_processes, prefix):
     # 9. The same artifact on the node (containerd-shim-spin v0.24.0), as SpinKube runs it.
     folder = node_bin()
     if folder:
-        shim = on_node(folder, prefix, secs, conns, event_id, wrk, free_port, OUT)
+        shim = on_node(folder, prefix, secs, conns, event_id, wrk, free_port, wait_for, OUT)
         endpoint = results["endpoints"][0]["platform"]
         results["node"] = {**shim, "no_io_ratio": wasm["rps"] / shim["no_io"]["rps"],
                            "event_ratio": endpoint["rps"] / shim["event_by_id"]["rps"], "eventos_start_ms": warm * 1000}

@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,21 +64,8 @@ class Node:
         subprocess.run([str(ROOT / "scripts/node.sh"), "stop", str(self.dir)], cwd=ROOT, env=self.env, capture_output=True)
 
 
-def first_200(url, limit=120.0):
-    """Seconds until `url` answers 200."""
-    started = time.monotonic()
-    while time.monotonic() - started < limit:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return time.monotonic() - started
-        except OSError:
-            time.sleep(0.002)
-    sys.exit(f"bench: {url} never answered on the node")
-
-
-def on_node(folder, prefix, secs, conns, event_id, wrk, free_port, out):
-    """The node rows; `wrk` and `free_port` are the benchmark's own."""
+def on_node(folder, prefix, secs, conns, event_id, wrk, free_port, wait_for, out):
+    """The node rows; `wrk`, `free_port` and `wait_for` are the benchmark's own."""
     exports = subprocess.run([str(EVENTOS), "migrate", "--prefix", prefix, "--print-env"], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout
     variables = {}
@@ -94,23 +80,23 @@ def on_node(folder, prefix, secs, conns, event_id, wrk, free_port, out):
         # The artifact's first start: the shim compiles the components, then serves.
         began = time.monotonic()
         node.run("events", events, "events", variables)
-        first_200(by_id)
+        wait_for(by_id)
         first_start = time.monotonic() - began
         # Scaled to zero and back: no container, then one, its components compiled.
         node.kill("events")
         began = time.monotonic()
         node.run("events", events, "events", variables)
-        first_200(by_id)
+        wait_for(by_id)
         from_zero = time.monotonic() - began
         # A pod killed and started again at once: from the SIGKILL to the first 200.
         began = time.monotonic()
         node.kill("events")
         node.run("events", events, "events", variables)
-        first_200(by_id)
+        wait_for(by_id)
         after_kill = time.monotonic() - began
 
         node.run("status", status, "status", variables)
-        first_200(f"http://{status}/api/status/health")
+        wait_for(f"http://{status}/api/status/health")
         no_io = wrk(f"http://{status}/api/status/health", secs, conns)
         event_by_id = wrk(by_id, secs, conns)
     finally:

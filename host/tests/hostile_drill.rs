@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::outage::{drill_length, limit_connections};
 use support::receivers::{Hostile, Hostility, Receiver, nobody_listening};
 use support::world::{self, id};
 use support::{Platform, admin_query, dev_token, unique_prefix, workspace};
@@ -30,24 +31,9 @@ struct Answered {
     body: Value,
 }
 
-fn drill_seconds() -> u64 {
-    std::env::var("EVENTOS_DRILL_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(6)
-}
-
-/// The tickets domain's role may open `limit` connections (-1: any); lowering it
-/// also ends the connections it has, so that its pool must open new ones.
-fn limit_connections(app: &Platform, limit: i32) {
-    let role = format!("{}_tickets", app.prefix);
-    admin_query("postgres", &format!("ALTER ROLE {role} CONNECTION LIMIT {limit}")).expect("alter role");
-    if limit >= 0 {
-        let sql = format!("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '{role}'");
-        admin_query("postgres", &sql).expect("end the role's connections");
-    }
-}
-
 #[test]
 fn an_on_sale_shrugs_off_bad_receivers_and_a_database_at_its_connection_limit() {
-    let length = Duration::from_secs(drill_seconds());
+    let length = drill_length(6);
     let app = Platform::start_with(
         &workspace().join("spin.toml"),
         "drill",
@@ -76,9 +62,9 @@ fn an_on_sale_shrugs_off_bad_receivers_and_a_database_at_its_connection_limit() 
     let answers: Vec<Answered> = std::thread::scope(|scope| {
         scope.spawn(|| {
             std::thread::sleep(window.0 - Instant::now());
-            limit_connections(&app, 1);
+            limit_connections(&app, &["tickets"], 1);
             std::thread::sleep(window.1.saturating_duration_since(Instant::now()));
-            limit_connections(&app, -1);
+            limit_connections(&app, &["tickets"], -1);
         });
         let clients: Vec<_> = buyers
             .iter()

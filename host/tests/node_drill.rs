@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use support::outage::{drill_length, limit_connections};
 use support::world::{self, id};
 use support::{Platform, admin_query, dev_token, on_node, unique_prefix};
 
@@ -23,6 +24,8 @@ const KILLED: [&str; 3] = ["tickets", "events", "tickets"];
 /// After a domain answers again (or the database takes connections again),
 /// the time a request that met the outage may still take to be answered.
 const GRACE: Duration = Duration::from_secs(2);
+/// Every domain with a database: all of them lose it at once.
+const DOMAINS: [&str; 4] = ["users", "events", "participation", "tickets"];
 
 struct Answered {
     sent: Instant,
@@ -31,30 +34,13 @@ struct Answered {
     order: Option<String>,
 }
 
-fn drill_seconds() -> u64 {
-    std::env::var("EVENTOS_DRILL_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(20)
-}
-
-/// Every domain role of the platform may open `limit` connections (-1: any);
-/// lowering it also ends the connections they have.
-fn limit_connections(app: &Platform, limit: i32) {
-    for domain in ["users", "events", "participation", "tickets"] {
-        let role = format!("{}_{domain}", app.prefix);
-        admin_query("postgres", &format!("ALTER ROLE {role} CONNECTION LIMIT {limit}")).expect("alter role");
-        if limit >= 0 {
-            let sql = format!("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '{role}'");
-            admin_query("postgres", &sql).expect("end the role's connections");
-        }
-    }
-}
-
 #[test]
 fn a_node_that_loses_its_tasks_and_its_database_loses_nothing_acknowledged() {
     if !on_node() {
         println!("the node drill runs on the node: scripts/test-on-node.sh node_drill");
         return;
     }
-    let length = Duration::from_secs(drill_seconds());
+    let length = drill_length(20);
     let app = Mutex::new(Platform::start());
     let (event, ticket_type) = {
         let app = app.lock().expect("platform");
@@ -83,9 +69,9 @@ fn a_node_that_loses_its_tasks_and_its_database_loses_nothing_acknowledged() {
             let at = started + length * 5 / 8;
             std::thread::sleep(at.saturating_duration_since(Instant::now()));
             let refused = Instant::now();
-            limit_connections(&app.lock().expect("platform"), 0);
+            limit_connections(&app.lock().expect("platform"), &DOMAINS, 0);
             std::thread::sleep(Duration::from_millis(1500));
-            limit_connections(&app.lock().expect("platform"), -1);
+            limit_connections(&app.lock().expect("platform"), &DOMAINS, -1);
             outages.lock().expect("outages").push((refused, Instant::now() + GRACE));
         });
         let clients: Vec<_> = buyers

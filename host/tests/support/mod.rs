@@ -6,6 +6,7 @@
 pub mod gateway;
 pub mod node;
 pub mod otlp;
+pub mod outage;
 pub mod prometheus;
 pub mod proxy;
 pub mod receivers;
