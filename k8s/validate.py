@@ -2,7 +2,8 @@
 """Validates Eventos' Kubernetes manifests offline, as the API server and the
 SpinKube webhooks would: every object against its strict JSON schema (Kubernetes
 1.34 for built-in kinds, the CRD's openAPIV3Schema with unknown fields refused for
-custom resources), the rules the webhooks enforce, and consistency with spin.toml.
+custom resources) and the CRD's CEL rules (cel.py), the rules the webhooks
+enforce, and consistency with spin.toml.
 
 usage: validate.py (--overlay DIR | --rendered FILE) [--schemas k8s/schemas] [--manifest spin.toml]
 Prints one line per problem ("Kind/name: field: message") and exits 1 if any.
@@ -23,6 +24,8 @@ import yaml
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
+
+from cel import cel_errors
 
 K8S_VERSION_DIR = "kubernetes/v1.34.0-local-strict"
 MAX_SPINAPP_NAME = 52
@@ -55,6 +58,12 @@ class Schemas:
                 if version.get("served"):
                     key = (crd["spec"]["group"], version["name"], crd["spec"]["names"]["kind"])
                     self.crds[key] = (crd["spec"]["scope"], version["schema"]["openAPIV3Schema"])
+
+    def crd_schema(self, obj):
+        """The openAPIV3Schema of a custom resource's CRD; None for a built-in kind."""
+        group, _, version = obj.get("apiVersion", "").rpartition("/")
+        crd = self.crds.get((group, version, obj.get("kind", "")))
+        return crd[1] if crd else None
 
     def validator(self, obj):
         group, _, version = obj.get("apiVersion", "").rpartition("/")
@@ -770,7 +779,9 @@ def main():
     text = render(args.overlay) if args.overlay else Path(args.rendered).read_text()
     objects = [o for o in yaml.load_all(text, Loader=YAML_LOADER) if o]
     manifest = tomllib.loads(Path(args.manifest).read_text())
-    problems = list(schema_errors(objects, Schemas(args.schemas)))
+    schemas = Schemas(args.schemas)
+    problems = list(schema_errors(objects, schemas))
+    problems += list(cel_errors(objects, schemas.crd_schema, name_of))
     problems += list(webhook_errors(objects))
     problems += list(runtime_errors(objects))
     problems += list(order_errors(objects))

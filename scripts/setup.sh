@@ -73,6 +73,10 @@ if ! python3 -c 'import jsonschema, referencing, yaml' >/dev/null 2>&1; then
   echo "setup: installing jsonschema and PyYAML for the manifest validator"
   python3 -m pip install --quiet 'jsonschema>=4.18' pyyaml
 fi
+if ! python3 -c 'import celpy' >/dev/null 2>&1; then
+  echo "setup: installing cel-python for the manifest validator's CEL rules"
+  python3 -m pip install --quiet 'cel-python==0.5.0'
+fi
 
 # `make deploy` and its test: a registry on loopback to push to (Debian's
 # docker-registry, started by the test itself, never as a service) and openssl

@@ -158,6 +158,30 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "PGSSLROOTCERT /tls/ca.crt comes from 'eventos-db-ca', not 'eventos-ca-certificates'",
     ),
     (
+        "a route to a Service without a port (Gateway API's CEL rule)",
+        "    - name: status\n      port: 80\n",
+        "    - name: status\n",
+        "HTTPRoute/status-page: spec.rules[0].backendRefs[0]: Must have port for Service reference (CEL:",
+    ),
+    (
+        "a ScaledObject whose minimum passes its maximum (KEDA's CEL rule)",
+        "  minReplicaCount: 0\n",
+        "  minReplicaCount: 9\n",
+        "ScaledObject/users: spec: minReplicaCount must be less than or equal to maxReplicaCount (CEL:",
+    ),
+    (
+        "an InterceptorRoute that scales on nothing (the HTTP add-on's CEL rule)",
+        "  scalingMetric:\n    concurrency:\n      targetValue: 50\n",
+        "  scalingMetric: {}\n",
+        "InterceptorRoute/users: spec.scalingMetric: at least one of 'concurrency' or 'requestRate' must be set (CEL:",
+    ),
+    (
+        "an ICU locale without the ICU provider (CloudNativePG's CEL rule)",
+        "  bootstrap:\n    initdb:\n      database: users\n",
+        "  bootstrap:\n    initdb:\n      database: users\n      icuLocale: en\n",
+        "Cluster/users-db: spec.bootstrap.initdb: icuLocale is only available when localeProvider is set to `icu` (CEL:",
+    ),
+    (
         "more replicas than the database has connections for",
         "maxReplicaCount: 4",
         "maxReplicaCount: 10",
