@@ -128,6 +128,10 @@ kubectl -n "$NAMESPACE" create secret generic eventos-ca-certificates \
 # spin-operator's webhook refuses a SpinApp whose executor it has not seen yet,
 # and its cache may lag a moment behind an executor created by the same apply:
 # the executor goes first, and the rest is applied again while the webhook refuses.
+# The realm import as the cluster holds it before this deploy (scripts/realm-update.sh).
+kubectl -n "$NAMESPACE" get keycloakrealmimport eventos-realm -o json >"$work/realm-before.json" 2>/dev/null \
+  || : >"$work/realm-before.json"
+
 apply -f "$work/rendered.yaml" -l app.kubernetes.io/component=executor
 judged="$work/rendered.yaml"
 if [ "${DRY_RUN:-}" = server ] && ! kubectl -n "$NAMESPACE" get spinappexecutor containerd-shim-spin >/dev/null 2>&1; then
@@ -152,6 +156,8 @@ for attempt in 1 2 3 4 5; do
   say "the executor is not known to the webhook yet; applying again"
   sleep 3
 done
+
+NAMESPACE=$NAMESPACE scripts/realm-update.sh "$work/rendered.yaml" "$work/realm-before.json" "$work"
 
 if [ -s "$work/previous.crt" ]; then
   # CloudNativePG renews a server certificate only when it expires or its names

@@ -342,6 +342,7 @@ fn make_deploy_applies_every_object_server_side() {
         assert!(!report.contains(&format!("spinapp.core.spinkube.dev/{app} serverside-applied")), "{app}:\n{report}");
     }
     assert!(api.lines("created").is_empty(), "a client-side apply: {:?}", api.lines("created"));
+    assert!(!report.contains("its import gained"), "a fresh cluster has no realm to update:\n{report}");
     for planned in [
         "secret/eventos-db-ca serverside-applied (server dry run)",
         "secret/eventos-ca-certificates serverside-applied (server dry run)",
@@ -367,15 +368,29 @@ fn make_deploy_applies_every_object_server_side() {
     assert!(applied.len() > 40 && applied.iter().all(|l| l.ends_with(" eventos")), "{applied:?}");
     assert!(!api.0.contains("last-applied-configuration"), "an object carries last-applied-configuration");
 
-    // A cluster whose executor exists: the server judges the SpinApps too, after the executor.
-    let executor = "{apiVersion: core.spinkube.dev/v1alpha1, kind: SpinAppExecutor, \
-                    metadata: {name: containerd-shim-spin, namespace: eventos-system}}";
+    // A cluster whose executor exists: the server judges the SpinApps too, after the
+    // executor. Its Keycloak imported the realm before the dispatcher's client and the
+    // staff role were added to it: the operator never imports an existing realm again,
+    // so the deploy imports what the realm lacks.
+    let existing = "{apiVersion: core.spinkube.dev/v1alpha1, kind: SpinAppExecutor, \
+                    metadata: {name: containerd-shim-spin, namespace: eventos-system}}\n---\n\
+                    {apiVersion: k8s.keycloak.org/v2alpha1, kind: KeycloakRealmImport, \
+                    metadata: {name: eventos-realm, namespace: eventos-system}, \
+                    spec: {keycloakCRName: keycloak, realm: {realm: eventos, \
+                    roles: {realm: [{name: organizer}, {name: moderator}, {name: admin}]}, \
+                    clients: [{clientId: eventos-status}]}}}";
     let (ok, report, api) =
-        DryRunApi::start(executor).deploy(&[&format!("REGISTRY={}", registry.address), "INSECURE=1", "DRY_RUN=server"]);
+        DryRunApi::start(existing).deploy(&[&format!("REGISTRY={}", registry.address), "INSECURE=1", "DRY_RUN=server"]);
     assert!(ok && api.lines("refused").is_empty(), "make deploy DRY_RUN=server failed:\n{report}");
     for app in ["users", "events", "participation", "tickets", "status"] {
         assert!(report.contains(&format!("spinapp.core.spinkube.dev/{app} serverside-applied")), "{app}:\n{report}");
     }
+    assert!(
+        report.contains(
+            "the realm eventos exists, and its import gained clients: eventos-cli eventos-dispatcher; realm roles: staff"
+        ) && report.contains("the partial import is planned, not made"),
+        "the realm's new client and role are imported into the running Keycloak:\n{report}"
+    );
     let applied = api.lines("applied");
     let executor = applied.iter().position(|l| l.contains("SpinAppExecutor")).expect("the executor");
     let first_app = applied.iter().position(|l| l.contains("SpinApp ")).expect("a SpinApp");
