@@ -13,6 +13,9 @@ base=${line#eventos: serving }
 trap 'kill "$HOST_PID" 2>/dev/null || true' EXIT
 # An admin's token on every request, so that every operation is fuzzed past who may ask.
 token=$(target/release/eventos token --sub "fuzz-$$" --email "fuzz-$$@example.com" --role admin)
+# Speed is `make bench`'s to measure (`all` would hold each answer to 10 s);
+# a request unanswered for a minute still fails.
 st --config-file schemathesis.toml run openapi.yaml --url "$base" --checks all \
+  --max-response-time 60 --request-timeout 60 \
   --header "Authorization: Bearer $token" \
   --max-examples "$examples" --seed "$seed" --report-dir target/fuzz
