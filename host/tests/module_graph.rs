@@ -1,7 +1,8 @@
-//! The modules of `src/` depend on each other in one direction only, and so do
-//! its folders: a cycle (`app` needs `state` needs `app`, or `postgres/` needs
-//! `telemetry/` needs `postgres/`) is a design that can no longer be read, or
-//! changed, one part at a time. And no file outside tests runs past 300 lines.
+//! The modules of the host's `src/`, and of every crate under `components/`,
+//! depend on each other in one direction only, and so do their folders: a cycle
+//! (`app` needs `state` needs `app`, or `postgres/` needs `telemetry/` needs
+//! `postgres/`) is a design that can no longer be read, or changed, one part at
+//! a time. And no file outside tests runs past 300 lines.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -139,11 +140,40 @@ fn folder_graph<'a>(graph: &BTreeMap<&'a str, BTreeSet<&'a str>>) -> BTreeMap<&'
     folders
 }
 
-fn host_sources() -> BTreeMap<String, String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+fn crate_sources(root: &Path) -> BTreeMap<String, String> {
     let mut modules = BTreeMap::new();
-    sources(&root, &root, &mut modules);
+    sources(root, root, &mut modules);
     modules
+}
+
+fn host_sources() -> BTreeMap<String, String> {
+    crate_sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
+}
+
+/// Each crate under `components/` (the domains, `common`, the address check,
+/// the development token) by name, with its modules.
+fn component_crates() -> Vec<(String, BTreeMap<String, String>)> {
+    let components = Path::new(env!("CARGO_MANIFEST_DIR")).join("../components");
+    let mut crates: Vec<(String, BTreeMap<String, String>)> = fs::read_dir(&components)
+        .expect("components/ is readable")
+        .map(|entry| entry.expect("a directory entry").path().join("src"))
+        .filter(|src| src.is_dir())
+        .map(|src| {
+            let name = src.parent().and_then(Path::file_name).expect("a crate folder").to_string_lossy().into_owned();
+            (name, crate_sources(&src))
+        })
+        .collect();
+    crates.sort();
+    crates
+}
+
+/// The modules of each file over `MAX_LINES` lines before its tests.
+fn long_files(modules: &BTreeMap<String, String>) -> Vec<(String, usize)> {
+    modules
+        .iter()
+        .map(|(module, source)| (module.clone(), source.lines().take_while(|l| l.trim() != "#[cfg(test)]").count()))
+        .filter(|(_, lines)| *lines > MAX_LINES)
+        .collect()
 }
 
 #[test]
@@ -183,13 +213,23 @@ const MAX_LINES: usize = 300;
 #[test]
 fn no_file_of_the_host_runs_past_300_lines_outside_its_tests() {
     let modules = host_sources();
-    let long: Vec<(String, usize)> = modules
-        .iter()
-        .map(|(module, source)| (module.clone(), source.lines().take_while(|l| l.trim() != "#[cfg(test)]").count()))
-        .filter(|(_, lines)| *lines > MAX_LINES)
-        .collect();
     assert!(modules.len() > 30, "the sources are read");
-    assert_eq!(long, [], "files over {MAX_LINES} lines outside their tests");
+    assert_eq!(long_files(&modules), [], "files over {MAX_LINES} lines outside their tests");
+}
+
+#[test]
+fn the_crates_of_the_components_form_no_cycle_and_no_long_file() {
+    let crates = component_crates();
+    let names: Vec<&str> = crates.iter().map(|(name, _)| name.as_str()).collect();
+    assert!(names.contains(&"tickets") && names.contains(&"common"), "the crates are read: {names:?}");
+    let tickets = &crates.iter().find(|(name, _)| name == "tickets").expect("tickets").1;
+    assert!(module_graph(tickets)["sale"].contains("repo"), "the graph is read from the sources");
+    for (name, modules) in &crates {
+        let graph = module_graph(modules);
+        assert_eq!(find_cycle(&graph), None, "{name}: modules that import each other, in order");
+        assert_eq!(find_cycle(&folder_graph(&graph)), None, "{name}: folders that import each other, in order");
+        assert_eq!(long_files(modules), [], "{name}: files over {MAX_LINES} lines outside their tests");
+    }
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod model;
 mod peers;
 mod refund;
 mod repo;
+mod requests;
 mod sale;
 mod voucher;
 

@@ -10,9 +10,10 @@ use uuid::Uuid;
 use crate::code;
 use crate::error::TicketingError;
 use crate::hold;
-use crate::model::{NewOrder, Order, PricedLine, SaleType, random_bucket};
+use crate::model::{Order, PricedLine, SaleType, random_bucket};
 use crate::peers;
 use crate::repo::{self, InsertOrder, OrderDraft};
+use crate::requests::NewOrder;
 
 /// Fresh codes to try when a new code collides with an issued one.
 const CODE_ATTEMPTS: usize = 3;

@@ -16,13 +16,10 @@ use wasmtime_wasi_http::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::body::HyperOutgoingBody;
 
 use crate::app::App;
-use crate::app::router::RouteMatch;
 use crate::app::state::RequestState;
 use crate::capabilities::chain::Depth;
-use crate::capabilities::chain::{Chain, PendingAnswer, Unanswered};
-use crate::observe::metrics::CHAINED_ROUTE;
+use crate::capabilities::chain::{Chain, Unanswered};
 use crate::observe::telemetry::spans;
-use crate::serve::headers::{CHAINED_CLIENT, set_spin_headers};
 
 /// Runs `component` on `request` in a fresh instance, `depth` calls down a chain
 /// (0: a client's request), counted under `route`.
@@ -114,26 +111,6 @@ async fn run_guest(
         (Err(_), Some(Ok(()))) => Err(anyhow!("the component returned without setting a response")),
         (Err(_), Some(Err(trap))) => Err(anyhow!("the component trapped: {trap:#}")),
         (Err(_), None) => Err(anyhow!("the component dropped its response unanswered")),
-    }
-}
-
-/// A guest's chained call: the callee is served as if it had matched `/...`,
-/// with the headers Spin gives a chained request.
-impl Chain for App {
-    fn origin(&self) -> Option<std::net::SocketAddr> {
-        App::origin(self)
-    }
-
-    fn call(
-        self: Arc<Self>,
-        id: &str,
-        mut request: hyper::Request<HyperOutgoingBody>,
-        depth: Depth,
-    ) -> Option<PendingAnswer> {
-        let target = self.component_index(id)?;
-        let matched = RouteMatch::chained(target, request.uri().path());
-        set_spin_headers(&mut request, &matched, CHAINED_CLIENT);
-        Some(Box::pin(async move { handle(self, target, CHAINED_ROUTE, request, depth).await }))
     }
 }
 

@@ -12,9 +12,10 @@ use uuid::Uuid;
 
 use crate::code;
 use crate::error::TicketingError;
-use crate::model::{CreateOrderBody, NewOrder, Order, Payment};
+use crate::model::{Order, Payment};
 use crate::refund::{self, Cancel};
 use crate::repo::{self, OrderFilter};
+use crate::requests::{CreateOrderBody, NewOrder};
 use crate::sale::{self, Sold};
 
 // POST /api/tickets/orders: members buy for themselves; an admin may name the buyer.

@@ -7,7 +7,7 @@ use eventos_common::page::{Cursor, event_list_query, page_response};
 use eventos_common::{ApiRequest, ApiResponse, ApiResult};
 
 use crate::error::TicketingError;
-use crate::model::{CreateTicketTypeBody, NewTicketType};
+use crate::requests::{CreateTicketTypeBody, NewTicketType};
 use crate::{peers, repo};
 
 // POST /api/tickets/types: the event's organizer, or an admin.

@@ -13,6 +13,7 @@ pub const SCHEMA: &str = "0009";
 
 mod checkouts;
 mod event_facts;
+mod order_insert;
 mod orders;
 mod stock;
 mod tickets;
@@ -21,6 +22,7 @@ mod vouchers;
 
 pub use checkouts::*;
 pub use event_facts::*;
+pub use order_insert::*;
 pub use orders::*;
 pub use stock::*;
 pub use tickets::*;

@@ -6,7 +6,8 @@ use eventos_common::page::{PageRequest, keyset};
 use spin_sdk::pg4::{Connection, Row};
 use uuid::Uuid;
 
-use crate::model::{NewTicketType, SaleType, TicketType, bucket_count};
+use crate::model::{SaleType, TicketType, bucket_count};
+use crate::requests::NewTicketType;
 
 /// The buckets count what is sold and what open checkouts hold, expired or not;
 /// a held line counts as held until it expires, and after that as nothing: its

@@ -54,7 +54,7 @@ impl wit::HostConnection for PgState {
             Ok(config) => config,
             Err(e) => return Ok(Err(Error::ConnectionFailed(e.to_string()))),
         };
-        if let Err(denied) = check_allowed(self, &config) {
+        if let Err(denied) = check_allowed(&self.allow, &config) {
             return Ok(Err(Error::ConnectionFailed(denied)));
         }
         let database = config.get_dbname().unwrap_or("postgres").to_owned();
@@ -102,7 +102,7 @@ fn held(connection: &Resource<Connection>) -> Resource<GuestConnection> {
 /// checks them: `host:port` when the string gives that host a port, else `host`
 /// (the well-known 5432 applies). Spin's quirk is kept: with several hosts and one
 /// port, only the first host is checked with it.
-fn check_allowed(state: &PgState, config: &tokio_postgres::Config) -> Result<(), String> {
+fn check_allowed(allow: &AllowList, config: &tokio_postgres::Config) -> Result<(), String> {
     let ports = config.get_ports();
     for (i, host) in config.get_hosts().iter().enumerate() {
         let address = match host {
@@ -114,9 +114,56 @@ fn check_allowed(state: &PgState, config: &tokio_postgres::Config) -> Result<(),
             Some(port) => format!("{address}:{port}"),
             None => address.clone(),
         };
-        if !state.allow.allows_url(&url, "postgres") {
+        if !allow.allows_url(&url, "postgres") {
             return Err(format!("address postgres://{url} is not permitted"));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(allowed: &[&str], address: &str) -> Result<(), String> {
+        let entries: Vec<String> = allowed.iter().map(|e| e.to_string()).collect();
+        let allow = AllowList::parse(&entries, &[]).expect("a valid list");
+        check_allowed(&allow, &tokio_postgres::Config::from_str(address).expect("a connection string"))
+    }
+
+    #[test]
+    fn a_listed_host_and_port_may_be_opened_and_no_other() {
+        let allowed = ["postgres://db.internal:5433"];
+        assert_eq!(checked(&allowed, "postgres://app@db.internal:5433/tickets"), Ok(()));
+        assert_eq!(checked(&allowed, "host=db.internal port=5433 dbname=tickets"), Ok(()));
+        let other_port = checked(&allowed, "postgres://db.internal:5432/tickets");
+        assert_eq!(other_port, Err("address postgres://db.internal:5432 is not permitted".into()));
+        assert!(checked(&allowed, "postgres://elsewhere:5433/tickets").is_err());
+        assert!(checked(&[], "postgres://db.internal:5433/tickets").is_err(), "nothing listed, nothing opened");
+    }
+
+    #[test]
+    fn without_a_port_the_well_known_one_is_checked() {
+        assert_eq!(checked(&["postgres://db.internal"], "postgres://db.internal/tickets"), Ok(()));
+        assert_eq!(checked(&["postgres://db.internal:5432"], "host=db.internal"), Ok(()));
+        assert!(checked(&["postgres://db.internal:5433"], "host=db.internal").is_err());
+    }
+
+    #[test]
+    fn every_host_of_a_list_is_checked() {
+        let both = ["postgres://a.internal:5432", "postgres://b.internal:5432"];
+        assert_eq!(checked(&both, "host=a.internal,b.internal port=5432,5432"), Ok(()));
+        assert!(checked(&both[..1], "host=a.internal,b.internal port=5432,5432").is_err());
+        // Spin's quirk: one port for two hosts checks the first host with it, the second without.
+        assert_eq!(
+            checked(&["postgres://a.internal:5433", "postgres://b.internal"], "host=a.internal,b.internal port=5433"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_unix_socket_is_refused_whatever_is_allowed() {
+        let refused = checked(&["postgres://*:*"], "host=/var/run/postgresql dbname=tickets");
+        assert_eq!(refused, Err("Unix sockets are not supported on WebAssembly".into()));
+    }
 }
