@@ -17,7 +17,9 @@ use crate::code;
 use crate::error::TicketingError;
 use crate::model::{Order, PricedLine, SaleType, random_bucket};
 use crate::peers;
-use crate::repo::{self, CheckoutDraft, InsertOrder, OrderDraft, Released};
+use crate::repo::{
+    self, checkouts::CheckoutDraft, checkouts::Released, order_insert::InsertOrder, order_insert::OrderDraft,
+};
 use crate::voucher::Voucher;
 
 /// Fresh codes to try when a new code collides with an issued one.
@@ -28,7 +30,7 @@ const GIVE_BACK_ATTEMPTS: usize = 3;
 
 /// Holds the tickets `new` asks for, all or none.
 pub fn open(conn: &Connection, new: &NewCheckout) -> Result<Checkout, TicketingError> {
-    let types = repo::find_sale_types(conn, &new.ticket_type_ids())?;
+    let types = repo::types::find_sale_types(conn, &new.ticket_type_ids())?;
     if types.len() != new.lines.len() {
         return Err(TicketingError::TicketTypeNotFound);
     }
@@ -60,7 +62,8 @@ pub fn open(conn: &Connection, new: &NewCheckout) -> Result<Checkout, TicketingE
         lines: &lines,
     };
     retrying_after_expiry(conn, event_id, || hold(conn, &draft))?;
-    repo::find_checkout(conn, draft.id)?.ok_or_else(|| TicketingError::Bug("a checkout just written is gone".into()))
+    repo::checkouts::find_checkout(conn, draft.id)?
+        .ok_or_else(|| TicketingError::Bug("a checkout just written is gone".into()))
 }
 
 fn line(ticket_type: &SaleType, quantity: i32, voucher: Option<&Voucher>) -> PricedLine {
@@ -76,7 +79,7 @@ fn line(ticket_type: &SaleType, quantity: i32, voucher: Option<&Voucher>) -> Pri
 /// The event's voucher of `code`, if it may be used now (uses left are counted
 /// when it is redeemed, under lock).
 fn usable_voucher(conn: &Connection, event_id: Uuid, code: &str) -> Result<Voucher, TicketingError> {
-    let voucher = repo::find_voucher_by_code(conn, event_id, code)?.ok_or(TicketingError::VoucherNotFound)?;
+    let voucher = repo::vouchers::find_voucher_by_code(conn, event_id, code)?.ok_or(TicketingError::VoucherNotFound)?;
     if !voucher.is_valid_at(eventos_common::time::now()) {
         return Err(TicketingError::VoucherNotValidNow);
     }
@@ -87,16 +90,16 @@ fn usable_voucher(conn: &Connection, event_id: Uuid, code: &str) -> Result<Vouch
 /// in ticket type order (the order every transaction locks buckets in).
 fn hold(conn: &Connection, draft: &CheckoutDraft) -> Result<(), TicketingError> {
     in_transaction(conn, |conn| {
-        repo::insert_checkout(conn, draft)?;
+        repo::checkouts::insert_checkout(conn, draft)?;
         if let Some(voucher_id) = draft.voucher_id
-            && !repo::redeem(conn, voucher_id)?
+            && !repo::vouchers::redeem(conn, voucher_id)?
         {
-            let uses_left = repo::find_voucher(conn, voucher_id)?.map_or(0, |v| v.max_uses - v.used);
+            let uses_left = repo::vouchers::find_voucher(conn, voucher_id)?.map_or(0, |v| v.max_uses - v.used);
             return Err(TicketingError::VoucherUsedUp { uses_left });
         }
         for line in draft.lines {
-            if !repo::take_stock(conn, line.ticket_type_id, line.quantity, random_bucket(line.quantity))? {
-                let available = repo::find_ticket_type(conn, line.ticket_type_id)?.map_or(0, |t| t.available);
+            if !repo::stock::take_stock(conn, line.ticket_type_id, line.quantity, random_bucket(line.quantity))? {
+                let available = repo::types::find_ticket_type(conn, line.ticket_type_id)?.map_or(0, |t| t.available);
                 return Err(TicketingError::SoldOut { available, wanted: line.quantity });
             }
         }
@@ -139,12 +142,12 @@ fn expired_holds_cover(refusal: &TicketingError) -> bool {
 
 /// Gives back the stock and voucher uses of the event's expired holds.
 fn give_back_expired(conn: &Connection, event_id: Uuid) -> Result<(), DbError> {
-    in_transaction(conn, |conn| give_back(conn, repo::expire_due(conn, event_id)?))
+    in_transaction(conn, |conn| give_back(conn, repo::checkouts::expire_due(conn, event_id)?))
 }
 
 fn give_back(conn: &Connection, released: Released) -> Result<(), DbError> {
-    repo::give_back(conn, released.voucher_uses)?;
-    repo::return_stocks(conn, released.stock)
+    repo::vouchers::give_back(conn, released.voucher_uses)?;
+    repo::stock::return_stocks(conn, released.stock)
 }
 
 /// What confirming a checkout got.
@@ -162,16 +165,16 @@ pub fn confirm(conn: &Connection, checkout: &Checkout, actor: Uuid) -> Result<Co
         CheckoutStatus::Expired => return Err(TicketingError::CheckoutEnded("expired")),
         CheckoutStatus::Cancelled => return Err(TicketingError::CheckoutEnded("cancelled")),
     }
-    let facts = repo::sale_facts(conn, checkout.event_id)?;
+    let facts = repo::event_facts::sale_facts(conn, checkout.event_id)?;
     peers::require_on_sale(conn, checkout.event_id, facts.known_on_sale, None)?;
     for _ in 0..CODE_ATTEMPTS {
         let draft = order_draft(checkout, actor);
         let written = in_transaction(conn, |conn| {
-            if !repo::mark_confirmed(conn, checkout.id, draft.id)? {
+            if !repo::checkouts::mark_confirmed(conn, checkout.id, draft.id)? {
                 return Ok(None);
             }
-            repo::lines_sold(conn, checkout.id)?;
-            Ok::<_, TicketingError>(Some(repo::insert_order(conn, &draft)?))
+            repo::checkouts::lines_sold(conn, checkout.id)?;
+            Ok::<_, TicketingError>(Some(repo::order_insert::insert_order(conn, &draft)?))
         })?;
         match written {
             Some(InsertOrder::Inserted) => {
@@ -184,7 +187,8 @@ pub fn confirm(conn: &Connection, checkout: &Checkout, actor: Uuid) -> Result<Co
             Some(InsertOrder::KeyTaken) => return Err(TicketingError::Bug("a checkout's order has no key".into())),
             // Confirmed by a concurrent request, or ended, since it was read.
             None => {
-                let now = repo::find_checkout(conn, checkout.id)?.ok_or(TicketingError::NotFound("checkout"))?;
+                let now =
+                    repo::checkouts::find_checkout(conn, checkout.id)?.ok_or(TicketingError::NotFound("checkout"))?;
                 return match now.status {
                     CheckoutStatus::Open => Err(TicketingError::Bug("an open checkout was not confirmed".into())),
                     _ => confirm(conn, &now, actor),
@@ -196,9 +200,9 @@ pub fn confirm(conn: &Connection, checkout: &Checkout, actor: Uuid) -> Result<Co
 }
 
 fn order_of(conn: &Connection, checkout_id: Uuid) -> Result<Order, TicketingError> {
-    let checkout = repo::find_checkout(conn, checkout_id)?.ok_or(TicketingError::NotFound("checkout"))?;
+    let checkout = repo::checkouts::find_checkout(conn, checkout_id)?.ok_or(TicketingError::NotFound("checkout"))?;
     let order_id = checkout.order_id.ok_or_else(|| TicketingError::Bug("a confirmed checkout without order".into()))?;
-    repo::find_order(conn, order_id)?.ok_or_else(|| TicketingError::Bug("a checkout's order is gone".into()))
+    repo::orders::find_order(conn, order_id)?.ok_or_else(|| TicketingError::Bug("a checkout's order is gone".into()))
 }
 
 fn order_draft(checkout: &Checkout, actor: Uuid) -> OrderDraft {
@@ -228,7 +232,7 @@ pub fn cancel(conn: &Connection, checkout: &Checkout) -> Result<(), TicketingErr
         CheckoutStatus::Open | CheckoutStatus::Expired => {}
     }
     in_transaction(conn, |conn| {
-        let released = repo::cancel_checkout(conn, checkout.id)?;
+        let released = repo::checkouts::cancel_checkout(conn, checkout.id)?;
         Ok::<_, TicketingError>(give_back(conn, released)?)
     })
 }

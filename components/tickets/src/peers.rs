@@ -66,7 +66,7 @@ pub fn require_on_sale(
         return Ok(());
     };
     let facts = EventFacts::read(event.ok_or(PeerError::EventNotFound)?)?;
-    repo::remember_event(conn, event_id, &facts)?;
+    repo::event_facts::remember_event(conn, event_id, &facts)?;
     match facts.status {
         EventStatus::Published => Ok(()),
         status => Err(PeerError::EventNotOpen(format!(

@@ -24,7 +24,7 @@ pub enum Cancel {
 /// last ticket, and its payment is `refunded` once nothing paid for stands.
 pub fn cancel(conn: &Connection, id: Uuid, what: Cancel, by: Uuid) -> Result<(), TicketingError> {
     in_transaction(conn, |conn| {
-        let order = repo::lock_order(conn, id)?.ok_or(TicketingError::NotFound("order"))?;
+        let order = repo::orders::lock_order(conn, id)?.ok_or(TicketingError::NotFound("order"))?;
         cancel_locked(conn, &order, what, by)
     })
 }
@@ -55,21 +55,21 @@ fn cancel_locked(conn: &Connection, order: &Order, what: Cancel, by: Uuid) -> Re
         refunded += ticket.price_cents;
         returned_types.push(ticket.ticket_type_id);
     }
-    repo::void_tickets(conn, order.id, &codes)?;
+    repo::orders::void_tickets(conn, order.id, &codes)?;
     let standing = order.tickets.iter().filter(|t| t.status != TicketStatus::Void).count();
     let paid = order.payment == Payment::Paid;
     if paid {
         let at = eventos_common::time::now();
         let refund = Refund { amount_cents: refunded, tickets: codes.clone(), refunded_by: by, created_at: at };
-        repo::insert_refund(conn, order.id, &refund)?;
+        repo::orders::insert_refund(conn, order.id, &refund)?;
         if standing == codes.len() {
-            repo::set_payment(conn, order.id, Payment::Refunded, None)?;
+            repo::orders::set_payment(conn, order.id, Payment::Refunded, None)?;
         }
     }
     let kind = if standing == codes.len() { "order.cancelled" } else { "order.tickets_cancelled" };
     let data = json!({"tickets": codes, "refunded_cents": if paid { refunded } else { 0 }});
     journal::record(conn, &entry(kind, order, by, data))?;
-    Ok(repo::return_stocks(conn, repo::tally(returned_types))?)
+    Ok(repo::stock::return_stocks(conn, repo::stock::tally(returned_types))?)
 }
 
 /// The journal's entry for what `actor` did to `order`.
@@ -88,11 +88,11 @@ pub fn move_payment(
     by: Uuid,
 ) -> Result<(), TicketingError> {
     in_transaction(conn, |conn| {
-        let order = repo::lock_order(conn, id)?.ok_or(TicketingError::NotFound("order"))?;
+        let order = repo::orders::lock_order(conn, id)?.ok_or(TicketingError::NotFound("order"))?;
         match (order.payment, to) {
             (from, to) if from == to => Ok(()),
             (Payment::Pending, Payment::Paid) if order.status == OrderStatus::Confirmed => {
-                repo::set_payment(conn, id, Payment::Paid, reference)?;
+                repo::orders::set_payment(conn, id, Payment::Paid, reference)?;
                 let data = json!({"amount_cents": order.amount_cents, "reference": reference});
                 Ok(journal::record(conn, &entry("order.paid", &order, by, data))?)
             }

@@ -12,7 +12,7 @@ use crate::error::TicketingError;
 use crate::hold;
 use crate::model::{Order, PricedLine, SaleType, random_bucket};
 use crate::peers;
-use crate::repo::{self, InsertOrder, OrderDraft};
+use crate::repo::{self, order_insert::InsertOrder, order_insert::OrderDraft};
 use crate::requests::NewOrder;
 
 /// Fresh codes to try when a new code collides with an issued one.
@@ -72,7 +72,8 @@ pub fn sell_or_replay(conn: &Connection, new: &NewOrder) -> Result<Sold, Ticketi
 /// one has room, else waiting for one; when expired checkout holds take the
 /// stock it needs, again after giving them back.
 fn sell(conn: &Connection, new: &NewOrder) -> Result<Sold, TicketingError> {
-    let ticket_type = repo::find_sale_type(conn, new.ticket_type_id)?.ok_or(TicketingError::TicketTypeNotFound)?;
+    let ticket_type =
+        repo::types::find_sale_type(conn, new.ticket_type_id)?.ok_or(TicketingError::TicketTypeNotFound)?;
     if ticket_type.hidden {
         return Err(TicketingError::VoucherRequired);
     }
@@ -85,7 +86,7 @@ fn sell_with_fresh_codes(conn: &Connection, new: &NewOrder, ticket_type: &SaleTy
     for _ in 0..CODE_ATTEMPTS {
         let draft = draft(new, ticket_type);
         let first_bucket = random_bucket(ticket_type.quantity);
-        let outcome = match repo::sell_from_free_bucket(conn, &draft, first_bucket)? {
+        let outcome = match repo::order_insert::sell_from_free_bucket(conn, &draft, first_bucket)? {
             Some(outcome) => outcome.into_sale(&draft),
             None => sell_waiting(conn, &draft, first_bucket),
         };
@@ -138,10 +139,10 @@ fn draft(new: &NewOrder, ticket_type: &SaleType) -> OrderDraft {
 /// bucket if need be, so that a bucket is held only for its update and the commit.
 fn sell_waiting(conn: &Connection, draft: &OrderDraft, first_bucket: i32) -> Result<Order, SaleError> {
     in_transaction(conn, |conn| {
-        let order = repo::insert_order(conn, draft)?.into_sale(draft)?;
+        let order = repo::order_insert::insert_order(conn, draft)?.into_sale(draft)?;
         let (ticket_type_id, quantity) = (order.tickets[0].ticket_type_id, order.quantity);
-        if !repo::take_stock(conn, ticket_type_id, quantity, first_bucket)? {
-            let available = repo::find_ticket_type(conn, ticket_type_id)?.map_or(0, |t| t.available);
+        if !repo::stock::take_stock(conn, ticket_type_id, quantity, first_bucket)? {
+            let available = repo::types::find_ticket_type(conn, ticket_type_id)?.map_or(0, |t| t.available);
             return Err(TicketingError::SoldOut { available, wanted: quantity }.into());
         }
         Ok(order)
@@ -154,7 +155,7 @@ fn replay(conn: &Connection, new: &NewOrder) -> Result<Option<Order>, TicketingE
     let Some(key) = &new.idempotency_key else {
         return Ok(None);
     };
-    match repo::find_order_by_key(conn, key)? {
+    match repo::orders::find_order_by_key(conn, key)? {
         None => Ok(None),
         Some((order, fingerprint)) if fingerprint.as_deref() == Some(new.fingerprint().as_str()) => Ok(Some(order)),
         Some(_) => Err(TicketingError::KeyReused),

@@ -23,7 +23,7 @@ pub fn create(req: &ApiRequest) -> ApiResult {
 
 /// The checkout, for its buyer or an admin.
 fn buyers(conn: &Connection, caller: &Caller, id: Uuid) -> Result<Checkout, TicketingError> {
-    let checkout = repo::find_checkout(conn, id)?.ok_or(TicketingError::NotFound("checkout"))?;
+    let checkout = repo::checkouts::find_checkout(conn, id)?.ok_or(TicketingError::NotFound("checkout"))?;
     if !caller.may_act_for(checkout.user_id) {
         return Err(Forbidden("this checkout is somebody else's").into());
     }

@@ -14,7 +14,7 @@ use crate::code;
 use crate::error::TicketingError;
 use crate::model::{Order, Payment};
 use crate::refund::{self, Cancel};
-use crate::repo::{self, OrderFilter};
+use crate::repo::{self, orders::OrderFilter};
 use crate::requests::{CreateOrderBody, NewOrder};
 use crate::sale::{self, Sold};
 
@@ -57,7 +57,7 @@ pub fn list(req: &ApiRequest) -> ApiResult {
         user_id: query_uuid("user_id", query.user_id.as_deref())?,
     };
     filter.user_id = list_scope(&caller, filter.event_id, filter.user_id)?;
-    let orders = repo::list_orders(&db::connect()?, &filter, &page)?;
+    let orders = repo::orders::list_orders(&db::connect()?, &filter, &page)?;
     Ok(page_response(&page, orders, |order| Cursor { at: order.created_at, id: order.id }))
 }
 
@@ -132,5 +132,5 @@ pub fn payment(id: Uuid, req: &ApiRequest) -> ApiResult {
 }
 
 pub fn find(conn: &Connection, id: Uuid) -> Result<Order, TicketingError> {
-    repo::find_order(conn, id)?.ok_or(TicketingError::NotFound("order"))
+    repo::orders::find_order(conn, id)?.ok_or(TicketingError::NotFound("order"))
 }

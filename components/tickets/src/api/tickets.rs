@@ -21,7 +21,7 @@ fn ticket_code(text: &str) -> Result<String, TicketingError> {
 pub fn get(code: &str, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
     let conn = db::connect()?;
-    let ticket = repo::find_ticket(&conn, &ticket_code(code)?)?.ok_or(TicketingError::NotFound("ticket"))?;
+    let ticket = repo::tickets::find_ticket(&conn, &ticket_code(code)?)?.ok_or(TicketingError::NotFound("ticket"))?;
     if !caller.has(Role::Staff) {
         let order = find(&conn, ticket.order_id)?;
         if !caller.may_act_for(order.user_id) && !organizes(&caller, ticket.event_id)? {
@@ -38,7 +38,7 @@ pub fn check_in(code: &str, req: &ApiRequest) -> ApiResult {
     let code = ticket_code(code)?;
     let conn = db::connect()?;
     let admitted = in_transaction(&conn, |conn| {
-        let ticket = repo::check_in(conn, &code, caller.user_id)?;
+        let ticket = repo::tickets::check_in(conn, &code, caller.user_id)?;
         if let Some(ticket) = &ticket {
             let entry = Entry {
                 kind: "ticket.checked_in",
@@ -54,7 +54,7 @@ pub fn check_in(code: &str, req: &ApiRequest) -> ApiResult {
     if let Some(ticket) = admitted {
         return Ok(ApiResponse::ok(&ticket));
     }
-    let ticket = repo::find_ticket(&conn, &code)?.ok_or(TicketingError::NotFound("ticket"))?;
+    let ticket = repo::tickets::find_ticket(&conn, &code)?.ok_or(TicketingError::NotFound("ticket"))?;
     let refused = match ticket.checked_in_at {
         Some(at) if ticket.status == TicketStatus::CheckedIn => TicketingError::AlreadyCheckedIn(at),
         _ => TicketingError::TicketVoid,
@@ -69,6 +69,6 @@ pub fn check_ins(event_id: &str, req: &ApiRequest) -> ApiResult {
     if !caller.has(Role::Staff) && !organizes(&caller, event_id)? {
         return Err(Forbidden("check-in counts are for staff and the event's organizer").into());
     }
-    let (issued, checked_in) = repo::check_in_counts(&db::connect()?, event_id)?;
+    let (issued, checked_in) = repo::tickets::check_in_counts(&db::connect()?, event_id)?;
     Ok(ApiResponse::ok(&CheckIns { event_id, issued, checked_in }))
 }

@@ -16,7 +16,7 @@ pub fn create(req: &ApiRequest) -> ApiResult {
     caller.require(Role::Organizer)?;
     let new = NewTicketType::parse(req.json::<CreateTicketTypeBody>()?)?;
     peers::require_event_for_ticket_types(new.event_id, &caller)?;
-    let ticket_type = repo::insert_ticket_type(&db::connect()?, &new)?;
+    let ticket_type = repo::types::insert_ticket_type(&db::connect()?, &new)?;
     Ok(ApiResponse::created(format!("/api/tickets/types/{}", ticket_type.id), &ticket_type))
 }
 
@@ -37,7 +37,7 @@ pub fn list(req: &ApiRequest) -> ApiResult {
             caller.is_admin()
         }
     };
-    let types = repo::list_ticket_types(&db::connect()?, event_id, with_hidden, &page)?;
+    let types = repo::types::list_ticket_types(&db::connect()?, event_id, with_hidden, &page)?;
     Ok(page_response(&page, types, |t| Cursor { at: t.created_at, id: t.id }))
 }
 
@@ -47,7 +47,7 @@ pub fn get(id: &str, req: &ApiRequest) -> ApiResult {
     let caller = auth::optional_caller(req)?;
     let missing = || TicketingError::NotFound("ticket type");
     let id = parse_uuid(id).ok_or_else(missing)?;
-    let ticket_type = repo::find_ticket_type(&db::connect()?, id)?.ok_or_else(missing)?;
+    let ticket_type = repo::types::find_ticket_type(&db::connect()?, id)?.ok_or_else(missing)?;
     let event = peers::event_as_seen(ticket_type.event_id)?.ok_or_else(missing)?;
     if ticket_type.hidden && !peers::runs_event(caller.as_ref(), &event) {
         return Err(missing().into());

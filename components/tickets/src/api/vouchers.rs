@@ -22,7 +22,8 @@ pub fn create(req: &ApiRequest) -> ApiResult {
     let conn = db::connect()?;
     require_unlockable(&conn, &new)?;
     let voucher = in_transaction(&conn, |conn| {
-        let voucher = repo::insert_voucher(conn, &new, caller.user_id)?.ok_or(TicketingError::VoucherCodeTaken)?;
+        let voucher =
+            repo::vouchers::insert_voucher(conn, &new, caller.user_id)?.ok_or(TicketingError::VoucherCodeTaken)?;
         let data = serde_json::json!({"code": voucher.code, "max_uses": voucher.max_uses});
         let entry = Entry {
             kind: "voucher.created",
@@ -39,7 +40,7 @@ pub fn create(req: &ApiRequest) -> ApiResult {
 
 /// A voucher unlocks hidden ticket types of its own event, nothing else.
 fn require_unlockable(conn: &Connection, new: &NewVoucher) -> Result<(), TicketingError> {
-    let types = repo::find_sale_types(conn, &new.unlocks)?;
+    let types = repo::types::find_sale_types(conn, &new.unlocks)?;
     let unlockable = types.len() == new.unlocks.len() && types.iter().all(|t| t.event_id == new.event_id && t.hidden);
     if unlockable { Ok(()) } else { Err(TicketingError::NotUnlockable) }
 }
@@ -61,14 +62,14 @@ pub fn list(req: &ApiRequest) -> ApiResult {
         Some(event_id) => require_runs(&caller, event_id)?,
         None => caller.require(Role::Admin)?,
     }
-    let vouchers = repo::list_vouchers(&db::connect()?, event_id, &page)?;
+    let vouchers = repo::vouchers::list_vouchers(&db::connect()?, event_id, &page)?;
     Ok(page_response(&page, vouchers, |v| Cursor { at: v.created_at, id: v.id }))
 }
 
 // GET /api/tickets/vouchers/{id}: its event's organizer, an admin.
 pub fn get(id: Uuid, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
-    let voucher = repo::find_voucher(&db::connect()?, id)?.ok_or(TicketingError::NotFound("voucher"))?;
+    let voucher = repo::vouchers::find_voucher(&db::connect()?, id)?.ok_or(TicketingError::NotFound("voucher"))?;
     require_runs(&caller, voucher.event_id)?;
     Ok(ApiResponse::ok(&voucher))
 }

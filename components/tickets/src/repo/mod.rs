@@ -11,23 +11,14 @@
 /// The last migration this code needs; health answers 503 until the database has it.
 pub const SCHEMA: &str = "0009";
 
-mod checkouts;
-mod event_facts;
-mod order_insert;
-mod orders;
-mod stock;
-mod tickets;
-mod types;
-mod vouchers;
-
-pub use checkouts::*;
-pub use event_facts::*;
-pub use order_insert::*;
-pub use orders::*;
-pub use stock::*;
-pub use tickets::*;
-pub use types::*;
-pub use vouchers::*;
+pub mod checkouts;
+pub mod event_facts;
+pub mod order_insert;
+pub mod orders;
+pub mod stock;
+pub mod tickets;
+pub mod types;
+pub mod vouchers;
 
 use eventos_common::db::{DbError, column};
 use spin_sdk::pg4::{ParameterValue, Row};
