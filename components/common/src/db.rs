@@ -180,6 +180,24 @@ pub fn in_transaction<T, E: From<DbError>>(
     }
 }
 
+/// A statement's parameters, bound by name: `bind` keeps a value and gives
+/// back its placeholder (`$3`), which the SQL then names where it uses it. A
+/// statement built from pieces numbers its parameters in one place, and adding
+/// one renumbers nothing by hand.
+#[derive(Default)]
+pub struct Params(Vec<ParameterValue>);
+
+impl Params {
+    pub fn bind(&mut self, value: impl Into<ParameterValue>) -> String {
+        self.0.push(value.into());
+        format!("${}", self.0.len())
+    }
+
+    pub fn values(&self) -> &[ParameterValue] {
+        &self.0
+    }
+}
+
 /// A column of a row the component's own SQL selected; absence is our bug.
 pub fn column<T: Decode>(row: &Row<'_>, name: &str) -> Result<T, DbError> {
     row.get(name).ok_or_else(|| DbError::bug(format!("column {name} is missing or not of the expected type")))
@@ -223,4 +241,20 @@ pub fn query_a_row<T>(
     let rows = conn.query(sql, params)?;
     let row = rows.rows().next().ok_or_else(|| DbError::bug("a statement that yields a row yielded none"))?;
     from_row(&row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_value_bound_gets_the_next_placeholder() {
+        let mut params = Params::default();
+        assert_eq!(params.bind(7i32), "$1");
+        assert_eq!(params.bind("seven".to_owned()), "$2");
+        assert_eq!(params.bind(Some(7i64)), "$3");
+        assert!(
+            matches!(params.values(), [ParameterValue::Int32(7), ParameterValue::Str(s), ParameterValue::Int64(7)] if s == "seven")
+        );
+    }
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::error::TicketingError;
 use crate::model::{ORDER_QUANTITY_RANGE, PricedLine};
+use crate::rules::pricing;
 use crate::voucher::normalize_code;
 
 /// How long a checkout holds its tickets unless the buyer asks for less.
@@ -64,9 +65,9 @@ pub struct Checkout {
 impl Checkout {
     /// Fills the sums that follow from the lines.
     pub fn with_lines(mut self, lines: Vec<PricedLine>) -> Self {
-        self.total_cents = lines.iter().map(|l| l.list_price_cents * i64::from(l.quantity)).sum();
-        self.amount_cents = lines.iter().map(|l| l.unit_price_cents * i64::from(l.quantity)).sum();
-        self.discount_cents = self.total_cents - self.amount_cents;
+        let totals = pricing::totals(&lines);
+        (self.total_cents, self.discount_cents, self.amount_cents) =
+            (totals.total_cents, totals.discount_cents, totals.amount_cents);
         self.lines = lines;
         self
     }

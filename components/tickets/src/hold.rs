@@ -7,23 +7,18 @@
 //! whichever buyer gave it back.
 
 use eventos_common::db::{DbError, in_transaction};
-use eventos_common::health::instance_name;
 use eventos_common::journal;
 use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
 use crate::checkout::{Checkout, CheckoutStatus, NewCheckout};
-use crate::code;
 use crate::error::TicketingError;
-use crate::model::{Order, PricedLine, SaleType, random_bucket};
+use crate::model::{Order, random_bucket};
 use crate::peers;
-use crate::repo::{
-    self, checkouts::CheckoutDraft, checkouts::Released, order_insert::InsertOrder, order_insert::OrderDraft,
-};
-use crate::voucher::Voucher;
+use crate::repo::{self, checkouts::CheckoutDraft, checkouts::Released, order_insert::InsertOrder};
+use crate::rules::{pricing, shortage};
+use crate::sale::{self, Attempt, OrderSource};
 
-/// Fresh codes to try when a new code collides with an issued one.
-const CODE_ATTEMPTS: usize = 3;
 /// Times a buyer gives back expired holds and tries again: more than once only
 /// when further holds expire between the tries.
 const GIVE_BACK_ATTEMPTS: usize = 3;
@@ -31,27 +26,19 @@ const GIVE_BACK_ATTEMPTS: usize = 3;
 /// Holds the tickets `new` asks for, all or none.
 pub fn open(conn: &Connection, new: &NewCheckout) -> Result<Checkout, TicketingError> {
     let types = repo::types::find_sale_types(conn, &new.ticket_type_ids())?;
-    if types.len() != new.lines.len() {
-        return Err(TicketingError::TicketTypeNotFound);
-    }
-    let (event_id, currency) = (types[0].event_id, types[0].currency.clone());
-    if types.iter().any(|t| t.event_id != event_id) {
-        return Err(TicketingError::MixedLines("must all be ticket types of one event"));
-    }
-    if types.iter().any(|t| t.currency != currency) {
-        return Err(TicketingError::MixedLines("must all be priced in one currency"));
-    }
+    let (event_id, currency) = pricing::one_event_and_currency(&new.lines, &types)?;
     let other_buyer = (!new.buyer_is_caller).then_some(new.user_id);
     peers::require_on_sale(conn, event_id, types[0].known_on_sale, other_buyer)?;
     let voucher = match &new.voucher_code {
-        Some(code) => Some(usable_voucher(conn, event_id, code)?),
+        Some(code) => {
+            let voucher = repo::vouchers::find_voucher_by_code(conn, event_id, code)?;
+            let voucher = voucher.ok_or(TicketingError::VoucherNotFound)?;
+            pricing::voucher_usable(&voucher, eventos_common::time::now())?;
+            Some(voucher)
+        }
         None => None,
     };
-    if types.iter().any(|t| t.hidden && !voucher.as_ref().is_some_and(|v| v.unlocks.contains(&t.id))) {
-        return Err(TicketingError::VoucherRequired);
-    }
-    let lines: Vec<PricedLine> =
-        new.lines.iter().zip(&types).map(|(&(_, quantity), t)| line(t, quantity, voucher.as_ref())).collect();
+    let lines = pricing::checkout_lines(&new.lines, &types, voucher.as_ref())?;
     let draft = CheckoutDraft {
         id: Uuid::new_v4(),
         event_id,
@@ -66,26 +53,6 @@ pub fn open(conn: &Connection, new: &NewCheckout) -> Result<Checkout, TicketingE
         .ok_or_else(|| TicketingError::Bug("a checkout just written is gone".into()))
 }
 
-fn line(ticket_type: &SaleType, quantity: i32, voucher: Option<&Voucher>) -> PricedLine {
-    let list = ticket_type.price_cents;
-    PricedLine {
-        ticket_type_id: ticket_type.id,
-        quantity,
-        list_price_cents: list,
-        unit_price_cents: voucher.map_or(list, |v| v.unit_price(list)),
-    }
-}
-
-/// The event's voucher of `code`, if it may be used now (uses left are counted
-/// when it is redeemed, under lock).
-fn usable_voucher(conn: &Connection, event_id: Uuid, code: &str) -> Result<Voucher, TicketingError> {
-    let voucher = repo::vouchers::find_voucher_by_code(conn, event_id, code)?.ok_or(TicketingError::VoucherNotFound)?;
-    if !voucher.is_valid_at(eventos_common::time::now()) {
-        return Err(TicketingError::VoucherNotValidNow);
-    }
-    Ok(voucher)
-}
-
 /// One transaction: the checkout, a use of its voucher, then each line's stock
 /// in ticket type order (the order every transaction locks buckets in).
 fn hold(conn: &Connection, draft: &CheckoutDraft) -> Result<(), TicketingError> {
@@ -98,10 +65,7 @@ fn hold(conn: &Connection, draft: &CheckoutDraft) -> Result<(), TicketingError> 
             return Err(TicketingError::VoucherUsedUp { uses_left });
         }
         for line in draft.lines {
-            if !repo::stock::take_stock(conn, line.ticket_type_id, line.quantity, random_bucket(line.quantity))? {
-                let available = repo::types::find_ticket_type(conn, line.ticket_type_id)?.map_or(0, |t| t.available);
-                return Err(TicketingError::SoldOut { available, wanted: line.quantity });
-            }
+            sale::take_stock(conn, line, random_bucket(line.quantity))?;
         }
         Ok(())
     })
@@ -120,7 +84,7 @@ pub fn retrying_after_expiry<T>(
     let mut outcome = attempt();
     for _ in 0..GIVE_BACK_ATTEMPTS {
         match &outcome {
-            Err(shortage) if expired_holds_cover(shortage) => {
+            Err(shortage) if shortage::expired_holds_cover(shortage) => {
                 give_back_expired(conn, event_id)?;
                 outcome = attempt();
             }
@@ -128,16 +92,6 @@ pub fn retrying_after_expiry<T>(
         }
     }
     outcome
-}
-
-/// Whether a refusal is a shortage that giving back expired holds ends: the
-/// figures it reports count what expired holds take as free.
-fn expired_holds_cover(refusal: &TicketingError) -> bool {
-    match *refusal {
-        TicketingError::SoldOut { available, wanted } => available >= wanted,
-        TicketingError::VoucherUsedUp { uses_left } => uses_left > 0,
-        _ => false,
-    }
 }
 
 /// Gives back the stock and voucher uses of the event's expired holds.
@@ -167,61 +121,51 @@ pub fn confirm(conn: &Connection, checkout: &Checkout, actor: Uuid) -> Result<Co
     }
     let facts = repo::event_facts::sale_facts(conn, checkout.event_id)?;
     peers::require_on_sale(conn, checkout.event_id, facts.known_on_sale, None)?;
-    for _ in 0..CODE_ATTEMPTS {
-        let draft = order_draft(checkout, actor);
+    let source = OrderSource {
+        event_id: checkout.event_id,
+        user_id: checkout.user_id,
+        currency: checkout.currency.clone(),
+        lines: checkout.lines.clone(),
+        voucher_code: checkout.voucher_code.clone(),
+        checkout_id: Some(checkout.id),
+        idempotency_key: None,
+        fingerprint: None,
+        actor,
+    };
+    sale::with_fresh_codes(&source, |draft| {
         let written = in_transaction(conn, |conn| {
             if !repo::checkouts::mark_confirmed(conn, checkout.id, draft.id)? {
                 return Ok(None);
             }
             repo::checkouts::lines_sold(conn, checkout.id)?;
-            Ok::<_, TicketingError>(Some(repo::order_insert::insert_order(conn, &draft)?))
+            Ok::<_, TicketingError>(Some(repo::order_insert::insert_order(conn, draft)?))
         })?;
         match written {
             Some(InsertOrder::Inserted) => {
                 if facts.watched {
                     journal::owe_deliveries();
                 }
-                return Ok(Confirmed::New(draft.order()));
+                Ok(Attempt::Done(Confirmed::New(draft.order())))
             }
-            Some(InsertOrder::CodeTaken) => continue,
-            Some(InsertOrder::KeyTaken) => return Err(TicketingError::Bug("a checkout's order has no key".into())),
+            Some(InsertOrder::CodeTaken) => Ok(Attempt::CodeTaken),
+            Some(InsertOrder::KeyTaken) => Err(TicketingError::Bug("a checkout's order has no key".into())),
             // Confirmed by a concurrent request, or ended, since it was read.
             None => {
                 let now =
                     repo::checkouts::find_checkout(conn, checkout.id)?.ok_or(TicketingError::NotFound("checkout"))?;
-                return match now.status {
+                match now.status {
                     CheckoutStatus::Open => Err(TicketingError::Bug("an open checkout was not confirmed".into())),
-                    _ => confirm(conn, &now, actor),
-                };
+                    _ => confirm(conn, &now, actor).map(Attempt::Done),
+                }
             }
         }
-    }
-    Err(TicketingError::Bug("could not draw unused ticket codes".into()))
+    })
 }
 
 fn order_of(conn: &Connection, checkout_id: Uuid) -> Result<Order, TicketingError> {
     let checkout = repo::checkouts::find_checkout(conn, checkout_id)?.ok_or(TicketingError::NotFound("checkout"))?;
     let order_id = checkout.order_id.ok_or_else(|| TicketingError::Bug("a confirmed checkout without order".into()))?;
     repo::orders::find_order(conn, order_id)?.ok_or_else(|| TicketingError::Bug("a checkout's order is gone".into()))
-}
-
-fn order_draft(checkout: &Checkout, actor: Uuid) -> OrderDraft {
-    let tickets: i32 = checkout.lines.iter().map(|line| line.quantity).sum();
-    OrderDraft {
-        id: Uuid::new_v4(),
-        event_id: checkout.event_id,
-        user_id: checkout.user_id,
-        currency: checkout.currency.clone(),
-        lines: checkout.lines.clone(),
-        codes: (0..tickets).map(|_| code::new_code()).collect(),
-        voucher_code: checkout.voucher_code.clone(),
-        checkout_id: Some(checkout.id),
-        idempotency_key: None,
-        fingerprint: None,
-        processed_by: instance_name(),
-        actor,
-        at: eventos_common::time::now(),
-    }
 }
 
 /// Lets go of an open checkout's tickets and voucher use at once.
@@ -235,23 +179,4 @@ pub fn cancel(conn: &Connection, checkout: &Checkout) -> Result<(), TicketingErr
         let released = repo::checkouts::cancel_checkout(conn, checkout.id)?;
         Ok::<_, TicketingError>(give_back(conn, released)?)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_shortage_that_expired_holds_take_is_tried_again() {
-        assert!(expired_holds_cover(&TicketingError::SoldOut { available: 4, wanted: 2 }));
-        assert!(expired_holds_cover(&TicketingError::SoldOut { available: 2, wanted: 2 }));
-        assert!(expired_holds_cover(&TicketingError::VoucherUsedUp { uses_left: 1 }));
-    }
-
-    #[test]
-    fn a_shortage_nothing_expired_takes_is_final() {
-        assert!(!expired_holds_cover(&TicketingError::SoldOut { available: 1, wanted: 2 }));
-        assert!(!expired_holds_cover(&TicketingError::VoucherUsedUp { uses_left: 0 }));
-        assert!(!expired_holds_cover(&TicketingError::VoucherRequired));
-    }
 }

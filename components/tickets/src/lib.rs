@@ -15,6 +15,7 @@ mod peers;
 mod refund;
 mod repo;
 mod requests;
+mod rules;
 mod sale;
 mod voucher;
 

@@ -1,5 +1,6 @@
 //! Cancelling tickets of an order, the refunds that follow for a paid one, and
-//! the payment states an operator's payment integration moves.
+//! the payment states an operator's payment integration moves: the order read
+//! under lock, the decision `rules` makes, and its writes.
 
 use eventos_common::db::in_transaction;
 use eventos_common::journal::{self, Entry};
@@ -8,16 +9,10 @@ use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
 use crate::error::TicketingError;
-use crate::model::{Order, OrderStatus, Payment, Refund, TicketStatus};
+use crate::model::{Order, Payment, Refund};
 use crate::repo;
-
-/// Which of an order's tickets to cancel.
-pub enum Cancel {
-    /// Every ticket that stands: refused if one was checked in.
-    Whole,
-    /// These codes, each a valid ticket of the order.
-    Tickets(Vec<String>),
-}
+use crate::rules::cancellation::{self, Cancel};
+use crate::rules::payment::{self, PaymentStep};
 
 /// Cancels the tickets, puts them back on sale and, when the order was paid,
 /// records what they cost as refunded by `by`; the order is cancelled with its
@@ -30,46 +25,23 @@ pub fn cancel(conn: &Connection, id: Uuid, what: Cancel, by: Uuid) -> Result<(),
 }
 
 fn cancel_locked(conn: &Connection, order: &Order, what: Cancel, by: Uuid) -> Result<(), TicketingError> {
-    if order.status == OrderStatus::Cancelled {
-        return Err(TicketingError::AlreadyCancelled);
-    }
-    let codes = match what {
-        Cancel::Whole => {
-            if order.tickets.iter().any(|t| t.status == TicketStatus::CheckedIn) {
-                return Err(TicketingError::OrderCheckedIn);
-            }
-            order.tickets.iter().filter(|t| t.status == TicketStatus::Valid).map(|t| t.code.clone()).collect()
-        }
-        Cancel::Tickets(codes) => codes,
-    };
-    let mut returned_types = Vec::with_capacity(codes.len());
-    let mut refunded = 0;
-    for code in &codes {
-        let ticket = order.tickets.iter().find(|t| &t.code == code);
-        let ticket = ticket.ok_or_else(|| TicketingError::TicketNotInOrder(code.clone()))?;
-        match ticket.status {
-            TicketStatus::Valid => {}
-            TicketStatus::CheckedIn => return Err(TicketingError::TicketCheckedIn(code.clone())),
-            TicketStatus::Void => return Err(TicketingError::TicketVoid),
-        }
-        refunded += ticket.price_cents;
-        returned_types.push(ticket.ticket_type_id);
-    }
-    repo::orders::void_tickets(conn, order.id, &codes)?;
-    let standing = order.tickets.iter().filter(|t| t.status != TicketStatus::Void).count();
-    let paid = order.payment == Payment::Paid;
-    if paid {
-        let at = eventos_common::time::now();
-        let refund = Refund { amount_cents: refunded, tickets: codes.clone(), refunded_by: by, created_at: at };
+    let cancellation = cancellation::plan(order, what)?;
+    repo::orders::void_tickets(conn, order.id, &cancellation.codes)?;
+    if cancellation.paid {
+        let refund = Refund {
+            amount_cents: cancellation.refund_cents(),
+            tickets: cancellation.codes.clone(),
+            refunded_by: by,
+            created_at: eventos_common::time::now(),
+        };
         repo::orders::insert_refund(conn, order.id, &refund)?;
-        if standing == codes.len() {
-            repo::orders::set_payment(conn, order.id, Payment::Refunded, None)?;
-        }
     }
-    let kind = if standing == codes.len() { "order.cancelled" } else { "order.tickets_cancelled" };
-    let data = json!({"tickets": codes, "refunded_cents": if paid { refunded } else { 0 }});
-    journal::record(conn, &entry(kind, order, by, data))?;
-    Ok(repo::stock::return_stocks(conn, repo::stock::tally(returned_types))?)
+    if let Some(payment) = cancellation.payment_after() {
+        repo::orders::set_payment(conn, order.id, payment, None)?;
+    }
+    let data = json!({"tickets": cancellation.codes, "refunded_cents": cancellation.refund_cents()});
+    journal::record(conn, &entry(cancellation.kind(), order, by, data))?;
+    Ok(repo::stock::return_stocks(conn, repo::stock::tally(cancellation.returned_types))?)
 }
 
 /// The journal's entry for what `actor` did to `order`.
@@ -89,15 +61,14 @@ pub fn move_payment(
 ) -> Result<(), TicketingError> {
     in_transaction(conn, |conn| {
         let order = repo::orders::lock_order(conn, id)?.ok_or(TicketingError::NotFound("order"))?;
-        match (order.payment, to) {
-            (from, to) if from == to => Ok(()),
-            (Payment::Pending, Payment::Paid) if order.status == OrderStatus::Confirmed => {
+        match payment::step(order.status, order.payment, to)? {
+            PaymentStep::Nothing => Ok(()),
+            PaymentStep::MarkPaid => {
                 repo::orders::set_payment(conn, id, Payment::Paid, reference)?;
                 let data = json!({"amount_cents": order.amount_cents, "reference": reference});
                 Ok(journal::record(conn, &entry("order.paid", &order, by, data))?)
             }
-            (Payment::Paid, Payment::Refunded) => cancel_locked(conn, &order, Cancel::Whole, by),
-            (from, to) => Err(TicketingError::PaymentTransition { from, to }),
+            PaymentStep::RefundAll => cancel_locked(conn, &order, Cancel::Whole, by),
         }
     })
 }

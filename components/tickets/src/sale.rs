@@ -1,5 +1,6 @@
-//! Selling and cancelling orders: the rules, the retries and the replays of a
-//! sale, apart from how it is asked for over HTTP.
+//! Selling: a direct order's sale with its retries and replays, and the one way
+//! every order is drafted and written (a confirmed checkout's too), apart from
+//! how it is asked for over HTTP.
 
 use eventos_common::db::{DbError, in_transaction};
 use eventos_common::health::instance_name;
@@ -10,10 +11,11 @@ use uuid::Uuid;
 use crate::code;
 use crate::error::TicketingError;
 use crate::hold;
-use crate::model::{Order, PricedLine, SaleType, random_bucket};
+use crate::model::{Order, PricedLine, random_bucket};
 use crate::peers;
 use crate::repo::{self, order_insert::InsertOrder, order_insert::OrderDraft};
 use crate::requests::NewOrder;
+use crate::rules::pricing;
 
 /// Fresh codes to try when a new code collides with an issued one.
 const CODE_ATTEMPTS: usize = 3;
@@ -74,62 +76,97 @@ pub fn sell_or_replay(conn: &Connection, new: &NewOrder) -> Result<Sold, Ticketi
 fn sell(conn: &Connection, new: &NewOrder) -> Result<Sold, TicketingError> {
     let ticket_type =
         repo::types::find_sale_type(conn, new.ticket_type_id)?.ok_or(TicketingError::TicketTypeNotFound)?;
-    if ticket_type.hidden {
-        return Err(TicketingError::VoucherRequired);
-    }
+    let line = pricing::order_line(&ticket_type, new.quantity)?;
     let other_buyer = (!new.buyer_is_caller).then_some(new.user_id);
     peers::require_on_sale(conn, ticket_type.event_id, ticket_type.known_on_sale, other_buyer)?;
-    hold::retrying_after_expiry(conn, ticket_type.event_id, || sell_with_fresh_codes(conn, new, &ticket_type))
+    let source = OrderSource {
+        event_id: ticket_type.event_id,
+        user_id: new.user_id,
+        currency: ticket_type.currency.clone(),
+        lines: vec![line],
+        voucher_code: None,
+        checkout_id: None,
+        idempotency_key: new.idempotency_key.clone(),
+        fingerprint: new.idempotency_key.as_ref().map(|_| new.fingerprint()),
+        actor: new.actor,
+    };
+    hold::retrying_after_expiry(conn, ticket_type.event_id, || {
+        let sold = with_fresh_codes(&source, |draft| {
+            let first_bucket = random_bucket(ticket_type.quantity);
+            let outcome = match repo::order_insert::sell_from_free_bucket(conn, draft, first_bucket)? {
+                Some(outcome) => outcome.into_sale(draft),
+                None => sell_waiting(conn, draft, first_bucket),
+            };
+            match outcome {
+                Ok(order) => Ok(Attempt::Done(Sold::New(order))),
+                Err(SaleError::Refused(problem)) => Err(problem),
+                Err(SaleError::KeyTaken) => {
+                    let first = replay(conn, new)?
+                        .ok_or_else(|| TicketingError::Bug("an idempotency key without its order".into()))?;
+                    Ok(Attempt::Done(Sold::Replayed(first)))
+                }
+                Err(SaleError::CodeTaken) => Ok(Attempt::CodeTaken),
+            }
+        })?;
+        if ticket_type.watched && matches!(sold, Sold::New(_)) {
+            journal::owe_deliveries();
+        }
+        Ok(sold)
+    })
 }
 
-fn sell_with_fresh_codes(conn: &Connection, new: &NewOrder, ticket_type: &SaleType) -> Result<Sold, TicketingError> {
+/// What an order is made of besides its ids and codes: a direct order's and a
+/// confirmed checkout's differ only here.
+pub struct OrderSource {
+    pub event_id: Uuid,
+    pub user_id: Uuid,
+    pub currency: String,
+    pub lines: Vec<PricedLine>,
+    pub voucher_code: Option<String>,
+    pub checkout_id: Option<Uuid>,
+    pub idempotency_key: Option<String>,
+    pub fingerprint: Option<String>,
+    /// Who made it: the buyer, an admin for them, or whoever confirmed the checkout.
+    pub actor: Uuid,
+}
+
+/// How one try to write an order went.
+pub enum Attempt<T> {
+    Done(T),
+    /// A drawn ticket code was taken (a 1 in 2^40 event): draw again.
+    CodeTaken,
+}
+
+/// Drafts the order of `source` with a new id and fresh codes, and writes it
+/// with `write`, drawing again while a code collides.
+pub fn with_fresh_codes<T>(
+    source: &OrderSource,
+    mut write: impl FnMut(&OrderDraft) -> Result<Attempt<T>, TicketingError>,
+) -> Result<T, TicketingError> {
     for _ in 0..CODE_ATTEMPTS {
-        let draft = draft(new, ticket_type);
-        let first_bucket = random_bucket(ticket_type.quantity);
-        let outcome = match repo::order_insert::sell_from_free_bucket(conn, &draft, first_bucket)? {
-            Some(outcome) => outcome.into_sale(&draft),
-            None => sell_waiting(conn, &draft, first_bucket),
-        };
-        match outcome {
-            Ok(order) => {
-                if ticket_type.watched {
-                    journal::owe_deliveries();
-                }
-                return Ok(Sold::New(order));
-            }
-            Err(SaleError::Refused(problem)) => return Err(problem),
-            Err(SaleError::KeyTaken) => {
-                let first = replay(conn, new)?
-                    .ok_or_else(|| TicketingError::Bug("an idempotency key without its order".into()));
-                return first.map(Sold::Replayed);
-            }
-            Err(SaleError::CodeTaken) => continue,
+        if let Attempt::Done(done) = write(&draft(source))? {
+            return Ok(done);
         }
     }
     Err(TicketingError::Bug("could not draw unused ticket codes".into()))
 }
 
-/// The order `new` makes, as it is written.
-fn draft(new: &NewOrder, ticket_type: &SaleType) -> OrderDraft {
-    let price = ticket_type.price_cents;
+/// The order `source` makes, as it is written.
+fn draft(source: &OrderSource) -> OrderDraft {
+    let tickets: i32 = source.lines.iter().map(|line| line.quantity).sum();
     OrderDraft {
         id: Uuid::new_v4(),
-        event_id: ticket_type.event_id,
-        user_id: new.user_id,
-        currency: ticket_type.currency.clone(),
-        lines: vec![PricedLine {
-            ticket_type_id: ticket_type.id,
-            quantity: new.quantity,
-            list_price_cents: price,
-            unit_price_cents: price,
-        }],
-        codes: (0..new.quantity).map(|_| code::new_code()).collect(),
-        voucher_code: None,
-        checkout_id: None,
-        idempotency_key: new.idempotency_key.clone(),
-        fingerprint: new.idempotency_key.as_ref().map(|_| new.fingerprint()),
+        event_id: source.event_id,
+        user_id: source.user_id,
+        currency: source.currency.clone(),
+        lines: source.lines.clone(),
+        codes: (0..tickets).map(|_| code::new_code()).collect(),
+        voucher_code: source.voucher_code.clone(),
+        checkout_id: source.checkout_id,
+        idempotency_key: source.idempotency_key.clone(),
+        fingerprint: source.fingerprint.clone(),
         processed_by: instance_name(),
-        actor: new.actor,
+        actor: source.actor,
         at: eventos_common::time::now(),
     }
 }
@@ -140,13 +177,18 @@ fn draft(new: &NewOrder, ticket_type: &SaleType) -> OrderDraft {
 fn sell_waiting(conn: &Connection, draft: &OrderDraft, first_bucket: i32) -> Result<Order, SaleError> {
     in_transaction(conn, |conn| {
         let order = repo::order_insert::insert_order(conn, draft)?.into_sale(draft)?;
-        let (ticket_type_id, quantity) = (order.tickets[0].ticket_type_id, order.quantity);
-        if !repo::stock::take_stock(conn, ticket_type_id, quantity, first_bucket)? {
-            let available = repo::types::find_ticket_type(conn, ticket_type_id)?.map_or(0, |t| t.available);
-            return Err(TicketingError::SoldOut { available, wanted: quantity }.into());
-        }
+        take_stock(conn, &draft.lines[0], first_bucket)?;
         Ok(order)
     })
+}
+
+/// Takes a line's stock, starting at `first_bucket`, or tells how many are left.
+pub fn take_stock(conn: &Connection, line: &PricedLine, first_bucket: i32) -> Result<(), TicketingError> {
+    if repo::stock::take_stock(conn, line.ticket_type_id, line.quantity, first_bucket)? {
+        return Ok(());
+    }
+    let available = repo::types::find_ticket_type(conn, line.ticket_type_id)?.map_or(0, |t| t.available);
+    Err(TicketingError::SoldOut { available, wanted: line.quantity })
 }
 
 /// The order an earlier request with this key made, if any; a different request

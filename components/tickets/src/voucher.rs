@@ -33,17 +33,6 @@ pub struct Voucher {
 }
 
 impl Voucher {
-    /// What a ticket listed at `list_cents` costs with this voucher: a percentage
-    /// rounded half up to the cent, or a fixed amount, never below zero.
-    pub fn unit_price(&self, list_cents: i64) -> i64 {
-        let off = match (self.percent_off, self.amount_off_cents) {
-            (Some(percent), _) => (i128::from(list_cents) * i128::from(percent) + 50) / 100,
-            (None, Some(amount)) => i128::from(amount),
-            (None, None) => 0,
-        };
-        (i128::from(list_cents) - off).max(0) as i64
-    }
-
     /// Whether `at` falls in the window it may be used in.
     pub fn is_valid_at(&self, at: NaiveDateTime) -> bool {
         self.valid_from.is_none_or(|from| from <= at) && self.valid_until.is_none_or(|until| at < until)
@@ -162,38 +151,6 @@ fn optional_instant(value: Option<String>) -> Result<Option<NaiveDateTime>, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn voucher(percent_off: Option<i32>, amount_off_cents: Option<i64>) -> Voucher {
-        Voucher {
-            id: Uuid::nil(),
-            event_id: Uuid::nil(),
-            code: "EARLY".into(),
-            percent_off,
-            amount_off_cents,
-            unlocks: Vec::new(),
-            max_uses: 1,
-            used: 0,
-            valid_from: None,
-            valid_until: None,
-            created_by: Uuid::nil(),
-            created_at: NaiveDateTime::default(),
-        }
-    }
-
-    #[test]
-    fn a_percentage_is_rounded_half_up_to_the_cent() {
-        assert_eq!(voucher(Some(20), None).unit_price(2500), 2000);
-        assert_eq!(voucher(Some(15), None).unit_price(999), 849);
-        assert_eq!(voucher(Some(50), None).unit_price(1), 0);
-        assert_eq!(voucher(Some(100), None).unit_price(2500), 0);
-    }
-
-    #[test]
-    fn a_fixed_amount_never_makes_a_price_negative() {
-        assert_eq!(voucher(None, Some(500)).unit_price(2500), 2000);
-        assert_eq!(voucher(None, Some(5000)).unit_price(2500), 0);
-        assert_eq!(voucher(None, None).unit_price(2500), 2500);
-    }
 
     #[test]
     fn codes_are_read_in_any_case() {

@@ -13,9 +13,10 @@ use uuid::Uuid;
 use crate::code;
 use crate::error::TicketingError;
 use crate::model::{Order, Payment};
-use crate::refund::{self, Cancel};
+use crate::refund;
 use crate::repo::{self, orders::OrderFilter};
 use crate::requests::{CreateOrderBody, NewOrder};
+use crate::rules::cancellation::Cancel;
 use crate::sale::{self, Sold};
 
 // POST /api/tickets/orders: members buy for themselves; an admin may name the buyer.

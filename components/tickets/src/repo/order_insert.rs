@@ -3,13 +3,14 @@
 //! with or without taking its stock in the same statement.
 
 use chrono::NaiveDateTime;
-use eventos_common::db::{DbError, unique_violation_table};
+use eventos_common::db::{DbError, Params, unique_violation_table};
 use eventos_common::journal::OWED_DELIVERIES;
-use spin_sdk::pg4::{Connection, ParameterValue, PgError};
+use spin_sdk::pg4::{Connection, PgError};
 use uuid::Uuid;
 
 use super::{text_array, uuid_array};
 use crate::model::{Order, OrderStatus, Payment, PricedLine, Ticket, TicketStatus};
+use crate::rules::pricing::{self, Totals};
 
 /// An order exactly as it is about to be written, ids and codes drawn, so that
 /// writing it need not read anything back.
@@ -38,12 +39,8 @@ impl OrderDraft {
         self.lines.iter().map(|line| line.quantity).sum()
     }
 
-    fn total_cents(&self) -> i64 {
-        self.lines.iter().map(|line| line.list_price_cents * i64::from(line.quantity)).sum()
-    }
-
-    fn amount_cents(&self) -> i64 {
-        self.lines.iter().map(|line| line.unit_price_cents * i64::from(line.quantity)).sum()
+    fn totals(&self) -> Totals {
+        pricing::totals(&self.lines)
     }
 
     fn single_type(&self) -> Option<Uuid> {
@@ -81,12 +78,12 @@ impl OrderDraft {
             ticket_type_id: self.single_type(),
             user_id: self.user_id,
             quantity: self.quantity(),
-            total_cents: self.total_cents(),
-            discount_cents: self.total_cents() - self.amount_cents(),
+            total_cents: self.totals().total_cents,
+            discount_cents: self.totals().discount_cents,
             amount_cents: 0,
             currency: self.currency.clone(),
             status: OrderStatus::Confirmed,
-            payment: Payment::of_new_order(self.amount_cents()),
+            payment: Payment::of_new_order(self.totals().amount_cents),
             payment_reference: None,
             refunded_cents: 0,
             refunds: Vec::new(),
@@ -99,57 +96,67 @@ impl OrderDraft {
         order.with_details(tickets, Vec::new())
     }
 
-    /// `$1`..`$19`: the order's columns, its tickets' codes, types and prices, and its actor.
-    fn params(&self) -> Vec<ParameterValue> {
+    /// The statement's pieces that write this order: each column of `orders`
+    /// beside its value, then its tickets, its journal entry (`order.confirmed`)
+    /// and the webhook deliveries it owes, after the CTE `o` that wrote the order.
+    fn statement(&self) -> OrderStatement {
+        let mut p = Params::default();
+        let totals = self.totals();
+        let (id, event_id, quantity) = (p.bind(self.id), p.bind(self.event_id), p.bind(self.quantity()));
+        let checkout_id = format!("{}::uuid", p.bind(self.checkout_id));
+        let at = format!("{}::timestamp AT TIME ZONE 'UTC'", p.bind(self.at));
+        let columns = [
+            ("id", id.clone()),
+            ("event_id", event_id.clone()),
+            ("ticket_type_id", format!("{}::uuid", p.bind(self.single_type()))),
+            ("user_id", p.bind(self.user_id)),
+            ("quantity", quantity.clone()),
+            ("total_cents", p.bind(totals.total_cents)),
+            ("discount_cents", p.bind(totals.discount_cents)),
+            ("currency", p.bind(self.currency.clone())),
+            ("payment", p.bind(Payment::of_new_order(totals.amount_cents).as_str().to_owned())),
+            ("voucher_code", p.bind(self.voucher_code.clone())),
+            ("checkout_id", checkout_id.clone()),
+            ("processed_by", p.bind(self.processed_by.clone())),
+            ("idempotency_key", p.bind(self.idempotency_key.clone())),
+            ("request_fingerprint", p.bind(self.fingerprint.clone())),
+            ("created_at", at.clone()),
+            ("updated_at", at),
+        ];
         let (codes, (types, prices)): (Vec<String>, (Vec<Uuid>, Vec<i64>)) =
             self.tickets().map(|(code, line)| (code.clone(), (line.ticket_type_id, line.unit_price_cents))).unzip();
-        vec![
-            self.id.into(),
-            self.event_id.into(),
-            self.single_type().into(),
-            self.user_id.into(),
-            self.quantity().into(),
-            self.total_cents().into(),
-            (self.total_cents() - self.amount_cents()).into(),
-            self.currency.clone().into(),
-            Payment::of_new_order(self.amount_cents()).as_str().to_owned().into(),
-            self.voucher_code.clone().into(),
-            self.checkout_id.into(),
-            self.processed_by.clone().into(),
-            self.idempotency_key.clone().into(),
-            self.fingerprint.clone().into(),
-            self.at.into(),
-            text_array(codes),
-            uuid_array(types),
-            prices.into(),
-            self.actor.into(),
-        ]
+        let (codes, types, prices) = (p.bind(text_array(codes)), p.bind(uuid_array(types)), p.bind(prices));
+        let (amount, actor) = (p.bind(totals.amount_cents), p.bind(self.actor));
+        let then = format!(
+            "entry AS (
+                 INSERT INTO journal (kind, subject, event_id, actor, data)
+                 SELECT 'order.confirmed', o.id::text, {event_id}, {actor},
+                        jsonb_build_object('quantity', {quantity}::int, 'amount_cents', {amount}::int8, 'checkout_id', {checkout_id})
+                 FROM o
+                 RETURNING id, seq, kind, subject, event_id
+             ), owed AS (
+                 {OWED_DELIVERIES}
+             )
+             INSERT INTO tickets (code, order_id, ticket_type_id, event_id, price_cents)
+             SELECT ticket.code, {id}, ticket.type::uuid, {event_id}, ticket.price
+             FROM o, unnest({codes}::text[], {types}::text[], {prices}::int8[]) AS ticket (code, type, price)"
+        );
+        OrderStatement {
+            columns: columns.iter().map(|(column, _)| *column).collect::<Vec<_>>().join(", "),
+            values: columns.map(|(_, value)| value).join(", "),
+            then,
+            params: p,
+        }
     }
 }
 
-const ORDER_INSERT_COLUMNS: &str = "id, event_id, ticket_type_id, user_id, quantity, total_cents, discount_cents, \
-    currency, payment, voucher_code, checkout_id, processed_by, idempotency_key, request_fingerprint, \
-    created_at, updated_at";
-const ORDER_VALUES: &str = "$1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11::uuid, $12, $13, $14, \
-    $15::timestamp AT TIME ZONE 'UTC', $15::timestamp AT TIME ZONE 'UTC'";
-/// The tickets of the order `$1` of event `$2`, from `$16`..`$18`, with the
-/// order's journal entry (`order.confirmed` by `$19`) and the webhook
-/// deliveries it owes, after the CTE `o` that wrote the order.
-fn tickets_and_entry() -> String {
-    format!(
-        "entry AS (
-             INSERT INTO journal (kind, subject, event_id, actor, data)
-             SELECT 'order.confirmed', o.id::text, $2, $19,
-                    jsonb_build_object('quantity', $5::int, 'amount_cents', $6::int8 - $7::int8, 'checkout_id', $11::uuid)
-             FROM o
-             RETURNING id, seq, kind, subject, event_id
-         ), owed AS (
-             {OWED_DELIVERIES}
-         )
-         INSERT INTO tickets (code, order_id, ticket_type_id, event_id, price_cents)
-         SELECT ticket.code, $1, ticket.type::uuid, $2, ticket.price
-         FROM o, unnest($16::text[], $17::text[], $18::int8[]) AS ticket (code, type, price)"
-    )
+/// An order's `INSERT INTO orders (columns)` with its `values`, what follows
+/// it (`then`), and the parameters they name; a statement may bind more.
+struct OrderStatement {
+    columns: String,
+    values: String,
+    then: String,
+    params: Params,
 }
 
 /// What writing an order can run into besides success.
@@ -187,21 +194,23 @@ pub fn sell_from_free_bucket(
     let [line] = draft.lines.as_slice() else {
         return Err(DbError::bug("a one-statement sale is of one ticket type"));
     };
+    let OrderStatement { columns, values, then, mut params } = draft.statement();
+    let take = super::stock::take_from_free_bucket(
+        &params.bind(line.ticket_type_id),
+        &params.bind(line.quantity),
+        &params.bind(first_bucket),
+    );
     let sql = format!(
         "WITH stock AS (
-             {}
+             {take}
              RETURNING ticket_type_id
          ), o AS (
-             INSERT INTO orders ({ORDER_INSERT_COLUMNS})
-             SELECT {ORDER_VALUES} FROM stock
+             INSERT INTO orders ({columns})
+             SELECT {values} FROM stock
              RETURNING id
-         ), {}",
-        super::stock::take_from_free_bucket(20, 21, 22),
-        tickets_and_entry()
+         ), {then}"
     );
-    let mut params = draft.params();
-    params.extend([line.ticket_type_id.into(), line.quantity.into(), first_bucket.into()]);
-    match conn.execute(&sql, &params) {
+    match conn.execute(&sql, params.values()) {
         Ok(0) => Ok(None),
         Ok(_) => Ok(Some(InsertOrder::Inserted)),
         Err(e) => unique_violation(&e).map(Some).ok_or_else(|| e.into()),
@@ -211,11 +220,9 @@ pub fn sell_from_free_bucket(
 /// The order and its tickets in one statement, without stock: the caller took
 /// it, or takes it, in the same transaction.
 pub fn insert_order(conn: &Connection, draft: &OrderDraft) -> Result<InsertOrder, DbError> {
-    let sql = format!(
-        "WITH o AS (INSERT INTO orders ({ORDER_INSERT_COLUMNS}) VALUES ({ORDER_VALUES}) RETURNING id), {}",
-        tickets_and_entry()
-    );
-    match conn.execute(&sql, &draft.params()) {
+    let OrderStatement { columns, values, then, params } = draft.statement();
+    let sql = format!("WITH o AS (INSERT INTO orders ({columns}) VALUES ({values}) RETURNING id), {then}");
+    match conn.execute(&sql, params.values()) {
         Ok(_) => Ok(InsertOrder::Inserted),
         Err(e) => unique_violation(&e).ok_or_else(|| e.into()),
     }

@@ -1,22 +1,22 @@
 //! Taking stock from a ticket type's buckets and giving it back.
 
-use eventos_common::db::{DbError, column, query};
+use eventos_common::db::{DbError, Params, column, query};
 use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
 use crate::model::STOCK_BUCKETS;
 
-/// `UPDATE` taking `$quantity` from a bucket with room that no other sale holds,
-/// trying buckets from `$first` on (so that concurrent buyers spread): it never
+/// `UPDATE` taking `quantity` from a bucket with room that no other sale holds,
+/// trying buckets from `first` on (so that concurrent buyers spread): it never
 /// waits, and updates no row when every bucket with room is busy. The arguments
-/// are the statement's parameter numbers.
-pub(super) fn take_from_free_bucket(ticket_type: usize, quantity: usize, first: usize) -> String {
+/// are the placeholders the statement bound them to.
+pub(super) fn take_from_free_bucket(ticket_type: &str, quantity: &str, first: &str) -> String {
     format!(
-        "UPDATE ticket_stock SET sold = sold + ${quantity}
+        "UPDATE ticket_stock SET sold = sold + {quantity}
          WHERE (ticket_type_id, bucket) = (
              SELECT ticket_type_id, bucket FROM ticket_stock
-             WHERE ticket_type_id = ${ticket_type} AND sold + ${quantity} <= quantity
-             ORDER BY (bucket - ${first}::int + {STOCK_BUCKETS}) % {STOCK_BUCKETS}
+             WHERE ticket_type_id = {ticket_type} AND sold + {quantity} <= quantity
+             ORDER BY (bucket - {first}::int + {STOCK_BUCKETS}) % {STOCK_BUCKETS}
              LIMIT 1 FOR UPDATE SKIP LOCKED)"
     )
 }
@@ -31,12 +31,16 @@ pub(super) fn take_from_free_bucket(ticket_type: usize, quantity: usize, first: 
 ///    eight rows instead of one;
 /// 3. all buckets, locked in bucket order: sold-out only when the whole type is short.
 pub fn take_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32, first_bucket: i32) -> Result<bool, DbError> {
-    let params = [ticket_type_id.into(), quantity.into(), first_bucket.into()];
+    let mut params = Params::default();
+    let (ticket_type, wanted, first) = (params.bind(ticket_type_id), params.bind(quantity), params.bind(first_bucket));
     conn.execute("SAVEPOINT take_stock", &[]).map_err(DbError::from)?;
-    let free_bucket = take_from_free_bucket(1, 2, 3);
-    let chosen_bucket = "UPDATE ticket_stock SET sold = sold + $2 WHERE ticket_type_id = $1 AND bucket = $3::int AND sold + $2 <= quantity";
-    for attempt in [free_bucket.as_str(), chosen_bucket] {
-        if conn.execute(attempt, &params).map_err(DbError::from)? == 1 {
+    let free_bucket = take_from_free_bucket(&ticket_type, &wanted, &first);
+    let chosen_bucket = format!(
+        "UPDATE ticket_stock SET sold = sold + {wanted}
+         WHERE ticket_type_id = {ticket_type} AND bucket = {first}::int AND sold + {wanted} <= quantity"
+    );
+    for attempt in [&free_bucket, &chosen_bucket] {
+        if conn.execute(attempt, params.values()).map_err(DbError::from)? == 1 {
             return Ok(true);
         }
         conn.execute("ROLLBACK TO SAVEPOINT take_stock", &[]).map_err(DbError::from)?;
