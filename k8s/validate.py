@@ -353,7 +353,7 @@ def egress_ports(policies, labels):
 def api_server_errors(objects):
     """Under default deny, pods that work through the Kubernetes API must be let
     out to it: each CloudNativePG cluster's instance manager, and the Keycloak
-    operator, which the README installs beside the Keycloak it runs."""
+    operator, which `k8s/README.md` installs beside the Keycloak it runs."""
     policies = [o for o in objects if o.get("kind") == "NetworkPolicy"]
     talkers = [(f"Cluster/{o['metadata']['name']}'s instances", {"cnpg.io/cluster": o["metadata"]["name"]})
                for o in objects if o.get("kind") == "Cluster"]

@@ -13,7 +13,7 @@ executor is unknown, or younger than the cache's lag (a second here). The
 webhook runs on dry runs too (`sideEffects: None`), and an executor written as a
 dry run never reaches the cache: only executors that exist (SEED.yaml) count. It is no
 API server: schemas, CEL rules, defaults and immutability are the real one's
-(see README), and k8s/validate.py's offline.
+(see k8s/README.md), and k8s/validate.py's offline.
 
 usage: kube-dry-run-api.py PORT_FILE [SEED.yaml]
   listens on 127.0.0.1, an ephemeral port, written to PORT_FILE once it accepts;

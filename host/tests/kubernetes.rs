@@ -338,7 +338,7 @@ fn each_node_runtime_installs_the_shim_of_its_spin() {
 #[test]
 fn the_runtime_class_manager_the_readme_installs_is_the_one_whose_crd_is_checked() {
     let readmes =
-        ["README.md", "runtime-class/README.md"].map(|f| std::fs::read_to_string(workspace().join(f)).expect(f));
+        ["k8s/README.md", "runtime-class/README.md"].map(|f| std::fs::read_to_string(workspace().join(f)).expect(f));
     let readme = readmes.join("\n");
     let installed: Vec<&str> = readme
         .lines()

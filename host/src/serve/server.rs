@@ -175,7 +175,7 @@ fn builds(app: &App) -> Response<HyperOutgoingBody> {
 
 const REQUEST_ID: &str = "x-request-id";
 
-/// As API.md says: 1 to 128 visible ASCII characters.
+/// As `openapi.yaml` says: 1 to 128 visible ASCII characters.
 fn is_acceptable_request_id(id: &[u8]) -> bool {
     (1..=128).contains(&id.len()) && id.iter().all(u8::is_ascii_graphic)
 }

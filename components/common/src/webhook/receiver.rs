@@ -7,7 +7,7 @@
 //! network: a receiver there is refused at registration when its URL names such
 //! an address (in any spelling a resolver accepts: `0`, `127.1`, `0x7f000001`) or
 //! a `localhost` name. A name is resolved only when a delivery is sent, where the
-//! runtime's address check applies (see the README's "Webhooks").
+//! runtime's address check applies (see "Audit log and webhooks" in `docs/tour.md`).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
