@@ -7,14 +7,13 @@ COMPONENTS := users events participation tickets status
 TEST_GUESTS := probe
 EVENTOS := target/release/eventos
 LISTEN ?= 127.0.0.1:3000
-# Black-box test files that run three times: under eventos, then under real
-# Spin 3.6.3 (SPIN) and Spin 4.0 (SPIN4).
-BOTH_RUNTIMES := users_api identity access oidc_provider events_api participation_api tickets_api checkouts_api webhooks status_page peers_down pg_types spin_semantics \
-	database_outage hostile_input hostile_drill conventions openapi traces
-# And again on the node (containerd with containerd-shim-spin, NODE_BIN), each
-# domain in a container of its own: every file above but those of the probe
-# guest, and the node's own drill (tasks killed and restarted as the kubelet does).
-NODE_TESTS := $(filter-out pg_types spin_semantics,$(BOTH_RUNTIMES)) node_drill
+# Each black-box test file says where it runs, in a `// runtimes:` line after
+# its doc comment: `eventos` (`cargo test` runs them all), `spin` (again under
+# real Spin 3.6.3, SPIN, and Spin 4.0, SPIN4) and `node` (again on containerd
+# with containerd-shim-spin, NODE_BIN, each domain in a container of its own).
+runs_on = $(sort $(basename $(notdir $(shell grep -lE '^// runtimes:.* $(1)( |$$)' host/tests/*.rs))))
+BOTH_RUNTIMES := $(call runs_on,spin)
+NODE_TESTS := $(call runs_on,node)
 
 .PHONY: up test setup build components host lint unit fuzz chaos bench push deploy
 

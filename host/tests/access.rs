@@ -1,6 +1,7 @@
 //! Who may do what: public reads, members acting for themselves, organizers
 //! on their own events, moderators, staff and admins; every refusal a 401 or
 //! 403 problem that changes nothing.
+// runtimes: eventos spin node
 
 mod support;
 

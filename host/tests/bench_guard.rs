@@ -1,5 +1,6 @@
 //! Guards what `make bench` relies on, without timing anything: the host counts
 //! every instantiation and reports the histogram when it stops.
+// runtimes: eventos
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! Checkouts, vouchers, refunds and payment through the real host: holds that
 //! keep stock for a buyer and give it back when they run out, vouchers redeemed
 //! once per use whatever the concurrency, and cancellations that refund.
+// runtimes: eventos spin node
 
 mod support;
 

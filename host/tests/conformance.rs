@@ -6,6 +6,7 @@
 //!
 //! The suite is `SPIN_CONFORMANCE` or `../shared/spin-conformance` beside the
 //! repository; without it this test says so and passes, except under `CI=true`.
+// runtimes: eventos
 
 mod support;
 

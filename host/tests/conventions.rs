@@ -1,5 +1,6 @@
 //! The API-wide conventions: bad input is always a clear 4xx problem, request
 //! ids, CORS, and a server that stays healthy whatever it is sent.
+// runtimes: eventos spin node
 
 mod support;
 

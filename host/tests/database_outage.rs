@@ -1,6 +1,7 @@
 //! A domain whose database goes away answers 503 problems quickly and reports
 //! itself degraded; the other domains keep serving; and everything recovers by
 //! itself when the database is back, with no restart.
+// runtimes: eventos spin node
 
 mod support;
 

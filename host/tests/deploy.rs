@@ -4,6 +4,7 @@
 //! registry push` makes of the same application, served from the registry by
 //! real Spin, and `make deploy` planning the pinned overlay with `kubectl apply
 //! --dry-run=client`.
+// runtimes: eventos
 
 mod support;
 

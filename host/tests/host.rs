@@ -1,5 +1,6 @@
 //! The `eventos` host itself: routing, Spin headers, variables, allow-lists,
 //! traps, service chaining, per-domain databases, migrations and errors.
+// runtimes: eventos
 
 mod support;
 

@@ -7,6 +7,7 @@
 //! turns connections away and only 201 outside that window, the bad receivers
 //! are backed off instead of tried once per order, and the healthy receiver gets
 //! every order. `EVENTOS_DRILL_SECONDS` sets its length (`make chaos`: a minute).
+// runtimes: eventos spin node
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! Hostile input: SQL metacharacters and Unicode edge cases are stored and
 //! returned exactly as sent, and secrets never reach a response or a log line.
+// runtimes: eventos spin node
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! Who is calling: bearer tokens from the platform's OpenID provider (locally,
 //! the development key `eventos token` signs with), verified by each component.
+// runtimes: eventos spin node
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! against the real schemas and webhook rules, broken copies are caught with a
 //! message naming the object and field, and the migration Job's program keeps the
 //! same schema and ledger as `eventos migrate`.
+// runtimes: eventos
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! The host's resource limits, each proven with the purpose-built probe guest:
 //! memory per instance, instances at once, request head and body size, and the
 //! time a client gets to send its headers. (The per-request deadline is in host.rs.)
+// runtimes: eventos
 
 mod support;
 

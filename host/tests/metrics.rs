@@ -3,6 +3,7 @@
 //! (`EVENTOS_METRICS_LISTEN`, never the application's), and a real Prometheus
 //! (Debian's) scrapes them and answers with the same numbers; with an OTLP
 //! endpoint set, the same numbers are pushed over OTLP.
+// runtimes: eventos
 
 mod support;
 

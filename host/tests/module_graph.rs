@@ -3,6 +3,7 @@
 //! (`app` needs `state` needs `app`, or `postgres/` needs `telemetry/` needs
 //! `postgres/`) is a design that can no longer be read, or changed, one part at
 //! a time. And no file outside tests runs past 300 lines.
+// runtimes: eventos
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -241,4 +242,31 @@ fn a_planted_cycle_is_found() {
     ]
     .into();
     assert_eq!(find_cycle(&graph).map(|c| c.len()), Some(4));
+}
+
+/// Where each black-box file runs is read from the file itself (the Makefile's
+/// `runs_on`): every file says it, once, in words the Makefile knows.
+#[test]
+fn every_test_file_says_where_it_runs() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut on_spin = Vec::new();
+    for entry in fs::read_dir(&tests).expect("tests/ is readable") {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let source = fs::read_to_string(&path).expect("a test file is readable");
+        let lines: Vec<&str> = source.lines().filter_map(|l| l.strip_prefix("// runtimes:")).collect();
+        let name = path.file_stem().expect("a name").to_string_lossy().into_owned();
+        let [runtimes] = lines.as_slice() else {
+            panic!("{name}.rs needs one `// runtimes:` line, has {}", lines.len());
+        };
+        let words: Vec<&str> = runtimes.split_whitespace().collect();
+        assert!(!words.is_empty(), "{name}.rs runs nowhere");
+        assert!(words.iter().all(|w| ["eventos", "spin", "node"].contains(w)), "{name}.rs: {runtimes}");
+        if words.contains(&"spin") {
+            on_spin.push(name);
+        }
+    }
+    assert!(on_spin.contains(&"tickets_api".to_owned()), "the lines are read: {on_spin:?}");
 }

@@ -7,6 +7,7 @@
 //! refused. Then scale to zero and back: a domain's container removed while
 //! idle and started again, its first answer timed (printed, never asserted).
 //! `EVENTOS_DRILL_SECONDS` sets its length.
+// runtimes: node
 
 mod support;
 

@@ -3,6 +3,7 @@
 //! audience `eventos`, roles in `realm_access`). Its tokens are accepted as they
 //! come from its token endpoint, and a person signs in on its login page
 //! through the status page's PKCE flow, then buys a ticket as themself.
+// runtimes: eventos spin node
 
 mod support;
 

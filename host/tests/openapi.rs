@@ -1,6 +1,7 @@
 //! `openapi.yaml` against the running platform: every route of spin.toml is
 //! documented, every documented operation is served, and a bounded schemathesis
 //! run (fixed seed) finds no 5xx, no undocumented status, no schema violation.
+// runtimes: eventos spin node
 
 mod support;
 

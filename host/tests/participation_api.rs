@@ -1,5 +1,6 @@
 //! The Participation section of the API: capacity, waitlist, cancellation and
 //! promotion, through the real host, with events and users asked over HTTP.
+// runtimes: eventos spin node
 
 mod support;
 

@@ -1,4 +1,5 @@
 //! A peer that is down or hangs is a quick 503 problem, never a 500 or a hang.
+// runtimes: eventos spin node
 
 mod support;
 

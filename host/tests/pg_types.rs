@@ -2,6 +2,7 @@
 //! kind of parameter to every common column type and reads every common column
 //! type, and the report must equal, line for line, the one real Spin 3.6.3 gave
 //! (`fixtures/pg-types.txt`), on whichever runtime runs this test.
+// runtimes: eventos spin
 
 mod support;
 

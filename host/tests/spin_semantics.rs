@@ -1,6 +1,7 @@
 //! What Spin 3.6.3 itself does around a guest, held on both runtimes through the
 //! probe guest: the routing headers it sets, its well-known paths, its bare 404,
 //! and outbound HTTPS that verifies the server's certificate.
+// runtimes: eventos spin
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! The status component: `/api/status` with every domain up and with one hanging,
 //! and a real browser buying a ticket through the page.
+// runtimes: eventos spin node
 
 mod support;
 

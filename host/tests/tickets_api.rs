@@ -1,5 +1,6 @@
 //! The Ticketing section of the API: stock that never oversells, idempotent
 //! orders, cancellation and check-in, through the real host.
+// runtimes: eventos spin node
 
 mod support;
 

@@ -3,6 +3,7 @@
 //! own protobuf definitions. The order's work in tickets, events and users hangs
 //! parent to child through the calls between them, each with its Postgres
 //! statements; on `eventos`, each with its instantiation, and no span says a value.
+// runtimes: eventos spin node
 
 mod support;
 

@@ -1,4 +1,5 @@
 //! The Users section of the API, through the real host and component.
+// runtimes: eventos spin node
 
 mod support;
 

@@ -5,6 +5,7 @@
 //! The component is the probe; its "build" copies one of eleven copies of its
 //! wasm, each with its own number written into the probe's build stamp, so the
 //! builds differ in content (and digest) and say which one answered.
+// runtimes: eventos
 
 mod support;
 

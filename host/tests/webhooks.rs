@@ -3,6 +3,7 @@
 //! event exactly once and each subject's entries in order, though it was down
 //! for a while in between; and while it is up, each entry arrives right after
 //! the request that made it, with no dispatcher call.
+// runtimes: eventos spin node
 
 mod support;
 
