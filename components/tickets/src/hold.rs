@@ -14,10 +14,10 @@ use uuid::Uuid;
 use crate::checkout::{Checkout, CheckoutStatus, NewCheckout};
 use crate::error::TicketingError;
 use crate::model::{Order, random_bucket};
+use crate::ordering::{self, Attempt, OrderSource};
 use crate::peers;
 use crate::repo::{self, checkouts::CheckoutDraft, checkouts::Released, order_insert::InsertOrder};
 use crate::rules::{pricing, shortage};
-use crate::sale::{self, Attempt, OrderSource};
 
 /// Times a buyer gives back expired holds and tries again: more than once only
 /// when further holds expire between the tries.
@@ -65,7 +65,7 @@ fn hold(conn: &Connection, draft: &CheckoutDraft) -> Result<(), TicketingError> 
             return Err(TicketingError::VoucherUsedUp { uses_left });
         }
         for line in draft.lines {
-            sale::take_stock(conn, line, random_bucket(line.quantity))?;
+            ordering::take_stock(conn, line, random_bucket(line.quantity))?;
         }
         Ok(())
     })
@@ -132,7 +132,7 @@ pub fn confirm(conn: &Connection, checkout: &Checkout, actor: Uuid) -> Result<Co
         fingerprint: None,
         actor,
     };
-    sale::with_fresh_codes(&source, |draft| {
+    ordering::with_fresh_codes(&source, |draft| {
         let written = in_transaction(conn, |conn| {
             if !repo::checkouts::mark_confirmed(conn, checkout.id, draft.id)? {
                 return Ok(None);

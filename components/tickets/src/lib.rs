@@ -11,6 +11,7 @@ mod code;
 mod error;
 mod hold;
 mod model;
+mod ordering;
 mod peers;
 mod refund;
 mod repo;
