@@ -22,7 +22,6 @@ use support::{free_address, listens, referees, run_eventos, workspace};
 /// Tests that grant a capability `eventos` does not provide, and the words its
 /// refusal at load must contain.
 const REFUSED: &[(&str, &str)] = &[
-    ("key-value", "key_value_stores"),
     ("sqlite", "sqlite_databases"),
     ("outbound-mqtt", "outbound MQTT"),
     ("outbound-redis", "outbound Redis"),

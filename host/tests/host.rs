@@ -81,6 +81,7 @@ fn a_trapping_component_fails_only_that_request() {
     let logged = logged.expect("the trap is logged");
     assert!(logged.contains(&format!(r#""request_id":"{request_id}""#)), "under the caller's request id: {logged}");
     assert!(logged.contains(r#""trace_id":"0af7651916cd43dd8448eb211c80319c""#), "and its trace: {logged}");
+    assert!(logged.contains(r#""blame":"guest""#), "blamed on the guest, not the host: {logged}");
 }
 
 #[test]
@@ -257,6 +258,32 @@ fn a_bad_manifest_is_a_clear_error() {
     let missing = run_eventos(&["migrate", "--manifest", "/nonexistent/spin.toml"]);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("--manifest"));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// As on Spin: a component may name only key-value stores the application
+/// defines (`default`, here), or the application does not load.
+#[test]
+fn a_component_naming_a_key_value_store_nobody_defines_does_not_load() {
+    let manifest = std::fs::read_to_string(probe_manifest()).expect("the probe's manifest");
+    let granted =
+        manifest.replace("[component.probe]\n", "[component.probe]\nkey_value_stores = [\"default\", \"sessions\"]\n");
+    assert_ne!(granted, manifest, "the grant is written into the probe's table");
+    // Beside the probe's manifest, so that its relative paths still hold.
+    let path = probe_manifest().with_file_name(format!("{}.toml", support::unique_prefix("kv")));
+    std::fs::write(&path, granted).expect("write the manifest");
+    let out = run_eventos(&[
+        "up",
+        "--no-build",
+        "--ephemeral",
+        "--listen",
+        "127.0.0.1:0",
+        "-f",
+        path.to_str().expect("path"),
+    ]);
+    std::fs::remove_file(&path).ok();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains(r#"unknown key_value_stores label "sessions" for component "probe""#), "{stderr}");
 }
 
 #[test]

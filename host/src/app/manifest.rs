@@ -50,6 +50,9 @@ pub struct ComponentDecl {
     /// The guest's environment (WASI), as Spin gives it.
     #[serde(default)]
     pub environment: BTreeMap<String, String>,
+    /// The key-value stores it may open, by label.
+    #[serde(default)]
+    pub key_value_stores: Vec<String>,
     pub build: Option<BuildDecl>,
     /// Tooling settings; no part of running the component.
     #[serde(default)]
@@ -64,7 +67,6 @@ pub struct ComponentDecl {
 const UNSUPPORTED_COMPONENT_FIELDS: &[(&str, &str)] = &[
     ("files", "files mounted into the guest"),
     ("exclude_files", "files mounted into the guest"),
-    ("key_value_stores", "Spin's key-value stores"),
     ("sqlite_databases", "Spin's SQLite databases"),
     ("ai_models", "Spin's LLM inferencing"),
     ("allowed_http_hosts", "the manifest version 1 allow-list (write allowed_outbound_hosts)"),
@@ -322,7 +324,7 @@ message = "{{ greeting }}"
 
     #[test]
     fn spin_capabilities_this_host_lacks_are_refused_by_name() {
-        for field in ["files = [\"a.txt\"]", "key_value_stores = [\"default\"]", "sqlite_databases = [\"default\"]"] {
+        for field in ["files = [\"a.txt\"]", "sqlite_databases = [\"default\"]"] {
             let text = MINIMAL.replace("[component.demo]\n", &format!("[component.demo]\n{field}\n"));
             let err = Manifest::parse(&text, PathBuf::new()).expect_err(field);
             let name = field.split(' ').next().expect("a name");

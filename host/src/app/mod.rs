@@ -31,6 +31,7 @@ use crate::app::state::{ComponentContext, RequestState};
 use crate::app::variables::{expand, resolve_component};
 use crate::capabilities;
 use crate::capabilities::allow::AllowList;
+use crate::capabilities::key_value::Stores;
 use crate::capabilities::postgres::pool::Pools;
 use crate::observe::metrics::Metrics;
 use crate::observe::metrics::instruments::Sources;
@@ -121,6 +122,7 @@ impl App {
         let Compiled { engine, components: compiled } = compiled;
         let ids: Vec<&str> = manifest.components.keys().map(String::as_str).collect();
         let pools = Arc::new(Pools::new(limits.pg.clone()));
+        let stores = Arc::new(Stores::in_memory());
         let mut components = Vec::new();
         for (id, build) in compiled {
             let decl = &manifest.components[&id];
@@ -131,6 +133,9 @@ impl App {
                 .collect::<Result<Vec<_>>>()
                 .with_context(|| format!("allowed_outbound_hosts of component `{id}`"))?;
             refuse_absent_capabilities(&id, &allowed)?;
+            if let Some(label) = decl.key_value_stores.iter().find(|label| !stores.is_defined(label)) {
+                anyhow::bail!("unknown key_value_stores label {label:?} for component {id:?}");
+            }
             let context = ComponentContext {
                 variables: Arc::new(
                     resolve_component(&decl.variables, variables)
@@ -139,6 +144,8 @@ impl App {
                 allow: Arc::new(AllowList::parse(&allowed, &ids).with_context(|| format!("component `{id}`"))?),
                 environment: decl.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 pools: pools.clone(),
+                key_value_stores: Arc::new(decl.key_value_stores.iter().cloned().collect()),
+                stores: stores.clone(),
                 id,
             };
             components.push(LoadedComponent { context: Arc::new(context), build: LiveBuild::new(build) });
@@ -207,6 +214,7 @@ fn linker(engine: &Engine) -> Result<Linker<RequestState>> {
     capabilities::outbound_http::link(&mut linker)?;
     capabilities::postgres::link(&mut linker, |state: &mut RequestState| &mut state.pg)?;
     capabilities::variables::link(&mut linker, |state: &mut RequestState| &mut state.variables)?;
+    capabilities::key_value::link(&mut linker, |state: &mut RequestState| &mut state.key_value)?;
     capabilities::refused::link(&mut linker, |state: &mut RequestState| &mut state.refused)?;
     Ok(linker)
 }

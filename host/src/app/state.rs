@@ -1,8 +1,8 @@
 //! What one request's `Store` holds: WASI and its resource table, and each
 //! capability's own share of the request (outbound HTTP, Postgres, variables,
-//! the refused ones), as Spin gives each factor its own. Nothing survives the request.
+//! key-value, the refused ones), as Spin gives each factor its own. Nothing survives the request.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,6 +14,7 @@ use wasmtime_wasi_http::{HttpResult, WasiHttpCtx, WasiHttpView};
 
 use crate::capabilities::allow::AllowList;
 use crate::capabilities::chain::{Chain, Depth};
+use crate::capabilities::key_value::{KeyValueState, Stores};
 use crate::capabilities::outbound_http::OutboundHttpState;
 use crate::capabilities::postgres::PgState;
 use crate::capabilities::postgres::pool::Pools;
@@ -29,6 +30,9 @@ pub struct ComponentContext {
     pub environment: Vec<(String, String)>,
     /// The application's Postgres pools, shared by all its components.
     pub pools: Arc<Pools>,
+    /// The key-value stores it may open (`key_value_stores`), of the application's.
+    pub key_value_stores: Arc<HashSet<String>>,
+    pub stores: Arc<Stores>,
 }
 
 pub struct RequestState {
@@ -38,6 +42,7 @@ pub struct RequestState {
     pub http: OutboundHttpState,
     pub pg: PgState,
     pub variables: VariablesState,
+    pub key_value: KeyValueState,
     pub refused: RefusedState,
 }
 
@@ -51,6 +56,7 @@ impl RequestState {
             http: OutboundHttpState::new(component.allow.clone(), chain, depth),
             pg: PgState::new(component.pools.clone(), component.allow.clone()),
             variables: VariablesState::new(component.variables.clone()),
+            key_value: KeyValueState::new(component.key_value_stores.clone(), component.stores.clone()),
             refused: RefusedState::new(component.allow.clone()),
         }
     }

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use anyhow::{Result, anyhow};
+use anyhow::anyhow;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
@@ -19,7 +19,7 @@ use crate::app::App;
 use crate::app::state::RequestState;
 use crate::capabilities::chain::Depth;
 use crate::capabilities::chain::{Chain, Unanswered};
-use crate::observe::telemetry::spans;
+use crate::observe::telemetry::spans::{self, Blame};
 
 /// Runs `component` on `request` in a fresh instance, `depth` calls down a chain
 /// (0: a client's request), counted under `route`.
@@ -35,14 +35,17 @@ pub async fn handle(
     let span = spans::serve(&mut request, id, route);
     let answered = match app.admission.admit(depth).await {
         Some(permit) => {
-            run_guest(app.clone(), component, request, depth, permit, span.clone()).await.map_err(Unanswered::Failed)
+            run_guest(app.clone(), component, request, depth, permit, span.clone()).await.map_err(|(blame, e)| {
+                spans::blamed(&span, blame);
+                Unanswered::Failed(blame, e)
+            })
         }
         None => Err(Unanswered::Busy),
     };
     let status = match &answered {
         Ok(response) => response.status().as_u16(),
         Err(Unanswered::Busy) => 503,
-        Err(Unanswered::Failed(_)) => 500,
+        Err(Unanswered::Failed(..)) => 500,
     };
     spans::answered(&span, Some(status));
     app.metrics.record_request(id, route, status, started.elapsed());
@@ -56,7 +59,7 @@ async fn run_guest(
     depth: Depth,
     permit: tokio::sync::OwnedSemaphorePermit,
     span: Span,
-) -> Result<hyper::Response<HyperOutgoingBody>> {
+) -> Result<hyper::Response<HyperOutgoingBody>, (Blame, anyhow::Error)> {
     let deadline = app.limits.request_timeout;
     let loaded = &app.components[component];
     // The build live now serves this request to its end, whatever a swap does meanwhile.
@@ -73,8 +76,9 @@ async fn run_guest(
         }
     });
     let (sender, mut receiver) = tokio::sync::oneshot::channel();
-    let incoming = store.data_mut().new_incoming_request(Scheme::Http, request)?;
-    let outparam = store.data_mut().new_response_outparam(sender)?;
+    let hosts = |e: wasmtime::Error| (Blame::Host, anyhow::Error::from(e));
+    let incoming = store.data_mut().new_incoming_request(Scheme::Http, request).map_err(hosts)?;
+    let outparam = store.data_mut().new_response_outparam(sender).map_err(hosts)?;
 
     let mut guest = RunningGuest(Some(Box::pin(
         async move {
@@ -84,8 +88,9 @@ async fn run_guest(
             let id = &app.components[component].context.id;
             let instantiating = spans::instantiation(id);
             let proxy = pre.instantiate_async(&mut store).instrument(instantiating.clone()).await;
-            if proxy.is_err() {
-                spans::failed(&instantiating);
+            let proxy = proxy.map_err(instantiation_failed);
+            if let Err(e) = &proxy {
+                spans::blamed(&instantiating, blame_of(e));
             }
             drop(instantiating);
             let proxy = proxy?;
@@ -104,14 +109,30 @@ async fn run_guest(
         finished = &mut guest => (receiver.await, Some(finished)),
         answered = &mut receiver => (answered, None),
     };
+    let guests = |error: anyhow::Error| Err((Blame::Guest, error));
     match (answered, finished) {
         (Ok(Ok(response)), None) => Ok(response.map(|body| GuestDrivenBody { body, guest }.boxed_unsync())),
         (Ok(Ok(response)), Some(_)) => Ok(response),
-        (Ok(Err(code)), _) => Err(anyhow!("the component answered with an error: {code:?}")),
-        (Err(_), Some(Ok(()))) => Err(anyhow!("the component returned without setting a response")),
-        (Err(_), Some(Err(trap))) => Err(anyhow!("the component trapped: {trap:#}")),
-        (Err(_), None) => Err(anyhow!("the component dropped its response unanswered")),
+        (Ok(Err(code)), _) => guests(anyhow!("the component answered with an error: {code:?}")),
+        (Err(_), Some(Ok(()))) => guests(anyhow!("the component returned without setting a response")),
+        (Err(_), Some(Err(failed))) if blame_of(&failed) == Blame::Host => Err((Blame::Host, anyhow!("{failed:#}"))),
+        (Err(_), Some(Err(trap))) => guests(anyhow!("the component trapped: {trap:#}")),
+        (Err(_), None) => guests(anyhow!("the component dropped its response unanswered")),
     }
+}
+
+/// Marks an error as the host's failure to make the instance.
+#[derive(Debug, thiserror::Error)]
+#[error("the host could not make the instance")]
+struct NotInstantiated;
+
+/// A failure to make the instance: the host's, unless the guest's own start trapped.
+fn instantiation_failed(error: wasmtime::Error) -> wasmtime::Error {
+    if error.is::<wasmtime::Trap>() { error } else { error.context(NotInstantiated) }
+}
+
+fn blame_of(error: &wasmtime::Error) -> Blame {
+    if error.is::<NotInstantiated>() { Blame::Host } else { Blame::Guest }
 }
 
 /// A guest instance at work on one request, from instantiation to its return.
@@ -169,5 +190,20 @@ impl Body for GuestDrivenBody {
 
     fn size_hint(&self) -> SizeHint {
         self.body.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_to_make_the_instance_is_blamed_on_the_host_and_any_other_on_the_guest() {
+        let not_linked = instantiation_failed(wasmtime::Error::msg("import `spin:postgres` has the wrong type"));
+        assert_eq!(blame_of(&not_linked), Blame::Host);
+        let start_trapped = instantiation_failed(wasmtime::Error::from(wasmtime::Trap::StackOverflow));
+        assert_eq!(blame_of(&start_trapped), Blame::Guest, "a start that traps is the guest's");
+        assert_eq!(blame_of(&wasmtime::Error::from(wasmtime::Trap::UnreachableCodeReached)), Blame::Guest);
+        assert_eq!(blame_of(&wasmtime::Error::msg("the request ran past its deadline of 30s")), Blame::Guest);
     }
 }

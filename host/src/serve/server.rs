@@ -119,11 +119,11 @@ async fn on_request(
             response.headers_mut().insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
             response
         }
-        Err(error) => {
+        Err(Unanswered::Failed(blame, error)) => {
             let id = &app.components[component].context.id;
             // Under the caller's request id, when it sent one: the line joins its trail.
             let request_id = callers_id.as_ref().and_then(|id| id.to_str().ok());
-            tracing::error!(request_id, trace_id = trace_id.as_deref(), component = id.as_str(), path = path.as_str(), status = 500, error = %format_args!("{error:#}"), "the component failed");
+            tracing::error!(request_id, trace_id = trace_id.as_deref(), component = id.as_str(), path = path.as_str(), status = 500, blame = blame.as_str(), error = %format_args!("{error:#}"), "the component failed");
             // As Spin answers a guest that failed: a bare 500.
             empty(StatusCode::INTERNAL_SERVER_ERROR)
         }

@@ -13,6 +13,8 @@ use wasmtime_wasi_http::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::body::HyperOutgoingBody;
 use wasmtime_wasi_http::types::{IncomingResponse, OutgoingRequestConfig};
 
+use crate::observe::telemetry::spans::Blame;
+
 /// The domain of service chaining: `http://<component>.spin.internal`.
 pub const SUFFIX: &str = ".spin.internal";
 
@@ -25,9 +27,9 @@ pub enum Unanswered {
     /// Every instance slot stayed taken for `instance_wait`: the caller owes a 503.
     #[error("every instance slot is taken")]
     Busy,
-    /// The guest trapped, ran past its deadline or set no response: a 500.
-    #[error("{0:#}")]
-    Failed(anyhow::Error),
+    /// The guest could not be run or did not answer: a 500, and whose doing it was.
+    #[error("{1:#}")]
+    Failed(Blame, anyhow::Error),
 }
 
 pub type Answer = Result<hyper::Response<HyperOutgoingBody>, Unanswered>;
@@ -63,7 +65,7 @@ pub async fn answer(pending: PendingAnswer, config: OutgoingRequestConfig) -> Re
     let response = match answered {
         Ok(response) => response,
         Err(Unanswered::Busy) => return Err(ErrorCode::ConnectionLimitReached),
-        Err(Unanswered::Failed(_)) => {
+        Err(Unanswered::Failed(..)) => {
             let mut failed = hyper::Response::new(HyperOutgoingBody::default());
             *failed.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
             failed

@@ -11,7 +11,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, SimpleQueryMessage};
 
 use super::columns::row_set;
-use super::errors::query_failed;
+use super::errors::{self, query_failed};
 use super::params::{Param, bind_all};
 use crate::capabilities::bindings::spin::postgres4_0_0::postgres::{Error, ParameterValue, QueryError, RowSet};
 use crate::observe::telemetry::spans;
@@ -53,22 +53,22 @@ impl GuestConnection {
     pub async fn query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
         let span = spans::statement(&self.database, sql);
         let outcome = self.run_query(sql, params).await;
-        self.finish(&span, outcome.is_err());
+        self.finish(&span, outcome.as_ref().err());
         outcome
     }
 
     pub async fn execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
         let span = spans::statement(&self.database, sql);
         let outcome = self.run_execute(sql, params).await;
-        self.finish(&span, outcome.is_err());
+        self.finish(&span, outcome.as_ref().err());
         outcome
     }
 
-    /// Counts a statement that failed, and marks its span.
-    fn finish(&self, span: &tracing::Span, failed: bool) {
-        if failed {
+    /// Counts a statement that failed, and marks its span with whose doing it was.
+    fn finish(&self, span: &tracing::Span, failed: Option<&Error>) {
+        if let Some(error) = failed {
             self.failures.inc();
-            spans::failed(span);
+            spans::blamed(span, errors::blame(error));
         }
     }
 

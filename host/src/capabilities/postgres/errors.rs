@@ -4,6 +4,17 @@
 use std::error::Error as _;
 
 use crate::capabilities::bindings::spin::postgres4_0_0::postgres::{DbError, Error, QueryError};
+use crate::observe::telemetry::spans::Blame;
+
+/// Whose doing a failed statement was: the host's when the database could not
+/// be reached or the connection was lost; else the guest's (its statement, its
+/// parameters, or what the server refused them for).
+pub fn blame(error: &Error) -> Blame {
+    match error {
+        Error::ConnectionFailed(_) => Blame::Host,
+        _ => Blame::Guest,
+    }
+}
 
 /// A statement the server or the driver refused.
 pub fn query_failed(error: &tokio_postgres::Error) -> Error {
@@ -42,5 +53,17 @@ pub fn error_text(error: &tokio_postgres::Error) -> String {
     match error.source() {
         Some(source) => format!("{error}: {source}"),
         None => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_database_is_blamed_on_the_host_and_a_refused_statement_on_the_guest() {
+        assert_eq!(blame(&Error::ConnectionFailed("timed out waiting for a database connection".into())), Blame::Host);
+        assert_eq!(blame(&Error::BadParameter("not an int4".into())), Blame::Guest);
+        assert_eq!(blame(&Error::QueryFailed(QueryError::Text("deadlock detected".into()))), Blame::Guest);
     }
 }

@@ -1,21 +1,20 @@
-//! Spin capabilities this host does not provide: key-value stores, SQLite, MQTT
-//! and Redis. A guest importing them still loads, and each `open` fails exactly
-//! as Spin 3.6.3 fails it for a component without the permission: a store or
-//! database not granted is `access-denied`, an address not allowed is refused.
-//! Granting one (`key_value_stores`, `sqlite_databases`, a `redis://` or
-//! `mqtt://` allowed host) is refused when the application loads, naming it.
+//! Spin capabilities this host does not provide: SQLite, MQTT and Redis. A
+//! guest importing them still loads, and each `open` fails exactly as Spin 3.6.3
+//! fails it for a component without the permission: a database not granted is
+//! `access-denied`, an address not allowed is refused. Granting one
+//! (`sqlite_databases`, a `redis://` or `mqtt://` allowed host) is refused when
+//! the application loads, naming it.
 
 use std::sync::Arc;
 
 use wasmtime::component::{HasData, Linker, Resource};
 
 use crate::capabilities::allow::AllowList;
-use crate::capabilities::bindings::fermyon::spin2_0_0::{key_value, mqtt, redis, sqlite};
+use crate::capabilities::bindings::fermyon::spin2_0_0::{mqtt, redis, sqlite};
 
-/// Links the four interfaces, present only to refuse, as Spin refuses a
+/// Links the three interfaces, present only to refuse, as Spin refuses a
 /// component without the permission.
 pub fn link<T: Send + 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut RefusedState) -> wasmtime::Result<()> {
-    key_value::add_to_linker::<T, HasRefused>(linker, get)?;
     sqlite::add_to_linker::<T, HasRefused>(linker, get)?;
     mqtt::add_to_linker::<T, HasRefused>(linker, get)?;
     redis::add_to_linker::<T, HasRefused>(linker, get)
@@ -42,58 +41,6 @@ impl HasData for HasRefused {
 /// No resource of these kinds can exist: `open` never succeeds.
 fn never<T>() -> wasmtime::Result<T> {
     Err(wasmtime::Error::msg("a resource this host never hands out"))
-}
-
-impl key_value::Host for RefusedState {}
-
-impl key_value::HostStore for RefusedState {
-    async fn open(&mut self, _label: String) -> wasmtime::Result<Result<Resource<key_value::Store>, key_value::Error>> {
-        Ok(Err(key_value::Error::AccessDenied))
-    }
-
-    async fn get(
-        &mut self,
-        _: Resource<key_value::Store>,
-        _: String,
-    ) -> wasmtime::Result<Result<Option<Vec<u8>>, key_value::Error>> {
-        never()
-    }
-
-    async fn set(
-        &mut self,
-        _: Resource<key_value::Store>,
-        _: String,
-        _: Vec<u8>,
-    ) -> wasmtime::Result<Result<(), key_value::Error>> {
-        never()
-    }
-
-    async fn delete(
-        &mut self,
-        _: Resource<key_value::Store>,
-        _: String,
-    ) -> wasmtime::Result<Result<(), key_value::Error>> {
-        never()
-    }
-
-    async fn exists(
-        &mut self,
-        _: Resource<key_value::Store>,
-        _: String,
-    ) -> wasmtime::Result<Result<bool, key_value::Error>> {
-        never()
-    }
-
-    async fn get_keys(
-        &mut self,
-        _: Resource<key_value::Store>,
-    ) -> wasmtime::Result<Result<Vec<String>, key_value::Error>> {
-        never()
-    }
-
-    async fn drop(&mut self, _: Resource<key_value::Store>) -> wasmtime::Result<()> {
-        Ok(())
-    }
 }
 
 impl sqlite::Host for RefusedState {}

@@ -31,6 +31,7 @@ pub fn serve<B>(request: &mut hyper::Request<B>, component: &str, route: &str) -
         otel.name = %format_args!("{method} {route}"),
         otel.kind = "server",
         otel.status_code = Empty,
+        error.blame = Empty,
         http.request.method = method,
         http.route = route,
         http.response.status_code = Empty,
@@ -52,6 +53,7 @@ pub fn instantiation(component: &str) -> Span {
         otel.name = %format_args!("instantiate {component}"),
         otel.kind = "internal",
         otel.status_code = Empty,
+        error.blame = Empty,
         eventos.component = component,
     )
 }
@@ -67,6 +69,7 @@ pub fn statement(database: &str, sql: &str) -> Span {
         otel.name = described.name.as_str(),
         otel.kind = "client",
         otel.status_code = Empty,
+        error.blame = Empty,
         db.system.name = "postgresql",
         db.namespace = database,
         db.operation.name = described.operation.as_str(),
@@ -82,6 +85,7 @@ pub fn call<B>(request: &mut hyper::Request<B>) -> Span {
         otel.name = request.method().as_str(),
         otel.kind = "client",
         otel.status_code = Empty,
+        error.blame = Empty,
         http.request.method = request.method().as_str(),
         http.response.status_code = Empty,
         error.type = Empty,
@@ -117,4 +121,29 @@ pub fn answered(span: &Span, status: Option<u16>) {
 /// Marks a span failed, without saying why: a database's message may quote a value.
 pub fn failed(span: &Span) {
     span.record("otel.status_code", "error");
+}
+
+/// Whose doing a failure most likely was, as Spin marks its spans (`error.blame`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blame {
+    /// The guest's: it trapped, ran past its deadline, set no response, or sent
+    /// a statement the database refused.
+    Guest,
+    /// The host's: it could not make the instance, or reach the database.
+    Host,
+}
+
+impl Blame {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Blame::Guest => "guest",
+            Blame::Host => "host",
+        }
+    }
+}
+
+/// Marks a span failed, and by whom.
+pub fn blamed(span: &Span, blame: Blame) {
+    span.record("error.blame", blame.as_str());
+    failed(span);
 }
