@@ -14,9 +14,11 @@ use uuid::Uuid;
 use crate::checkout::{Checkout, CheckoutStatus, NewCheckout};
 use crate::error::TicketingError;
 use crate::model::{Order, random_bucket};
-use crate::ordering::{self, Attempt, OrderSource};
+use crate::ordering::{self, Attempt};
 use crate::peers;
-use crate::repo::{self, checkouts::CheckoutDraft, checkouts::Released, order_insert::InsertOrder};
+use crate::repo::{
+    self, checkouts::CheckoutDraft, checkouts::Released, order_insert::InsertOrder, order_insert::OrderSource,
+};
 use crate::rules::{pricing, shortage};
 
 /// Times a buyer gives back expired holds and tries again: more than once only

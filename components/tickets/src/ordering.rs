@@ -10,25 +10,10 @@ use uuid::Uuid;
 use crate::code;
 use crate::error::TicketingError;
 use crate::model::PricedLine;
-use crate::repo::{self, order_insert::OrderDraft};
+use crate::repo::{self, order_insert::OrderDraft, order_insert::OrderSource};
 
 /// Fresh codes to try when a new code collides with an issued one.
 const CODE_ATTEMPTS: usize = 3;
-
-/// What an order is made of besides its ids and codes: a direct order's and a
-/// confirmed checkout's differ only here.
-pub struct OrderSource {
-    pub event_id: Uuid,
-    pub user_id: Uuid,
-    pub currency: String,
-    pub lines: Vec<PricedLine>,
-    pub voucher_code: Option<String>,
-    pub checkout_id: Option<Uuid>,
-    pub idempotency_key: Option<String>,
-    pub fingerprint: Option<String>,
-    /// Who made it: the buyer, an admin for them, or whoever confirmed the checkout.
-    pub actor: Uuid,
-}
 
 /// How one try to write an order went.
 pub enum Attempt<T> {
@@ -41,7 +26,7 @@ pub enum Attempt<T> {
 /// with `write`, drawing again while a code collides.
 pub fn with_fresh_codes<T>(
     source: &OrderSource,
-    mut write: impl FnMut(&OrderDraft) -> Result<Attempt<T>, TicketingError>,
+    mut write: impl FnMut(&OrderDraft<'_>) -> Result<Attempt<T>, TicketingError>,
 ) -> Result<T, TicketingError> {
     for _ in 0..CODE_ATTEMPTS {
         if let Attempt::Done(done) = write(&draft(source))? {
@@ -52,21 +37,13 @@ pub fn with_fresh_codes<T>(
 }
 
 /// The order `source` makes, as it is written.
-fn draft(source: &OrderSource) -> OrderDraft {
+fn draft(source: &OrderSource) -> OrderDraft<'_> {
     let tickets: i32 = source.lines.iter().map(|line| line.quantity).sum();
     OrderDraft {
+        source,
         id: Uuid::new_v4(),
-        event_id: source.event_id,
-        user_id: source.user_id,
-        currency: source.currency.clone(),
-        lines: source.lines.clone(),
         codes: (0..tickets).map(|_| code::new_code()).collect(),
-        voucher_code: source.voucher_code.clone(),
-        checkout_id: source.checkout_id,
-        idempotency_key: source.idempotency_key.clone(),
-        fingerprint: source.fingerprint.clone(),
         processed_by: instance_name(),
-        actor: source.actor,
         at: eventos_common::time::now(),
     }
 }

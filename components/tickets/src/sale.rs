@@ -8,9 +8,9 @@ use spin_sdk::pg4::Connection;
 use crate::error::TicketingError;
 use crate::hold;
 use crate::model::{Order, random_bucket};
-use crate::ordering::{Attempt, OrderSource, take_stock, with_fresh_codes};
+use crate::ordering::{Attempt, take_stock, with_fresh_codes};
 use crate::peers;
-use crate::repo::{self, order_insert::InsertOrder, order_insert::OrderDraft};
+use crate::repo::{self, order_insert::InsertOrder, order_insert::OrderDraft, order_insert::OrderSource};
 use crate::requests::NewOrder;
 use crate::rules::pricing;
 
@@ -43,7 +43,7 @@ impl From<DbError> for SaleError {
 }
 
 impl InsertOrder {
-    fn into_sale(self, draft: &OrderDraft) -> Result<Order, SaleError> {
+    fn into_sale(self, draft: &OrderDraft<'_>) -> Result<Order, SaleError> {
         match self {
             InsertOrder::Inserted => Ok(draft.order()),
             InsertOrder::KeyTaken => Err(SaleError::KeyTaken),
@@ -112,10 +112,10 @@ fn sell(conn: &Connection, new: &NewOrder) -> Result<Sold, TicketingError> {
 /// The sale when every bucket with room was busy: in one transaction, the order
 /// and its tickets are written first and the stock is taken last, waiting for a
 /// bucket if need be, so that a bucket is held only for its update and the commit.
-fn sell_waiting(conn: &Connection, draft: &OrderDraft, first_bucket: i32) -> Result<Order, SaleError> {
+fn sell_waiting(conn: &Connection, draft: &OrderDraft<'_>, first_bucket: i32) -> Result<Order, SaleError> {
     in_transaction(conn, |conn| {
         let order = repo::order_insert::insert_order(conn, draft)?.into_sale(draft)?;
-        take_stock(conn, &draft.lines[0], first_bucket)?;
+        take_stock(conn, &draft.source.lines[0], first_bucket)?;
         Ok(order)
     })
 }

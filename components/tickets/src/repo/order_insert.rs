@@ -12,39 +12,46 @@ use super::{text_array, uuid_array};
 use crate::model::{Order, OrderStatus, Payment, PricedLine, Ticket, TicketStatus};
 use crate::rules::pricing::{self, Totals};
 
-/// An order exactly as it is about to be written, ids and codes drawn, so that
-/// writing it need not read anything back.
+/// What an order is made of besides what each try to write it draws: a direct
+/// order's and a confirmed checkout's differ only here.
 #[derive(Debug, Clone)]
-pub struct OrderDraft {
-    pub id: Uuid,
+pub struct OrderSource {
     pub event_id: Uuid,
     pub user_id: Uuid,
     pub currency: String,
     pub lines: Vec<PricedLine>,
-    /// One fresh code per ticket, line after line.
-    pub codes: Vec<String>,
     pub voucher_code: Option<String>,
     pub checkout_id: Option<Uuid>,
     pub idempotency_key: Option<String>,
     pub fingerprint: Option<String>,
+    /// Who made it: the buyer, an admin for them, or whoever confirmed the checkout.
+    pub actor: Uuid,
+}
+
+/// An order exactly as it is about to be written, its id and codes drawn, so
+/// that writing it need not read anything back.
+#[derive(Debug, Clone)]
+pub struct OrderDraft<'a> {
+    pub source: &'a OrderSource,
+    pub id: Uuid,
+    /// One fresh code per ticket, line after line.
+    pub codes: Vec<String>,
     /// The instance answering.
     pub processed_by: String,
-    /// Who placed it: the buyer, or the admin who named them.
-    pub actor: Uuid,
     pub at: NaiveDateTime,
 }
 
-impl OrderDraft {
+impl OrderDraft<'_> {
     fn quantity(&self) -> i32 {
-        self.lines.iter().map(|line| line.quantity).sum()
+        self.source.lines.iter().map(|line| line.quantity).sum()
     }
 
     fn totals(&self) -> Totals {
-        pricing::totals(&self.lines)
+        pricing::totals(&self.source.lines)
     }
 
     fn single_type(&self) -> Option<Uuid> {
-        match self.lines.as_slice() {
+        match self.source.lines.as_slice() {
             [line] => Some(line.ticket_type_id),
             _ => None,
         }
@@ -52,7 +59,7 @@ impl OrderDraft {
 
     /// Each ticket's code, type and price.
     fn tickets(&self) -> impl Iterator<Item = (&String, &PricedLine)> {
-        let per_ticket = self.lines.iter().flat_map(|line| (0..line.quantity).map(move |_| line));
+        let per_ticket = self.source.lines.iter().flat_map(|line| (0..line.quantity).map(move |_| line));
         self.codes.iter().zip(per_ticket)
     }
 
@@ -64,7 +71,7 @@ impl OrderDraft {
                 code: code.clone(),
                 order_id: self.id,
                 ticket_type_id: line.ticket_type_id,
-                event_id: self.event_id,
+                event_id: self.source.event_id,
                 price_cents: line.unit_price_cents,
                 status: TicketStatus::Valid,
                 checked_in_at: None,
@@ -74,21 +81,21 @@ impl OrderDraft {
         tickets.sort_by(|a, b| a.code.cmp(&b.code));
         let order = Order {
             id: self.id,
-            event_id: self.event_id,
+            event_id: self.source.event_id,
             ticket_type_id: self.single_type(),
-            user_id: self.user_id,
+            user_id: self.source.user_id,
             quantity: self.quantity(),
             total_cents: self.totals().total_cents,
             discount_cents: self.totals().discount_cents,
             amount_cents: 0,
-            currency: self.currency.clone(),
+            currency: self.source.currency.clone(),
             status: OrderStatus::Confirmed,
             payment: Payment::of_new_order(self.totals().amount_cents),
             payment_reference: None,
             refunded_cents: 0,
             refunds: Vec::new(),
-            voucher_code: self.voucher_code.clone(),
-            checkout_id: self.checkout_id,
+            voucher_code: self.source.voucher_code.clone(),
+            checkout_id: self.source.checkout_id,
             tickets: Vec::new(),
             processed_by: self.processed_by.clone(),
             created_at: self.at,
@@ -102,31 +109,31 @@ impl OrderDraft {
     fn statement(&self) -> OrderStatement {
         let mut p = Params::default();
         let totals = self.totals();
-        let (id, event_id, quantity) = (p.bind(self.id), p.bind(self.event_id), p.bind(self.quantity()));
-        let checkout_id = format!("{}::uuid", p.bind(self.checkout_id));
+        let (id, event_id, quantity) = (p.bind(self.id), p.bind(self.source.event_id), p.bind(self.quantity()));
+        let checkout_id = format!("{}::uuid", p.bind(self.source.checkout_id));
         let at = format!("{}::timestamp AT TIME ZONE 'UTC'", p.bind(self.at));
         let columns = [
             ("id", id.clone()),
             ("event_id", event_id.clone()),
             ("ticket_type_id", format!("{}::uuid", p.bind(self.single_type()))),
-            ("user_id", p.bind(self.user_id)),
+            ("user_id", p.bind(self.source.user_id)),
             ("quantity", quantity.clone()),
             ("total_cents", p.bind(totals.total_cents)),
             ("discount_cents", p.bind(totals.discount_cents)),
-            ("currency", p.bind(self.currency.clone())),
+            ("currency", p.bind(self.source.currency.clone())),
             ("payment", p.bind(Payment::of_new_order(totals.amount_cents).as_str().to_owned())),
-            ("voucher_code", p.bind(self.voucher_code.clone())),
+            ("voucher_code", p.bind(self.source.voucher_code.clone())),
             ("checkout_id", checkout_id.clone()),
             ("processed_by", p.bind(self.processed_by.clone())),
-            ("idempotency_key", p.bind(self.idempotency_key.clone())),
-            ("request_fingerprint", p.bind(self.fingerprint.clone())),
+            ("idempotency_key", p.bind(self.source.idempotency_key.clone())),
+            ("request_fingerprint", p.bind(self.source.fingerprint.clone())),
             ("created_at", at.clone()),
             ("updated_at", at),
         ];
         let (codes, (types, prices)): (Vec<String>, (Vec<Uuid>, Vec<i64>)) =
             self.tickets().map(|(code, line)| (code.clone(), (line.ticket_type_id, line.unit_price_cents))).unzip();
         let (codes, types, prices) = (p.bind(text_array(codes)), p.bind(uuid_array(types)), p.bind(prices));
-        let (amount, actor) = (p.bind(totals.amount_cents), p.bind(self.actor));
+        let (amount, actor) = (p.bind(totals.amount_cents), p.bind(self.source.actor));
         let then = format!(
             "entry AS (
                  INSERT INTO journal (kind, subject, event_id, actor, data)
@@ -188,10 +195,10 @@ fn unique_violation(error: &PgError) -> Option<InsertOrder> {
 /// taken key and taken code are told apart by theirs.
 pub fn sell_from_free_bucket(
     conn: &Connection,
-    draft: &OrderDraft,
+    draft: &OrderDraft<'_>,
     first_bucket: i32,
 ) -> Result<Option<InsertOrder>, DbError> {
-    let [line] = draft.lines.as_slice() else {
+    let [line] = draft.source.lines.as_slice() else {
         return Err(DbError::bug("a one-statement sale is of one ticket type"));
     };
     let OrderStatement { columns, values, then, mut params } = draft.statement();
@@ -219,7 +226,7 @@ pub fn sell_from_free_bucket(
 
 /// The order and its tickets in one statement, without stock: the caller took
 /// it, or takes it, in the same transaction.
-pub fn insert_order(conn: &Connection, draft: &OrderDraft) -> Result<InsertOrder, DbError> {
+pub fn insert_order(conn: &Connection, draft: &OrderDraft<'_>) -> Result<InsertOrder, DbError> {
     let OrderStatement { columns, values, then, params } = draft.statement();
     let sql = format!("WITH o AS (INSERT INTO orders ({columns}) VALUES ({values}) RETURNING id), {then}");
     match conn.execute(&sql, params.values()) {
