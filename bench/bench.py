@@ -17,7 +17,6 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,17 +28,14 @@ from pathlib import Path
 
 from node import node_bin, on_node
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from eventos_up import Platform, free_port  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENTOS = ROOT / "target/release/eventos"
 NATIVE = ROOT / "target/release/native-reference"
 OUT = ROOT / "target/bench"
 ADMIN_URL = os.environ.get("EVENTOS_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # The requests that set the benchmark up are an admin's (`token()` fills this in).
@@ -83,29 +79,25 @@ def rss_kib(pid, field="VmRSS"):
     return 0
 
 
-class Host:
+class Host(Platform):
+    """The platform under measure: how long it takes to answer, and what the
+    host's histogram of instantiations said when it stopped."""
+
     def __init__(self, prefix, started):
-        self.prefix, self.port, self.started = prefix, free_port(), started
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = OUT / "host.log"
+        # The bad webhook receivers of the on-sale row listen on this machine.
+        super().__init__(prefix, OUT / "host.log", env={"SPIN_VARIABLE_WEBHOOK_HOSTS": "http://127.0.0.1:*"})
+        self.started = started
 
     def start(self, env=None):
+        """Process start to the first 200, in seconds."""
         started = time.monotonic()
-        self.log = open(self.log_path, "a")
-        # The bad webhook receivers of the on-sale row listen on this machine.
-        env = {**os.environ, "SPIN_VARIABLE_WEBHOOK_HOSTS": "http://127.0.0.1:*", **(env or {})}
-        self.process = subprocess.Popen(
-            [str(EVENTOS), "up", "--no-build", "--listen", f"127.0.0.1:{self.port}", "--prefix", self.prefix],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log, env=env)
-        self.started.append(self.process)
+        self.started.append(super().start(env))
         wait_for(f"{self.base}/api/users/health")
         return time.monotonic() - started
 
     def stop(self):
         """Graceful stop; returns the host's instantiation summary line."""
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
-        self.log.close()
+        super().stop()
         lines = [l for l in self.log_path.read_text().splitlines() if "instantiations:" in l]
         return lines[-1] if lines else ""
 

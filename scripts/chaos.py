@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,8 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
+
+from eventos_up import Platform, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTOS = ROOT / "target/release/eventos"
@@ -76,21 +77,12 @@ def psql(database, sql):
 
 # ---- the host ---------------------------------------------------------------------
 
-class Host:
+class Host(Platform):
+    """The platform on the drill's own PostgreSQL, counting the times it exited on its own."""
+
     def __init__(self, prefix, port):
-        self.prefix, self.port, self.process, self.exits = prefix, port, None, 0
-        self.base = f"http://127.0.0.1:{port}"
-        self.log = open(WORK / "host.log", "a")
-
-    def start(self):
-        env = dict(os.environ, EVENTOS_PG_ADMIN_URL=ADMIN_URL)
-        self.process = subprocess.Popen(
-            [str(EVENTOS), "up", "--no-build", "--listen", f"127.0.0.1:{self.port}", "--prefix", self.prefix],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
-
-    def kill(self):
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
+        super().__init__(prefix, WORK / "host.log", port, env={"EVENTOS_PG_ADMIN_URL": ADMIN_URL})
+        self.exits = 0
 
     def wait_ready(self, limit=30.0):
         started = time.monotonic()
@@ -102,20 +94,12 @@ class Host:
                 time.sleep(0.5)
                 self.start()
             # Back when every domain answers, its database included.
-            if all(call("GET", f"{self.base}/api/{domain}/health", timeout=1)[0] == 200 for domain in DOMAINS):
+            if self.answers():
                 return time.monotonic() - started
             time.sleep(0.005)
         raise SystemExit("chaos: the host did not come back (see target/chaos/host.log)")
 
 
-def free_port():
-    import socket
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-DOMAINS = ("users", "events", "participation", "tickets")
 
 # Every request is an admin's, who may act for the drill's users: the drill is
 # about what survives a crash, not about who may ask.
