@@ -7,6 +7,7 @@
 //! each other's Services, behind a gateway that routes as the manifest's
 //! triggers do.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{LazyLock, Mutex, PoisonError};
@@ -14,13 +15,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{Platform, Running, admin_url, free_address, gateway, provision_for_spin, workspace};
+use super::{Platform, Running, admin_url, free_address, gateway, listens, provision_for_spin, workspace};
 
 /// The containerd namespace the containers live in, as on a kubelet's node.
 const NAMESPACE: &str = "k8s.io";
 /// The overlay whose SpinApps the node runs: the production one, with telemetry
 /// (the status page's `prometheus_url`).
 const OVERLAY: &str = "k8s/overlays/prod";
+/// Starts of a container that does not listen before the test gives up.
+const STARTS: u32 = 3;
 
 /// The node the tests run on.
 pub struct Node {
@@ -68,6 +71,10 @@ impl Node {
     /// attached and appends its output to `log`, as a kubelet collects a pod's:
     /// the shim writes to the paths containerd gives it, so a `--log-uri` (a
     /// URI, not a path) would lose it, and unread pipes would stop it once full.
+    ///
+    /// A start that does not listen within a minute (the task exited, or hangs)
+    /// is killed and started again, as a kubelet whose startup probe failed
+    /// restarts the container; after three such starts the test fails.
     pub fn start_container(
         &self,
         name: &str,
@@ -77,6 +84,22 @@ impl Node {
         log: &Path,
     ) -> Child {
         let _one_at_a_time = self.starting.lock().unwrap_or_else(PoisonError::into_inner);
+        for attempt in 1..=STARTS {
+            let mut child = self.run(name, address, components, env, log);
+            if listens(address, &mut child) {
+                return child;
+            }
+            self.remove(name, &mut child);
+            let _ = self.ctr().args(["container", "rm", name]).output();
+            let note =
+                format!("node: {name} did not listen on {address} (start {attempt} of {STARTS}); started again\n");
+            let _ = std::fs::OpenOptions::new().append(true).open(log).and_then(|mut f| f.write_all(note.as_bytes()));
+        }
+        panic!("{name} did not listen on {address} after {STARTS} starts (see {})", log.display())
+    }
+
+    /// `ctr run` for the container, attached, its output appended to `log`.
+    fn run(&self, name: &str, address: &str, components: &str, env: &[(String, String)], log: &Path) -> Child {
         let mut command = self.ctr();
         command.args(["run", "--rm", "--net-host", "--runtime", "io.containerd.spin.v2"]);
         command.args(["--env", &format!("SPIN_HTTP_LISTEN_ADDR={address}")]);
@@ -85,21 +108,25 @@ impl Node {
             command.args(["--env", &format!("{key}={value}")]);
         }
         let output = || std::fs::OpenOptions::new().create(true).append(true).open(log).expect("the container's log");
-        let child = command
+        command
             .args([&self.image, name, "/"])
             .stdin(Stdio::null())
             .stdout(output())
             .stderr(output())
             .spawn()
-            .expect("ctr run");
-        wait_for_listener(address, name);
-        child
+            .expect("ctr run")
     }
 
     /// Ends the container `name` as the kubelet ends a pod's: SIGKILL; the
     /// `ctr run --rm` attached to it then removes its task and the container.
     pub fn remove(&self, name: &str, attached: &mut Child) {
         let _ = self.ctr().args(["task", "kill", "-s", "SIGKILL", name]).output();
+        // A `ctr run` whose task never started does not end with it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while matches!(attached.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = attached.kill();
         let _ = attached.wait();
     }
 }
@@ -206,15 +233,6 @@ impl Drop for Containers {
                 node().remove(&spec.name, attached);
             }
         }
-    }
-}
-
-/// Waits (up to two minutes) until something accepts connections on `address`.
-pub fn wait_for_listener(address: &str, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while std::net::TcpStream::connect(address).is_err() {
-        assert!(Instant::now() < deadline, "{what} did not listen on {address}");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
