@@ -34,6 +34,7 @@ from eventos_up import Platform, free_port  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 EVENTOS = ROOT / "target/release/eventos"
 NATIVE = ROOT / "target/release/native-reference"
+PEER = ROOT / "target/release/native-peer"
 OUT = ROOT / "target/bench"
 ADMIN_URL = os.environ.get("EVENTOS_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
 
@@ -232,6 +233,24 @@ def run(host_processes, prefix):
         reference = pgbench(database, sql, secs, conns)
         results["endpoints"].append({"name": name, "kind": kind, "platform": measured, "pgbench": reference,
                                      "ratio": measured["rps"] / reference["tps"]})
+    # 5. The cost of being WebAssembly: the same read served by a native Rust
+    # service (bench/src/native_peer.rs) on the same database, under the same load.
+    peer_port = free_port()
+    events_url = ADMIN_URL.replace("/postgres?", f"/{prefix}_events?")
+    with open(OUT / "native-peer.log", "w") as peer_log:
+        peer = subprocess.Popen([str(PEER), f"127.0.0.1:{peer_port}", events_url], stdout=subprocess.DEVNULL, stderr=peer_log)
+    host_processes.append(peer)
+    wait_for(f"http://127.0.0.1:{peer_port}/api/events/{event_id}")
+    ours = api(base, "GET", f"/api/events/{event_id}")[0]
+    with urllib.request.urlopen(f"http://127.0.0.1:{peer_port}/api/events/{event_id}", timeout=5) as answer:
+        theirs = json.loads(answer.read())
+    if ours != theirs:
+        sys.exit(f"bench: the native peer answers {theirs}, the platform {ours}: not the same endpoint")
+    natively = wrk(f"http://127.0.0.1:{peer_port}/api/events/{event_id}", secs, conns, server_pid=peer.pid)
+    peer.terminate()
+    by_id = results["endpoints"][0]["platform"]
+    results["native_peer"] = {"event_by_id": {"platform": by_id, "native": natively, "ratio": by_id["rps"] / natively["rps"]}}
+
     single_row = pgbench(f"{prefix}_tickets", SQL_SINGLE_ROW_PURCHASE.format(type=world["reference_type"], user=user_id), secs, conns)
     orders = next(e for e in results["endpoints"] if "orders" in e["name"])
     results["hot_spot"] = {"orders_rps": orders["platform"]["rps"], "single_row_pgbench_tps": single_row["tps"],
@@ -317,6 +336,7 @@ def run(host_processes, prefix):
             print(f"bench check: {line}")
         complete = not refused and all(e["platform"]["rps"] > 0 and e["pgbench"]["tps"] > 0 for e in results["endpoints"])
         complete = complete and results["instantiation"].get("count", 0) > 0 and results["host_overhead"]["native"]["rps"] > 0
+        complete = complete and results["native_peer"]["event_by_id"]["native"]["rps"] > 0
         complete = complete and results["identity"]["named_order"]["rps"] > 0 and results["identity"]["anonymous_read"]["rps"] > 0
         complete = complete and results["bad_receivers"]["bad"]["rps"] > 0 and results["bad_receivers"]["none"]["rps"] > 0
         complete = complete and results["tracing"]["on"]["rps"] > 0 and results["tracing"]["spans"] > 0 and results["tracing"]["metric_points"] > 0
@@ -542,6 +562,9 @@ def table(r):
         p = e["platform"]
         lines.append(f"{e['name'] + ' vs pgbench':44} {p['rps']:>14,.0f} {e['pgbench']['tps']:>14,.0f} {e['ratio']:>7.2f}   {latency(p):>20}   "
                      f"{p['server_cpu_us_per_request']:.0f} µs" + (f"  ({p['non_2xx']} non-2xx)" if p["non_2xx"] else ""))
+    n = r["native_peer"]["event_by_id"]
+    lines.append(f"{'GET /api/events/{id} vs native peer (req/s)':44} {n['platform']['rps']:>14,.0f} {n['native']['rps']:>14,.0f} {n['ratio']:>7.2f}   "
+                 f"{latency(n['platform']):>20}   {n['platform']['server_cpu_us_per_request']:.0f} µs (native {n['native']['server_cpu_us_per_request']:.0f} µs)")
     s = r["hot_spot"]
     lines.append(f"{'contended orders vs single-row pgbench':44} {s['orders_rps']:>14,.0f} {s['single_row_pgbench_tps']:>14,.0f} {s['ratio']:>7.2f}")
     t = r["identity"]
