@@ -38,11 +38,10 @@ pub fn with_fresh_codes<T>(
 
 /// The order `source` makes, as it is written.
 fn draft(source: &OrderSource) -> OrderDraft<'_> {
-    let tickets: i32 = source.lines.iter().map(|line| line.quantity).sum();
     OrderDraft {
         source,
         id: Uuid::new_v4(),
-        codes: (0..tickets).map(|_| code::new_code()).collect(),
+        codes: (0..source.quantity()).map(|_| code::new_code()).collect(),
         processed_by: instance_name(),
         at: eventos_common::time::now(),
     }

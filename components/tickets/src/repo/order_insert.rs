@@ -41,22 +41,25 @@ pub struct OrderDraft<'a> {
     pub at: NaiveDateTime,
 }
 
-impl OrderDraft<'_> {
-    fn quantity(&self) -> i32 {
-        self.source.lines.iter().map(|line| line.quantity).sum()
+impl OrderSource {
+    /// Tickets in all its lines.
+    pub fn quantity(&self) -> i32 {
+        self.lines.iter().map(|line| line.quantity).sum()
     }
 
     fn totals(&self) -> Totals {
-        pricing::totals(&self.source.lines)
+        pricing::totals(&self.lines)
     }
 
     fn single_type(&self) -> Option<Uuid> {
-        match self.source.lines.as_slice() {
+        match self.lines.as_slice() {
             [line] => Some(line.ticket_type_id),
             _ => None,
         }
     }
+}
 
+impl OrderDraft<'_> {
     /// Each ticket's code, type and price.
     fn tickets(&self) -> impl Iterator<Item = (&String, &PricedLine)> {
         let per_ticket = self.source.lines.iter().flat_map(|line| (0..line.quantity).map(move |_| line));
@@ -79,18 +82,19 @@ impl OrderDraft<'_> {
             })
             .collect();
         tickets.sort_by(|a, b| a.code.cmp(&b.code));
+        let totals = self.source.totals();
         let order = Order {
             id: self.id,
             event_id: self.source.event_id,
-            ticket_type_id: self.single_type(),
+            ticket_type_id: self.source.single_type(),
             user_id: self.source.user_id,
-            quantity: self.quantity(),
-            total_cents: self.totals().total_cents,
-            discount_cents: self.totals().discount_cents,
+            quantity: self.source.quantity(),
+            total_cents: totals.total_cents,
+            discount_cents: totals.discount_cents,
             amount_cents: 0,
             currency: self.source.currency.clone(),
             status: OrderStatus::Confirmed,
-            payment: Payment::of_new_order(self.totals().amount_cents),
+            payment: Payment::of_new_order(totals.amount_cents),
             payment_reference: None,
             refunded_cents: 0,
             refunds: Vec::new(),
@@ -108,14 +112,14 @@ impl OrderDraft<'_> {
     /// and the webhook deliveries it owes, after the CTE `o` that wrote the order.
     fn statement(&self) -> OrderStatement {
         let mut p = Params::default();
-        let totals = self.totals();
-        let (id, event_id, quantity) = (p.bind(self.id), p.bind(self.source.event_id), p.bind(self.quantity()));
+        let totals = self.source.totals();
+        let (id, event_id, quantity) = (p.bind(self.id), p.bind(self.source.event_id), p.bind(self.source.quantity()));
         let checkout_id = format!("{}::uuid", p.bind(self.source.checkout_id));
         let at = format!("{}::timestamp AT TIME ZONE 'UTC'", p.bind(self.at));
         let columns = [
             ("id", id.clone()),
             ("event_id", event_id.clone()),
-            ("ticket_type_id", format!("{}::uuid", p.bind(self.single_type()))),
+            ("ticket_type_id", format!("{}::uuid", p.bind(self.source.single_type()))),
             ("user_id", p.bind(self.source.user_id)),
             ("quantity", quantity.clone()),
             ("total_cents", p.bind(totals.total_cents)),
