@@ -7,11 +7,12 @@ COMPONENTS := users events participation tickets status
 TEST_GUESTS := probe
 EVENTOS := target/release/eventos
 LISTEN ?= 127.0.0.1:3000
-# Each black-box test file says where it runs, in a `// runtimes:` line after
-# its doc comment: `eventos` (`cargo test` runs them all), `spin` (again under
-# real Spin 3.6.3, SPIN, and Spin 4.0, SPIN4) and `node` (again on containerd
-# with containerd-shim-spin, NODE_BIN, each domain in a container of its own).
-runs_on = $(sort $(basename $(notdir $(shell grep -lE '^// runtimes:.* $(1)( |$$)' host/tests/*.rs))))
+# The black-box tests are a few binaries, a folder each under host/tests/; each
+# binary's main.rs says where it runs in a `// runtimes:` line: `eventos` (`cargo
+# test` runs them all), `spin` (again under real Spin 3.6.3, SPIN, and Spin 4.0,
+# SPIN4) and `node` (again on containerd with containerd-shim-spin, NODE_BIN,
+# each domain in a container of its own).
+runs_on = $(sort $(notdir $(patsubst %/main.rs,%,$(shell grep -lE '^// runtimes:.* $(1)( |$$)' host/tests/*/main.rs))))
 BOTH_RUNTIMES := $(call runs_on,spin)
 NODE_TESTS := $(call runs_on,node)
 
@@ -72,12 +73,12 @@ fuzz: build
 # The chaos drill: a minute of concurrent clients while the host is SIGKILLed six
 # times and PostgreSQL is stopped hard once; nothing acknowledged may be lost.
 # Then the hostile drill for a minute: an on-sale with bad webhook receivers and
-# a database at its connection limit for a while (host/tests/hostile_drill.rs);
-# and a minute of the node's drill (host/tests/node_drill.rs; with NODE_BIN).
+# a database at its connection limit for a while (host/tests/platform/hostile_drill.rs);
+# and a minute of the node's drill (host/tests/platform/node_drill.rs; with NODE_BIN).
 chaos: build
 	python3 scripts/chaos.py --duration 60 --kills 6 --db-restarts 1
-	EVENTOS_DRILL_SECONDS=60 $(CARGO) test --release -p eventos --test hostile_drill
-	EVENTOS_DRILL_SECONDS=60 CARGO=$(CARGO) scripts/test-on-node.sh node_drill
+	EVENTOS_DRILL_SECONDS=60 $(CARGO) test --release -p eventos --test platform hostile_drill::
+	EVENTOS_DRILL_SECONDS=60 CARGO=$(CARGO) scripts/test-on-node.sh platform -- node_drill::
 
 # The benchmark suite (BENCHMARKS.md): release build, fresh databases, one table.
 bench: build

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The node half of the black-box suite: the named test files again, every domain
+# The node half of the black-box suite: the named test binaries again, every domain
 # in a container of its own under containerd-shim-spin v0.24 (Spin 3.6.3), as a
 # SpinKube node runs the SpinApps (`EVENTOS_TEST_RUNTIME=node`; see
 # host/tests/support/node.rs). `NODE_BIN` names the folder of containerd-1.7.34,
@@ -12,8 +12,9 @@
 # to compile its components); when the tests are done, it is taken down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Test binaries by name, then (after `--`) what the test binaries are given: a filter.
 tests=()
-for name in "$@"; do tests+=(--test "$name"); done
+while [ $# -gt 0 ] && [ "$1" != -- ]; do tests+=(--test "$1"); shift; done
 
 missing=""
 if [ -z "${NODE_BIN:-}" ]; then
@@ -42,4 +43,4 @@ node=$(scripts/node.sh start "$dir")
 export "${node%%$'\n'*}" "${node#*$'\n'}"
 
 echo "make test: the black-box tests again, on the node (containerd 1.7.34, containerd-shim-spin v0.24.0)"
-EVENTOS_TEST_RUNTIME=node "${CARGO:-cargo}" test --release -p eventos ${tests[@]+"${tests[@]}"}
+EVENTOS_TEST_RUNTIME=node "${CARGO:-cargo}" test --release -p eventos ${tests[@]+"${tests[@]}"} "$@"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Spin halves of the black-box suite: the named test files again, with real
+# The Spin halves of the black-box suite: the named test binaries again, with real
 # Spin serving the same spin.toml and .wasm files (`EVENTOS_TEST_RUNTIME=spin`),
 # once per referee: Spin 3.6.3 (`SPIN`, else `spin` on PATH; containerd-shim-spin
 # v0.24) and Spin 4.0 (`SPIN4`; the shim v0.25 SpinKube installs today).
@@ -7,8 +7,9 @@
 set -euo pipefail
 spin3="${SPIN:-$(command -v spin || true)}"
 spin4="${SPIN4:-}"
+# Test binaries by name, then (after `--`) what the test binaries are given: a filter.
 tests=()
-for name in "$@"; do tests+=(--test "$name"); done
+while [ $# -gt 0 ] && [ "$1" != -- ]; do tests+=(--test "$1"); shift; done
 
 for referee in "SPIN:$spin3" "SPIN4:$spin4"; do
   variable=${referee%%:*} spin=${referee#*:}
@@ -21,5 +22,5 @@ for referee in "SPIN:$spin3" "SPIN4:$spin4"; do
     continue
   fi
   echo "make test: the black-box tests again, on $("$spin" --version | cut -d" " -f1,2)"
-  EVENTOS_TEST_RUNTIME=spin SPIN="$spin" "${CARGO:-cargo}" test --release -p eventos ${tests[@]+"${tests[@]}"}
+  EVENTOS_TEST_RUNTIME=spin SPIN="$spin" "${CARGO:-cargo}" test --release -p eventos ${tests[@]+"${tests[@]}"} "$@"
 done

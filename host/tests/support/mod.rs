@@ -36,6 +36,13 @@ pub struct Platform {
     runtime: Running,
 }
 
+/// The platform of the repository's spin.toml that the tests of one process
+/// share: started by the first test that asks, stopped with the process (its
+/// runtime sees its stdin close and drops its databases). A test that needs
+/// other settings starts a [`Platform`] of its own, stopped when it ends, so a
+/// process holds one long-lived platform, not one per file.
+pub static APP: LazyLock<Platform> = LazyLock::new(Platform::start);
+
 /// What stopping the platform takes, by runtime.
 enum Running {
     /// `eventos up --ephemeral`: closing its stdin stops it and drops its databases.

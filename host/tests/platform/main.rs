@@ -1,0 +1,28 @@
+//! The black-box suite of the platform: the real `.wasm` components of spin.toml
+//! served by the runtime under test (`EVENTOS_TEST_RUNTIME`: `eventos`, either
+//! real Spin, or the node), against a real PostgreSQL, through HTTP only. Each
+//! module is one part of the product; most share one platform ([`support::APP`]),
+//! the rest start their own with the settings they test.
+// runtimes: eventos spin node
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod access;
+mod checkouts_api;
+mod conventions;
+mod database_outage;
+mod events_api;
+mod hostile_drill;
+mod hostile_input;
+mod identity;
+mod node_drill;
+mod oidc_provider;
+mod openapi;
+mod participation_api;
+mod peers_down;
+mod status_page;
+mod tickets_api;
+mod traces;
+mod users_api;
+mod webhooks;
