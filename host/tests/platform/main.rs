@@ -9,6 +9,8 @@
 mod support;
 
 mod access;
+// First after `access`: the longest test here, so that the rest runs beside it.
+mod api_contract;
 mod checkouts_api;
 mod conventions;
 mod database_outage;
@@ -18,7 +20,6 @@ mod hostile_input;
 mod identity;
 mod node_drill;
 mod oidc_provider;
-mod openapi;
 mod participation_api;
 mod peers_down;
 mod status_page;
