@@ -66,9 +66,12 @@ deploy: build
 	@test -n "$(REGISTRY)$(IMAGE)" || { echo "usage: make deploy REGISTRY=host[:port][/path] [OVERLAY=dev|prod] [INSECURE=1] [DRY_RUN=1|server] [IMAGE=registry/eventos@sha256:...] [ROTATE_DB_CA=1]"; exit 2; }
 	OVERLAY=$(OVERLAY) TAG=$(TAG) EVENTOS=$(EVENTOS) scripts/deploy.sh
 
-# A longer schemathesis run than the one in `make test`: 200 examples per operation.
+# A longer schemathesis run than the one in `make test`: 200 examples per
+# operation (EXAMPLES), from seed SEED, on the test's own platform.
+EXAMPLES ?= 200
+SEED ?= 1
 fuzz: build
-	@scripts/fuzz.sh 200
+	EVENTOS_FUZZ_EXAMPLES=$(EXAMPLES) EVENTOS_FUZZ_SEED=$(SEED) $(CARGO) test --release -p eventos --test platform -- api_contract::schemathesis --nocapture
 
 # The chaos drill: a minute of concurrent clients while the host is SIGKILLed six
 # times and PostgreSQL is stopped hard once; nothing acknowledged may be lost.

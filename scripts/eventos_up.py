@@ -1,8 +1,8 @@
 """The one way the drills and the bench run the platform: `eventos up` on a
 fixed port of this machine, its databases under a prefix of its own and kept
 across restarts (a host killed and started again comes back to its data), its
-log appended to a file. (The Rust tests and `make fuzz` use `--ephemeral`
-instead: their databases go with the process.)"""
+log appended to a file. (The Rust tests, `make fuzz` among them, use
+`--ephemeral` instead: their databases go with the process.)"""
 
 import os
 import signal

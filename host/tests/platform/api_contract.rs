@@ -60,6 +60,12 @@ fn every_documented_operation_is_served() {
     }
 }
 
+/// `make fuzz` runs this test longer: `EVENTOS_FUZZ_EXAMPLES` per operation (20
+/// by default) from `EVENTOS_FUZZ_SEED` (1).
+fn setting(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|value| !value.is_empty()).unwrap_or_else(|| default.to_owned())
+}
+
 #[test]
 fn schemathesis_finds_no_server_error_and_no_contract_violation() {
     let report = workspace().join("target/fuzz");
@@ -77,7 +83,8 @@ fn schemathesis_finds_no_server_error_and_no_contract_violation() {
         // seconds fails no check here (`all` would hold each answer to 10 s),
         // and a request unanswered for a minute still fails.
         .args(["--max-response-time", "60", "--request-timeout", "60"])
-        .args(["--max-examples", "20", "--seed", "1", "--no-color"])
+        .args(["--max-examples", &setting("EVENTOS_FUZZ_EXAMPLES", "20"), "--seed", &setting("EVENTOS_FUZZ_SEED", "1")])
+        .arg("--no-color")
         .arg("--report-dir")
         .arg(&report)
         .output()
