@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
-use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy};
 
 use crate::app::limits::Limits;
 
@@ -27,6 +27,12 @@ const STACK_KEEP_RESIDENT: usize = 128 * 1024;
 pub fn new_engine(limits: &Limits) -> Result<Engine> {
     let mut config = Config::new();
     config.epoch_interruption(true);
+    // `EVENTOS_PROFILE=perfmap` names the guests' compiled functions in
+    // /tmp/perf-<pid>.map, so that `perf report` on the host shows where the
+    // guests spend their time, as wasmtime's own `--profile=perfmap` does.
+    if std::env::var("EVENTOS_PROFILE").as_deref() == Ok("perfmap") {
+        config.profiler(ProfilingStrategy::PerfMap);
+    }
     // Pooling makes instantiation a matter of microseconds: every request gets a
     // fresh instance, so this is the hot path. Each slot reserves address space,
     // not memory; see `app/limits.rs` for the sizes.
