@@ -9,11 +9,11 @@
 
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use spin_sdk::variables;
 use uuid::Uuid;
 
-use crate::{ApiRequest, Problem};
+use crate::{ApiRequest, Problem, verified_tokens};
 
 /// Clock skew tolerated between the issuer and this component.
 const LEEWAY_SECONDS: u64 = 30;
@@ -23,7 +23,7 @@ const USER_NAMESPACE: Uuid = Uuid::from_u128(0x6576_656e_746f_7300_8000_0000_757
 
 /// What a platform role lets its holder do (Keycloak's `realm_access.roles`);
 /// any valid token is a member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
     Organizer,
     Moderator,
@@ -53,7 +53,7 @@ impl Role {
 }
 
 /// The verified caller.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Caller {
     /// The platform's id for this person: fixed by the issuer and subject.
     pub user_id: Uuid,
@@ -144,6 +144,7 @@ impl From<Forbidden> for Problem {
 
 #[derive(Deserialize)]
 struct Claims {
+    exp: f64,
     sub: String,
     iss: String,
     #[serde(default)]
@@ -194,17 +195,17 @@ impl Verifier {
         Self { keys, issuer: issuer.to_owned(), audience: audience.to_owned() }
     }
 
-    fn from_variables() -> Self {
-        let get = |name: &str| variables::get(name).unwrap_or_default();
-        Self::new(&get("auth_jwks"), &get("auth_issuer"), &get("auth_audience"))
-    }
-
     /// The key named `kid` that may verify an `alg` signature.
     fn key(&self, kid: &str, alg: Algorithm) -> Option<&Jwk> {
         self.keys.keys.iter().find(|jwk| jwk.common.key_id.as_deref() == Some(kid) && may_verify(jwk, alg))
     }
 
     pub fn verify(&self, token: &str) -> Result<Caller, Unauthenticated> {
+        self.verify_until(token).map(|(caller, _)| caller)
+    }
+
+    /// The caller and the token's `exp` (Unix seconds).
+    fn verify_until(&self, token: &str) -> Result<(Caller, i64), Unauthenticated> {
         let invalid = |_| Unauthenticated::InvalidToken;
         let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
         if !ALGORITHMS.contains(&header.alg) || self.issuer.is_empty() {
@@ -224,13 +225,14 @@ impl Verifier {
         if !claims.aud.contains(&self.audience) && claims.azp.as_deref() != Some(self.audience.as_str()) {
             return Err(Unauthenticated::InvalidToken);
         }
-        Ok(Caller {
+        let caller = Caller {
             user_id: user_id(&claims.iss, &claims.sub),
             roles: claims.realm_access.roles.iter().filter_map(|r| Role::parse(r)).collect(),
             subject: claims.sub,
             email: claims.email,
             name: claims.name,
-        })
+        };
+        Ok((caller, claims.exp as i64))
     }
 }
 
@@ -253,7 +255,17 @@ pub fn caller(req: &ApiRequest) -> Result<Caller, Unauthenticated> {
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(Unauthenticated::InvalidToken);
     }
-    Verifier::from_variables().verify(token.trim())
+    let token = token.trim();
+    let get = |name: &str| variables::get(name).unwrap_or_default();
+    let (jwks, issuer, audience) = (get("auth_jwks"), get("auth_issuer"), get("auth_audience"));
+    let settings = [jwks.as_str(), issuer.as_str(), audience.as_str()];
+    let now = chrono::Utc::now().timestamp();
+    if let Some(caller) = verified_tokens::recall(&settings, token, now) {
+        return Ok(caller);
+    }
+    let (caller, exp) = Verifier::new(&jwks, &issuer, &audience).verify_until(token)?;
+    verified_tokens::remember(&settings, token, &caller, now, verified_tokens::reusable_until(now, exp));
+    Ok(caller)
 }
 
 /// The caller of a request anyone may make, whose answer may depend on who

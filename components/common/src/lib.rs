@@ -17,6 +17,7 @@ pub mod router;
 pub mod serve;
 pub mod time;
 pub mod trace;
+pub mod verified_tokens;
 pub mod webhook;
 
 pub use problem::{FieldError, Problem};
