@@ -181,6 +181,9 @@ fn component(id: &str, decl: &toml::Value, digests: &HashMap<String, String>) ->
     if let Some(hosts) = list(&decl, "allowed_outbound_hosts") {
         metadata.insert("allowed_outbound_hosts".into(), hosts);
     }
+    if let Some(stores) = list(&decl, "key_value_stores") {
+        metadata.insert("key_value_stores".into(), stores);
+    }
     if let Some(build) = decl.get("build").and_then(toml::Value::as_table) {
         let build: BTreeMap<String, Value> = build
             .iter()
