@@ -310,6 +310,16 @@ def run(host_processes, prefix):
     chosen = next(t for t in traced if t["off"] is cost["without"])
     results["tracing"] = {**chosen, "added": cost["median"], "added_spread": cost["spread"], "pairs": args.pairs}
 
+    # 10. Verified tokens taken at their word for a while (the default) against
+    # every signature checked again (`verified_token_seconds` 0): the member's
+    # order, each on a freshly started host; alternating pairs, the median pair's
+    # host CPU saved per request.
+    reuse = [token_reuse_orders(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer) for _ in range(args.pairs)]
+    cost = median_pair([(r["checked"], r["remembered"]) for r in reuse],
+                       lambda checked, remembered: checked["server_cpu_us_per_request"] - remembered["server_cpu_us_per_request"])
+    results["token_reuse"] = {"checked": cost["without"], "remembered": cost["with"], "saved_us": cost["median"],
+                              "saved_spread_us": cost["spread"], "pairs": args.pairs}
+
     # 5. The same .wasm on each real Spin here (3.6.3 and 4.0), same databases, same load.
     results["spins"] = []
     for spin_cli in find_spins():
@@ -339,6 +349,7 @@ def run(host_processes, prefix):
         complete = complete and results["native_peer"]["event_by_id"]["native"]["rps"] > 0
         complete = complete and results["identity"]["named_order"]["rps"] > 0 and results["identity"]["anonymous_read"]["rps"] > 0
         complete = complete and results["bad_receivers"]["bad"]["rps"] > 0 and results["bad_receivers"]["none"]["rps"] > 0
+        complete = complete and results["token_reuse"]["checked"]["rps"] > 0 and results["token_reuse"]["remembered"]["rps"] > 0
         complete = complete and results["tracing"]["on"]["rps"] > 0 and results["tracing"]["spans"] > 0 and results["tracing"]["metric_points"] > 0
         node = results.get("node")
         complete = complete and (node is None or (node["no_io"]["rps"] > 0 and node["event_by_id"]["rps"] > 0))
@@ -377,6 +388,18 @@ def traced_orders(host, url, secs, conns, script, header, started):
     exported = sum(1 for line in lines if '"signal": "span"' in line)
     points = sum(1 for line in lines if '"signal": "metric"' in line)
     return {"off": untraced, "on": traced, "spans": exported, "metric_points": points}
+
+
+def token_reuse_orders(host, url, secs, conns, script, header):
+    """The same order load on a fresh host that checks every token's signature,
+    then on one that takes a verified token at its word (the default); the host
+    stopped again after each."""
+    runs = {}
+    for name, env in (("checked", {"SPIN_VARIABLE_VERIFIED_TOKEN_SECONDS": "0"}), ("remembered", {})):
+        host.start(env)
+        runs[name] = wrk(url, secs, conns, script, server_pid=host.process.pid, header=header)
+        host.stop()
+    return runs
 
 
 def relative_cpu(without, with_it):
@@ -577,6 +600,11 @@ def table(r):
                  f"{latency(v):>20}   {v['server_cpu_us_per_request']:.0f} µs vs {a['server_cpu_us_per_request']:.0f} µs: "
                  f"verifying {t['verify_cpu_us']:.0f} µs (median of {t['pairs']} pairs, {t['verify_spread_us'][0]:.0f}..{t['verify_spread_us'][1]:.0f}), "
                  f"{t['added_to_order'] * 100:+.0f}% on an order")
+    k = r["token_reuse"]
+    kept, checked = k["remembered"], k["checked"]
+    lines.append(f"{'order: token remembered vs checked each time':44} {kept['rps']:>14,.0f} {checked['rps']:>14,.0f} {kept['rps'] / checked['rps']:>7.2f}   "
+                 f"{latency(kept):>20}   {kept['server_cpu_us_per_request']:.0f} µs vs {checked['server_cpu_us_per_request']:.0f} µs: "
+                 f"saves {k['saved_us']:.0f} µs (median of {k['pairs']} pairs, {k['saved_spread_us'][0]:.0f}..{k['saved_spread_us'][1]:.0f})")
     tr = r["tracing"]
     on, off = tr["on"], tr["off"]
     lines.append(f"{'order: telemetry on (OTLP) vs off':44} {on['rps']:>14,.0f} {off['rps']:>14,.0f} {on['rps'] / off['rps']:>7.2f}   "

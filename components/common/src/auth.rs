@@ -260,11 +260,16 @@ pub fn caller(req: &ApiRequest) -> Result<Caller, Unauthenticated> {
     let (jwks, issuer, audience) = (get("auth_jwks"), get("auth_issuer"), get("auth_audience"));
     let settings = [jwks.as_str(), issuer.as_str(), audience.as_str()];
     let now = chrono::Utc::now().timestamp();
-    if let Some(caller) = verified_tokens::recall(&settings, token, now) {
+    let reuse = verified_tokens::reuse_seconds();
+    if reuse > 0
+        && let Some(caller) = verified_tokens::recall(&settings, token, now)
+    {
         return Ok(caller);
     }
     let (caller, exp) = Verifier::new(&jwks, &issuer, &audience).verify_until(token)?;
-    verified_tokens::remember(&settings, token, &caller, now, verified_tokens::reusable_until(now, exp));
+    if reuse > 0 {
+        verified_tokens::remember(&settings, token, &caller, now, verified_tokens::reusable_until(now, exp, reuse));
+    }
     Ok(caller)
 }
 

@@ -8,9 +8,10 @@
 //!   issuer, the audience) and the token: a key removed from the JWKS, or a new
 //!   issuer or audience, changes every key, so nothing verified under the old
 //!   settings is found again.
-//! - An entry is used until the earlier of the token's `exp` and [`CAP_SECONDS`]
-//!   after it was verified: a token keeps the claims it was verified with for at
-//!   most that long, and an expired token is refused as before.
+//! - An entry is used until the earlier of the token's `exp` and the variable
+//!   `verified_token_seconds` (60 by default, at most [`CAP_SECONDS`]; 0 checks
+//!   every request) after it was verified: a token keeps the claims it was
+//!   verified with for at most that long, and an expired token is refused as before.
 //! - Entries are filed under the window of [`CAP_SECONDS`] they were written in;
 //!   the first write in a new window removes the windows before the previous one,
 //!   so the store holds the tokens of about two windows, whatever the traffic.
@@ -23,6 +24,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use spin_sdk::key_value::Store;
+use spin_sdk::variables;
 
 /// How long a verified token's claims are reused, at most.
 pub const CAP_SECONDS: i64 = 60;
@@ -51,9 +53,20 @@ pub fn window(at: i64) -> i64 {
     at.div_euclid(CAP_SECONDS)
 }
 
-/// Until when a token verified at `now` that expires at `exp` may be reused.
-pub fn reusable_until(now: i64, exp: i64) -> i64 {
-    exp.min(now + CAP_SECONDS)
+/// How long a verified token is reused: the variable `verified_token_seconds`,
+/// within 0 (never) and [`CAP_SECONDS`]; unset or unreadable, the cap.
+pub fn reuse_seconds() -> i64 {
+    let setting = variables::get("verified_token_seconds").ok();
+    reuse_seconds_from(setting.as_deref())
+}
+
+fn reuse_seconds_from(setting: Option<&str>) -> i64 {
+    setting.and_then(|text| text.trim().parse::<i64>().ok()).map_or(CAP_SECONDS, |s| s.clamp(0, CAP_SECONDS))
+}
+
+/// Until when a token verified at `now` that expires at `exp` may be reused for `seconds`.
+pub fn reusable_until(now: i64, exp: i64, seconds: i64) -> i64 {
+    exp.min(now + seconds.min(CAP_SECONDS))
 }
 
 /// Whether `key` names an entry of a window before `keep_from`, or the mark of one.
@@ -112,8 +125,20 @@ mod tests {
 
     #[test]
     fn a_token_is_reused_until_its_expiry_or_the_cap_whichever_is_first() {
-        assert_eq!(reusable_until(1_000, 1_010), 1_010);
-        assert_eq!(reusable_until(1_000, 99_999), 1_000 + CAP_SECONDS);
+        assert_eq!(reusable_until(1_000, 1_010, 60), 1_010);
+        assert_eq!(reusable_until(1_000, 99_999, 60), 1_000 + CAP_SECONDS);
+        assert_eq!(reusable_until(1_000, 99_999, 10), 1_010);
+        assert_eq!(reusable_until(1_000, 99_999, 3_600), 1_000 + CAP_SECONDS, "never past the cap");
+    }
+
+    #[test]
+    fn the_setting_is_read_within_zero_and_the_cap() {
+        assert_eq!(reuse_seconds_from(Some("0")), 0);
+        assert_eq!(reuse_seconds_from(Some(" 15 ")), 15);
+        assert_eq!(reuse_seconds_from(Some("3600")), CAP_SECONDS);
+        assert_eq!(reuse_seconds_from(Some("-5")), 0);
+        assert_eq!(reuse_seconds_from(Some("soon")), CAP_SECONDS);
+        assert_eq!(reuse_seconds_from(None), CAP_SECONDS);
     }
 
     #[test]
