@@ -261,14 +261,13 @@ pub fn caller(req: &ApiRequest) -> Result<Caller, Unauthenticated> {
     let settings = [jwks.as_str(), issuer.as_str(), audience.as_str()];
     let now = chrono::Utc::now().timestamp();
     let reuse = verified_tokens::reuse_seconds();
-    if reuse > 0
-        && let Some(caller) = verified_tokens::recall(&settings, token, now)
-    {
+    let remembered = (reuse > 0).then(|| verified_tokens::Remembered::of(&settings, token));
+    if let Some(caller) = remembered.as_ref().and_then(|entries| entries.recall(now)) {
         return Ok(caller);
     }
     let (caller, exp) = Verifier::new(&jwks, &issuer, &audience).verify_until(token)?;
-    if reuse > 0 {
-        verified_tokens::remember(&settings, token, &caller, now, verified_tokens::reusable_until(now, exp, reuse));
+    if let Some(entries) = &remembered {
+        entries.remember(&caller, now, verified_tokens::reusable_until(now, exp, reuse));
     }
     Ok(caller)
 }

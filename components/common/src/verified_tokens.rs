@@ -37,15 +37,20 @@ struct Entry<T> {
     verified: T,
 }
 
-/// The entry's name: its window, then the digest of settings and token.
-pub fn entry_key(settings: &[&str], token: &str, window: i64) -> String {
+/// The digest naming a token's entries under these settings.
+pub fn digest(settings: &[&str], token: &str) -> String {
     let mut digest = Sha256::new();
     for part in settings.iter().chain([&token]) {
         // Each part's length first: ("ab", "c") and ("a", "bc") differ.
         digest.update((part.len() as u64).to_be_bytes());
         digest.update(part.as_bytes());
     }
-    format!("{PREFIX}{window}/{}", URL_SAFE_NO_PAD.encode(digest.finalize()))
+    URL_SAFE_NO_PAD.encode(digest.finalize())
+}
+
+/// An entry's name: its window, then its digest.
+pub fn entry_key(window: i64, digest: &str) -> String {
+    format!("{PREFIX}{window}/{digest}")
 }
 
 /// The window `at` (Unix seconds) falls in.
@@ -76,29 +81,46 @@ pub fn is_stale(key: &str, keep_from: i64) -> bool {
     window.is_some_and(|w| w < keep_from)
 }
 
-/// What a token was verified as, if it was verified lately under `settings`.
-pub fn recall<T: DeserializeOwned>(settings: &[&str], token: &str, now: i64) -> Option<T> {
-    let store = Store::open_default().ok()?;
-    // An entry written in the previous window may still be good.
-    [window(now), window(now) - 1].into_iter().find_map(|w| {
-        let bytes = store.get(&entry_key(settings, token, w)).ok()??;
-        let entry: Entry<T> = serde_json::from_slice(&bytes).ok()?;
-        (now < entry.until).then_some(entry.verified)
-    })
+/// One token's entries under one set of settings: the store opened and the
+/// digest taken once, for the lookup and, on a miss, the write after it.
+pub struct Remembered {
+    store: Option<Store>,
+    digest: String,
 }
 
-/// Remembers that `token` verified as `verified`, until `until` (see [`reusable_until`]).
-pub fn remember<T: Serialize>(settings: &[&str], token: &str, verified: &T, now: i64, until: i64) {
-    let Ok(store) = Store::open_default() else { return };
-    let Ok(value) = serde_json::to_vec(&Entry { until, verified }) else { return };
-    let current = window(now);
-    let _ = store.set(&entry_key(settings, token, current), &value);
+impl Remembered {
+    pub fn of(settings: &[&str], token: &str) -> Self {
+        Self { store: Store::open_default().ok(), digest: digest(settings, token) }
+    }
+
+    /// What the token was verified as, if it was verified lately.
+    pub fn recall<T: DeserializeOwned>(&self, now: i64) -> Option<T> {
+        let store = self.store.as_ref()?;
+        // An entry written in the previous window may still be good.
+        [window(now), window(now) - 1].into_iter().find_map(|w| {
+            let bytes = store.get(&entry_key(w, &self.digest)).ok()??;
+            let entry: Entry<T> = serde_json::from_slice(&bytes).ok()?;
+            (now < entry.until).then_some(entry.verified)
+        })
+    }
+
+    /// Remembers that the token verified as `verified`, until `until` (see [`reusable_until`]).
+    pub fn remember<T: Serialize>(&self, verified: &T, now: i64, until: i64) {
+        let Some(store) = &self.store else { return };
+        let Ok(value) = serde_json::to_vec(&Entry { until, verified }) else { return };
+        let current = window(now);
+        let _ = store.set(&entry_key(current, &self.digest), &value);
+        sweep_on_first_write(store, current);
+    }
+}
+
+/// On the first write of window `current`, deletes what two windows ago and before wrote.
+fn sweep_on_first_write(store: &Store, current: i64) {
     let mark = format!("{PREFIX}{current}");
     if store.exists(&mark).unwrap_or(true) {
         return;
     }
     let _ = store.set(&mark, b"");
-    // The first write of a window: what two windows ago and before wrote is stale.
     for key in store.get_keys().unwrap_or_default() {
         if is_stale(&key, current - 1) {
             let _ = store.delete(&key);
@@ -114,13 +136,13 @@ mod tests {
 
     #[test]
     fn a_changed_setting_or_token_is_another_entry() {
-        let key = entry_key(&SETTINGS, "token", 7);
-        assert_eq!(key, entry_key(&SETTINGS, "token", 7));
-        assert_ne!(key, entry_key(&SETTINGS, "token2", 7));
-        assert_ne!(key, entry_key(&["{\"keys\":[1]}", "https://issuer", "eventos"], "token", 7));
-        assert_ne!(key, entry_key(&SETTINGS, "token", 8));
+        let key = entry_key(7, &digest(&SETTINGS, "token"));
+        assert_eq!(key, entry_key(7, &digest(&SETTINGS, "token")));
+        assert_ne!(key, entry_key(7, &digest(&SETTINGS, "token2")));
+        assert_ne!(key, entry_key(7, &digest(&["{\"keys\":[1]}", "https://issuer", "eventos"], "token")));
+        assert_ne!(key, entry_key(8, &digest(&SETTINGS, "token")));
         // Lengths keep parts apart: moving a character between two parts is another key.
-        assert_ne!(entry_key(&["ab", "c"], "t", 7), entry_key(&["a", "bc"], "t", 7));
+        assert_ne!(digest(&["ab", "c"], "t"), digest(&["a", "bc"], "t"));
     }
 
     #[test]
@@ -145,10 +167,10 @@ mod tests {
     fn windows_before_the_previous_are_stale_and_nothing_else_is() {
         let now = 10 * CAP_SECONDS + 5;
         let keep_from = window(now) - 1;
-        assert!(is_stale(&entry_key(&SETTINGS, "t", window(now) - 2), keep_from));
+        assert!(is_stale(&entry_key(window(now) - 2, &digest(&SETTINGS, "t")), keep_from));
         assert!(is_stale(&format!("{PREFIX}{}", window(now) - 2), keep_from));
-        assert!(!is_stale(&entry_key(&SETTINGS, "t", window(now) - 1), keep_from));
-        assert!(!is_stale(&entry_key(&SETTINGS, "t", window(now)), keep_from));
+        assert!(!is_stale(&entry_key(window(now) - 1, &digest(&SETTINGS, "t")), keep_from));
+        assert!(!is_stale(&entry_key(window(now), &digest(&SETTINGS, "t")), keep_from));
         assert!(!is_stale("someone-else/1/x", keep_from));
         assert!(!is_stale(&format!("{PREFIX}not-a-window/x"), keep_from));
     }

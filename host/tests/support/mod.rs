@@ -40,7 +40,7 @@ pub struct Platform {
 /// share: started by the first test that asks, stopped with the process (its
 /// runtime sees its stdin close and drops its databases). A test that needs
 /// other settings starts a [`Platform`] of its own, stopped when it ends, so a
-/// process holds one long-lived platform, not one per file.
+/// process holds one long-lived default platform, not one per file.
 pub static APP: LazyLock<Platform> = LazyLock::new(Platform::start);
 
 /// What stopping the platform takes, by runtime.
