@@ -40,8 +40,13 @@ pub struct Platform {
 /// share: started by the first test that asks, stopped with the process (its
 /// runtime sees its stdin close and drops its databases). A test that needs
 /// other settings starts a [`Platform`] of its own, stopped when it ends, so a
-/// process holds one long-lived default platform, not one per file.
-pub static APP: LazyLock<Platform> = LazyLock::new(Platform::start);
+/// process holds one long-lived default platform, not one per file. It closes
+/// a connection idle for 2 s (30 s by default): the connections a burst of one
+/// test opened are not held while the next tests start platforms of their own
+/// on a server of 100 connections.
+pub static APP: LazyLock<Platform> = LazyLock::new(|| {
+    Platform::start_with(&workspace().join("spin.toml"), "app", &[("EVENTOS_PG_IDLE_TIMEOUT_MS", "2000")])
+});
 
 /// What stopping the platform takes, by runtime.
 enum Running {
