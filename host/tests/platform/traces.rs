@@ -11,6 +11,11 @@ use crate::support::world::{self, id};
 use crate::support::{Runtime, runtime};
 use serde_json::{Value, json};
 
+/// The server span of the order the test sent, as the runtime routed it.
+fn request_span(spans: &[Value]) -> Option<&Value> {
+    spans.iter().find(|s| s["kind"] == 2 && s["attributes"]["http.route"] == "/api/tickets/...")
+}
+
 /// The span a component's work for the request hangs under: `eventos`' server
 /// span for it; Spin serves a chained call in-process without a server span,
 /// under its `execute_wasm_component` span (on the node too, where each
@@ -55,13 +60,14 @@ fn an_order_is_one_trace_across_tickets_events_and_users() {
     let order = app.send("POST", "/api/tickets/orders", &headers, Some(body.to_string().into_bytes()));
     order.assert_status(201);
 
+    // Spans arrive in the batches each runtime exports: wait for every one asserted on.
     let spans = receiver.trace(&trace_id, |spans| {
         ["tickets", "events", "users"].iter().all(|c| served(spans, c).is_some())
             && spans.iter().filter(|s| is_statement(s)).count() >= 3
+            && request_span(spans).is_some()
     });
     let by_id: HashMap<&str, &Value> = spans.iter().map(|s| (s["span_id"].as_str().expect("an id"), s)).collect();
-    let request = spans.iter().find(|s| s["kind"] == 2 && s["attributes"]["http.route"] == "/api/tickets/...");
-    let request = request.unwrap_or_else(|| panic!("no span for the request: {spans:#?}"));
+    let request = request_span(&spans).unwrap_or_else(|| panic!("no span for the request: {spans:#?}"));
     assert_eq!(request["parent_span_id"], callers_span, "the caller's traceparent is the parent");
     assert!(request["name"].as_str().is_some_and(|name| name.starts_with("POST /api/tickets")), "{request}");
     let tickets = served(&spans, "tickets").unwrap_or_else(|| panic!("no tickets span: {spans:#?}"));
