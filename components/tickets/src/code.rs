@@ -19,6 +19,21 @@ pub fn encode(bytes: &[u8]) -> String {
     format!("TKT-{}-{}", chars[..4].iter().collect::<String>(), chars[4..].iter().collect::<String>())
 }
 
+/// The 40 bits a normalized code writes; `None` if `code` is not one.
+pub fn decode(code: &str) -> Option<[u8; 5]> {
+    let body = code.strip_prefix("TKT-")?.replace('-', "");
+    if body.len() != 8 {
+        return None;
+    }
+    let mut bits: u64 = 0;
+    for c in body.bytes() {
+        bits = (bits << 5) | CROCKFORD.iter().position(|&d| d == c)? as u64;
+    }
+    let mut bytes = [0; 5];
+    bytes.copy_from_slice(&bits.to_be_bytes()[3..]);
+    Some(bytes)
+}
+
 /// Reads a code as a person may type it: any case, and Crockford's look-alikes
 /// (`O` for 0, `I`/`L` for 1). `None` if it cannot be a code.
 pub fn normalize(text: &str) -> Option<String> {
@@ -50,6 +65,15 @@ mod tests {
         assert_eq!(encode(&[0, 0, 0, 0, 0]), "TKT-0000-0000");
         assert_eq!(encode(&[0xff; 5]), "TKT-ZZZZ-ZZZZ");
         assert_eq!(encode(&[0, 0, 0, 0, 33]), "TKT-0000-0011");
+    }
+
+    #[test]
+    fn decoding_gives_back_the_bits_encoded() {
+        for bytes in [[0u8; 5], [0xff; 5], [1, 2, 3, 4, 5], [0x80, 0, 0x7f, 0x10, 0xfe]] {
+            assert_eq!(decode(&encode(&bytes)), Some(bytes));
+        }
+        assert_eq!(decode("TKT-ABCD-EFG"), None);
+        assert_eq!(decode("TKT-ABCD-EFGU"), None, "U is no Crockford digit");
     }
 
     #[test]

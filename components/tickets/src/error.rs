@@ -73,6 +73,12 @@ pub enum TicketingError {
     /// The payment cannot move from one state to the other.
     #[error("an order's payment moves pending → paid → refunded; this one is {}", from.as_str())]
     PaymentTransition { from: Payment, to: Payment },
+    /// A signed code whose signature no published key of its event verifies.
+    #[error("no ticket has this code: its signature is not one of its event's keys'")]
+    NotGenuine,
+    /// Two new keys were asked for the event at the same moment; one was made.
+    #[error("another key was made for this event at the same moment; ask again")]
+    KeyRace,
     #[error(transparent)]
     Forbidden(#[from] Forbidden),
     #[error(transparent)]
@@ -135,6 +141,9 @@ impl From<TicketingError> for Problem {
                     .with("payment", from.as_str())
                     .with("requested", to.as_str())
             }
+            // No ticket answers to it: a 404, with its own type so that a door tells a forgery from a typo.
+            TicketingError::NotGenuine => Problem::new(404, "code-not-genuine", "Code not genuine", detail),
+            TicketingError::KeyRace => Problem::conflict("key-race", "Key made at the same moment", detail),
             TicketingError::Forbidden(refusal) => refusal.into(),
             TicketingError::Peer(error) => error.into(),
             TicketingError::Db(error) => error.into(),

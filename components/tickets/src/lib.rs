@@ -12,12 +12,16 @@ mod error;
 mod hold;
 mod model;
 mod ordering;
+mod pdf;
 mod peers;
+mod qr;
 mod refund;
 mod repo;
 mod requests;
 mod rules;
 mod sale;
+mod signed_code;
+mod signing;
 mod voucher;
 
 #[http_component]

@@ -2,37 +2,10 @@
 //! on their own events, moderators, staff and admins; every refusal a 401 or
 //! 403 problem that changes nothing.
 
+use crate::support::people::Person;
 use crate::support::world::id;
-use crate::support::{APP, Client, Reply, dev_token, openapi_document, unique_prefix};
+use crate::support::{APP, Client, Reply, openapi_document, unique_prefix};
 use serde_json::{Value, json};
-
-/// A person with a token of their own, holding `roles`.
-struct Person {
-    token: String,
-}
-
-impl Person {
-    fn new(roles: &[&str]) -> Self {
-        let subject = unique_prefix("person");
-        let mut claims = vec!["--email".to_owned(), format!("{subject}@example.com")];
-        for role in roles {
-            claims.extend(["--role".to_owned(), (*role).to_owned()]);
-        }
-        let claims: Vec<&str> = claims.iter().map(String::as_str).collect();
-        Self { token: dev_token(&subject, &claims) }
-    }
-
-    fn client(&self) -> Client<'_> {
-        APP.with_token(&self.token)
-    }
-
-    /// The platform's id for this person, the same whether or not they were ever made a user.
-    fn id(&self) -> String {
-        let me = self.client().get("/api/users/me");
-        me.assert_status(200);
-        id(&me.body).to_owned()
-    }
-}
 
 fn forbidden(reply: Reply) {
     reply.assert_problem(403, "forbidden");

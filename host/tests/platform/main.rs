@@ -22,6 +22,7 @@ mod node_drill;
 mod oidc_provider;
 mod participation_api;
 mod peers_down;
+mod signed_tickets;
 mod status_page;
 mod tickets_api;
 mod traces;

@@ -223,9 +223,9 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "a migration Job not named after its newest migration",
-        "name: tickets-migrate-0009-efd58df6",
+        "name: tickets-migrate-0010-407b434e",
         "name: tickets-migrate",
-        "Job/tickets-migrate: metadata.name: must end in -0009-efd58df6",
+        "Job/tickets-migrate: metadata.name: must end in -0010-407b434e",
     ),
     (
         "a changed migration program under the old Job's name (immutable on the server)",

@@ -7,6 +7,7 @@ pub mod gateway;
 pub mod node;
 pub mod otlp;
 pub mod outage;
+pub mod people;
 pub mod prometheus;
 pub mod proxy;
 pub mod receivers;
@@ -415,8 +416,10 @@ fn wasm_sources(manifest: &Path) -> Vec<(String, PathBuf)> {
 pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// The body as text; empty when it is not UTF-8 (see `bytes`).
     pub text: String,
     pub body: Value,
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -519,9 +522,10 @@ pub fn send(url: &str, method: &str, headers: &[(&str, &str)], body: Option<Vec<
         .iter()
         .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
         .collect();
-    let text = response.body_mut().read_to_string().unwrap_or_default();
+    let bytes = response.body_mut().read_to_vec().unwrap_or_default();
+    let text = String::from_utf8(bytes.clone()).unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Reply { status, headers, text, body }
+    Reply { status, headers, text, body, bytes }
 }
 
 /// `text` as one query-string value.

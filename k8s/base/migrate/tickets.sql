@@ -1,4 +1,4 @@
--- The migration program of the tickets domain (newest migration: 0009), rendered by
+-- The migration program of the tickets domain (newest migration: 0010), rendered by
 -- `eventos migrate --job-sql` from components/tickets/migrations/: do not edit.
 -- Run with: psql -X -q -v ON_ERROR_STOP=1 -d <database URL> -f tickets.sql
 
@@ -20,7 +20,7 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(28559150664675187);
   SELECT string_agg(version, ', ') INTO gone FROM eventos_migrations
-    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004', '0005', '0006', '0007', '0008', '0009']::text[]);
+    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004', '0005', '0006', '0007', '0008', '0009', '0010']::text[]);
   IF gone IS NOT NULL THEN
     RAISE EXCEPTION 'migration % was applied but its file is gone; migrations are never deleted', gone;
   END IF;
@@ -467,6 +467,56 @@ $eventos_migration$;
     RAISE NOTICE 'migrate: applied 0009_managed_webhooks';
   ELSIF recorded <> '157e59690fde3e3a9f94a6344ff6528e6138f1cc4508b5e259748c5ed859c4bf' THEN
     RAISE EXCEPTION 'migration 0009_managed_webhooks was changed after it was applied; add a new migration instead of editing it';
+  END IF;
+END
+$eventos$;
+
+DO $eventos$
+DECLARE
+  recorded text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(28559150664675187);
+  SELECT checksum INTO recorded FROM eventos_migrations WHERE version = '0010';
+  IF recorded IS NULL THEN
+    EXECUTE $eventos_migration$-- Signed tickets: each event signs its tickets' codes with an Ed25519 key of
+-- its own, so a scanner holding only the public keys can tell a real ticket
+-- from a forged one. Keys are numbered per event; the newest one that is not
+-- retired signs, every key is published, and a retired key verifies nothing.
+CREATE TABLE signing_keys (
+    event_id    uuid        NOT NULL,
+    key_id      integer     NOT NULL,
+    seed        bytea       NOT NULL,
+    public_key  bytea       NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    retired_at  timestamptz,
+    PRIMARY KEY (event_id, key_id),
+    CONSTRAINT signing_keys_key_id_positive CHECK (key_id >= 1),
+    CONSTRAINT signing_keys_seed_length CHECK (octet_length(seed) = 32),
+    CONSTRAINT signing_keys_public_key_length CHECK (octet_length(public_key) = 32)
+);
+
+-- The revocation list: every voided ticket, numbered per event in the order the
+-- voids committed, so a scanner asks only for what came after the last number
+-- it holds. The counter row is locked by each void until it commits, so no
+-- number becomes visible before a smaller one of the same event.
+CREATE TABLE revocation_counters (
+    event_id  uuid   PRIMARY KEY,
+    version   bigint NOT NULL,
+    CONSTRAINT revocation_counters_version_positive CHECK (version >= 1)
+);
+
+CREATE TABLE ticket_revocations (
+    event_id    uuid        NOT NULL,
+    version     bigint      NOT NULL,
+    code        text        NOT NULL UNIQUE,
+    revoked_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (event_id, version)
+);
+$eventos_migration$;
+    INSERT INTO eventos_migrations (version, name, checksum) VALUES ('0010', 'signed_tickets', 'b8264b61f36cc23b63dc6ecda4bd23a98822a983d1c55b600ab5e1265ca30394');
+    RAISE NOTICE 'migrate: applied 0010_signed_tickets';
+  ELSIF recorded <> 'b8264b61f36cc23b63dc6ecda4bd23a98822a983d1c55b600ab5e1265ca30394' THEN
+    RAISE EXCEPTION 'migration 0010_signed_tickets was changed after it was applied; add a new migration instead of editing it';
   END IF;
 END
 $eventos$;

@@ -2,7 +2,9 @@
 //! asks the peers, acts (`sale.rs`, `hold.rs`, `refund.rs`) and encodes.
 
 mod checkouts;
+mod door;
 mod orders;
+mod passes;
 mod tickets;
 mod types;
 mod vouchers;
@@ -45,6 +47,7 @@ const ROUTES: &[Route] = &[
     Route::post("/api/tickets/orders", |req, _| orders::create(req)),
     Route::get("/api/tickets/orders", |req, _| orders::list(req)),
     Route::get("/api/tickets/orders/{}", |req, p| orders::get(the("order", p[0])?, req)),
+    Route::get("/api/tickets/orders/{}/pdf", |req, p| passes::pdf(the("order", p[0])?, req)),
     Route::post("/api/tickets/orders/{}/cancel", |req, p| orders::cancel(the("order", p[0])?, req)),
     Route::post("/api/tickets/orders/{}/payment", |req, p| orders::payment(the("order", p[0])?, req)),
     Route::post("/api/tickets/checkouts", |req, _| checkouts::create(req)),
@@ -56,9 +59,14 @@ const ROUTES: &[Route] = &[
     Route::get("/api/tickets/vouchers/{}", |req, p| vouchers::get(the("voucher", p[0])?, req)),
     Route::get("/api/tickets/audit", |req, _| journal::audit(req, runs)),
     Route::get("/api/tickets/events/{}/check-ins", |req, p| tickets::check_ins(p[0], req)),
+    Route::get("/api/tickets/events/{}/signing-keys", |_, p| door::keys(p[0])),
+    Route::post("/api/tickets/events/{}/signing-keys", |req, p| door::add_key(p[0], req)),
+    Route::post("/api/tickets/events/{}/signing-keys/{}/retire", |req, p| door::retire_key(p[0], p[1], req)),
+    Route::get("/api/tickets/events/{}/revocations", |req, p| door::revocations(p[0], req)),
     // Ticket codes last: every literal path above is no code.
     Route::get("/api/tickets/{}", |req, p| tickets::get(p[0], req)),
     Route::post("/api/tickets/{}/check-in", |req, p| tickets::check_in(p[0], req)),
+    Route::get("/api/tickets/{}/qr", |req, p| passes::qr(p[0], req)),
 ];
 
 /// The caller organizes the event, as the events component says.

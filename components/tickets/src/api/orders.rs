@@ -5,7 +5,7 @@ use eventos_common::db;
 use eventos_common::fields::query_uuid;
 use eventos_common::page::{Cursor, PageRequest, page_response};
 use eventos_common::peer::{list_scope, organizes};
-use eventos_common::{ApiRequest, ApiResponse, ApiResult};
+use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
 use serde::Deserialize;
 use spin_sdk::pg4::Connection;
 use uuid::Uuid;
@@ -62,14 +62,19 @@ pub fn list(req: &ApiRequest) -> ApiResult {
     Ok(page_response(&page, orders, |order| Cursor { at: order.created_at, id: order.id }))
 }
 
-// GET /api/tickets/orders/{id}: its buyer's, its event's organizer's, an admin's.
-pub fn get(id: Uuid, req: &ApiRequest) -> ApiResult {
+/// The order, if the caller may see it: its buyer, its event's organizer, an admin.
+pub fn readable(conn: &Connection, id: Uuid, req: &ApiRequest) -> Result<Order, Problem> {
     let caller = auth::caller(req)?;
-    let order = find(&db::connect()?, id)?;
+    let order = find(conn, id)?;
     if !caller.may_act_for(order.user_id) && !organizes(&caller, order.event_id)? {
         return Err(Forbidden("this order is somebody else's").into());
     }
-    Ok(ApiResponse::ok(&order))
+    Ok(order)
+}
+
+// GET /api/tickets/orders/{id}
+pub fn get(id: Uuid, req: &ApiRequest) -> ApiResult {
+    Ok(ApiResponse::ok(&readable(&db::connect()?, id, req)?))
 }
 
 #[derive(Deserialize)]

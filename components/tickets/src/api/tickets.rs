@@ -5,38 +5,52 @@ use eventos_common::db::{self, in_transaction};
 use eventos_common::fields::parse_uuid;
 use eventos_common::journal::{self, Entry};
 use eventos_common::peer::organizes;
-use eventos_common::{ApiRequest, ApiResponse, ApiResult};
+use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
+use serde::Serialize;
+use spin_sdk::pg4::Connection;
 
 use super::orders::find;
-use crate::code;
 use crate::error::TicketingError;
-use crate::model::{CheckIns, TicketStatus};
-use crate::repo;
+use crate::model::{CheckIns, Ticket, TicketStatus};
+use crate::{repo, signing};
 
-fn ticket_code(text: &str) -> Result<String, TicketingError> {
-    code::normalize(text).ok_or(TicketingError::NotFound("ticket"))
+/// A ticket with the signed code a scanner checks offline.
+#[derive(Serialize)]
+struct SignedTicket {
+    #[serde(flatten)]
+    ticket: Ticket,
+    signed_code: String,
 }
 
-// GET /api/tickets/{code}: its buyer, staff, its event's organizer, an admin.
-pub fn get(code: &str, req: &ApiRequest) -> ApiResult {
+/// The ticket `code` names (typed or signed), if the caller may see it: its
+/// buyer, staff, its event's organizer, an admin.
+pub fn readable(conn: &Connection, code: &str, req: &ApiRequest) -> Result<Ticket, Problem> {
     let caller = auth::caller(req)?;
-    let conn = db::connect()?;
-    let ticket = repo::tickets::find_ticket(&conn, &ticket_code(code)?)?.ok_or(TicketingError::NotFound("ticket"))?;
+    let code = signing::ticket_code(conn, code)?;
+    let ticket = repo::tickets::find_ticket(conn, &code)?.ok_or(TicketingError::NotFound("ticket"))?;
     if !caller.has(Role::Staff) {
-        let order = find(&conn, ticket.order_id)?;
+        let order = find(conn, ticket.order_id)?;
         if !caller.may_act_for(order.user_id) && !organizes(&caller, ticket.event_id)? {
             return Err(Forbidden("this ticket is somebody else's").into());
         }
     }
-    Ok(ApiResponse::ok(&ticket))
+    Ok(ticket)
+}
+
+// GET /api/tickets/{code}
+pub fn get(code: &str, req: &ApiRequest) -> ApiResult {
+    let conn = db::connect()?;
+    let ticket = readable(&conn, code, req)?;
+    let signed_code = signing::signed_code(&conn, &ticket)?;
+    Ok(ApiResponse::ok(&SignedTicket { ticket, signed_code }))
 }
 
 // POST /api/tickets/{code}/check-in: staff, recorded as the one who scanned.
 pub fn check_in(code: &str, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
     caller.require(Role::Staff)?;
-    let code = ticket_code(code)?;
     let conn = db::connect()?;
+    let code = signing::ticket_code(&conn, code)?;
     let admitted = in_transaction(&conn, |conn| {
         let ticket = repo::tickets::check_in(conn, &code, caller.user_id)?;
         if let Some(ticket) = &ticket {

@@ -122,10 +122,21 @@ pub fn list_orders(conn: &Connection, filter: &OrderFilter, page: &PageRequest) 
     with_details(conn, rows, false)
 }
 
-/// Voids the tickets of `codes` of the order, and the order with its last ticket.
+/// Voids the tickets of `codes` of the order, and the order with its last ticket;
+/// each voided ticket joins its event's revocation list under the next number.
 pub fn void_tickets(conn: &Connection, order_id: Uuid, codes: &[String]) -> Result<(), DbError> {
     conn.execute(
-        "UPDATE tickets SET status = 'void' WHERE order_id = $1 AND code = ANY($2::text[])",
+        "WITH voided AS (
+             UPDATE tickets SET status = 'void' WHERE order_id = $1 AND code = ANY($2::text[]) AND status <> 'void'
+             RETURNING event_id, code),
+         counted AS (SELECT event_id, count(*) AS voids FROM voided GROUP BY event_id),
+         counter AS (
+             INSERT INTO revocation_counters AS c (event_id, version) SELECT event_id, voids FROM counted
+             ON CONFLICT (event_id) DO UPDATE SET version = c.version + EXCLUDED.version
+             RETURNING event_id, version)
+         INSERT INTO ticket_revocations (event_id, version, code)
+         SELECT v.event_id, counter.version - counted.voids + row_number() OVER (PARTITION BY v.event_id ORDER BY v.code), v.code
+         FROM voided v JOIN counted USING (event_id) JOIN counter USING (event_id)",
         &[order_id.into(), text_array(codes.iter().cloned())],
     )
     .map_err(DbError::from)?;
