@@ -230,6 +230,7 @@ function showReceipt(event, order) {
   byId("processed-by").textContent = order.processed_by;
   const receipt = byId("receipt");
   receipt.hidden = false;
+  showPasses(order, byId("ticket-qr"), byId("ticket-pdf")).catch((error) => showMessage(error.message));
   receipt.scrollIntoView({ behavior: "smooth", block: "nearest" });
 }
 

@@ -16,6 +16,13 @@ const BUILDS: Asset =
     Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/builds.js") };
 const SESSION: Asset =
     Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/session.js") };
+const DOOR: Asset = Asset { content_type: "text/html; charset=utf-8", body: include_str!("../assets/door.html") };
+const DOOR_SCRIPT: Asset =
+    Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/door.js") };
+const TICKET_CHECK: Asset =
+    Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/ticket-check.js") };
+const PASSES: Asset =
+    Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/passes.js") };
 const ICON: Asset = Asset { content_type: "image/svg+xml", body: include_str!("../assets/icon.svg") };
 
 /// Looks an asset up by its exact name: nothing outside this list can be served.
@@ -29,6 +36,10 @@ pub fn find(name: &str) -> Option<&'static Asset> {
         "traffic.js" => Some(&TRAFFIC),
         "builds.js" => Some(&BUILDS),
         "icon.svg" => Some(&ICON),
+        "passes.js" => Some(&PASSES),
+        "door.html" => Some(&DOOR),
+        "door.js" => Some(&DOOR_SCRIPT),
+        "ticket-check.js" => Some(&TICKET_CHECK),
         _ => None,
     }
 }
@@ -47,7 +58,7 @@ mod tests {
 
     #[test]
     fn the_page_loads_nothing_from_elsewhere() {
-        for asset in [&INDEX, &STYLE, &SCRIPT] {
+        for asset in [&INDEX, &STYLE, &SCRIPT, &PASSES, &DOOR, &DOOR_SCRIPT, &TICKET_CHECK] {
             assert!(!asset.body.contains("http://") && !asset.body.contains("https://"), "no external URLs");
         }
     }

@@ -34,6 +34,8 @@ pub fn route(req: &ApiRequest) -> ApiResult {
 
 const ROUTES: &[Route] = &[
     Route::get("/", |_, _| asset("index.html")),
+    // The door: staff check tickets in at a gate, online or not.
+    Route::get("/door", |_, _| asset("door.html")),
     Route::get("/static/{}", |_, p| asset(p[0])),
     Route::get("/api/status", |_, _| Ok(ApiResponse::ok(&overview()).with_header("cache-control", "no-store"))),
     Route::get("/api/status/health", |_, _| Ok(health("status", env!("CARGO_PKG_VERSION"), None))),

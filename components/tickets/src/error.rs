@@ -33,8 +33,9 @@ pub enum TicketingError {
     /// An order with a checked-in ticket cannot be cancelled.
     #[error("an order with a checked-in ticket cannot be cancelled")]
     OrderCheckedIn,
+    /// The ticket was checked in before, at that time and gate.
     #[error("this ticket was checked in before")]
-    AlreadyCheckedIn(NaiveDateTime),
+    AlreadyCheckedIn { at: NaiveDateTime, gate: Option<String> },
     /// The ticket belongs to a cancelled order.
     #[error("this ticket belongs to a cancelled order")]
     TicketVoid,
@@ -111,9 +112,10 @@ impl From<TicketingError> for Problem {
             TicketingError::OrderCheckedIn => {
                 Problem::conflict("order-checked-in", "Order has a checked-in ticket", detail)
             }
-            TicketingError::AlreadyCheckedIn(at) => {
+            TicketingError::AlreadyCheckedIn { at, gate } => {
                 Problem::conflict("already-checked-in", "Already checked in", detail)
                     .with("checked_in_at", eventos_common::time::format_rfc3339(&at))
+                    .with("checked_in_gate", gate)
             }
             TicketingError::TicketVoid => Problem::conflict("ticket-void", "Ticket void", detail),
             TicketingError::TicketNotInOrder(_) => Problem::invalid(vec![FieldError::new("tickets", detail)]),

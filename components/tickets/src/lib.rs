@@ -20,6 +20,7 @@ mod repo;
 mod requests;
 mod rules;
 mod sale;
+mod scan;
 mod signed_code;
 mod signing;
 mod voucher;

@@ -155,6 +155,11 @@ pub struct Ticket {
     pub checked_in_at: Option<NaiveDateTime>,
     /// The staff member who scanned it.
     pub checked_in_by: Option<Uuid>,
+    /// The gate that scanned it, as the gate named itself.
+    pub checked_in_gate: Option<String>,
+    /// The id the gate gave that scan: how a scan sent again is told from a second one.
+    #[serde(skip)]
+    pub checked_in_scan: Option<String>,
 }
 
 /// Money given back for cancelled tickets of a paid order.

@@ -75,6 +75,11 @@ try {
   await page.waitForSelector("#receipt:not([hidden])", { timeout: 20000 });
   const code = (await page.textContent("#ticket-code")).trim();
   const processedBy = (await page.textContent("#processed-by")).trim();
+  // The ticket as the QR symbol a door scans, and the order's PDF on offer.
+  await page.waitForSelector(`#ticket-qr img[data-code="${code}"]`, { timeout: 20000 });
+  const qr = await page.$eval(`#ticket-qr img[data-code="${code}"]`,
+    (img) => ({ svg: atob(img.src.replace(/^data:image\/svg\+xml;base64,/, "")).slice(0, 200), drawn: img.complete && img.naturalWidth > 0 }));
+  const pdfOffered = await page.isVisible("#ticket-pdf");
   // Who the page's token says the buyer is, asked of the API as that person.
   const me = await page.evaluate(() =>
     fetch("/api/users/me", { headers: { authorization: `Bearer ${session.token()}` } }).then((r) => r.json()));
@@ -104,7 +109,7 @@ try {
   const phone = join(shots, "status-page-phone.png");
   await page.screenshot({ path: phone, fullPage: true });
 
-  console.log(JSON.stringify({ code, held, processed_by: processedBy, user_id: me.id, email: me.email, charts: chartPoints, traffic, build, load_ms: loadMs, page_bytes: pageBytes, screenshots: [desktop, phone] }));
+  console.log(JSON.stringify({ code, qr, pdf_offered: pdfOffered, held, processed_by: processedBy, user_id: me.id, email: me.email, charts: chartPoints, traffic, build, load_ms: loadMs, page_bytes: pageBytes, screenshots: [desktop, phone] }));
 } catch (error) {
   // Where the page got stuck, and what it said, beside the error.
   const [page] = browser.contexts().flatMap((context) => context.pages());

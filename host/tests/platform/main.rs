@@ -14,6 +14,8 @@ mod api_contract;
 mod checkouts_api;
 mod conventions;
 mod database_outage;
+mod door_gates;
+mod door_page;
 mod events_api;
 mod hostile_drill;
 mod hostile_input;

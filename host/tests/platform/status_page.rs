@@ -194,6 +194,10 @@ fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
     let code = result["code"].as_str().expect("code");
     assert!(code.starts_with("TKT-") && code.len() == 13, "{code}");
     assert!(result["processed_by"].as_str().is_some_and(|p| !p.is_empty()));
+    // The receipt shows the ticket as its QR symbol, drawn, and offers the order's PDF.
+    let qr = &result["qr"];
+    assert!(qr["svg"].as_str().is_some_and(|svg| svg.starts_with("<svg")) && qr["drawn"] == true, "{qr}");
+    assert_eq!(result["pdf_offered"], true);
     let ticket = app.get(&format!("/api/tickets/{code}"));
     assert_eq!((ticket.status, ticket.body["ticket_type_id"].clone()), (200, ticket_type["id"].clone()));
     // The buyer is whoever signed in: the same person a token for that name is.

@@ -223,9 +223,9 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "a migration Job not named after its newest migration",
-        "name: tickets-migrate-0010-407b434e",
+        "name: tickets-migrate-0011-c09ed616",
         "name: tickets-migrate",
-        "Job/tickets-migrate: metadata.name: must end in -0010-407b434e",
+        "Job/tickets-migrate: metadata.name: must end in -0011-c09ed616",
     ),
     (
         "a changed migration program under the old Job's name (immutable on the server)",

@@ -1,4 +1,4 @@
--- The migration program of the tickets domain (newest migration: 0010), rendered by
+-- The migration program of the tickets domain (newest migration: 0011), rendered by
 -- `eventos migrate --job-sql` from components/tickets/migrations/: do not edit.
 -- Run with: psql -X -q -v ON_ERROR_STOP=1 -d <database URL> -f tickets.sql
 
@@ -20,7 +20,7 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(28559150664675187);
   SELECT string_agg(version, ', ') INTO gone FROM eventos_migrations
-    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004', '0005', '0006', '0007', '0008', '0009', '0010']::text[]);
+    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004', '0005', '0006', '0007', '0008', '0009', '0010', '0011']::text[]);
   IF gone IS NOT NULL THEN
     RAISE EXCEPTION 'migration % was applied but its file is gone; migrations are never deleted', gone;
   END IF;
@@ -517,6 +517,44 @@ $eventos_migration$;
     RAISE NOTICE 'migrate: applied 0010_signed_tickets';
   ELSIF recorded <> 'b8264b61f36cc23b63dc6ecda4bd23a98822a983d1c55b600ab5e1265ca30394' THEN
     RAISE EXCEPTION 'migration 0010_signed_tickets was changed after it was applied; add a new migration instead of editing it';
+  END IF;
+END
+$eventos$;
+
+DO $eventos$
+DECLARE
+  recorded text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(28559150664675187);
+  SELECT checksum INTO recorded FROM eventos_migrations WHERE version = '0011';
+  IF recorded IS NULL THEN
+    EXECUTE $eventos_migration$-- Doors with several gates, some offline for a while: a check-in records the
+-- gate that scanned it, and a ticket scanned again after its check-in (at
+-- another gate that was offline, or a copied code) is kept, so that both gates
+-- and the organizer hear of it.
+-- The scan's own id, which the gate made: the same scan sent again (its answer
+-- lost) is answered as the first time, not taken for a duplicate.
+ALTER TABLE tickets ADD COLUMN checked_in_gate text;
+ALTER TABLE tickets ADD COLUMN checked_in_scan text;
+ALTER TABLE tickets ADD CONSTRAINT tickets_gate_length CHECK (char_length(checked_in_gate) BETWEEN 1 AND 64);
+ALTER TABLE tickets ADD CONSTRAINT tickets_scan_length CHECK (char_length(checked_in_scan) BETWEEN 1 AND 64);
+
+CREATE TABLE duplicate_scans (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id    uuid        NOT NULL,
+    code        text        NOT NULL,
+    gate        text,
+    scanned_at  timestamptz NOT NULL,
+    scanned_by  uuid        NOT NULL,
+    reported_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    CONSTRAINT duplicate_scans_gate_length CHECK (char_length(gate) BETWEEN 1 AND 64)
+);
+CREATE INDEX duplicate_scans_event ON duplicate_scans (event_id, id);
+$eventos_migration$;
+    INSERT INTO eventos_migrations (version, name, checksum) VALUES ('0011', 'door_gates', 'db9268d4540ca89460170cb8b1e99075ada52b6f1cb4f276029fea4be5833e39');
+    RAISE NOTICE 'migrate: applied 0011_door_gates';
+  ELSIF recorded <> 'db9268d4540ca89460170cb8b1e99075ada52b6f1cb4f276029fea4be5833e39' THEN
+    RAISE EXCEPTION 'migration 0011_door_gates was changed after it was applied; add a new migration instead of editing it';
   END IF;
 END
 $eventos$;

@@ -95,14 +95,6 @@ struct RevocationQuery {
     limit: Option<String>,
 }
 
-#[derive(Serialize)]
-struct RevocationView {
-    version: i64,
-    code: String,
-    #[serde(serialize_with = "rfc3339")]
-    revoked_at: NaiveDateTime,
-}
-
 /// A whole number in `range`, or a 400 naming the parameter.
 fn whole(name: &str, text: Option<String>, default: i64, range: std::ops::RangeInclusive<i64>) -> Result<i64, Problem> {
     let Some(text) = text else { return Ok(default) };
@@ -127,11 +119,19 @@ pub fn revocations(event_id_text: &str, req: &ApiRequest) -> ApiResult {
     let complete = found.len() as i64 <= limit;
     found.truncate(limit as usize);
     let version = found.last().map_or(since, |last| last.version);
-    let items: Vec<RevocationView> = found
-        .into_iter()
-        .map(|r| RevocationView { version: r.version, code: r.code, revoked_at: r.revoked_at })
-        .collect();
     Ok(ApiResponse::ok(&serde_json::json!({
-        "event_id": event_id, "since": since, "version": version, "complete": complete, "items": items
+        "event_id": event_id, "since": since, "version": version, "complete": complete, "items": found
     })))
+}
+
+// GET /api/tickets/events/{id}/duplicate-scans: staff, the organizer, an admin;
+// the most recent tickets scanned again after their check-in, newest first.
+pub fn duplicate_scans(event_id_text: &str, req: &ApiRequest) -> ApiResult {
+    let caller = auth::caller(req)?;
+    let event_id = event_id(event_id_text)?;
+    if !caller.has(Role::Staff) && !organizes(&caller, event_id)? {
+        return Err(Forbidden("duplicate scans are for the door: staff and the event's organizer").into());
+    }
+    let items = repo::duplicate_scans::of_event(&db::connect()?, event_id)?;
+    Ok(ApiResponse::ok(&serde_json::json!({ "items": items })))
 }

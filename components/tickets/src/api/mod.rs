@@ -63,6 +63,7 @@ const ROUTES: &[Route] = &[
     Route::post("/api/tickets/events/{}/signing-keys", |req, p| door::add_key(p[0], req)),
     Route::post("/api/tickets/events/{}/signing-keys/{}/retire", |req, p| door::retire_key(p[0], p[1], req)),
     Route::get("/api/tickets/events/{}/revocations", |req, p| door::revocations(p[0], req)),
+    Route::get("/api/tickets/events/{}/duplicate-scans", |req, p| door::duplicate_scans(p[0], req)),
     // Ticket codes last: every literal path above is no code.
     Route::get("/api/tickets/{}", |req, p| tickets::get(p[0], req)),
     Route::post("/api/tickets/{}/check-in", |req, p| tickets::check_in(p[0], req)),

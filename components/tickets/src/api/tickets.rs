@@ -8,10 +8,12 @@ use eventos_common::peer::organizes;
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
 use serde::Serialize;
 use spin_sdk::pg4::Connection;
+use uuid::Uuid;
 
 use super::orders::find;
 use crate::error::TicketingError;
 use crate::model::{CheckIns, Ticket, TicketStatus};
+use crate::scan::{Scan, ScanBody};
 use crate::{repo, signing};
 
 /// A ticket with the signed code a scanner checks offline.
@@ -45,21 +47,23 @@ pub fn get(code: &str, req: &ApiRequest) -> ApiResult {
     Ok(ApiResponse::ok(&SignedTicket { ticket, signed_code }))
 }
 
-// POST /api/tickets/{code}/check-in: staff, recorded as the one who scanned.
+// POST /api/tickets/{code}/check-in: staff, recorded as the one who scanned,
+// with the gate and the scan's time a gate may send.
 pub fn check_in(code: &str, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
     caller.require(Role::Staff)?;
+    let scan = scan_of(req)?;
     let conn = db::connect()?;
     let code = signing::ticket_code(&conn, code)?;
     let admitted = in_transaction(&conn, |conn| {
-        let ticket = repo::tickets::check_in(conn, &code, caller.user_id)?;
+        let ticket = repo::tickets::check_in(conn, &code, caller.user_id, &scan)?;
         if let Some(ticket) = &ticket {
             let entry = Entry {
                 kind: "ticket.checked_in",
                 subject: ticket.code.clone(),
                 event_id: Some(ticket.event_id),
                 actor: caller.user_id,
-                data: serde_json::json!({"order_id": ticket.order_id}),
+                data: serde_json::json!({"order_id": ticket.order_id, "gate": ticket.checked_in_gate}),
             };
             journal::record(conn, &entry)?;
         }
@@ -69,11 +73,28 @@ pub fn check_in(code: &str, req: &ApiRequest) -> ApiResult {
         return Ok(ApiResponse::ok(&ticket));
     }
     let ticket = repo::tickets::find_ticket(&conn, &code)?.ok_or(TicketingError::NotFound("ticket"))?;
-    let refused = match ticket.checked_in_at {
-        Some(at) if ticket.status == TicketStatus::CheckedIn => TicketingError::AlreadyCheckedIn(at),
-        _ => TicketingError::TicketVoid,
+    let Some(at) = ticket.checked_in_at.filter(|_| ticket.status == TicketStatus::CheckedIn) else {
+        return Err(TicketingError::TicketVoid.into());
     };
-    Err(refused.into())
+    if is_the_same_scan(&ticket, &scan, caller.user_id) {
+        return Ok(ApiResponse::ok(&ticket));
+    }
+    repo::duplicate_scans::record(&conn, &ticket, &scan, caller.user_id)?;
+    Err(TicketingError::AlreadyCheckedIn { at, gate: ticket.checked_in_gate }.into())
+}
+
+/// The check-in's optional body: a gate's name and when it scanned.
+fn scan_of(req: &ApiRequest) -> Result<Scan, Problem> {
+    if req.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Scan::default());
+    }
+    Ok(Scan::parse(req.json::<ScanBody>()?).map_err(TicketingError::from)?)
+}
+
+/// A gate sending again a scan whose answer it lost: the scan id and the
+/// person of the check-in that stands. Answered as the first time, and no duplicate.
+fn is_the_same_scan(ticket: &Ticket, scan: &Scan, scanned_by: Uuid) -> bool {
+    scan.id.is_some() && ticket.checked_in_scan == scan.id && ticket.checked_in_by == Some(scanned_by)
 }
 
 // GET /api/tickets/events/{id}/check-ins: staff, the event's organizer, an admin.

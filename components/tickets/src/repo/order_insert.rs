@@ -79,6 +79,8 @@ impl OrderDraft<'_> {
                 status: TicketStatus::Valid,
                 checked_in_at: None,
                 checked_in_by: None,
+                checked_in_gate: None,
+                checked_in_scan: None,
             })
             .collect();
         tickets.sort_by(|a, b| a.code.cmp(&b.code));

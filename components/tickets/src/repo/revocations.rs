@@ -3,13 +3,17 @@
 
 use chrono::NaiveDateTime;
 use eventos_common::db::{DbError, column, query};
+use eventos_common::time::rfc3339;
+use serde::Serialize;
 use spin_sdk::pg4::{Connection, Row};
 use uuid::Uuid;
 
 /// A voided ticket, numbered in its event's list.
+#[derive(Serialize)]
 pub struct Revocation {
     pub version: i64,
     pub code: String,
+    #[serde(serialize_with = "rfc3339")]
     pub revoked_at: NaiveDateTime,
 }
 

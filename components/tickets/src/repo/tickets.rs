@@ -6,9 +6,10 @@ use uuid::Uuid;
 
 use super::named;
 use crate::model::{Ticket, TicketStatus};
+use crate::scan::Scan;
 
 pub(super) const TICKET_COLUMNS: &str = "code, order_id, ticket_type_id, event_id, price_cents, status, \
-     checked_in_at AT TIME ZONE 'UTC' AS checked_in_at, checked_in_by";
+     checked_in_at AT TIME ZONE 'UTC' AS checked_in_at, checked_in_by, checked_in_gate, checked_in_scan";
 
 pub(super) fn ticket_from_row(row: &Row<'_>) -> Result<Ticket, DbError> {
     Ok(Ticket {
@@ -20,6 +21,8 @@ pub(super) fn ticket_from_row(row: &Row<'_>) -> Result<Ticket, DbError> {
         status: named(row, "status", TicketStatus::parse)?,
         checked_in_at: column(row, "checked_in_at")?,
         checked_in_by: column(row, "checked_in_by")?,
+        checked_in_gate: column(row, "checked_in_gate")?,
+        checked_in_scan: column(row, "checked_in_scan")?,
     })
 }
 
@@ -44,11 +47,20 @@ pub fn find_ticket(conn: &Connection, code: &str) -> Result<Option<Ticket>, DbEr
     Ok(query(conn, &sql, &[code.to_owned().into()], ticket_from_row)?.into_iter().next())
 }
 
-/// Checks a valid ticket in; `None` when it was not valid (already in, void, or unknown).
-pub fn check_in(conn: &Connection, code: &str, scanned_by: Uuid) -> Result<Option<Ticket>, DbError> {
+/// Checks a valid ticket in at the time of the scan (never later than now);
+/// `None` when it was not valid (already in, void, or unknown).
+pub fn check_in(conn: &Connection, code: &str, scanned_by: Uuid, scan: &Scan) -> Result<Option<Ticket>, DbError> {
     let sql = format!(
-        "UPDATE tickets SET status = 'checked_in', checked_in_at = clock_timestamp(), checked_in_by = $2
+        "UPDATE tickets SET status = 'checked_in', checked_in_by = $2, checked_in_gate = $3, checked_in_scan = $5,
+                checked_in_at = least(coalesce($4::timestamp AT TIME ZONE 'UTC', clock_timestamp()), clock_timestamp())
          WHERE code = $1 AND status = 'valid' RETURNING {TICKET_COLUMNS}"
     );
-    Ok(query(conn, &sql, &[code.to_owned().into(), scanned_by.into()], ticket_from_row)?.into_iter().next())
+    let params = [
+        code.to_owned().into(),
+        scanned_by.into(),
+        scan.gate.clone().into(),
+        scan.scanned_at.into(),
+        scan.id.clone().into(),
+    ];
+    Ok(query(conn, &sql, &params, ticket_from_row)?.into_iter().next())
 }

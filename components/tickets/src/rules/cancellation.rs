@@ -87,6 +87,8 @@ mod tests {
 
     fn ticket(code: &str, ticket_type_id: Uuid, price_cents: i64, status: TicketStatus) -> Ticket {
         Ticket {
+            checked_in_gate: None,
+            checked_in_scan: None,
             code: code.into(),
             order_id: Uuid::nil(),
             ticket_type_id,
