@@ -27,6 +27,7 @@ import uuid
 from pathlib import Path
 
 from node import node_bin, on_node
+from on_sale import offline_verifications, room_joins, signed_code_of_a_sold_ticket
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 from eventos_up import Platform, free_port  # noqa: E402
@@ -295,6 +296,12 @@ def run(host_processes, prefix):
     results["bad_receivers"] = {"none": cost["without"], "bad": cost["with"], "ratio": cost["median"], "spread": cost["spread"],
                                 "pairs": args.pairs, "attempts": receivers.attempts()}
 
+    # 11. An on-sale's waiting room: new buyers taking their places, each a
+    # person of their own; and the door: signed codes checked offline in Chromium.
+    results["room_joins"] = room_joins(base, world["events"][3], secs, conns, wrk, host.process.pid, api, OUT)
+    signed = signed_code_of_a_sold_ticket(base, type_id, user_id, api)
+    results["offline_checks"] = offline_verifications(base, event_id, signed, min(secs, 3))
+
     # 2. The host's own instantiation histogram, printed when it stops.
     summary = host.stop()
     match = re.search(r"instantiations: (\d+); p50 (\d+) µs, p99 (\d+) µs", summary)
@@ -350,6 +357,7 @@ def run(host_processes, prefix):
         complete = complete and results["identity"]["named_order"]["rps"] > 0 and results["identity"]["anonymous_read"]["rps"] > 0
         complete = complete and results["bad_receivers"]["bad"]["rps"] > 0 and results["bad_receivers"]["none"]["rps"] > 0
         complete = complete and results["token_reuse"]["checked"]["rps"] > 0 and results["token_reuse"]["remembered"]["rps"] > 0
+        complete = complete and results["room_joins"]["rps"] > 0 and results["offline_checks"]["per_second"] > 0
         complete = complete and results["tracing"]["on"]["rps"] > 0 and results["tracing"]["spans"] > 0 and results["tracing"]["metric_points"] > 0
         node = results.get("node")
         complete = complete and (node is None or (node["no_io"]["rps"] > 0 and node["event_by_id"]["rps"] > 0))
@@ -616,6 +624,12 @@ def table(r):
     lines.append(f"{'on-sale: 3 bad receivers on the event vs none':44} {bad['rps']:>14,.0f} {none['rps']:>14,.0f} {b['ratio']:>7.2f}   "
                  f"{latency(bad):>20}   {bad['server_cpu_us_per_request']:.0f} µs vs {none['server_cpu_us_per_request']:.0f} µs "
                  f"(median of {b['pairs']} pairs, {b['spread'][0]:.2f}..{b['spread'][1]:.2f}; the receivers were sent {b['attempts']} requests)")
+    j = r["room_joins"]
+    lines.append(f"{'waiting room: places taken, each a new buyer':44} {j['rps']:>14,.0f} {'':>14} {'':>7}   {latency(j):>20}   "
+                 f"{j['server_cpu_us_per_request']:.0f} µs")
+    d = r["offline_checks"]
+    lines.append(f"{'door: signed codes checked offline (Chromium)':44} {d['per_second']:>14,.0f} {'':>14} {'':>7}   "
+                 f"{d['checks']:,} checks of one real code by the door page's own check (WebCrypto Ed25519), per second")
     i = r.get("instantiation", {})
     if i:
         lines.append(f"{'instantiation (host histogram)':44} {'p50 ' + str(i['p50_us']) + ' µs':>14} {'p99 ' + str(i['p99_us']) + ' µs':>14}   over {i['count']:,} requests")

@@ -24,6 +24,10 @@ impl Route {
         Self { method: "POST", path, handler }
     }
 
+    pub const fn put(path: &'static str, handler: Handler) -> Self {
+        Self { method: "PUT", path, handler }
+    }
+
     pub const fn patch(path: &'static str, handler: Handler) -> Self {
         Self { method: "PATCH", path, handler }
     }

@@ -17,10 +17,18 @@ use crate::{ApiRequest, ApiResponse, ApiResult, Problem};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Every request header an endpoint or this pipeline looks at, lower-case.
-pub const READ_HEADERS: [&str; 7] =
-    ["content-type", "content-length", "idempotency-key", "x-request-id", "origin", "authorization", "traceparent"];
+pub const READ_HEADERS: [&str; 8] = [
+    "content-type",
+    "content-length",
+    "idempotency-key",
+    "x-request-id",
+    "origin",
+    "authorization",
+    "traceparent",
+    "waiting-room-pass",
+];
 const MAX_REQUEST_ID_LEN: usize = 128;
-const CORS_ALLOWED_HEADERS: &str = "Content-Type, Authorization, Idempotency-Key, X-Request-Id";
+const CORS_ALLOWED_HEADERS: &str = "Content-Type, Authorization, Idempotency-Key, X-Request-Id, Waiting-Room-Pass";
 const CORS_MAX_AGE_SECONDS: &str = "600";
 const DEFAULT_CORS_ORIGINS: &str = "http://127.0.0.1:3000,http://localhost:3000";
 /// What a 503 asks the caller to wait before trying again.

@@ -174,7 +174,12 @@ async function buy(event, type, quantity, button) {
     const voucher = byId("voucher-code").value.trim();
     const body = { lines: [{ ticket_type_id: type.id, quantity }] };
     if (voucher) body.voucher_code = voucher;
-    held = { event, checkout: await api("POST", "/api/tickets/checkouts", body), names: { [type.id]: type.name } };
+    const pass = await waitingRoomPass(event.id, (place) => {
+      byId("queue").hidden = !place;
+      if (place) byId("queue").textContent = describePlace(place);
+    });
+    const headers = pass ? { "waiting-room-pass": pass } : {};
+    held = { event, checkout: await api("POST", "/api/tickets/checkouts", body, headers), names: { [type.id]: type.name } };
     showCheckout();
   } catch (error) {
     showMessage(error.message);

@@ -23,6 +23,7 @@ const TICKET_CHECK: Asset =
     Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/ticket-check.js") };
 const PASSES: Asset =
     Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/passes.js") };
+const ROOM: Asset = Asset { content_type: "text/javascript; charset=utf-8", body: include_str!("../assets/room.js") };
 const ICON: Asset = Asset { content_type: "image/svg+xml", body: include_str!("../assets/icon.svg") };
 
 /// Looks an asset up by its exact name: nothing outside this list can be served.
@@ -37,6 +38,7 @@ pub fn find(name: &str) -> Option<&'static Asset> {
         "builds.js" => Some(&BUILDS),
         "icon.svg" => Some(&ICON),
         "passes.js" => Some(&PASSES),
+        "room.js" => Some(&ROOM),
         "door.html" => Some(&DOOR),
         "door.js" => Some(&DOOR_SCRIPT),
         "ticket-check.js" => Some(&TICKET_CHECK),
@@ -58,7 +60,7 @@ mod tests {
 
     #[test]
     fn the_page_loads_nothing_from_elsewhere() {
-        for asset in [&INDEX, &STYLE, &SCRIPT, &PASSES, &DOOR, &DOOR_SCRIPT, &TICKET_CHECK] {
+        for asset in [&INDEX, &STYLE, &SCRIPT, &PASSES, &ROOM, &DOOR, &DOOR_SCRIPT, &TICKET_CHECK] {
             assert!(!asset.body.contains("http://") && !asset.body.contains("https://"), "no external URLs");
         }
     }

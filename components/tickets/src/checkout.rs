@@ -98,6 +98,8 @@ pub struct NewCheckout {
     /// The buyer is the token's own user, whom nobody needs to be asked about.
     pub buyer_is_caller: bool,
     pub hold_seconds: i64,
+    /// The `Waiting-Room-Pass` header: what holding takes while the event's room is open.
+    pub pass: Option<String>,
 }
 
 impl NewCheckout {
@@ -115,7 +117,7 @@ impl NewCheckout {
             (Some(lines), Some(voucher_code), Some(user_id), Some(hold_seconds)) => {
                 let user_id = caller.acting_for(user_id)?;
                 let buyer_is_caller = user_id == caller.user_id;
-                Ok(Self { lines, voucher_code, user_id, buyer_is_caller, hold_seconds })
+                Ok(Self { lines, voucher_code, user_id, buyer_is_caller, hold_seconds, pass: None })
             }
             _ => Err(fields.invalid().into()),
         }

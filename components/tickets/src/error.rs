@@ -77,6 +77,21 @@ pub enum TicketingError {
     /// A signed code whose signature no published key of its event verifies.
     #[error("no ticket has this code: its signature is not one of its event's keys'")]
     NotGenuine,
+    /// The event's waiting room is open and the request carries no pass.
+    #[error("the event's waiting room is open: buying takes the pass it gives when your turn comes")]
+    PassRequired,
+    /// The pass is forged, another buyer's or event's, or expired: the text says which.
+    #[error("the waiting room's pass is not valid for this purchase ({0})")]
+    PassRefused(&'static str),
+    /// The buyer would pass the room's per-buyer limit.
+    #[error("while the waiting room is open a buyer may buy {0} ticket(s) at most")]
+    BuyerLimit(i32),
+    /// The event has no waiting room open to join.
+    #[error("the event's waiting room is closed")]
+    RoomClosed,
+    /// A drawn room's on-sale cannot move: its draw was made at that time.
+    #[error("the waiting room was drawn: its on-sale cannot move")]
+    RoomDrawn,
     /// Two new keys were asked for the event at the same moment; one was made.
     #[error("another key was made for this event at the same moment; ask again")]
     KeyRace,
@@ -144,6 +159,18 @@ impl From<TicketingError> for Problem {
                     .with("requested", to.as_str())
             }
             // No ticket answers to it: a 404, with its own type so that a door tells a forgery from a typo.
+            TicketingError::PassRequired => {
+                Problem::new(403, "waiting-room-pass-required", "Waiting room pass required", detail)
+            }
+            TicketingError::PassRefused(refusal) => {
+                Problem::new(403, "waiting-room-pass-refused", "Waiting room pass refused", detail)
+                    .with("reason", refusal)
+            }
+            TicketingError::BuyerLimit(limit) => {
+                Problem::conflict("buyer-limit-reached", "Buyer limit reached", detail).with("per_buyer_limit", limit)
+            }
+            TicketingError::RoomClosed => Problem::conflict("waiting-room-closed", "Waiting room closed", detail),
+            TicketingError::RoomDrawn => Problem::conflict("waiting-room-drawn", "Waiting room drawn", detail),
             TicketingError::NotGenuine => Problem::new(404, "code-not-genuine", "Code not genuine", detail),
             TicketingError::KeyRace => Problem::conflict("key-race", "Key made at the same moment", detail),
             TicketingError::Forbidden(refusal) => refusal.into(),

@@ -50,7 +50,15 @@ pub fn open(conn: &Connection, new: &NewCheckout) -> Result<Checkout, TicketingE
         hold_seconds: new.hold_seconds,
         lines: &lines,
     };
-    retrying_after_expiry(conn, event_id, || hold(conn, &draft))?;
+    let quantity = new.lines.iter().map(|(_, quantity)| quantity).sum();
+    let quota =
+        crate::room_gate::enter(conn, event_id, types[0].room.as_ref(), new.pass.as_deref(), new.user_id, quantity)?;
+    if let Err(refused) = retrying_after_expiry(conn, event_id, || hold(conn, &draft)) {
+        if let Some(quota) = quota {
+            quota.give_back(conn);
+        }
+        return Err(refused);
+    }
     repo::checkouts::find_checkout(conn, draft.id)?
         .ok_or_else(|| TicketingError::Bug("a checkout just written is gone".into()))
 }

@@ -52,6 +52,15 @@ pub struct SaleType {
     pub known_on_sale: bool,
     /// A webhook endpoint wants its event's entries: an order owes deliveries.
     pub watched: bool,
+    /// Its event's waiting room, while it is open.
+    pub room: Option<RoomGate>,
+}
+
+/// What a sale reads of an event's open waiting room, beside its ticket type.
+#[derive(Debug, Clone)]
+pub struct RoomGate {
+    pub pass_secret: [u8; 32],
+    pub per_buyer_limit: i32,
 }
 
 /// An order is sold confirmed and stays so while any of its tickets stand;

@@ -78,6 +78,8 @@ pub struct NewOrder {
     pub idempotency_key: Option<String>,
     /// Who asked: the buyer, or the admin naming them.
     pub actor: Uuid,
+    /// The `Waiting-Room-Pass` header: what buying takes while the event's room is open.
+    pub pass: Option<String>,
 }
 
 impl NewOrder {
@@ -97,7 +99,7 @@ impl NewOrder {
                 let user_id = caller.acting_for(user_id)?;
                 let buyer_is_caller = user_id == caller.user_id;
                 let actor = caller.user_id;
-                Ok(Self { ticket_type_id, user_id, buyer_is_caller, quantity, idempotency_key, actor })
+                Ok(Self { ticket_type_id, user_id, buyer_is_caller, quantity, idempotency_key, actor, pass: None })
             }
             _ => Err(fields.invalid().into()),
         }

@@ -12,6 +12,7 @@ use crate::ordering::{Attempt, take_stock, with_fresh_codes};
 use crate::peers;
 use crate::repo::{self, order_insert::InsertOrder, order_insert::OrderDraft, order_insert::OrderSource};
 use crate::requests::NewOrder;
+use crate::room_gate;
 use crate::rules::pricing;
 
 /// What a request to buy got.
@@ -73,6 +74,8 @@ fn sell(conn: &Connection, new: &NewOrder) -> Result<Sold, TicketingError> {
     let line = pricing::order_line(&ticket_type, new.quantity)?;
     let other_buyer = (!new.buyer_is_caller).then_some(new.user_id);
     peers::require_on_sale(conn, ticket_type.event_id, ticket_type.known_on_sale, other_buyer)?;
+    let room = ticket_type.room.as_ref();
+    let quota = room_gate::enter(conn, ticket_type.event_id, room, new.pass.as_deref(), new.user_id, new.quantity)?;
     let source = OrderSource {
         event_id: ticket_type.event_id,
         user_id: new.user_id,
@@ -84,7 +87,7 @@ fn sell(conn: &Connection, new: &NewOrder) -> Result<Sold, TicketingError> {
         fingerprint: new.idempotency_key.as_ref().map(|_| new.fingerprint()),
         actor: new.actor,
     };
-    hold::retrying_after_expiry(conn, ticket_type.event_id, || {
+    let sold = hold::retrying_after_expiry(conn, ticket_type.event_id, || {
         let sold = with_fresh_codes(&source, |draft| {
             let first_bucket = random_bucket(ticket_type.quantity);
             let outcome = match repo::order_insert::sell_from_free_bucket(conn, draft, first_bucket)? {
@@ -106,7 +109,11 @@ fn sell(conn: &Connection, new: &NewOrder) -> Result<Sold, TicketingError> {
             journal::owe_deliveries();
         }
         Ok(sold)
-    })
+    });
+    if let Some(quota) = quota.filter(|_| !matches!(sold, Ok(Sold::New(_)))) {
+        quota.give_back(conn);
+    }
+    sold
 }
 
 /// The sale when every bucket with room was busy: in one transaction, the order

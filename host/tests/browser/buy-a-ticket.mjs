@@ -5,7 +5,9 @@
 // <who> is `dev:<name>` for the development sign-in, or `oidc:<login>` for the
 // OpenID provider's own login page (through the page's PKCE flow). With
 // TRAFFIC=columns the page must show its traffic columns (a Prometheus is
-// configured); with TRAFFIC=figures, tickets' figures too.
+// configured); with TRAFFIC=figures, tickets' figures too. With QUEUED, the
+// event's waiting room has others ahead of the buyer: the page must show the
+// buyer's place before it holds the ticket.
 //
 // usage: node buy-a-ticket.mjs <base-url> <event-id> <ticket-type-id> <who> <screenshot-dir>
 // prints one JSON line: {"code", "held", "processed_by", "load_ms", "page_bytes", "screenshots"}
@@ -61,6 +63,12 @@ try {
   const left = `[data-ticket-type-id="${ticketTypeId}"] .left`;
   const leftBefore = (await page.textContent(left)).trim();
   await page.click(`[data-ticket-type-id="${ticketTypeId}"] button.buy-button`);
+  // With QUEUED set, the event's waiting room has others ahead: the page shows the buyer's place first.
+  let queue = null;
+  if (process.env.QUEUED) {
+    await page.waitForSelector("#queue:not([hidden])", { timeout: 20000 });
+    queue = (await page.textContent("#queue")).trim();
+  }
   await page.waitForSelector("#checkout:not([hidden])", { timeout: 20000 });
   // The box office lists what is left: the held ticket is not.
   await page.waitForFunction(([cell, before]) => document.querySelector(cell)?.textContent.trim() !== before,
@@ -109,7 +117,7 @@ try {
   const phone = join(shots, "status-page-phone.png");
   await page.screenshot({ path: phone, fullPage: true });
 
-  console.log(JSON.stringify({ code, qr, pdf_offered: pdfOffered, held, processed_by: processedBy, user_id: me.id, email: me.email, charts: chartPoints, traffic, build, load_ms: loadMs, page_bytes: pageBytes, screenshots: [desktop, phone] }));
+  console.log(JSON.stringify({ code, queue, qr, pdf_offered: pdfOffered, held, processed_by: processedBy, user_id: me.id, email: me.email, charts: chartPoints, traffic, build, load_ms: loadMs, page_bytes: pageBytes, screenshots: [desktop, phone] }));
 } catch (error) {
   // Where the page got stuck, and what it said, beside the error.
   const [page] = browser.contexts().flatMap((context) => context.pages());

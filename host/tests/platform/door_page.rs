@@ -68,7 +68,6 @@ fn three_gates_two_offline_admit_a_ticket_once_and_report_the_second_scan_at_bot
     assert_eq!(result["reports"]["G2"], both_gates, "the gate that let A in first hears of it");
     assert_eq!(result["reports"]["G3"], both_gates, "so does the gate that scanned A again");
     assert_eq!(result["reports"]["G1"], json!([]));
-    assert!(result["verifications_per_second"].as_f64().is_some_and(|rate| rate > 0.0), "{result}");
 
     let ticket_a = APP.get(&format!("/api/tickets/{}", code_of(&a))).body;
     assert_eq!((ticket_a["status"].as_str(), ticket_a["checked_in_gate"].as_str()), (Some("checked_in"), Some("G2")));

@@ -29,4 +29,5 @@ mod status_page;
 mod tickets_api;
 mod traces;
 mod users_api;
+mod waiting_room;
 mod webhooks;

@@ -171,6 +171,14 @@ fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
     let ticket_type = world::ticket_type(&app, &event, 10);
     let voucher = json!({"event_id": event["id"], "code": "BROWSER-25", "percent_off": 25, "max_uses": 1});
     app.post("/api/tickets/vouchers", &voucher).assert_status(201);
+    // The event's on-sale goes through a waiting room admitting one buyer a
+    // second, and two buyers came first: the page shows its buyer third, then buys with the pass.
+    let room = json!({"on_sale_at": chrono::Utc::now().to_rfc3339(), "admissions_per_minute": 60});
+    app.json("PUT", &format!("/api/tickets/events/{}/waiting-room", id(&event)), &room).assert_status(201);
+    for token in crate::support::people::crowd(2) {
+        let path = format!("/api/tickets/events/{}/waiting-room/visitors", id(&event));
+        app.with_token(&token).send("POST", &path, &[], None).assert_status(201);
+    }
     let name = crate::support::unique_prefix("Browser buyer");
     let shots = workspace().join("target/browser");
     let on_eventos = matches!(crate::support::runtime(), crate::support::Runtime::Eventos);
@@ -178,6 +186,7 @@ fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
         .current_dir(&browser_dir)
         .env("TRAFFIC", if on_eventos { "figures" } else { "columns" })
         .env("VOUCHER", "browser-25")
+        .env("QUEUED", "1")
         .arg("buy-a-ticket.mjs")
         .args([&app.base, id(&event), id(&ticket_type), &format!("dev:{name}")])
         .arg(&shots)
@@ -194,6 +203,8 @@ fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
     let code = result["code"].as_str().expect("code");
     assert!(code.starts_with("TKT-") && code.len() == 13, "{code}");
     assert!(result["processed_by"].as_str().is_some_and(|p| !p.is_empty()));
+    let queue = result["queue"].as_str().unwrap_or_default();
+    assert!(queue.starts_with("Number 3 in the queue, about"), "{queue}");
     // The receipt shows the ticket as its QR symbol, drawn, and offers the order's PDF.
     let qr = &result["qr"];
     assert!(qr["svg"].as_str().is_some_and(|svg| svg.starts_with("<svg")) && qr["drawn"] == true, "{qr}");

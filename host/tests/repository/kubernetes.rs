@@ -223,9 +223,9 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "a migration Job not named after its newest migration",
-        "name: tickets-migrate-0011-c09ed616",
+        "name: tickets-migrate-0012-1022c81f",
         "name: tickets-migrate",
-        "Job/tickets-migrate: metadata.name: must end in -0011-c09ed616",
+        "Job/tickets-migrate: metadata.name: must end in -0012-1022c81f",
     ),
     (
         "a changed migration program under the old Job's name (immutable on the server)",

@@ -1,4 +1,4 @@
--- The migration program of the tickets domain (newest migration: 0011), rendered by
+-- The migration program of the tickets domain (newest migration: 0012), rendered by
 -- `eventos migrate --job-sql` from components/tickets/migrations/: do not edit.
 -- Run with: psql -X -q -v ON_ERROR_STOP=1 -d <database URL> -f tickets.sql
 
@@ -20,7 +20,7 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(28559150664675187);
   SELECT string_agg(version, ', ') INTO gone FROM eventos_migrations
-    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004', '0005', '0006', '0007', '0008', '0009', '0010', '0011']::text[]);
+    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004', '0005', '0006', '0007', '0008', '0009', '0010', '0011', '0012']::text[]);
   IF gone IS NOT NULL THEN
     RAISE EXCEPTION 'migration % was applied but its file is gone; migrations are never deleted', gone;
   END IF;
@@ -555,6 +555,70 @@ $eventos_migration$;
     RAISE NOTICE 'migrate: applied 0011_door_gates';
   ELSIF recorded <> 'db9268d4540ca89460170cb8b1e99075ada52b6f1cb4f276029fea4be5833e39' THEN
     RAISE EXCEPTION 'migration 0011_door_gates was changed after it was applied; add a new migration instead of editing it';
+  END IF;
+END
+$eventos$;
+
+DO $eventos$
+DECLARE
+  recorded text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(28559150664675187);
+  SELECT checksum INTO recorded FROM eventos_migrations WHERE version = '0012';
+  IF recorded IS NULL THEN
+    EXECUTE $eventos_migration$-- A waiting room for an event's on-sale. Visitors who come before the on-sale
+-- get their places in a shuffle drawn at the on-sale from a seed whose SHA-256
+-- is published when the room is made; the seed is revealed with the draw.
+-- Later visitors queue first come first served. Each place is admitted at a
+-- time of its own, at most `admissions_per_minute`, and a visitor admitted
+-- holds a pass for `pass_seconds`, buying at most `per_buyer_limit` tickets.
+CREATE TABLE waiting_rooms (
+    event_id              uuid        PRIMARY KEY,
+    on_sale_at            timestamptz NOT NULL,
+    admissions_per_minute integer     NOT NULL,
+    per_buyer_limit       integer     NOT NULL,
+    pass_seconds          integer     NOT NULL,
+    seed                  bytea       NOT NULL,
+    pass_secret           bytea       NOT NULL,
+    -- Set by the draw, the first request after the on-sale.
+    drawn_at              timestamptz,
+    early_count           integer,
+    -- Late visitors so far, and when the next one may be admitted.
+    late_count            integer     NOT NULL DEFAULT 0,
+    next_admission_at     timestamptz,
+    created_at            timestamptz NOT NULL DEFAULT clock_timestamp(),
+    closed_at             timestamptz,
+    CONSTRAINT waiting_rooms_rate_range CHECK (admissions_per_minute BETWEEN 1 AND 600000),
+    CONSTRAINT waiting_rooms_limit_range CHECK (per_buyer_limit BETWEEN 1 AND 100),
+    CONSTRAINT waiting_rooms_pass_range CHECK (pass_seconds BETWEEN 60 AND 3600),
+    CONSTRAINT waiting_rooms_seed_length CHECK (octet_length(seed) = 32),
+    CONSTRAINT waiting_rooms_secret_length CHECK (octet_length(pass_secret) = 32),
+    CONSTRAINT waiting_rooms_drawn_whole CHECK ((drawn_at IS NULL) = (early_count IS NULL)
+                                                AND (drawn_at IS NULL) = (next_admission_at IS NULL))
+);
+
+-- One place per buyer and event: another tab or a retry finds the same place.
+CREATE TABLE room_visitors (
+    event_id    uuid        NOT NULL,
+    user_id     uuid        NOT NULL,
+    visitor_id  uuid        NOT NULL DEFAULT gen_random_uuid() UNIQUE,
+    joined_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    early       boolean     NOT NULL,
+    -- Known for an early visitor once drawn, for a late one when it joins.
+    position    integer,
+    admit_at    timestamptz,
+    -- Tickets bought with the pass, never past the room's per-buyer limit.
+    bought      integer     NOT NULL DEFAULT 0,
+    PRIMARY KEY (event_id, user_id),
+    CONSTRAINT room_visitors_placed_whole CHECK ((position IS NULL) = (admit_at IS NULL)),
+    CONSTRAINT room_visitors_bought_not_negative CHECK (bought >= 0)
+);
+CREATE INDEX room_visitors_position ON room_visitors (event_id, position);
+$eventos_migration$;
+    INSERT INTO eventos_migrations (version, name, checksum) VALUES ('0012', 'waiting_rooms', '490ae87621265cec9caf20689ea8ddb4d44a8e32cb984dd293c4db3adcf20fa3');
+    RAISE NOTICE 'migrate: applied 0012_waiting_rooms';
+  ELSIF recorded <> '490ae87621265cec9caf20689ea8ddb4d44a8e32cb984dd293c4db3adcf20fa3' THEN
+    RAISE EXCEPTION 'migration 0012_waiting_rooms was changed after it was applied; add a new migration instead of editing it';
   END IF;
 END
 $eventos$;

@@ -16,7 +16,8 @@ use crate::repo;
 // may name the buyer.
 pub fn create(req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
-    let new = NewCheckout::parse(req.json::<CreateCheckoutBody>()?, &caller)?;
+    let mut new = NewCheckout::parse(req.json::<CreateCheckoutBody>()?, &caller)?;
+    new.pass = req.header("waiting-room-pass").map(str::to_owned);
     let checkout = hold::open(&db::connect()?, &new)?;
     Ok(ApiResponse::created(format!("/api/tickets/checkouts/{}", checkout.id), &checkout))
 }

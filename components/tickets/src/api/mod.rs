@@ -5,6 +5,7 @@ mod checkouts;
 mod door;
 mod orders;
 mod passes;
+mod room;
 mod tickets;
 mod types;
 mod vouchers;
@@ -64,6 +65,12 @@ const ROUTES: &[Route] = &[
     Route::post("/api/tickets/events/{}/signing-keys/{}/retire", |req, p| door::retire_key(p[0], p[1], req)),
     Route::get("/api/tickets/events/{}/revocations", |req, p| door::revocations(p[0], req)),
     Route::get("/api/tickets/events/{}/duplicate-scans", |req, p| door::duplicate_scans(p[0], req)),
+    Route::get("/api/tickets/events/{}/waiting-room", |_, p| room::get(p[0])),
+    Route::put("/api/tickets/events/{}/waiting-room", |req, p| room::put(p[0], req)),
+    Route::post("/api/tickets/events/{}/waiting-room/close", |req, p| room::close(p[0], req)),
+    Route::get("/api/tickets/events/{}/waiting-room/draw", |_, p| room::draw(p[0])),
+    Route::post("/api/tickets/events/{}/waiting-room/visitors", |req, p| room::join(p[0], req)),
+    Route::get("/api/tickets/events/{}/waiting-room/visitors/me", |req, p| room::me(p[0], req)),
     // Ticket codes last: every literal path above is no code.
     Route::get("/api/tickets/{}", |req, p| tickets::get(p[0], req)),
     Route::post("/api/tickets/{}/check-in", |req, p| tickets::check_in(p[0], req)),

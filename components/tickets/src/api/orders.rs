@@ -22,7 +22,8 @@ use crate::sale::{self, Sold};
 // POST /api/tickets/orders: members buy for themselves; an admin may name the buyer.
 pub fn create(req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
-    let new = NewOrder::parse(req.json::<CreateOrderBody>()?, req.header("idempotency-key"), &caller)?;
+    let mut new = NewOrder::parse(req.json::<CreateOrderBody>()?, req.header("idempotency-key"), &caller)?;
+    new.pass = req.header("waiting-room-pass").map(str::to_owned);
     match sale::sell_or_replay(&db::connect()?, &new)? {
         Sold::New(order) => Ok(created(&order)),
         Sold::Replayed(order) => Ok(again(&order)),

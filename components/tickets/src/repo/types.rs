@@ -6,7 +6,7 @@ use eventos_common::page::{PageRequest, keyset};
 use spin_sdk::pg4::{Connection, Row};
 use uuid::Uuid;
 
-use crate::model::{SaleType, TicketType, bucket_count};
+use crate::model::{RoomGate, SaleType, TicketType, bucket_count};
 use crate::requests::NewTicketType;
 
 /// The buckets count what is sold and what open checkouts hold, expired or not;
@@ -79,12 +79,22 @@ fn sale_type_from_row(row: &Row<'_>) -> Result<SaleType, DbError> {
         hidden: column(row, "hidden")?,
         known_on_sale: column(row, "known_on_sale")?,
         watched: column(row, "watched")?,
+        room: room_gate(row)?,
     })
+}
+
+fn room_gate(row: &Row<'_>) -> Result<Option<RoomGate>, DbError> {
+    let secret: Option<Vec<u8>> = column(row, "room_secret")?;
+    let Some(secret) = secret else { return Ok(None) };
+    let pass_secret = secret.try_into().map_err(|_| DbError::bug("a room's secret is not 32 bytes"))?;
+    Ok(Some(RoomGate { pass_secret, per_buyer_limit: column(row, "room_limit")? }))
 }
 
 fn sale_type_columns() -> String {
     format!(
-        "t.id, t.event_id, t.price_cents, t.currency, t.quantity, t.hidden, {}, {}",
+        "t.id, t.event_id, t.price_cents, t.currency, t.quantity, t.hidden, {}, {}, \
+         (SELECT w.pass_secret FROM waiting_rooms w WHERE w.event_id = t.event_id AND w.closed_at IS NULL) AS room_secret, \
+         (SELECT w.per_buyer_limit FROM waiting_rooms w WHERE w.event_id = t.event_id AND w.closed_at IS NULL) AS room_limit",
         super::event_facts::known_on_sale_column(),
         journal::watched_column("t.event_id", "order.confirmed")
     )

@@ -107,6 +107,7 @@ mod tests {
             hidden: false,
             known_on_sale: true,
             watched: false,
+            room: None,
         }
     }
 

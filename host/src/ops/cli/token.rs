@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use std::io::Write;
+
 use anyhow::Result;
 use clap::Args;
 
@@ -23,6 +25,9 @@ pub struct Token {
     /// How long the token is valid
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     ttl: u64,
+    /// A crowd for a load test: COUNT tokens, one a line, for the subjects <sub>-1 to <sub>-COUNT
+    #[arg(long, value_name = "COUNT", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    count: Option<u32>,
     /// The manifest, or the folder holding spin.toml, whose key signs
     #[arg(short = 'f', long = "from", visible_alias = "manifest", default_value = "spin.toml")]
     manifest: PathBuf,
@@ -31,14 +36,22 @@ pub struct Token {
 impl Token {
     pub fn run(self) -> Result<()> {
         let manifest = Manifest::load(&super::manifest_path(&self.manifest))?;
-        let request = TokenRequest {
-            subject: self.sub,
+        let mut request = TokenRequest {
+            subject: self.sub.clone(),
             roles: self.roles,
             email: self.email,
             name: self.name,
             ttl_seconds: self.ttl,
         };
-        println!("{}", dev_auth::token(&manifest.dir, &request)?);
+        let Some(count) = self.count else {
+            println!("{}", dev_auth::token(&manifest.dir, &request)?);
+            return Ok(());
+        };
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        for person in 1..=count {
+            request.subject = format!("{}-{person}", self.sub);
+            writeln!(out, "{}", dev_auth::token(&manifest.dir, &request)?)?;
+        }
         Ok(())
     }
 }
