@@ -15,7 +15,9 @@ CREATE TABLE waiting_rooms (
     -- Set by the draw, the first request after the on-sale.
     drawn_at              timestamptz,
     early_count           integer,
-    -- Late visitors so far, and when the next one may be admitted.
+    -- Visitors so far, early and late (no join counts the places), and when
+    -- the next late one may be admitted.
+    early_joined          integer     NOT NULL DEFAULT 0,
     late_count            integer     NOT NULL DEFAULT 0,
     next_admission_at     timestamptz,
     created_at            timestamptz NOT NULL DEFAULT clock_timestamp(),

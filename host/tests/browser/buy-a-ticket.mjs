@@ -69,7 +69,7 @@ try {
     await page.waitForSelector("#queue:not([hidden])", { timeout: 20000 });
     queue = (await page.textContent("#queue")).trim();
   }
-  await page.waitForSelector("#checkout:not([hidden])", { timeout: 20000 });
+  await page.waitForSelector("#checkout:not([hidden])", { timeout: process.env.QUEUED ? 45000 : 20000 });
   // The box office lists what is left: the held ticket is not.
   await page.waitForFunction(([cell, before]) => document.querySelector(cell)?.textContent.trim() !== before,
     [left, leftBefore], { timeout: 20000 });

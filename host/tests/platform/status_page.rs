@@ -171,9 +171,11 @@ fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
     let ticket_type = world::ticket_type(&app, &event, 10);
     let voucher = json!({"event_id": event["id"], "code": "BROWSER-25", "percent_off": 25, "max_uses": 1});
     app.post("/api/tickets/vouchers", &voucher).assert_status(201);
-    // The event's on-sale goes through a waiting room admitting one buyer a
-    // second, and two buyers came first: the page shows its buyer third, then buys with the pass.
-    let room = json!({"on_sale_at": chrono::Utc::now().to_rfc3339(), "admissions_per_minute": 60});
+    // The event's on-sale goes through a waiting room admitting a buyer every
+    // ten seconds, and two buyers came first: the page shows its buyer third (to
+    // be let in 20 s after the first, however long the page takes to get there),
+    // then buys with the pass.
+    let room = json!({"on_sale_at": chrono::Utc::now().to_rfc3339(), "admissions_per_minute": 6});
     app.json("PUT", &format!("/api/tickets/events/{}/waiting-room", id(&event)), &room).assert_status(201);
     for token in crate::support::people::crowd(2) {
         let path = format!("/api/tickets/events/{}/waiting-room/visitors", id(&event));

@@ -583,7 +583,9 @@ CREATE TABLE waiting_rooms (
     -- Set by the draw, the first request after the on-sale.
     drawn_at              timestamptz,
     early_count           integer,
-    -- Late visitors so far, and when the next one may be admitted.
+    -- Visitors so far, early and late (no join counts the places), and when
+    -- the next late one may be admitted.
+    early_joined          integer     NOT NULL DEFAULT 0,
     late_count            integer     NOT NULL DEFAULT 0,
     next_admission_at     timestamptz,
     created_at            timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -615,9 +617,9 @@ CREATE TABLE room_visitors (
 );
 CREATE INDEX room_visitors_position ON room_visitors (event_id, position);
 $eventos_migration$;
-    INSERT INTO eventos_migrations (version, name, checksum) VALUES ('0012', 'waiting_rooms', '490ae87621265cec9caf20689ea8ddb4d44a8e32cb984dd293c4db3adcf20fa3');
+    INSERT INTO eventos_migrations (version, name, checksum) VALUES ('0012', 'waiting_rooms', 'edd60f4412fe312af2019dcf46882a0534fec031e387ef9fe2a0d024ad75a548');
     RAISE NOTICE 'migrate: applied 0012_waiting_rooms';
-  ELSIF recorded <> '490ae87621265cec9caf20689ea8ddb4d44a8e32cb984dd293c4db3adcf20fa3' THEN
+  ELSIF recorded <> 'edd60f4412fe312af2019dcf46882a0534fec031e387ef9fe2a0d024ad75a548' THEN
     RAISE EXCEPTION 'migration 0012_waiting_rooms was changed after it was applied; add a new migration instead of editing it';
   END IF;
 END

@@ -23,6 +23,16 @@ fn room(conn: &Connection, event_id: Uuid) -> Result<Room, TicketingError> {
     repo::rooms::find(conn, event_id)?.ok_or(TicketingError::NotFound("waiting room"))
 }
 
+/// The room, drawn first if its on-sale has come: the first request after the on-sale draws.
+fn drawn_room(conn: &Connection, event_id: Uuid) -> Result<Room, TicketingError> {
+    let room = room(conn, event_id)?;
+    if !room.draw_is_due(now()) {
+        return Ok(room);
+    }
+    repo::rooms::draw_if_due(conn, event_id)?;
+    self::room(conn, event_id)
+}
+
 /// The caller organizes the event, or is an admin; the event must exist.
 fn require_runs(caller: &Caller, event_id: Uuid) -> Result<(), Problem> {
     let event = find_event(event_id)?.ok_or(TicketingError::NotFound("event"))?;
@@ -60,9 +70,8 @@ pub fn put(event_id_text: &str, req: &ApiRequest) -> ApiResult {
 // GET /api/tickets/events/{id}/waiting-room: anyone.
 pub fn get(event_id_text: &str) -> ApiResult {
     let event_id = event_id(event_id_text)?;
-    let conn = db::connect()?;
-    repo::rooms::draw_if_due(&conn, event_id)?;
-    Ok(ApiResponse::ok(&RoomView::from(&room(&conn, event_id)?)).with_header("cache-control", "no-store"))
+    let room = drawn_room(&db::connect()?, event_id)?;
+    Ok(ApiResponse::ok(&RoomView::from(&room)).with_header("cache-control", "no-store"))
 }
 
 // POST /api/tickets/events/{id}/waiting-room/close: the organizer or an admin;
@@ -82,8 +91,7 @@ pub fn close(event_id_text: &str, req: &ApiRequest) -> ApiResult {
 pub fn draw(event_id_text: &str) -> ApiResult {
     let event_id = event_id(event_id_text)?;
     let conn = db::connect()?;
-    repo::rooms::draw_if_due(&conn, event_id)?;
-    let view = RoomView::from(&room(&conn, event_id)?);
+    let view = RoomView::from(&drawn_room(&conn, event_id)?);
     let Some(seed) = view.seed else {
         let detail = "the draw is made at the on-sale";
         return Err(Problem::conflict("waiting-room-not-drawn", "Not drawn yet", detail));
@@ -99,21 +107,14 @@ pub fn join(event_id_text: &str, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
     let event_id = event_id(event_id_text)?;
     let conn = db::connect()?;
-    let room = room(&conn, event_id)?;
-    repo::rooms::draw_if_due(&conn, event_id)?;
-    if let Some(visitor) = repo::rooms::visitor(&conn, event_id, caller.user_id)? {
-        return Ok(ApiResponse::ok(&place(&room, &visitor, event_id, caller.user_id, now())));
+    let room = drawn_room(&conn, event_id)?;
+    if let Some(visitor) = repo::rooms::join(&conn, event_id, caller.user_id)? {
+        let location = format!("/api/tickets/events/{event_id}/waiting-room/visitors/me");
+        return Ok(ApiResponse::created(location, &place(&room, &visitor, event_id, caller.user_id, now())));
     }
-    if room.closed_at.is_some() {
-        return Err(TicketingError::RoomClosed.into());
-    }
-    let visitor = match repo::rooms::join(&conn, event_id, caller.user_id)? {
-        Some(visitor) => visitor,
-        // Another request of the same buyer took the place a moment ago.
-        None => repo::rooms::visitor(&conn, event_id, caller.user_id)?.ok_or(TicketingError::RoomClosed)?,
-    };
-    let location = format!("/api/tickets/events/{event_id}/waiting-room/visitors/me");
-    Ok(ApiResponse::created(location, &place(&room, &visitor, event_id, caller.user_id, now())))
+    // No place made: the buyer has one already (from another tab, a retry), or the room is closed.
+    let visitor = repo::rooms::visitor(&conn, event_id, caller.user_id)?.ok_or(TicketingError::RoomClosed)?;
+    Ok(ApiResponse::ok(&place(&room, &visitor, event_id, caller.user_id, now())))
 }
 
 // GET /api/tickets/events/{id}/waiting-room/visitors/me: the caller's place,
@@ -122,8 +123,7 @@ pub fn me(event_id_text: &str, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
     let event_id = event_id(event_id_text)?;
     let conn = db::connect()?;
-    repo::rooms::draw_if_due(&conn, event_id)?;
-    let room = room(&conn, event_id)?;
+    let room = drawn_room(&conn, event_id)?;
     let visitor =
         repo::rooms::visitor(&conn, event_id, caller.user_id)?.ok_or(TicketingError::NotFound("place in the room"))?;
     let view = place(&room, &visitor, event_id, caller.user_id, now());

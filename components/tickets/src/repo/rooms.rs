@@ -12,9 +12,8 @@ const SPACING: &str = "(interval '60 seconds' / r.admissions_per_minute)";
 
 const ROOM_COLUMNS: &str = "r.on_sale_at AT TIME ZONE 'UTC' AS on_sale_at, r.admissions_per_minute, r.per_buyer_limit, \
      r.pass_seconds, r.seed, r.pass_secret, r.drawn_at AT TIME ZONE 'UTC' AS drawn_at, \
-     r.closed_at AT TIME ZONE 'UTC' AS closed_at, \
-     (SELECT count(*) FROM room_visitors v WHERE v.event_id = r.event_id) AS visitors, \
-     (SELECT count(*) FROM room_visitors v WHERE v.event_id = r.event_id AND v.early) AS early_visitors";
+     r.closed_at AT TIME ZONE 'UTC' AS closed_at, r.early_joined::bigint AS early_visitors, \
+     (r.early_joined + r.late_count)::bigint AS visitors";
 
 fn bytes32(row: &Row<'_>, name: &str) -> Result<[u8; 32], DbError> {
     let bytes: Vec<u8> = column(row, name)?;
@@ -145,6 +144,7 @@ pub fn join(conn: &Connection, event_id: Uuid, user_id: Uuid) -> Result<Option<V
     let sql = format!(
         "WITH room AS (
              UPDATE waiting_rooms r SET
+                 early_joined = r.early_joined + CASE WHEN r.drawn_at IS NULL THEN 1 ELSE 0 END,
                  late_count = r.late_count + CASE WHEN r.drawn_at IS NULL THEN 0 ELSE 1 END,
                  next_admission_at = CASE WHEN r.drawn_at IS NULL THEN NULL
                                           ELSE greatest(r.next_admission_at, clock_timestamp()) + {SPACING} END

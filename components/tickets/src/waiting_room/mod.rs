@@ -27,6 +27,13 @@ pub struct Room {
     pub early_visitors: i64,
 }
 
+impl Room {
+    /// The on-sale has come and nobody has drawn yet: the next request draws.
+    pub fn draw_is_due(&self, now: NaiveDateTime) -> bool {
+        self.drawn_at.is_none() && now >= self.on_sale_at
+    }
+}
+
 /// A buyer's place in a room.
 pub struct Visitor {
     pub visitor_id: Uuid,
