@@ -7,7 +7,7 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 use crate::support::world::{self, id};
-use crate::support::{APP, workspace};
+use crate::support::{APP, browser_signing_in};
 
 fn order_of_one(ticket_type: &Value) -> Value {
     let buyer = world::user(&APP);
@@ -29,15 +29,7 @@ fn signed(code: &str) -> String {
 
 #[test]
 fn three_gates_two_offline_admit_a_ticket_once_and_report_the_second_scan_at_both() {
-    if crate::support::on_node() {
-        // The gates sign in with the development sign-in, which a cluster's status page does not offer.
-        return;
-    }
-    let browser_dir = workspace().join("host/tests/browser");
-    assert!(
-        browser_dir.join("node_modules/playwright-core").is_dir(),
-        "playwright-core is not installed: run `make setup` (npm ci in host/tests/browser)"
-    );
+    let Some(browser_dir) = browser_signing_in() else { return };
     let event = world::published_event(&APP, 100);
     let ticket_type = world::ticket_type(&APP, &event, 10);
     let (a, b, cancelled) = (order_of_one(&ticket_type), order_of_one(&ticket_type), order_of_one(&ticket_type));

@@ -149,16 +149,7 @@ fn the_page_and_its_assets_are_served_by_the_component() {
 
 #[test]
 fn a_person_buys_a_ticket_from_the_page_in_a_real_browser() {
-    if crate::support::on_node() {
-        // The browser signs in with the development sign-in, which a cluster's status
-        // page does not offer (its SpinApp binds no `auth_dev_key`): nothing to buy with.
-        return;
-    }
-    let browser_dir = workspace().join("host/tests/browser");
-    assert!(
-        browser_dir.join("node_modules/playwright-core").is_dir(),
-        "playwright-core is not installed: run `make setup` (npm ci in host/tests/browser)"
-    );
+    let Some(browser_dir) = crate::support::browser_signing_in() else { return };
     // Prometheus scrapes the host's metrics for the page's traffic columns (under
     // Spin there are none of the host's metrics: the columns show, without figures).
     let (metrics, prometheus_address) = (free_address(), free_address());

@@ -576,6 +576,21 @@ pub fn admin_address() -> String {
     after_at.split('/').next().unwrap_or("127.0.0.1:5432").to_owned()
 }
 
+/// Where the browser tests' scripts and playwright-core are, for a browser that
+/// signs in with the development sign-in; `None` on the node, whose status page
+/// (like a cluster's: its SpinApp binds no `auth_dev_key`) offers none.
+pub fn browser_signing_in() -> Option<PathBuf> {
+    if on_node() {
+        return None;
+    }
+    let dir = workspace().join("host/tests/browser");
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is not installed: run `make setup` (npm ci in host/tests/browser)"
+    );
+    Some(dir)
+}
+
 /// Runs `eventos` to completion with these arguments.
 pub fn run_eventos(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_eventos")).args(args).output().expect("run eventos")

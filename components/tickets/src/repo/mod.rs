@@ -35,6 +35,12 @@ fn named<S>(row: &Row<'_>, name: &str, parse: fn(&str) -> Option<S>) -> Result<S
     parse(&text).ok_or_else(|| DbError::bug(format!("unknown {name} `{text}`")))
 }
 
+/// A `bytea` column of exactly 32 bytes: a key, a seed, a secret.
+fn bytes32(row: &Row<'_>, name: &str) -> Result<[u8; 32], DbError> {
+    let bytes: Vec<u8> = column(row, name)?;
+    bytes.try_into().map_err(|_| DbError::bug(format!("{name} is not 32 bytes")))
+}
+
 fn text_array(items: impl IntoIterator<Item = String>) -> ParameterValue {
     ParameterValue::ArrayStr(items.into_iter().map(Some).collect())
 }

@@ -5,6 +5,7 @@ use eventos_common::db::{DbError, column, in_transaction, query, query_a_row};
 use spin_sdk::pg4::{Connection, ParameterValue, Row};
 use uuid::Uuid;
 
+use super::bytes32;
 use crate::waiting_room::{Room, RoomSettings, Visitor};
 
 /// The time between two admissions, as SQL over `waiting_rooms r`.
@@ -14,11 +15,6 @@ const ROOM_COLUMNS: &str = "r.on_sale_at AT TIME ZONE 'UTC' AS on_sale_at, r.adm
      r.pass_seconds, r.seed, r.pass_secret, r.drawn_at AT TIME ZONE 'UTC' AS drawn_at, \
      r.closed_at AT TIME ZONE 'UTC' AS closed_at, r.early_joined::bigint AS early_visitors, \
      (r.early_joined + r.late_count)::bigint AS visitors";
-
-fn bytes32(row: &Row<'_>, name: &str) -> Result<[u8; 32], DbError> {
-    let bytes: Vec<u8> = column(row, name)?;
-    bytes.try_into().map_err(|_| DbError::bug(format!("{name} is not 32 bytes")))
-}
 
 fn room_from_row(row: &Row<'_>) -> Result<Room, DbError> {
     Ok(Room {

@@ -5,6 +5,7 @@ use eventos_common::db::{DbError, column, query};
 use spin_sdk::pg4::{Connection, ParameterValue, Row};
 use uuid::Uuid;
 
+use super::bytes32;
 use crate::signed_code;
 
 /// A key as it is published: everything but its seed.
@@ -23,11 +24,6 @@ pub struct SigningKey {
 
 const PUBLISHED_COLUMNS: &str = "key_id, public_key, created_at AT TIME ZONE 'UTC' AS created_at, \
      retired_at AT TIME ZONE 'UTC' AS retired_at";
-
-fn bytes32(row: &Row<'_>, name: &str) -> Result<[u8; 32], DbError> {
-    let bytes: Vec<u8> = column(row, name)?;
-    bytes.try_into().map_err(|_| DbError::bug(format!("{name} is not 32 bytes")))
-}
 
 fn published_from_row(row: &Row<'_>) -> Result<PublishedKey, DbError> {
     Ok(PublishedKey {
