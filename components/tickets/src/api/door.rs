@@ -4,9 +4,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
-use eventos_common::auth::{self, Forbidden, Role};
+use eventos_common::auth::{self, Forbidden};
 use eventos_common::db;
-use eventos_common::fields::parse_uuid;
 use eventos_common::peer::organizes;
 use eventos_common::time::{rfc3339, rfc3339_opt};
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
@@ -46,10 +45,6 @@ impl From<PublishedKey> for KeyView {
     }
 }
 
-fn event_id(text: &str) -> Result<Uuid, TicketingError> {
-    parse_uuid(text).ok_or(TicketingError::NotFound("event"))
-}
-
 /// The caller organizes the event or is an admin.
 fn require_runs(req: &ApiRequest, event_id: Uuid) -> Result<(), Problem> {
     let caller = auth::caller(req)?;
@@ -61,7 +56,7 @@ fn require_runs(req: &ApiRequest, event_id: Uuid) -> Result<(), Problem> {
 
 // GET /api/tickets/events/{id}/signing-keys: anyone; a public key is for everybody.
 pub fn keys(event_id_text: &str) -> ApiResult {
-    let event_id = event_id(event_id_text)?;
+    let event_id = super::the("event", event_id_text)?;
     let keys = repo::signing_keys::published(&db::connect()?, event_id)?;
     let keys: Vec<KeyView> = keys.into_iter().map(KeyView::from).collect();
     // The event's id is the caller's own: not echoed, so that no answer names an event it may not see.
@@ -71,7 +66,7 @@ pub fn keys(event_id_text: &str) -> ApiResult {
 // POST /api/tickets/events/{id}/signing-keys: the organizer or an admin; the new
 // key signs every ticket read from now on, and the older ones still verify.
 pub fn add_key(event_id_text: &str, req: &ApiRequest) -> ApiResult {
-    let event_id = event_id(event_id_text)?;
+    let event_id = super::the("event", event_id_text)?;
     require_runs(req, event_id)?;
     let key = repo::signing_keys::add(&db::connect()?, event_id)?.ok_or(TicketingError::KeyRace)?;
     let location = format!("/api/tickets/events/{event_id}/signing-keys");
@@ -81,7 +76,7 @@ pub fn add_key(event_id_text: &str, req: &ApiRequest) -> ApiResult {
 // POST /api/tickets/events/{id}/signing-keys/{key_id}/retire: the organizer or an
 // admin; codes that key signed are refused from now on (a stolen key).
 pub fn retire_key(event_id_text: &str, key_id: &str, req: &ApiRequest) -> ApiResult {
-    let event_id = event_id(event_id_text)?;
+    let event_id = super::the("event", event_id_text)?;
     require_runs(req, event_id)?;
     let key_id = key_id.parse::<i32>().map_err(|_| TicketingError::NotFound("key"))?;
     let key = repo::signing_keys::retire(&db::connect()?, event_id, key_id)?.ok_or(TicketingError::NotFound("key"))?;
@@ -108,13 +103,11 @@ fn whole(name: &str, text: Option<String>, default: i64, range: std::ops::RangeI
 // this answer reached the newest revocation.
 pub fn revocations(event_id_text: &str, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
-    let event_id = event_id(event_id_text)?;
+    let event_id = super::the("event", event_id_text)?;
     let query = req.query::<RevocationQuery>()?;
     let since = whole("since", query.since, 0, 0..=i64::MAX)?;
     let limit = whole("limit", query.limit, MAX_REVOCATIONS, 1..=MAX_REVOCATIONS)?;
-    if !caller.has(Role::Staff) && !organizes(&caller, event_id)? {
-        return Err(Forbidden("the revocation list is for the door: staff and the event's organizer").into());
-    }
+    super::require_door(&caller, event_id, "the revocation list is for the door: staff and the event's organizer")?;
     let mut found = repo::revocations::after(&db::connect()?, event_id, since, limit + 1)?;
     let complete = found.len() as i64 <= limit;
     found.truncate(limit as usize);
@@ -128,10 +121,8 @@ pub fn revocations(event_id_text: &str, req: &ApiRequest) -> ApiResult {
 // the most recent tickets scanned again after their check-in, newest first.
 pub fn duplicate_scans(event_id_text: &str, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
-    let event_id = event_id(event_id_text)?;
-    if !caller.has(Role::Staff) && !organizes(&caller, event_id)? {
-        return Err(Forbidden("duplicate scans are for the door: staff and the event's organizer").into());
-    }
+    let event_id = super::the("event", event_id_text)?;
+    super::require_door(&caller, event_id, "duplicate scans are for the door: staff and the event's organizer")?;
     let items = repo::duplicate_scans::of_event(&db::connect()?, event_id)?;
     Ok(ApiResponse::ok(&serde_json::json!({ "items": items })))
 }

@@ -10,6 +10,7 @@ mod tickets;
 mod types;
 mod vouchers;
 
+use eventos_common::auth::{Caller, Forbidden, Role};
 use eventos_common::fields::parse_uuid;
 use eventos_common::health::health;
 use eventos_common::peer::organizes;
@@ -78,8 +79,17 @@ const ROUTES: &[Route] = &[
 ];
 
 /// The caller organizes the event, as the events component says.
-fn runs(caller: &eventos_common::auth::Caller, event_id: Uuid) -> Result<bool, Problem> {
+fn runs(caller: &Caller, event_id: Uuid) -> Result<bool, Problem> {
     Ok(organizes(caller, event_id)?)
+}
+
+/// The caller works the event's door (staff, its organizer, an admin), or is
+/// told `refusal`.
+fn require_door(caller: &Caller, event_id: Uuid, refusal: &'static str) -> Result<(), Problem> {
+    if caller.has(Role::Staff) || organizes(caller, event_id)? {
+        return Ok(());
+    }
+    Err(Forbidden(refusal).into())
 }
 
 /// The id of a `what` in a path; a malformed one names nothing: 404.

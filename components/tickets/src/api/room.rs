@@ -3,7 +3,6 @@
 
 use eventos_common::auth::{self, Caller, Forbidden};
 use eventos_common::db;
-use eventos_common::fields::parse_uuid;
 use eventos_common::peer::find_event;
 use eventos_common::time::now;
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
@@ -14,10 +13,6 @@ use crate::error::TicketingError;
 use crate::repo;
 use crate::waiting_room::settings::RoomBody;
 use crate::waiting_room::{Room, RoomSettings, RoomView, place};
-
-fn event_id(text: &str) -> Result<Uuid, TicketingError> {
-    parse_uuid(text).ok_or(TicketingError::NotFound("event"))
-}
 
 fn room(conn: &Connection, event_id: Uuid) -> Result<Room, TicketingError> {
     repo::rooms::find(conn, event_id)?.ok_or(TicketingError::NotFound("waiting room"))
@@ -53,7 +48,7 @@ fn random_32() -> Result<[u8; 32], TicketingError> {
 // on-sale stays where the draw was made.
 pub fn put(event_id_text: &str, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
-    let event_id = event_id(event_id_text)?;
+    let event_id = super::the("event", event_id_text)?;
     let settings = RoomSettings::parse(req.json::<RoomBody>()?).map_err(TicketingError::from)?;
     require_runs(&caller, event_id)?;
     let conn = db::connect()?;
@@ -69,7 +64,7 @@ pub fn put(event_id_text: &str, req: &ApiRequest) -> ApiResult {
 
 // GET /api/tickets/events/{id}/waiting-room: anyone.
 pub fn get(event_id_text: &str) -> ApiResult {
-    let event_id = event_id(event_id_text)?;
+    let event_id = super::the("event", event_id_text)?;
     let room = drawn_room(&db::connect()?, event_id)?;
     Ok(ApiResponse::ok(&RoomView::from(&room)).with_header("cache-control", "no-store"))
 }
@@ -78,7 +73,7 @@ pub fn get(event_id_text: &str) -> ApiResult {
 // buying needs no pass from now on.
 pub fn close(event_id_text: &str, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
-    let event_id = event_id(event_id_text)?;
+    let event_id = super::the("event", event_id_text)?;
     require_runs(&caller, event_id)?;
     let conn = db::connect()?;
     room(&conn, event_id)?;
@@ -89,7 +84,7 @@ pub fn close(event_id_text: &str, req: &ApiRequest) -> ApiResult {
 // GET /api/tickets/events/{id}/waiting-room/draw: anyone, once drawn: the seed
 // and the early visitors in the order drawn, for anyone to check the draw.
 pub fn draw(event_id_text: &str) -> ApiResult {
-    let event_id = event_id(event_id_text)?;
+    let event_id = super::the("event", event_id_text)?;
     let conn = db::connect()?;
     let view = RoomView::from(&drawn_room(&conn, event_id)?);
     let Some(seed) = view.seed else {
@@ -105,7 +100,7 @@ pub fn draw(event_id_text: &str) -> ApiResult {
 // (201), or finds the one they have (200): another tab or a retry moves nothing.
 pub fn join(event_id_text: &str, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
-    let event_id = event_id(event_id_text)?;
+    let event_id = super::the("event", event_id_text)?;
     let conn = db::connect()?;
     let room = drawn_room(&conn, event_id)?;
     if let Some(visitor) = repo::rooms::join(&conn, event_id, caller.user_id)? {
@@ -121,7 +116,7 @@ pub fn join(event_id_text: &str, req: &ApiRequest) -> ApiResult {
 // wait and, once admitted, pass.
 pub fn me(event_id_text: &str, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
-    let event_id = event_id(event_id_text)?;
+    let event_id = super::the("event", event_id_text)?;
     let conn = db::connect()?;
     let room = drawn_room(&conn, event_id)?;
     let visitor =

@@ -2,7 +2,6 @@
 
 use eventos_common::auth::{self, Forbidden, Role};
 use eventos_common::db::{self, in_transaction};
-use eventos_common::fields::parse_uuid;
 use eventos_common::journal::{self, Entry};
 use eventos_common::peer::organizes;
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem};
@@ -100,10 +99,8 @@ fn is_the_same_scan(ticket: &Ticket, scan: &Scan, scanned_by: Uuid) -> bool {
 // GET /api/tickets/events/{id}/check-ins: staff, the event's organizer, an admin.
 pub fn check_ins(event_id: &str, req: &ApiRequest) -> ApiResult {
     let caller = auth::caller(req)?;
-    let event_id = parse_uuid(event_id).ok_or(TicketingError::NotFound("event"))?;
-    if !caller.has(Role::Staff) && !organizes(&caller, event_id)? {
-        return Err(Forbidden("check-in counts are for staff and the event's organizer").into());
-    }
+    let event_id = super::the("event", event_id)?;
+    super::require_door(&caller, event_id, "check-in counts are for staff and the event's organizer")?;
     let (issued, checked_in) = repo::tickets::check_in_counts(&db::connect()?, event_id)?;
     Ok(ApiResponse::ok(&CheckIns { event_id, issued, checked_in }))
 }
