@@ -2,22 +2,38 @@
 //! them: a typed `TKT-` code, or a signed code whose signature must hold.
 
 use spin_sdk::pg4::Connection;
+use uuid::Uuid;
 
 use crate::error::TicketingError;
 use crate::model::Ticket;
+use crate::repo::signing_keys::SigningKey;
 use crate::signed_code::{self, Claim};
 use crate::{code, repo};
 
+/// An event's key that signs now, read once for all the tickets it signs.
+pub struct Signer(SigningKey);
+
+impl Signer {
+    pub fn of(conn: &Connection, event_id: Uuid) -> Result<Self, TicketingError> {
+        Ok(Signer(repo::signing_keys::signing(conn, event_id)?))
+    }
+
+    /// The signed code of a ticket of the key's event.
+    pub fn sign(&self, ticket: &Ticket) -> String {
+        let Signer(key) = self;
+        let claim = Claim {
+            key_id: key.key_id,
+            event_id: ticket.event_id,
+            ticket_type_id: ticket.ticket_type_id,
+            code: ticket.code.clone(),
+        };
+        signed_code::sign(&claim, &key.seed)
+    }
+}
+
 /// The ticket's signed code, under its event's key that signs now.
 pub fn signed_code(conn: &Connection, ticket: &Ticket) -> Result<String, TicketingError> {
-    let key = repo::signing_keys::signing(conn, ticket.event_id)?;
-    let claim = Claim {
-        key_id: key.key_id,
-        event_id: ticket.event_id,
-        ticket_type_id: ticket.ticket_type_id,
-        code: ticket.code.clone(),
-    };
-    Ok(signed_code::sign(&claim, &key.seed))
+    Ok(Signer::of(conn, ticket.event_id)?.sign(ticket))
 }
 
 /// The ticket code `text` names: a `TKT-` code as typed, or the code a signed

@@ -11,7 +11,8 @@ use uuid::Uuid;
 use crate::error::TicketingError;
 use crate::model::TicketStatus;
 use crate::pdf::{self, PrintedTicket};
-use crate::{qr, repo, signing};
+use crate::signing::{self, Signer};
+use crate::{qr, repo};
 
 fn document(content_type: &str, body: Vec<u8>) -> ApiResponse {
     ApiResponse { status: 200, headers: vec![("content-type".into(), content_type.into())], body }
@@ -30,6 +31,7 @@ pub fn qr(code: &str, req: &ApiRequest) -> ApiResult {
 pub fn pdf(id: Uuid, req: &ApiRequest) -> ApiResult {
     let conn = db::connect()?;
     let order = super::orders::readable(&conn, id, req)?;
+    let signer = Signer::of(&conn, order.event_id)?;
     let mut type_names = HashMap::new();
     let mut printed = Vec::new();
     for ticket in order.tickets.iter().filter(|t| t.status != TicketStatus::Void) {
@@ -40,7 +42,7 @@ pub fn pdf(id: Uuid, req: &ApiRequest) -> ApiResult {
         }
         printed.push(PrintedTicket {
             code: ticket.code.clone(),
-            signed_code: signing::signed_code(&conn, ticket)?,
+            signed_code: signer.sign(ticket),
             type_name: type_names[&ticket.ticket_type_id].clone(),
             price: format!("{}.{:02} {}", ticket.price_cents / 100, ticket.price_cents % 100, order.currency),
             order_id: order.id.to_string(),
