@@ -32,9 +32,17 @@ pub struct DuplicateScan {
 /// Keeps the refused scan of `ticket`, which was checked in before.
 pub fn record(conn: &Connection, ticket: &Ticket, scan: &Scan, scanned_by: Uuid) -> Result<(), DbError> {
     conn.execute(
-        "INSERT INTO duplicate_scans (event_id, code, gate, scanned_at, scanned_by)
-         VALUES ($1, $2, $3, least(coalesce($4::timestamp AT TIME ZONE 'UTC', clock_timestamp()), clock_timestamp()), $5)",
-        &[ticket.event_id.into(), ticket.code.clone().into(), scan.gate.clone().into(), scan.scanned_at.into(), scanned_by.into()],
+        &format!(
+            "INSERT INTO duplicate_scans (event_id, code, gate, scanned_at, scanned_by) VALUES ($1, $2, $3, {}, $5)",
+            super::tickets::scan_time("$4")
+        ),
+        &[
+            ticket.event_id.into(),
+            ticket.code.clone().into(),
+            scan.gate.clone().into(),
+            scan.scanned_at.into(),
+            scanned_by.into(),
+        ],
     )?;
     Ok(())
 }

@@ -47,13 +47,20 @@ pub fn find_ticket(conn: &Connection, code: &str) -> Result<Option<Ticket>, DbEr
     Ok(query(conn, &sql, &[code.to_owned().into()], ticket_from_row)?.into_iter().next())
 }
 
+/// When a scan happened, as SQL over the scan time bound as `param`: that time
+/// (a gate that was offline sends it), never later than now; now when none.
+pub(super) fn scan_time(param: &str) -> String {
+    format!("least(coalesce({param}::timestamp AT TIME ZONE 'UTC', clock_timestamp()), clock_timestamp())")
+}
+
 /// Checks a valid ticket in at the time of the scan (never later than now);
 /// `None` when it was not valid (already in, void, or unknown).
 pub fn check_in(conn: &Connection, code: &str, scanned_by: Uuid, scan: &Scan) -> Result<Option<Ticket>, DbError> {
     let sql = format!(
         "UPDATE tickets SET status = 'checked_in', checked_in_by = $2, checked_in_gate = $3, checked_in_scan = $5,
-                checked_in_at = least(coalesce($4::timestamp AT TIME ZONE 'UTC', clock_timestamp()), clock_timestamp())
-         WHERE code = $1 AND status = 'valid' RETURNING {TICKET_COLUMNS}"
+                checked_in_at = {}
+         WHERE code = $1 AND status = 'valid' RETURNING {TICKET_COLUMNS}",
+        scan_time("$4")
     );
     let params = [
         code.to_owned().into(),
