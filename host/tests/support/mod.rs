@@ -599,12 +599,17 @@ pub fn run_eventos(args: &[&str]) -> std::process::Output {
 /// A bearer token from `eventos token` for the repository's spin.toml, as a
 /// script would get one; `claims` are its flags (`--email`, `--role`...).
 pub fn dev_token(subject: &str, claims: &[&str]) -> String {
+    eventos_token(subject, claims).trim().to_owned()
+}
+
+/// What `eventos token` prints for the repository's spin.toml, given these flags after `--sub`.
+pub fn eventos_token(subject: &str, flags: &[&str]) -> String {
     let manifest = workspace().join("spin.toml");
     let mut args = vec!["token", "-f", manifest.to_str().expect("path"), "--sub", subject];
-    args.extend_from_slice(claims);
+    args.extend_from_slice(flags);
     let out = run_eventos(&args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
+    String::from_utf8(out.stdout).expect("utf-8")
 }
 
 /// Runs SQL through the admin connection on `database`, returning each row's first column as text.

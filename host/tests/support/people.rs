@@ -35,10 +35,6 @@ impl Person {
 /// `count` members' tokens, each a new person: `eventos token --count`, one
 /// process for the whole crowd.
 pub fn crowd(count: usize) -> Vec<String> {
-    let manifest = super::workspace().join("spin.toml");
-    let (prefix, count) = (unique_prefix("crowd"), count.to_string());
-    let out =
-        super::run_eventos(&["token", "-f", manifest.to_str().expect("path"), "--sub", &prefix, "--count", &count]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8").lines().map(str::to_owned).collect()
+    let tokens = super::eventos_token(&unique_prefix("crowd"), &["--count", &count.to_string()]);
+    tokens.lines().map(str::to_owned).collect()
 }
