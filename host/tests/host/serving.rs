@@ -290,7 +290,9 @@ fn a_connection_goes_back_to_the_pool_without_what_the_last_guest_left_on_it() {
     let probe = start_probe(&[("EVENTOS_PG_POOL_SIZE", "1")]);
     let address = encode(&admin_url());
     probe.get(&format!("/probe/session?address={address}")).assert_status(200);
-    for what in ["tx", "failed", "set", "set_config", "commented", "lock", "temp"] {
+    for what in
+        ["tx", "failed", "set", "set_config", "commented", "lock", "temp", "select_into_temp", "savepoint", "chain"]
+    {
         probe.get(&format!("/probe/leak?address={address}&what={what}")).assert_status(200);
         let session = probe.get(&format!("/probe/session?address={address}"));
         session.assert_status(200);

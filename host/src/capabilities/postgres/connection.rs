@@ -1,6 +1,6 @@
 //! A connection a guest opened, from its pool to its return: statements with
 //! their timeout, spans and failure count, and the reset before another request
-//! may have it.
+//! may have it when its statements may have left anything.
 
 use std::time::Duration;
 
@@ -13,6 +13,7 @@ use tokio_postgres::{Row, SimpleQueryMessage};
 use super::columns::row_set;
 use super::errors::{self, query_failed};
 use super::params::{Param, bind_all};
+use super::session::Session;
 use crate::capabilities::bindings::spin::postgres4_0_0::postgres::{Error, ParameterValue, QueryError, RowSet};
 use crate::observe::telemetry::spans;
 
@@ -23,23 +24,24 @@ macro_rules! reset_session {
         "RESET ALL; CLOSE ALL; UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD TEMP"
     };
 }
-/// Run on every connection a guest used, before another request may have it, in
-/// one round trip: the reset, after a first column that says whether a
-/// transaction block was left open (inside one, the block began before this
-/// statement did).
+/// Run on a connection whose guest may have left something on it, before
+/// another request may have it, in one round trip: the reset, after a first
+/// column that says whether a transaction block was left open (inside one, the
+/// block began before this statement did).
 const PROBE_AND_RESET: &str = concat!("SELECT now() <> statement_timestamp(); ", reset_session!());
 /// For a connection left in a transaction block (open or failed), where the reset
 /// above would be rolled back with it.
 const ROLLBACK_AND_RESET: &str = concat!("ROLLBACK; ", reset_session!());
 
 /// A connection a guest opened; it goes back to its pool when the guest drops it
-/// or the request ends, reset first if the guest ran anything on it.
+/// or the request ends, reset first if the guest's statements may have left
+/// anything on it (see `session`).
 pub struct GuestConnection {
     client: Option<Object>,
     /// Counts this database's failed statements.
     failures: Counter,
-    /// The guest ran a statement: the session may hold what it left.
-    used: bool,
+    /// What the guest's statements may have left on the session.
+    session: Session,
     query_timeout: Duration,
     /// The database's name, for the spans of its statements.
     database: String,
@@ -47,25 +49,27 @@ pub struct GuestConnection {
 
 impl GuestConnection {
     pub fn new((client, failures): (Object, Counter), query_timeout: Duration, database: String) -> Self {
-        Self { client: Some(client), failures, used: false, query_timeout, database }
+        Self { client: Some(client), failures, session: Session::default(), query_timeout, database }
     }
 
     pub async fn query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
         let span = spans::statement(&self.database, sql);
         let outcome = self.run_query(sql, params).await;
-        self.finish(&span, outcome.as_ref().err());
+        self.finish(sql, &span, outcome.as_ref().err());
         outcome
     }
 
     pub async fn execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
         let span = spans::statement(&self.database, sql);
         let outcome = self.run_execute(sql, params).await;
-        self.finish(&span, outcome.as_ref().err());
+        self.finish(sql, &span, outcome.as_ref().err());
         outcome
     }
 
-    /// Counts a statement that failed, and marks its span with whose doing it was.
-    fn finish(&self, span: &tracing::Span, failed: Option<&Error>) {
+    /// Notes what the statement may have left on the session; counts one that
+    /// failed, and marks its span with whose doing it was.
+    fn finish(&mut self, sql: &str, span: &tracing::Span, failed: Option<&Error>) {
+        self.session.ran(sql, failed.is_none());
         if let Some(error) = failed {
             self.failures.inc();
             spans::blamed(span, errors::blame(error));
@@ -76,7 +80,6 @@ impl GuestConnection {
     /// statement refused before it runs is the server's structured error, and one
     /// that fails while its rows stream back (a constraint, a deadlock) is text.
     async fn run_query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
-        self.used = true;
         let client = self.client.as_ref().ok_or_else(closed)?;
         let values = bind_all(&params).map_err(|e| Error::BadParameter(format!("{e:?}")))?;
         let run = async {
@@ -97,7 +100,6 @@ impl GuestConnection {
 
     /// Parameters that cannot be converted are a failed value conversion, as on Spin.
     async fn run_execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
-        self.used = true;
         let client = self.client.as_ref().ok_or_else(closed)?;
         let values = bind_all(&params).map_err(|e| Error::ValueConversionFailed(format!("{e:?}")))?;
         let run = async {
@@ -134,7 +136,7 @@ impl Drop for GuestConnection {
         let Some(client) = self.client.take() else {
             return;
         };
-        if !self.used {
+        if !self.session.needs_reset() {
             return;
         }
         // Resetting needs a round trip; do it off the request path. If it fails the

@@ -6,6 +6,7 @@ mod connection;
 mod errors;
 mod params;
 pub mod pool;
+mod session;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -95,6 +95,13 @@ async fn handle(request: Request) -> Response {
                 "commented" => conn.execute("/* why */ SET application_name = 'leaked'", &[]),
                 "lock" => conn.execute("SELECT pg_advisory_lock(42)", &[]),
                 "temp" => conn.execute("CREATE TEMP TABLE leaked (x int)", &[]),
+                "select_into_temp" => conn.execute("SELECT 1 AS x INTO TEMP leaked", &[]),
+                "savepoint" => ["BEGIN", "SAVEPOINT s", "SELECT txid_current()"]
+                    .iter()
+                    .try_fold(0, |_, sql| conn.execute(sql, &[])),
+                "chain" => ["BEGIN", "SELECT txid_current()", "COMMIT AND CHAIN", "SELECT txid_current()"]
+                    .iter()
+                    .try_fold(0, |_, sql| conn.execute(sql, &[])),
                 other => panic!("no such leak: {other}"),
             });
             text(if leaked.is_ok() { 200 } else { 502 }, format!("{leaked:?}"))
