@@ -57,26 +57,12 @@ fn register(req: &ApiRequest) -> ApiResult {
     if new.user_id != caller.user_id {
         eventos_common::peer::require_user(new.user_id)?;
     }
-    let conn = db::connect()?;
-    let id = in_transaction(&conn, |conn| {
+    let registration = in_transaction(&db::connect()?, |conn| {
         repo::lock_event(conn, new.event_id)?;
         // Waiting registrations go first when seats opened up since they queued.
-        let promoted = repo::promote_waitlisted(conn, new.event_id, capacity)?;
-        record_promotions(conn, new.event_id, &promoted, caller.user_id)?;
-        let (id, status) = repo::insert(conn, &new, capacity)?;
-        let kind = match status {
-            Status::Confirmed => "registration.confirmed",
-            _ => "registration.waitlisted",
-        };
-        let data = json!({"user_id": new.user_id});
-        journal::record(
-            conn,
-            &Entry { kind, subject: id.to_string(), event_id: Some(new.event_id), actor: caller.user_id, data },
-        )?;
-        Ok::<_, RegistrationError>(id)
+        repo::register(conn, &new, capacity, caller.user_id)
     })?;
-    let registration = repo::find(&conn, id)?.ok_or_else(|| DbError::bug("a new registration vanished"))?;
-    Ok(ApiResponse::created(format!("/api/participation/registrations/{id}"), &registration))
+    Ok(ApiResponse::created(format!("/api/participation/registrations/{}", registration.id), &registration))
 }
 
 #[derive(Deserialize)]
