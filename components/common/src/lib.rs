@@ -11,6 +11,7 @@ pub mod outbound;
 pub mod page;
 pub mod peer;
 pub mod problem;
+pub mod recent;
 pub mod request;
 pub mod response;
 pub mod router;

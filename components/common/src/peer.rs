@@ -10,6 +10,7 @@ use std::time::Duration;
 use spin_sdk::variables;
 
 use crate::outbound::{Answer, Call, send_all};
+use crate::recent::Recent;
 
 use crate::{FieldError, Problem};
 
@@ -135,12 +136,54 @@ pub fn fetch(peer: &str, base_variable: &str, path: &str) -> Result<Option<serde
     document(peer, get(peer, base_variable, path)?)
 }
 
-/// The user must exist (asked of the users component).
+/// The user must exist: known lately, or asked of the users component.
 pub fn require_user(id: uuid::Uuid) -> Result<(), PeerError> {
+    let known = KnownUsers::open();
+    if known.knows(id) {
+        return Ok(());
+    }
     match fetch("users", "users_url", &format!("/api/users/{id}"))? {
-        Some(_) => Ok(()),
+        Some(_) => Ok(known.learned(id)),
         None => Err(PeerError::UserNotFound),
     }
+}
+
+/// Users the users component said exist, remembered for [`KNOWN_USER_SECONDS`]
+/// (see `recent`), so that naming the same user again asks nobody. A user
+/// stops existing only when deleted, and deleting one forgets it
+/// ([`KnownUsers::forget`]) in the store the application's components share;
+/// where they do not share one (a store per pod on a cluster), a user deleted
+/// less than that long ago may still be named, as by a request that raced the
+/// deletion.
+pub struct KnownUsers(Recent);
+
+/// How long a user is known to exist without asking again.
+pub const KNOWN_USER_SECONDS: i64 = 30;
+const KNOWN_USERS: &str = "known-user/";
+
+impl KnownUsers {
+    pub fn open() -> Self {
+        Self(Recent::open(KNOWN_USERS))
+    }
+
+    pub fn knows(&self, id: uuid::Uuid) -> bool {
+        self.0.recall::<bool>(&id.to_string(), now()).is_some()
+    }
+
+    /// The users component just said `id` exists.
+    pub fn learned(&self, id: uuid::Uuid) {
+        let now = now();
+        self.0.remember(&id.to_string(), &true, now, now + KNOWN_USER_SECONDS);
+    }
+
+    /// `id` was deleted.
+    pub fn forget(id: uuid::Uuid) {
+        Self::open().0.forget(&id.to_string(), now());
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
 }
 
 /// The event as the events component knows it, or `event-not-found`.

@@ -1,7 +1,7 @@
 //! What ticketing asks the events and users components.
 
 use eventos_common::auth::{Caller, Forbidden, Role};
-use eventos_common::peer::{EventFacts, EventStatus, PeerError, event, fetch_all, find_event};
+use eventos_common::peer::{EventFacts, EventStatus, KnownUsers, PeerError, event, fetch_all, find_event};
 use spin_sdk::pg4::Connection;
 use uuid::Uuid;
 
@@ -38,19 +38,22 @@ pub fn require_event_for_ticket_types(id: Uuid, caller: &Caller) -> Result<(), T
 
 /// The event must be on sale; a buyer who is not the caller must exist. Both
 /// are asked at once; but events is not asked when the event was heard to be
-/// on sale a moment ago (see `repo::event_facts`), and what it says is
-/// remembered for the next sales.
+/// on sale a moment ago (see `repo::event_facts`), nor users about a buyer
+/// known to exist (`KnownUsers`), and what they say is remembered for the next
+/// sales.
 pub fn require_on_sale(
     conn: &Connection,
     event_id: Uuid,
     known_on_sale: bool,
     other_buyer: Option<Uuid>,
 ) -> Result<(), TicketingError> {
+    let known_users = KnownUsers::open();
+    let unknown_buyer = other_buyer.filter(|user_id| !known_users.knows(*user_id));
     let mut questions = Vec::new();
     if !known_on_sale {
         questions.push(("events", "events_url", format!("/api/events/{event_id}")));
     }
-    questions.extend(other_buyer.map(|user_id| ("users", "users_url", format!("/api/users/{user_id}"))));
+    questions.extend(unknown_buyer.map(|user_id| ("users", "users_url", format!("/api/users/{user_id}"))));
     if questions.is_empty() {
         return Ok(());
     }
@@ -59,8 +62,9 @@ pub fn require_on_sale(
         true => None,
         false => Some(answers.next().ok_or_else(|| PeerError::Bug("no answer for the event".into()))??),
     };
-    if let Some(user) = answers.next() {
+    if let (Some(user), Some(user_id)) = (answers.next(), unknown_buyer) {
         user?.ok_or(PeerError::UserNotFound)?;
+        known_users.learned(user_id);
     }
     let Some(event) = event else {
         return Ok(());

@@ -6,6 +6,7 @@ use eventos_common::fields::parse_uuid;
 use eventos_common::health::health;
 use eventos_common::journal::{self, Entry};
 use eventos_common::page::{Cursor, PageRequest, page_response};
+use eventos_common::peer::KnownUsers;
 use eventos_common::router::{Route, dispatch};
 use eventos_common::{ApiRequest, ApiResponse, ApiResult, Problem, db};
 use serde::Deserialize;
@@ -145,5 +146,7 @@ fn delete_user(id: Uuid, req: &ApiRequest) -> ApiResult {
         }
         Ok(record(conn, "user.deleted", id, &caller, json!({}))?)
     })?;
+    // Whoever names this user next asks again, and hears there is no such user.
+    KnownUsers::forget(id);
     Ok(ApiResponse::no_content())
 }

@@ -112,6 +112,17 @@ fn an_unknown_event_or_user_is_422() {
 }
 
 #[test]
+fn a_user_deleted_a_moment_after_being_named_is_not_found_the_next_time() {
+    let (first, second) = (world::published_event(&APP, 3), world::published_event(&APP, 3));
+    let user = world::user(&APP);
+    // The admin names the user: participation learns they exist...
+    register(&first, &user).assert_status(201);
+    APP.delete(&format!("/api/users/{}", id(&user))).assert_status(204);
+    // ...and forgets it once they are deleted, without waiting for the memory to lapse.
+    register(&second, &user).assert_problem(422, "user-not-found");
+}
+
+#[test]
 fn only_published_events_take_registrations() {
     let user = world::user(&APP);
     let pending = world::event(&APP, 3);

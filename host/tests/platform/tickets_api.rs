@@ -152,6 +152,15 @@ fn cancelled_stock_can_be_sold_again_whatever_bucket_it_came_from() {
 }
 
 #[test]
+fn a_buyer_deleted_a_moment_after_being_named_is_not_found_the_next_time() {
+    let (_, ticket_type) = on_sale(5);
+    let user = world::user(&APP);
+    buy(&ticket_type, &user, 1, None).assert_status(201);
+    APP.delete(&format!("/api/users/{}", id(&user))).assert_status(204);
+    buy(&ticket_type, &user, 1, None).assert_problem(422, "user-not-found");
+}
+
+#[test]
 fn orders_need_a_known_ticket_type_and_user_and_an_event_on_sale() {
     let (_, ticket_type) = on_sale(5);
     let user = world::user(&APP);
