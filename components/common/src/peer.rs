@@ -143,7 +143,10 @@ pub fn require_user(id: uuid::Uuid) -> Result<(), PeerError> {
         return Ok(());
     }
     match fetch("users", "users_url", &format!("/api/users/{id}"))? {
-        Some(_) => Ok(known.learned(id)),
+        Some(_) => {
+            known.learned(id);
+            Ok(())
+        }
         None => Err(PeerError::UserNotFound),
     }
 }
