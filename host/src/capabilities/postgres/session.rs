@@ -12,6 +12,8 @@
 //! a function changes from inside is not seen: a database's functions are its
 //! own component's.
 
+use super::PerText;
+
 /// What one statement does to the session, as far as its text tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
@@ -34,6 +36,12 @@ const TEMPORARY: [&str; 2] = ["temp", "temporary"];
 
 /// The statements that only read and write rows.
 const DATA: [&str; 8] = ["select", "insert", "update", "delete", "with", "values", "table", "merge"];
+
+/// [`effect`], worked out once per text.
+pub fn effect_cached(sql: &str) -> Effect {
+    static EFFECTS: PerText<Effect> = PerText::new();
+    EFFECTS.get(sql, effect)
+}
 
 /// Reads `sql`, one statement, for what it may leave on the session.
 pub fn effect(sql: &str) -> Effect {
@@ -108,7 +116,7 @@ pub struct Session {
 impl Session {
     /// Notes a statement that ran, and whether it succeeded.
     pub fn ran(&mut self, sql: &str, succeeded: bool) {
-        match effect(sql) {
+        match effect_cached(sql) {
             Effect::Nothing => {}
             Effect::OpensBlock => self.in_block = true,
             Effect::ClosesBlock => self.in_block = false,

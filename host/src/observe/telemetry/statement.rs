@@ -4,14 +4,12 @@
 //! after FROM, INTO or UPDATE in that statement, else anywhere in it, a CTE's own
 //! name aside. Only a bare identifier qualifies, so no literal or parameter shows.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
+
+use crate::capabilities::postgres::PerText;
 
 const OPERATIONS: [&str; 5] = ["SELECT", "INSERT", "UPDATE", "DELETE", "MERGE"];
 const BEFORE_A_TABLE: [&str; 3] = ["FROM", "INTO", "UPDATE"];
-/// How many statements' descriptions are kept: a component runs a few dozen
-/// texts over and over; one that makes texts up is described afresh each time.
-const REMEMBERED: usize = 1024;
 
 /// What a statement's span says of it.
 pub struct Described {
@@ -23,20 +21,12 @@ pub struct Described {
 
 /// [`describe`], remembered per statement text, since every request runs the same few.
 pub fn describe_cached(sql: &str) -> Arc<Described> {
-    static REMEMBERED_TEXTS: OnceLock<Mutex<HashMap<String, Arc<Described>>>> = OnceLock::new();
-    let texts = REMEMBERED_TEXTS.get_or_init(Mutex::default);
-    if let Some(described) = texts.lock().ok().and_then(|texts| texts.get(sql).cloned()) {
-        return described;
-    }
-    let (operation, table) = describe(sql);
-    let name = table.as_ref().map_or_else(|| operation.clone(), |table| format!("{operation} {table}"));
-    let described = Arc::new(Described { name, operation, table });
-    if let Ok(mut texts) = texts.lock()
-        && texts.len() < REMEMBERED
-    {
-        texts.insert(sql.to_owned(), described.clone());
-    }
-    described
+    static DESCRIPTIONS: PerText<Arc<Described>> = PerText::new();
+    DESCRIPTIONS.get(sql, |sql| {
+        let (operation, table) = describe(sql);
+        let name = table.as_ref().map_or_else(|| operation.clone(), |table| format!("{operation} {table}"));
+        Arc::new(Described { name, operation, table })
+    })
 }
 
 /// `("SELECT", Some("events"))` for `SELECT id FROM events WHERE …`.
