@@ -13,7 +13,7 @@ use tokio_postgres::{Row, SimpleQueryMessage};
 use super::columns::row_set;
 use super::errors::{self, query_failed};
 use super::params::{Param, bind_all};
-use super::session::Session;
+use super::session::{Session, is_plain_begin};
 use crate::capabilities::bindings::spin::postgres4_0_0::postgres::{Error, ParameterValue, QueryError, RowSet};
 use crate::observe::telemetry::spans;
 
@@ -42,6 +42,9 @@ pub struct GuestConnection {
     failures: Counter,
     /// What the guest's statements may have left on the session.
     session: Session,
+    /// A plain `BEGIN` the guest ran, not sent yet: it goes out with the next
+    /// statement, in the same round trip.
+    deferred_begin: Option<String>,
     query_timeout: Duration,
     /// The database's name, for the spans of its statements.
     database: String,
@@ -49,7 +52,14 @@ pub struct GuestConnection {
 
 impl GuestConnection {
     pub fn new((client, failures): (Object, Counter), query_timeout: Duration, database: String) -> Self {
-        Self { client: Some(client), failures, session: Session::default(), query_timeout, database }
+        Self {
+            client: Some(client),
+            failures,
+            session: Session::default(),
+            deferred_begin: None,
+            query_timeout,
+            database,
+        }
     }
 
     pub async fn query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
@@ -61,9 +71,25 @@ impl GuestConnection {
 
     pub async fn execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
         let span = spans::statement(&self.database, sql);
-        let outcome = self.run_execute(sql, params).await;
+        let outcome = if self.defers(sql, &params) { Ok(0) } else { self.run_execute(sql, params).await };
         self.finish(sql, &span, outcome.as_ref().err());
         outcome
+    }
+
+    /// Whether `sql` is a plain `BEGIN` on a session in no block, which then
+    /// waits to go out with the next statement: a transaction's first round
+    /// trip did nothing but open it. Such a `BEGIN` fails only with its
+    /// connection, and then the next statement fails too.
+    fn defers(&mut self, sql: &str, params: &[ParameterValue]) -> bool {
+        let defers = params.is_empty()
+            && self.client.is_some()
+            && self.deferred_begin.is_none()
+            && !self.session.needs_reset()
+            && is_plain_begin(sql);
+        if defers {
+            self.deferred_begin = Some(sql.to_owned());
+        }
+        defers
     }
 
     /// Notes what the statement may have left on the session; counts one that
@@ -82,6 +108,7 @@ impl GuestConnection {
     async fn run_query(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<RowSet, Error> {
         let client = self.client.as_ref().ok_or_else(closed)?;
         let values = bind_all(&params).map_err(|e| Error::BadParameter(format!("{e:?}")))?;
+        let begin = self.deferred_begin.take();
         let run = async {
             let statement = client.prepare_cached(sql).await.map_err(|e| query_failed(&e))?;
             let stream = client
@@ -92,6 +119,7 @@ impl GuestConnection {
             let rows: Vec<Row> = stream.try_collect().await.map_err(|e| as_text(e.into()))?;
             row_set(&rows).map_err(as_text)
         };
+        let run = after_begin(client, begin, run);
         match tokio::time::timeout(self.query_timeout, run).await {
             Ok(outcome) => outcome,
             Err(_) => Err(self.timed_out()),
@@ -102,10 +130,12 @@ impl GuestConnection {
     async fn run_execute(&mut self, sql: &str, params: Vec<ParameterValue>) -> Result<u64, Error> {
         let client = self.client.as_ref().ok_or_else(closed)?;
         let values = bind_all(&params).map_err(|e| Error::ValueConversionFailed(format!("{e:?}")))?;
+        let begin = self.deferred_begin.take();
         let run = async {
             let statement = client.prepare_cached(sql).await.map_err(|e| query_failed(&e))?;
             client.execute(&statement, &as_refs(&values)).await.map_err(|e| query_failed(&e))
         };
+        let run = after_begin(client, begin, run);
         match tokio::time::timeout(self.query_timeout, run).await {
             Ok(outcome) => outcome,
             Err(_) => Err(self.timed_out()),
@@ -123,6 +153,19 @@ impl GuestConnection {
     }
 }
 
+/// `statement`, after the deferred `begin` if there is one, both sent at once:
+/// the `BEGIN` is sent when first polled, so it reaches the server first.
+async fn after_begin<T>(
+    client: &Object,
+    begin: Option<String>,
+    statement: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let Some(begin) = begin else { return statement.await };
+    let (begun, outcome) = futures_util::join!(client.batch_execute(&begin), statement);
+    begun.map_err(|e| query_failed(&e))?;
+    outcome
+}
+
 fn as_refs(values: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
     values.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
 }
@@ -136,6 +179,10 @@ impl Drop for GuestConnection {
         let Some(client) = self.client.take() else {
             return;
         };
+        if self.deferred_begin.take().is_some() {
+            // The block it opens was never opened on the server.
+            self.session.never_began();
+        }
         if !self.session.needs_reset() {
             return;
         }

@@ -66,6 +66,14 @@ pub fn effect(sql: &str) -> Effect {
     }
 }
 
+/// Whether `sql` is a `BEGIN` with nothing that could make it fail on a
+/// session in no block: `BEGIN`, `BEGIN WORK`, `BEGIN TRANSACTION` or `START TRANSACTION`.
+pub fn is_plain_begin(sql: &str) -> bool {
+    let text = sql.trim().trim_end_matches(';').to_ascii_lowercase();
+    let statement: Vec<&str> = text.split_ascii_whitespace().collect();
+    matches!(statement.as_slice(), ["begin"] | ["begin", "work" | "transaction"] | ["start", "transaction"])
+}
+
 /// Runs of letters, digits and `_`.
 fn words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|word| !word.is_empty())
@@ -123,6 +131,11 @@ impl Session {
             Effect::MayLeaveSomething => self.may_hold = true,
         }
         self.may_hold |= !succeeded;
+    }
+
+    /// The block the last statement opened was never opened on the server.
+    pub fn never_began(&mut self) {
+        self.in_block = false;
     }
 
     /// Whether the connection must be reset before another request may have it.
@@ -192,6 +205,16 @@ mod tests {
         }
         for sql in ["COMMIT", "ROLLBACK", "commit work", "END TRANSACTION", "ABORT"] {
             assert_eq!(effect(sql), Effect::ClosesBlock, "{sql}");
+        }
+    }
+
+    #[test]
+    fn only_a_begin_that_cannot_fail_on_its_own_is_plain() {
+        for sql in ["BEGIN", "begin;", " BEGIN WORK ", "Begin Transaction", "START TRANSACTION"] {
+            assert!(is_plain_begin(sql), "{sql}");
+        }
+        for sql in ["BEGIN ISOLATION LEVEL SERIALIZABLE", "BEGIN; SELECT 1", "START", "COMMIT", "/* x */ BEGIN"] {
+            assert!(!is_plain_begin(sql), "{sql}");
         }
     }
 
