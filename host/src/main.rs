@@ -5,6 +5,7 @@ mod capabilities;
 mod net;
 mod observe;
 mod ops;
+mod per_text;
 mod serve;
 
 use std::process::ExitCode;

@@ -5,11 +5,8 @@ mod columns;
 mod connection;
 mod errors;
 mod params;
-mod per_text;
 pub mod pool;
 mod session;
-
-pub use per_text::PerText;
 
 use std::str::FromStr;
 use std::sync::Arc;

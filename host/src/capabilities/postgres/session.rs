@@ -12,7 +12,7 @@
 //! a function changes from inside is not seen: a database's functions are its
 //! own component's.
 
-use super::PerText;
+use crate::per_text::PerText;
 
 /// What one statement does to the session, as far as its text tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::capabilities::postgres::PerText;
+use crate::per_text::PerText;
 
 const OPERATIONS: [&str; 5] = ["SELECT", "INSERT", "UPDATE", "DELETE", "MERGE"];
 const BEFORE_A_TABLE: [&str; 3] = ["FROM", "INTO", "UPDATE"];
