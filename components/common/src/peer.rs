@@ -154,10 +154,10 @@ pub fn require_user(id: uuid::Uuid) -> Result<(), PeerError> {
 /// Users the users component said exist, remembered for [`KNOWN_USER_SECONDS`]
 /// (see `recent`), so that naming the same user again asks nobody. A user
 /// stops existing only when deleted, and deleting one forgets it
-/// ([`KnownUsers::forget`]) in the store the application's components share;
-/// where they do not share one (a store per pod on a cluster), a user deleted
-/// less than that long ago may still be named, as by a request that raced the
-/// deletion.
+/// ([`KnownUsers::forget`]) in the store the application's components share
+/// (under eventos and `spin up`); where each keeps its own (on the node, and per
+/// pod on a cluster), a user deleted less than that long ago may still be
+/// named, as by a request that raced the deletion.
 pub struct KnownUsers(Recent);
 
 /// How long a user is known to exist without asking again.
