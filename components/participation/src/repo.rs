@@ -5,7 +5,7 @@
 //! capacity invariant holds under any concurrency, and other events are not held up.
 
 /// The last migration this code needs; health answers 503 until the database has it.
-pub const SCHEMA: &str = "0003";
+pub const SCHEMA: &str = "0004";
 
 use eventos_common::db::{DbError, column, query, query_a_row};
 use eventos_common::journal;
@@ -75,62 +75,19 @@ pub fn promote_waitlisted(conn: &Connection, event_id: Uuid, capacity: i64) -> R
     Ok(promoted.into_iter().map(|(_, id)| id).collect())
 }
 
-/// Registers `new` in one statement, after the event's lock: the earliest
-/// waitlisted registrations are confirmed first while seats are free (after a
-/// cancellation, or after the capacity was raised), in queue order; then the new
-/// one is confirmed if a seat is still free, else waitlisted; each is journaled
-/// by `actor`, promotions first. The statement's snapshot is taken after the
-/// lock, so it counts every seat taken before. A live registration of the same
-/// user inserts nothing rather than failing: on Spin a constraint that fails
-/// while a query's rows stream back has no SQLSTATE.
+/// Registers `new` in one round trip, the event's lock included (see the
+/// `register` function of migration 0004): waiting registrations are confirmed
+/// first while seats are free, then the new one is confirmed or waitlisted, each
+/// journaled by `actor`. A live registration of the same user is refused.
 pub fn register(
     conn: &Connection,
     new: &NewRegistration,
     capacity: i64,
     actor: Uuid,
 ) -> Result<Registration, RegistrationError> {
-    let (owed, ready) = journal::owed_deliveries();
-    let sql = format!(
-        "WITH seats AS (
-             SELECT count(*) FILTER (WHERE status = 'confirmed') AS confirmed,
-                    count(*) FILTER (WHERE status = 'waitlisted') AS waitlisted
-             FROM registrations WHERE event_id = $1
-         ), promoted AS (
-             UPDATE registrations SET status = 'confirmed', updated_at = clock_timestamp()
-             WHERE id IN (
-                 SELECT id FROM registrations WHERE event_id = $1 AND status = 'waitlisted'
-                 ORDER BY queue_seq LIMIT GREATEST(0, $3 - (SELECT confirmed FROM seats))
-             )
-             RETURNING id, queue_seq
-         ), inserted AS (
-             INSERT INTO registrations (event_id, user_id, status)
-             SELECT $1, $2, CASE WHEN confirmed + (SELECT count(*) FROM promoted) < $3
-                                 THEN 'confirmed' ELSE 'waitlisted' END
-             FROM seats
-             ON CONFLICT DO NOTHING
-             RETURNING *
-         ), entry AS (
-             INSERT INTO journal (kind, subject, event_id, actor, data)
-             SELECT kind, subject, $1, $4, data FROM (
-                 SELECT 0 AS turn, queue_seq, 'registration.promoted' AS kind, id::text AS subject, '{{}}'::jsonb AS data
-                 FROM promoted
-                 UNION ALL
-                 SELECT 1, queue_seq, 'registration.' || status, id::text, jsonb_build_object('user_id', user_id)
-                 FROM inserted
-             ) entries ORDER BY turn, queue_seq
-             RETURNING id, seq, kind, subject, event_id
-         ), {owed}
-         SELECT r.id, r.event_id, r.user_id, r.status,
-                r.created_at AT TIME ZONE 'UTC' AS created_at, r.updated_at AT TIME ZONE 'UTC' AS updated_at,
-                CASE WHEN r.status = 'waitlisted' THEN
-                    (SELECT waitlisted FROM seats) - (SELECT count(*) FROM promoted) + 1
-                END AS position,
-                {ready} AS ready
-         FROM (VALUES (1)) AS one LEFT JOIN inserted r ON true"
-    );
     let params = [new.event_id.into(), new.user_id.into(), capacity.into(), actor.into()];
     // One row whatever was inserted (see `db::query_a_row`); no id when nothing was.
-    let (registration, ready) = query_a_row(conn, &sql, &params, |row| {
+    let (registration, ready) = query_a_row(conn, "SELECT * FROM register($1, $2, $3, $4)", &params, |row| {
         let id: Option<Uuid> = column(row, "id")?;
         let ready: i64 = column(row, "ready")?;
         Ok((id.map(|_| registration_from_row(row)).transpose()?, ready))

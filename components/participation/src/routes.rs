@@ -57,11 +57,8 @@ fn register(req: &ApiRequest) -> ApiResult {
     if new.user_id != caller.user_id {
         eventos_common::peer::require_user(new.user_id)?;
     }
-    let registration = in_transaction(&db::connect()?, |conn| {
-        repo::lock_event(conn, new.event_id)?;
-        // Waiting registrations go first when seats opened up since they queued.
-        repo::register(conn, &new, capacity, caller.user_id)
-    })?;
+    // Waiting registrations go first when seats opened up since they queued.
+    let registration = repo::register(&db::connect()?, &new, capacity, caller.user_id)?;
     Ok(ApiResponse::created(format!("/api/participation/registrations/{}", registration.id), &registration))
 }
 

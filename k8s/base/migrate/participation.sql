@@ -1,4 +1,4 @@
--- The migration program of the participation domain (newest migration: 0003), rendered by
+-- The migration program of the participation domain (newest migration: 0004), rendered by
 -- `eventos migrate --job-sql` from components/participation/migrations/: do not edit.
 -- Run with: psql -X -q -v ON_ERROR_STOP=1 -d <database URL> -f participation.sql
 
@@ -20,7 +20,7 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(28559150664675187);
   SELECT string_agg(version, ', ') INTO gone FROM eventos_migrations
-    WHERE version <> ALL (ARRAY['0001', '0002', '0003']::text[]);
+    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004']::text[]);
   IF gone IS NOT NULL THEN
     RAISE EXCEPTION 'migration % was applied but its file is gone; migrations are never deleted', gone;
   END IF;
@@ -189,6 +189,83 @@ $eventos_migration$;
     RAISE NOTICE 'migrate: applied 0003_managed_webhooks';
   ELSIF recorded <> '404d893a18200f1cd404783b1b76db4b26ca58b82b6a0380a196d0ff3b9708b7' THEN
     RAISE EXCEPTION 'migration 0003_managed_webhooks was changed after it was applied; add a new migration instead of editing it';
+  END IF;
+END
+$eventos$;
+
+DO $eventos$
+DECLARE
+  recorded text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(28559150664675187);
+  SELECT checksum INTO recorded FROM eventos_migrations WHERE version = '0004';
+  IF recorded IS NULL THEN
+    EXECUTE $eventos_migration$-- A registration in one round trip, so that the event's lock is held only for
+-- the time the database takes. Under the event's lock (every write to one
+-- event's registrations takes it first), with a snapshot taken after it, so
+-- that every seat taken before counts: the earliest waitlisted registrations
+-- are confirmed first while seats are free (after a cancellation, or after the
+-- capacity was raised), in queue order; then the new one is confirmed if a seat
+-- is still free, else waitlisted; each is journaled by `actor`, promotions
+-- first, with the webhook deliveries the entries owe. One row always: the new
+-- registration, or NULLs when the member already holds a live one (it inserts
+-- nothing rather than failing), and `ready`, the deliveries that may go now.
+CREATE FUNCTION register(event uuid, member uuid, capacity bigint, actor uuid)
+RETURNS TABLE (id uuid, event_id uuid, user_id uuid, status text, created_at timestamp, updated_at timestamp,
+               "position" bigint, ready bigint)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended(event::text, 0));
+    RETURN QUERY
+    WITH seats AS (
+        SELECT count(*) FILTER (WHERE r.status = 'confirmed') AS confirmed,
+               count(*) FILTER (WHERE r.status = 'waitlisted') AS waitlisted
+        FROM registrations r WHERE r.event_id = event
+    ), promoted AS (
+        UPDATE registrations r SET status = 'confirmed', updated_at = clock_timestamp()
+        WHERE r.id IN (
+            SELECT w.id FROM registrations w WHERE w.event_id = event AND w.status = 'waitlisted'
+            ORDER BY w.queue_seq LIMIT GREATEST(0, capacity - (SELECT confirmed FROM seats))
+        )
+        RETURNING r.id, r.queue_seq
+    ), inserted AS (
+        INSERT INTO registrations (event_id, user_id, status)
+        SELECT event, member, CASE WHEN confirmed + (SELECT count(*) FROM promoted) < capacity
+                                   THEN 'confirmed' ELSE 'waitlisted' END
+        FROM seats
+        ON CONFLICT DO NOTHING
+        RETURNING *
+    ), entry AS (
+        INSERT INTO journal (kind, subject, event_id, actor, data)
+        SELECT e.kind, e.subject, event, actor, e.data FROM (
+            SELECT 0 AS turn, p.queue_seq, 'registration.promoted' AS kind, p.id::text AS subject, '{}'::jsonb AS data
+            FROM promoted p
+            UNION ALL
+            SELECT 1, i.queue_seq, 'registration.' || i.status, i.id::text, jsonb_build_object('user_id', i.user_id)
+            FROM inserted i
+        ) e ORDER BY e.turn, e.queue_seq
+        RETURNING journal.id, journal.seq, journal.kind, journal.subject, journal.event_id
+    ), owed AS (
+        INSERT INTO webhook_deliveries (endpoint_id, entry_id, seq, subject)
+        SELECT w.id, entry.id, entry.seq, entry.subject
+        FROM entry JOIN webhook_endpoints w
+          ON (w.event_id IS NULL OR w.event_id = entry.event_id) AND w.enabled
+         AND (w.event_types IS NULL OR entry.kind = ANY (w.event_types))
+        RETURNING endpoint_id
+    )
+    SELECT i.id, i.event_id, i.user_id, i.status,
+           i.created_at AT TIME ZONE 'UTC', i.updated_at AT TIME ZONE 'UTC',
+           CASE WHEN i.status = 'waitlisted' THEN (SELECT waitlisted FROM seats) - (SELECT count(*) FROM promoted) + 1 END,
+           (SELECT count(*) FROM owed JOIN webhook_endpoints w ON w.id = owed.endpoint_id
+            WHERE w.paused_until IS NULL OR w.paused_until <= clock_timestamp())
+    FROM (VALUES (1)) AS one LEFT JOIN inserted i ON true;
+END $$;
+$eventos_migration$;
+    INSERT INTO eventos_migrations (version, name, checksum) VALUES ('0004', 'register_in_one_round_trip', 'aef9469e133e157807b8c4bd16efcc28a448f9efce101f1b0572b23398d6948d');
+    RAISE NOTICE 'migrate: applied 0004_register_in_one_round_trip';
+  ELSIF recorded <> 'aef9469e133e157807b8c4bd16efcc28a448f9efce101f1b0572b23398d6948d' THEN
+    RAISE EXCEPTION 'migration 0004_register_in_one_round_trip was changed after it was applied; add a new migration instead of editing it';
   END IF;
 END
 $eventos$;
