@@ -49,7 +49,7 @@ fn a_database_outage_is_503_for_its_domain_only_and_heals_by_itself() {
         (Some("degraded"), Some("unavailable"))
     );
     let overview = app.get("/api/status");
-    assert_eq!(overview.body["status"], "degraded");
+    assert_eq!(overview.body["status"], "degraded", "{overview:#?}");
     assert_eq!(overview.body["components"][0]["status"], "degraded");
     assert_eq!(overview.body["components"][1]["status"], "ok");
     app.get("/api/events/health").assert_status(200);
