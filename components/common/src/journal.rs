@@ -83,19 +83,8 @@ pub fn watched_column(event_id: &str, kind: &'static str) -> String {
     )
 }
 
-/// What a statement that writes journal entries in a CTE named `entry` (the
-/// journal's `id, seq, kind, subject, event_id`) adds after it: a CTE `owed` of
-/// the deliveries they owe, and `ready`, an expression of how many of those may
-/// go now (see [`ready`]).
-pub fn owed_deliveries() -> (String, String) {
-    let owed = format!("owed AS ({OWED_DELIVERIES} RETURNING endpoint_id)");
-    let ready =
-        format!("(SELECT count(*) FROM owed JOIN webhook_endpoints w ON w.id = owed.endpoint_id WHERE {READY})");
-    (owed, ready)
-}
-
-/// Notes that this request owes deliveries when `ready` (the count
-/// [`owed_deliveries`] made) is not zero.
+/// Notes that this request owes deliveries when `ready`, the count of owed
+/// deliveries that may go now, is not zero.
 pub fn ready(ready: i64) {
     if ready > 0 {
         owe_deliveries();
@@ -106,14 +95,16 @@ pub fn ready(ready: i64) {
 /// its event's entries (see `webhook`); call it inside the transaction that
 /// makes the change, so that both are written exactly when the change is.
 pub fn record(conn: &Connection, entry: &Entry) -> Result<(), DbError> {
-    let (owed, ready) = owed_deliveries();
     let sql = format!(
         "WITH entry AS (
              INSERT INTO journal (kind, subject, event_id, actor, data)
              VALUES ($1, $2, $3::uuid, $4, $5::text::jsonb)
              RETURNING id, seq, kind, subject, event_id
-         ), {owed}
-         SELECT {ready} AS ready"
+         ), owed AS (
+             {OWED_DELIVERIES}
+             RETURNING endpoint_id
+         )
+         SELECT count(*) AS ready FROM owed JOIN webhook_endpoints w ON w.id = owed.endpoint_id WHERE {READY}"
     );
     // An aggregate: one row whatever was owed (see `db::query_a_row`).
     self::ready(query_a_row(conn, &sql, &entry_params(entry), |row| column(row, "ready"))?);
