@@ -90,10 +90,10 @@ class Host(Platform):
         super().__init__(prefix, OUT / "host.log", env={"SPIN_VARIABLE_WEBHOOK_HOSTS": "http://127.0.0.1:*"})
         self.started = started
 
-    def start(self, env=None):
+    def start(self, env=None, args=()):
         """Process start to the first 200, in seconds."""
         started = time.monotonic()
-        self.started.append(super().start(env))
+        self.started.append(super().start(env, args))
         wait_for(f"{self.base}/api/users/health")
         return time.monotonic() - started
 
@@ -327,15 +327,31 @@ def run(host_processes, prefix):
     results["token_reuse"] = {"checked": cost["without"], "remembered": cost["with"], "saved_us": cost["median"],
                               "saved_spread_us": cost["spread"], "pairs": args.pairs}
 
-    # 5. The same .wasm on each real Spin here (3.6.3 and 4.0), same databases, same load.
+    # 12. Where the verified tokens are kept: the member's order with the
+    # `default` store on a Redis server of the bench's own (a runtime config
+    # file) against in memory (no file), each on a freshly started host;
+    # alternating pairs, the median pair's host CPU added per request.
+    redis = RedisServer(host_processes)
+    stores = [store_orders(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer, redis.runtime_config(OUT))
+              for _ in range(args.pairs)]
+    redis.stop()
+    cost = median_pair([(r["memory"], r["redis"]) for r in stores],
+                       lambda memory, on_redis: on_redis["server_cpu_us_per_request"] - memory["server_cpu_us_per_request"])
+    results["store"] = {"memory": cost["without"], "redis": cost["with"], "added_us": cost["median"],
+                        "added_spread_us": cost["spread"], "pairs": args.pairs}
+
+    # 5. The same .wasm on each real Spin here (3.6.3 and 4.0), same databases,
+    # same load; the member's order with Spin's own default store (SQLite).
     results["spins"] = []
     for spin_cli in find_spins():
-        spin = on_spin(spin_cli, prefix, secs, conns, event_id, host_processes)
+        spin = on_spin(spin_cli, prefix, secs, conns, event_id, host_processes, ("/api/tickets/orders", own_orders, as_buyer))
         endpoint = results["endpoints"][0]["platform"]
+        order = orders["platform"]
         results["spins"].append({
             "version": spin["version"],
             "no_io": {"eventos": wasm, "spin": spin["no_io"], "ratio": wasm["rps"] / spin["no_io"]["rps"]},
             "event_by_id": {"eventos": endpoint, "spin": spin["event_by_id"], "ratio": endpoint["rps"] / spin["event_by_id"]["rps"]},
+            "order": {"eventos": order, "spin": spin["order"], "ratio": order["rps"] / spin["order"]["rps"]},
             "start_ms": {"eventos": warm * 1000, "spin": spin["start_ms"]},
         })
 
@@ -357,11 +373,13 @@ def run(host_processes, prefix):
         complete = complete and results["identity"]["named_order"]["rps"] > 0 and results["identity"]["anonymous_read"]["rps"] > 0
         complete = complete and results["bad_receivers"]["bad"]["rps"] > 0 and results["bad_receivers"]["none"]["rps"] > 0
         complete = complete and results["token_reuse"]["checked"]["rps"] > 0 and results["token_reuse"]["remembered"]["rps"] > 0
+        complete = complete and results["store"]["memory"]["rps"] > 0 and results["store"]["redis"]["rps"] > 0
         complete = complete and results["room_joins"]["rps"] > 0 and results["offline_checks"]["per_second"] > 0
         complete = complete and results["tracing"]["on"]["rps"] > 0 and results["tracing"]["spans"] > 0 and results["tracing"]["metric_points"] > 0
         node = results.get("node")
         complete = complete and (node is None or (node["no_io"]["rps"] > 0 and node["event_by_id"]["rps"] > 0))
-        spin_rows = [sp["version"] for sp in results["spins"] if sp["no_io"]["spin"]["rps"] > 0 and sp["event_by_id"]["spin"]["rps"] > 0]
+        spin_rows = [sp["version"] for sp in results["spins"]
+                     if sp["no_io"]["spin"]["rps"] > 0 and sp["event_by_id"]["spin"]["rps"] > 0 and sp["order"]["spin"]["rps"] > 0]
         complete = complete and len(spin_rows) == len(find_spins())
         print(f"bench check: {'every row measured' if complete else 'rows missing'} ({len(results['endpoints'])} endpoints"
               f"{', and on ' + ' and '.join(spin_rows) if spin_rows else ', no Spin CLI here'}"
@@ -408,6 +426,51 @@ def token_reuse_orders(host, url, secs, conns, script, header):
         runs[name] = wrk(url, secs, conns, script, server_pid=host.process.pid, header=header)
         host.stop()
     return runs
+
+
+def store_orders(host, url, secs, conns, script, header, runtime_config):
+    """The same order load on a fresh host keeping its `default` store in
+    memory, then on one keeping it on Redis; the host stopped again after each."""
+    runs = {}
+    for name, args in (("memory", ()), ("redis", ("--runtime-config-file", str(runtime_config)))):
+        host.start(args=args)
+        runs[name] = wrk(url, secs, conns, script, server_pid=host.process.pid, header=header)
+        host.stop()
+    return runs
+
+
+class RedisServer:
+    """Debian's redis-server on a free loopback port, keeping nothing on disk."""
+
+    def __init__(self, started):
+        if not shutil.which("redis-server"):
+            sys.exit("bench: redis-server is missing (make setup installs it)")
+        self.port = free_port()
+        self.process = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        started.append(self.process)
+        deadline = time.monotonic() + 30
+        while not self.answers():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                sys.exit("bench: redis-server did not start")
+            time.sleep(0.05)
+
+    def answers(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def runtime_config(self, folder):
+        """A runtime config file putting `default` on this server, as `spin up` reads one."""
+        path = folder / "runtime-config.toml"
+        path.write_text(f'[key_value_store.default]\ntype = "redis"\nurl = "redis://127.0.0.1:{self.port}"\n')
+        return path
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
 
 
 def relative_cpu(without, with_it):
@@ -466,10 +529,12 @@ def find_spins():
     return found
 
 
-def on_spin(spin, prefix, secs, conns, event_id, started):
-    """The no-I/O route and GET /api/events/{id} served by real Spin from the same
-    manifest and .wasm files, on the benchmark's databases; and its start to first
-    200 with a warm compile cache (a first start warms it)."""
+def on_spin(spin, prefix, secs, conns, event_id, started, order):
+    """The no-I/O route, GET /api/events/{id} and the member's order (`order`:
+    its path, script and header) served by real Spin from the same manifest and
+    .wasm files, on the benchmark's databases, with Spin's default key-value
+    store; and its start to first 200 with a warm compile cache (a first start
+    warms it)."""
     env = dict(os.environ)
     exports = subprocess.run([str(EVENTOS), "migrate", "--prefix", prefix, "--print-env"], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout
@@ -498,10 +563,13 @@ def on_spin(spin, prefix, secs, conns, event_id, started):
     try:
         no_io = wrk(f"{base}/api/status/health", secs, conns)
         event_by_id = wrk(f"{base}/api/events/{event_id}", secs, conns)
+        path, script, header = order
+        orders = wrk(f"{base}{path}", secs, conns, script, header=header)
     finally:
         stop(process)
     version = subprocess.run([spin, "--version"], capture_output=True, text=True).stdout.split()[:2]
-    return {"version": " ".join(version), "no_io": no_io, "event_by_id": event_by_id, "start_ms": start_seconds * 1000}
+    return {"version": " ".join(version), "no_io": no_io, "event_by_id": event_by_id, "order": orders,
+            "start_ms": start_seconds * 1000}
 
 
 def seed(base):
@@ -613,6 +681,11 @@ def table(r):
     lines.append(f"{'order: token remembered vs checked each time':44} {kept['rps']:>14,.0f} {checked['rps']:>14,.0f} {kept['rps'] / checked['rps']:>7.2f}   "
                  f"{latency(kept):>20}   {kept['server_cpu_us_per_request']:.0f} µs vs {checked['server_cpu_us_per_request']:.0f} µs: "
                  f"saves {k['saved_us']:.0f} µs (median of {k['pairs']} pairs, {k['saved_spread_us'][0]:.0f}..{k['saved_spread_us'][1]:.0f})")
+    st = r["store"]
+    mem, red = st["memory"], st["redis"]
+    lines.append(f"{'order: default store on Redis vs in memory':44} {red['rps']:>14,.0f} {mem['rps']:>14,.0f} {red['rps'] / mem['rps']:>7.2f}   "
+                 f"{latency(red):>20}   {red['server_cpu_us_per_request']:.0f} µs vs {mem['server_cpu_us_per_request']:.0f} µs: "
+                 f"{st['added_us']:+.0f} µs (median of {st['pairs']} pairs, {st['added_spread_us'][0]:+.0f}..{st['added_spread_us'][1]:+.0f})")
     tr = r["tracing"]
     on, off = tr["on"], tr["off"]
     lines.append(f"{'order: telemetry on (OTLP) vs off':44} {on['rps']:>14,.0f} {off['rps']:>14,.0f} {on['rps'] / off['rps']:>7.2f}   "
@@ -636,7 +709,8 @@ def table(r):
     lines.append(f"{'restart to first 200':44} {'cached ' + format(r['restart']['cached_ms'], '.0f') + ' ms':>14} {'cold ' + format(r['restart']['cold_compile_ms'], '.0f') + ' ms':>14}")
     for sp in r.get("spins", []):
         for label, row in (("no-I/O route: eventos vs " + sp["version"], sp["no_io"]),
-                           ("GET /api/events/{id}: eventos vs " + sp["version"], sp["event_by_id"])):
+                           ("GET /api/events/{id}: eventos vs " + sp["version"], sp["event_by_id"]),
+                           ("member's order: eventos vs " + sp["version"], sp["order"])):
             lines.append(f"{label + ' (req/s)':44} {row['eventos']['rps']:>14,.0f} {row['spin']['rps']:>14,.0f} {row['ratio']:>7.2f}   "
                          f"{latency(row['spin']):>20}   (p50 / p99 on Spin)")
         lines.append(f"{'start to first 200, warm: eventos vs ' + sp['version']:44} {format(sp['start_ms']['eventos'], '.0f') + ' ms':>14} "

@@ -28,11 +28,11 @@ class Platform:
         self.base = f"http://127.0.0.1:{self.port}"
         self.env, self.process = env or {}, None
 
-    def start(self, env=None):
-        """Starts `eventos up`; `env` adds to the environment given at creation."""
+    def start(self, env=None, args=()):
+        """Starts `eventos up`; `env` adds to the environment given at creation, `args` to its flags."""
         with open(self.log_path, "a") as log:
             self.process = subprocess.Popen(
-                [str(EVENTOS), "up", "--no-build", "--listen", f"127.0.0.1:{self.port}", "--prefix", self.prefix],
+                [str(EVENTOS), "up", "--no-build", "--listen", f"127.0.0.1:{self.port}", "--prefix", self.prefix, *args],
                 cwd=ROOT, env={**os.environ, **self.env, **(env or {})}, stdout=subprocess.DEVNULL, stderr=log)
         return self.process
 

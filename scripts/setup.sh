@@ -91,7 +91,7 @@ if ! command -v docker-registry >/dev/null 2>&1 || ! command -v openssl >/dev/nu
 fi
 
 # Spin's conformance suite runs its Redis and MQTT tests against servers of its
-# own, on free ports (host/tests/host/conformance.rs): Debian's redis-server and mosquitto.
+# own, on free ports (host/tests/host/conformance.rs, key_value_on_redis.rs): Debian's redis-server and mosquitto.
 if ! command -v redis-server >/dev/null 2>&1 || ! command -v mosquitto >/dev/null 2>&1; then
   echo "setup: installing redis-server and mosquitto for Spin's conformance suite"
   export DEBIAN_FRONTEND=noninteractive

@@ -8,6 +8,7 @@ pub mod limits;
 pub mod live;
 pub mod manifest;
 pub mod router;
+pub mod runtime_config;
 pub mod state;
 pub mod variables;
 
@@ -117,12 +118,13 @@ impl App {
         compiled: Compiled,
         manifest: &Manifest,
         variables: &HashMap<String, String>,
+        stores: Stores,
         limits: Limits,
     ) -> Result<Arc<Self>> {
         let Compiled { engine, components: compiled } = compiled;
         let ids: Vec<&str> = manifest.components.keys().map(String::as_str).collect();
         let pools = Arc::new(Pools::new(limits.pg.clone()));
-        let stores = Arc::new(Stores::in_memory());
+        let stores = Arc::new(stores);
         let mut components = Vec::new();
         for (id, build) in compiled {
             let decl = &manifest.components[&id];

@@ -13,8 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::redis::RedisServer;
 use crate::support::{free_address, listens, referees, run_eventos, workspace};
 use serde::Deserialize;
+
+/// What `--runtime-config-file` names, in a test's scratch folder.
+const RUNTIME_CONFIG: &str = "runtime-config.toml";
 
 /// Tests that grant a capability `eventos` does not provide, and the words its
 /// refusal at load must contain.
@@ -118,9 +122,11 @@ fn the_conformance_suite_passes_on_eventos_as_on_spin() {
     let mut wrong = Vec::new();
     for name in &names {
         let test = suite.join("tests").join(name);
-        let on_eventos = run_test(&suite, &test, Runtime::Eventos);
-        let on_spins: Vec<(&str, Outcome)> =
-            referees.iter().map(|(name, spin)| (name.as_str(), run_test(&suite, &test, Runtime::Spin(spin)))).collect();
+        let on_eventos = run_test(&suite, &test, Runtime::Eventos, None);
+        let on_spins: Vec<(&str, Outcome)> = referees
+            .iter()
+            .map(|(name, spin)| (name.as_str(), run_test(&suite, &test, Runtime::Spin(spin), None)))
+            .collect();
         let expected_refusal = REFUSED.iter().find(|(refused, _)| refused == name).map(|(_, words)| *words);
         let right = match (&on_eventos, expected_refusal) {
             (Outcome::Refused(error), Some(words)) => error.contains(words),
@@ -143,6 +149,47 @@ fn the_conformance_suite_passes_on_eventos_as_on_spin() {
     assert!(wrong.is_empty(), "{}\n\n{}", wrong.join("\n"), report.join("\n"));
 }
 
+/// Spin's key-value tests again, with the `default` store put on a Redis server
+/// of the test's own by a runtime config file, on `eventos` and on each Spin:
+/// the server must have served each run's writes, so a store that quietly
+/// stayed in memory fails.
+#[test]
+fn the_key_value_tests_pass_with_default_on_redis_as_on_spin() {
+    let Some(suite) = suite() else {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "no conformance suite under CI=true (set SPIN_CONFORMANCE)"
+        );
+        println!("conformance on Redis: no suite (set SPIN_CONFORMANCE); skipped");
+        return;
+    };
+    let redis = RedisServer::start().expect("a Redis server of the test's own");
+    let config = format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://{}\"\n", redis.address);
+    let referees = referees();
+    let runtimes = std::iter::once(("eventos", Runtime::Eventos))
+        .chain(referees.iter().map(|(name, spin)| (name.as_str(), Runtime::Spin(spin))));
+    let mut wrong = Vec::new();
+    for (runtime_name, runtime) in runtimes {
+        for name in ["key-value", "key-value-no-permission"] {
+            redis.command(&["CONFIG", "RESETSTAT"]);
+            let outcome = run_test(&suite, &suite.join("tests").join(name), runtime, Some(&config));
+            let writes = redis.command(&["INFO", "commandstats"]).iter().any(|line| line.starts_with("cmdstat_set:"));
+            println!(
+                "{name:<28} default on Redis, {runtime_name}: {} (writes reached Redis: {writes})",
+                short(&outcome)
+            );
+            if !matches!(outcome, Outcome::Passed) {
+                wrong.push(format!("{name} on {runtime_name}: {outcome:?}"));
+            }
+            if writes != (name == "key-value") {
+                wrong.push(format!("{name} on {runtime_name}: writes reached Redis: {writes}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 fn short(outcome: &Outcome) -> &'static str {
     match outcome {
         Outcome::Passed => "passed",
@@ -158,7 +205,9 @@ enum Runtime<'a> {
     Spin(&'a Path),
 }
 
-fn run_test(suite: &Path, test: &Path, runtime: Runtime) -> Outcome {
+/// Runs one test of the suite; with `runtime_config`, the runtime reads it from
+/// a file, as `--runtime-config-file` (the flag is the same on both).
+fn run_test(suite: &Path, test: &Path, runtime: Runtime, runtime_config: Option<&str>) -> Outcome {
     let spec: TestFile = json5::from_str(&std::fs::read_to_string(test.join("test.json5")).expect("read test.json5"))
         .expect("test.json5 parses");
     let mut services = Services::default();
@@ -173,7 +222,10 @@ fn run_test(suite: &Path, test: &Path, runtime: Runtime) -> Outcome {
     std::fs::copy(test.join("component.wasm"), scratch.join("component.wasm")).expect("copy the component");
     let manifest = services.substitute(&std::fs::read_to_string(test.join("spin.toml")).expect("read spin.toml"));
     std::fs::write(scratch.join("spin.toml"), manifest).expect("write spin.toml");
-    let mut server = match Server::start(runtime, &scratch) {
+    if let Some(config) = runtime_config {
+        std::fs::write(scratch.join(RUNTIME_CONFIG), config).expect("write the runtime config");
+    }
+    let mut server = match Server::start(runtime, &scratch, runtime_config.is_some()) {
         Ok(server) => server,
         Err(error) => return Outcome::Refused(error),
     };
@@ -236,6 +288,7 @@ fn check(address: &str, invocation: &Invocation, services: &Services) -> Result<
 struct Services {
     ports: HashMap<u16, u16>,
     children: Vec<Child>,
+    redis: Vec<RedisServer>,
 }
 
 impl Services {
@@ -270,30 +323,28 @@ impl Services {
             }
             // Spin's defaults keep these in files next to the manifest.
             "key-value-store" | "sqlite" => {}
+            "redis" => {
+                let server = RedisServer::start()?;
+                self.ports.insert(6379, server.port());
+                self.redis.push(server);
+            }
             // A server of the test's own on a free port (`make setup` installs Debian's):
             // nothing of the machine's is used, and nothing outlives the test.
-            "redis" | "mqtt" => {
+            "mqtt" => {
                 let address = free_address();
-                let port: u16 = address.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).expect("a port");
-                let port_text = port.to_string();
-                let (guest_port, program, args) = match kind {
-                    "redis" => {
-                        (6379, "redis-server", vec!["--port", &port_text, "--bind", "127.0.0.1 -::1", "--save", ""])
-                    }
-                    _ => (1883, "mosquitto", vec!["-p", &port_text]),
-                };
-                let mut child = Command::new(program)
-                    .args(args)
+                let port = address.rsplit_once(':').map(|(_, p)| p.to_owned()).expect("a port");
+                let mut child = Command::new("mosquitto")
+                    .args(["-p", &port])
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .spawn()
-                    .map_err(|e| format!("{kind}: cannot start {program} ({e}); make setup installs it"))?;
+                    .map_err(|e| format!("mqtt: cannot start mosquitto ({e}); make setup installs it"))?;
                 let answers = listens(&address, &mut child);
                 self.children.push(child);
                 if !answers {
-                    return Err(format!("{kind}: {program} did not listen on {address}"));
+                    return Err(format!("mqtt: mosquitto did not listen on {address}"));
                 }
-                self.ports.insert(guest_port, port);
+                self.ports.insert(1883, port.parse().expect("a port"));
             }
             other => return Err(format!("unknown service `{other}`")),
         }
@@ -350,25 +401,28 @@ struct Server {
 }
 
 impl Server {
-    fn start(runtime: Runtime, dir: &Path) -> Result<Self, String> {
+    fn start(runtime: Runtime, dir: &Path, runtime_config: bool) -> Result<Self, String> {
         let log = dir.join("runtime.log");
         let mut command = match runtime {
             Runtime::Eventos => {
                 let mut command = Command::new(env!("CARGO_BIN_EXE_eventos"));
-                command.args(["up", "--no-build", "--manifest", "spin.toml", "--listen"]);
+                command.args(["up", "--no-build", "--manifest", "spin.toml"]);
                 command
             }
             Runtime::Spin(spin) => {
                 let mut command = Command::new(spin);
                 // Spin's component logs stay in the test's scratch folder (Spin 4 refuses an empty --log-dir).
-                command.args(["up", "--from", "spin.toml", "--log-dir", "spin-logs", "--listen"]);
+                command.args(["up", "--from", "spin.toml", "--log-dir", "spin-logs"]);
                 command
             }
         };
+        if runtime_config {
+            command.args(["--runtime-config-file", RUNTIME_CONFIG]);
+        }
         let address = free_address();
         let log_file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
         let mut child = command
-            .arg(&address)
+            .args(["--listen", &address])
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().map_err(|e| e.to_string())?)

@@ -11,6 +11,7 @@ pub mod people;
 pub mod prometheus;
 pub mod proxy;
 pub mod receivers;
+pub mod redis;
 pub mod world;
 
 use std::io::{BufRead, BufReader};
@@ -105,6 +106,21 @@ impl Platform {
         let prefix = unique_prefix(tag);
         let log = log_file_for(&prefix);
         Self::start_eventos(manifest, &prefix, &[("EVENTOS_PG_ADMIN_URL", &admin_url())], &["--watch"], log)
+    }
+
+    /// `eventos up --runtime-config-file FILE` with the repository's `spin.toml`:
+    /// the key-value stores the file defines (what `eventos` alone reads).
+    pub fn start_with_runtime_config(tag: &str, file: &Path) -> Self {
+        let prefix = unique_prefix(tag);
+        let log = log_file_for(&prefix);
+        let args = ["--runtime-config-file", file.to_str().expect("a UTF-8 path")];
+        Self::start_eventos(
+            &workspace().join("spin.toml"),
+            &prefix,
+            &[("EVENTOS_PG_ADMIN_URL", &admin_url())],
+            &args,
+            log,
+        )
     }
 
     fn start_eventos(manifest: &Path, prefix: &str, env: &[(&str, &str)], args: &[&str], log: PathBuf) -> Self {

@@ -1,54 +1,31 @@
 //! `fermyon:spin/key-value@2.0.0` for guests, as Spin serves it: a component
 //! opens only the stores its `key_value_stores` names (any other label is
 //! `access-denied`), and every label it names must be a store the application
-//! defines, or it does not load. One store is defined, `default`, as on Spin;
-//! it lives in this process's memory, shared by every instance of every
-//! component that names it, and a restart empties it.
+//! defines, or it does not load. `default` is defined, in this process's
+//! memory, shared by every instance of every component that names it; a
+//! runtime config file may put it, or other labels, on a Redis server
+//! (`stores`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
+mod memory;
+mod redis_server;
+mod stores;
+
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use wasmtime::component::{HasData, Linker, Resource};
 
-use crate::capabilities::bindings::fermyon::spin2_0_0::key_value::{self as wit, Error, Store};
+use crate::capabilities::bindings::fermyon::spin2_0_0::key_value::{self as wit, Error};
+pub use stores::{Store, Stores};
 
-/// The store every application has, as on Spin.
-pub const DEFAULT_STORE: &str = "default";
 /// Stores one request may hold open at once (Spin's table holds as many).
 const OPEN_STORES: usize = 256;
-
-/// The application's stores, by label.
-pub struct Stores {
-    by_label: HashMap<String, Arc<MemoryStore>>,
-}
-
-impl Stores {
-    /// `default`, in memory.
-    pub fn in_memory() -> Self {
-        Self { by_label: HashMap::from([(DEFAULT_STORE.to_owned(), Arc::default())]) }
-    }
-
-    pub fn is_defined(&self, label: &str) -> bool {
-        self.by_label.contains_key(label)
-    }
-}
-
-/// Keys and their values, in key order.
-#[derive(Default)]
-pub struct MemoryStore(Mutex<BTreeMap<String, Vec<u8>>>);
-
-impl MemoryStore {
-    /// The map; a guest that trapped while another held it left nothing half-written.
-    fn map(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<u8>>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
 
 /// One request's share: the labels its component may open, and what it opened.
 pub struct KeyValueState {
     allowed: Arc<HashSet<String>>,
     stores: Arc<Stores>,
-    open: Vec<Option<Arc<MemoryStore>>>,
+    open: Vec<Option<Arc<Store>>>,
 }
 
 impl KeyValueState {
@@ -56,9 +33,9 @@ impl KeyValueState {
         Self { allowed, stores, open: Vec::new() }
     }
 
-    fn store(&self, store: &Resource<Store>) -> wasmtime::Result<&Arc<MemoryStore>> {
+    fn store(&self, store: &Resource<wit::Store>) -> wasmtime::Result<Arc<Store>> {
         let found = self.open.get(store.rep() as usize).and_then(Option::as_ref);
-        found.ok_or_else(|| wasmtime::Error::msg("a key-value store this request did not open"))
+        found.cloned().ok_or_else(|| wasmtime::Error::msg("a key-value store this request did not open"))
     }
 }
 
@@ -76,11 +53,11 @@ pub fn link<T: Send + 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut K
 impl wit::Host for KeyValueState {}
 
 impl wit::HostStore for KeyValueState {
-    async fn open(&mut self, label: String) -> wasmtime::Result<Result<Resource<Store>, Error>> {
+    async fn open(&mut self, label: String) -> wasmtime::Result<Result<Resource<wit::Store>, Error>> {
         if !self.allowed.contains(&label) {
             return Ok(Err(Error::AccessDenied));
         }
-        let Some(store) = self.stores.by_label.get(&label).cloned() else {
+        let Some(store) = self.stores.get(&label) else {
             return Ok(Err(Error::NoSuchStore));
         };
         let slot = match self.open.iter().position(Option::is_none) {
@@ -91,38 +68,43 @@ impl wit::HostStore for KeyValueState {
             }
             None => return Ok(Err(Error::StoreTableFull)),
         };
+        if let Err(failing) = store.check() {
+            return Ok(Err(failing));
+        }
         self.open[slot] = Some(store);
         Ok(Ok(Resource::new_own(slot as u32)))
     }
 
-    async fn get(&mut self, store: Resource<Store>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        Ok(Ok(self.store(&store)?.map().get(&key).cloned()))
+    async fn get(
+        &mut self,
+        store: Resource<wit::Store>,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+        Ok(self.store(&store)?.get(&key).await)
     }
 
     async fn set(
         &mut self,
-        store: Resource<Store>,
+        store: Resource<wit::Store>,
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        self.store(&store)?.map().insert(key, value);
-        Ok(Ok(()))
+        Ok(self.store(&store)?.set(key, value).await)
     }
 
-    async fn delete(&mut self, store: Resource<Store>, key: String) -> wasmtime::Result<Result<(), Error>> {
-        self.store(&store)?.map().remove(&key);
-        Ok(Ok(()))
+    async fn delete(&mut self, store: Resource<wit::Store>, key: String) -> wasmtime::Result<Result<(), Error>> {
+        Ok(self.store(&store)?.delete(&key).await)
     }
 
-    async fn exists(&mut self, store: Resource<Store>, key: String) -> wasmtime::Result<Result<bool, Error>> {
-        Ok(Ok(self.store(&store)?.map().contains_key(&key)))
+    async fn exists(&mut self, store: Resource<wit::Store>, key: String) -> wasmtime::Result<Result<bool, Error>> {
+        Ok(self.store(&store)?.exists(&key).await)
     }
 
-    async fn get_keys(&mut self, store: Resource<Store>) -> wasmtime::Result<Result<Vec<String>, Error>> {
-        Ok(Ok(self.store(&store)?.map().keys().cloned().collect()))
+    async fn get_keys(&mut self, store: Resource<wit::Store>) -> wasmtime::Result<Result<Vec<String>, Error>> {
+        Ok(self.store(&store)?.keys().await)
     }
 
-    async fn drop(&mut self, store: Resource<Store>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, store: Resource<wit::Store>) -> wasmtime::Result<()> {
         if let Some(slot) = self.open.get_mut(store.rep() as usize) {
             *slot = None;
         }
@@ -132,6 +114,7 @@ impl wit::HostStore for KeyValueState {
 
 #[cfg(test)]
 mod tests {
+    use super::stores::DEFAULT_STORE;
     use super::*;
     use wit::HostStore;
 
@@ -139,11 +122,11 @@ mod tests {
         KeyValueState::new(Arc::new(allowed.iter().map(|l| l.to_string()).collect()), stores.clone())
     }
 
-    fn opened(state: &mut KeyValueState, label: &str) -> Result<Resource<Store>, Error> {
+    fn opened(state: &mut KeyValueState, label: &str) -> Result<Resource<wit::Store>, Error> {
         run(state.open(label.into())).expect("no trap")
     }
 
-    /// The host functions never await anything: they run to completion at once.
+    /// A store in memory never waits: its calls run to completion at once.
     fn run<F: std::future::Future>(future: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread().build().expect("a runtime").block_on(future)
     }
@@ -182,7 +165,7 @@ mod tests {
     fn a_request_holds_at_most_256_stores_and_a_dropped_one_is_gone() {
         let stores = Arc::new(Stores::in_memory());
         let mut request = state(&["default"], &stores);
-        let handles: Vec<Resource<Store>> =
+        let handles: Vec<Resource<wit::Store>> =
             (0..OPEN_STORES).map(|_| opened(&mut request, "default").expect("open")).collect();
         assert!(matches!(opened(&mut request, "default"), Err(Error::StoreTableFull)));
         let rep = handles[7].rep();

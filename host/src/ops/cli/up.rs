@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -15,6 +16,7 @@ use super::AppArgs;
 use super::databases::provision_and_migrate;
 use crate::app::limits::Limits;
 use crate::app::manifest::Manifest;
+use crate::app::runtime_config;
 use crate::app::variables;
 use crate::app::{App, Compiled};
 use crate::observe::logs;
@@ -32,6 +34,11 @@ pub struct Up {
     /// Set an application variable, over SPIN_VARIABLE_* (as `spin up`); repeatable
     #[arg(long = "variable", value_name = "KEY=VALUE", value_parser = key_value)]
     pub variables: Vec<(String, String)>,
+    /// Define key-value stores, as `spin up --runtime-config-file` does:
+    /// `[key_value_store.<label>]` tables, `type = "spin"` (in memory) or
+    /// `type = "redis"` with a `url`
+    #[arg(long, value_name = "FILE")]
+    pub runtime_config_file: Option<PathBuf>,
     /// Compile every component afresh, neither reading nor writing the cache
     #[arg(long)]
     pub disable_cache: bool,
@@ -56,6 +63,7 @@ impl Up {
     pub async fn run(self) -> Result<()> {
         let started = Instant::now();
         let manifest = self.app.load()?;
+        let stores = runtime_config::key_value_stores(self.runtime_config_file.as_deref())?;
         let telemetry = Telemetry::from_env(&manifest.name)?;
         logs::install(telemetry.as_ref())?;
         if !self.no_build {
@@ -71,7 +79,8 @@ impl Up {
         let values =
             self.variables(&manifest, provision_and_migrate(&manifest, &admin_url, &self.app.prefix).await?)?;
         let compiled = compiling.await.context("compiling the components")??;
-        let app = App::new(compiled, &manifest, &values, limits)?;
+        let summary = stores.summary();
+        let app = App::new(compiled, &manifest, &values, stores, limits)?;
         let listener = TcpListener::bind(self.listen)
             .await
             .with_context(|| format!("cannot listen on {}: is another server using it? try --listen", self.listen))?;
@@ -84,7 +93,7 @@ impl Up {
         if self.watch {
             watch::start(app.clone(), manifest.clone(), !self.disable_cache)?;
         }
-        announce(address, &manifest, &values, started);
+        announce(address, &manifest, &values, &summary, started);
         let stop_on_eof = self.ephemeral;
         server::serve(app.clone(), listener, async move {
             tokio::select! {
@@ -134,7 +143,13 @@ async fn metrics_listener() -> Result<Option<TcpListener>> {
 }
 
 /// The one line on stdout tests and scripts wait for, then a summary on stderr.
-fn announce(address: SocketAddr, manifest: &Manifest, values: &HashMap<String, String>, started: Instant) {
+fn announce(
+    address: SocketAddr,
+    manifest: &Manifest,
+    values: &HashMap<String, String>,
+    stores: &[String],
+    started: Instant,
+) {
     println!("eventos: serving http://{address}");
     let _ = std::io::stdout().flush();
     tracing::info!("{} {} on http://{address}", manifest.name, manifest.version);
@@ -145,6 +160,9 @@ fn announce(address: SocketAddr, manifest: &Manifest, values: &HashMap<String, S
     for (name, decl) in &manifest.variables {
         let value = if decl.secret { "(secret)" } else { values.get(name).map_or("", String::as_str) };
         tracing::info!("variable {name} = {value}");
+    }
+    for store in stores {
+        tracing::info!("key-value store {store}");
     }
     tracing::info!("ready in {} ms", started.elapsed().as_millis());
 }
