@@ -234,23 +234,34 @@ def run(host_processes, prefix):
         reference = pgbench(database, sql, secs, conns)
         results["endpoints"].append({"name": name, "kind": kind, "platform": measured, "pgbench": reference,
                                      "ratio": measured["rps"] / reference["tps"]})
-    # 5. The cost of being WebAssembly: the same read served by a native Rust
-    # service (bench/src/native_peer.rs) on the same database, under the same load.
+    # 5. The cost of being WebAssembly: the same read and the same member's
+    # order served by a native Rust service (bench/src/native_peer/) on the same
+    # databases, with the components' own statements and token check, under the
+    # same load.
     peer_port = free_port()
-    events_url = ADMIN_URL.replace("/postgres?", f"/{prefix}_events?")
+    peer_base = f"http://127.0.0.1:{peer_port}"
+    events_url, tickets_url = (ADMIN_URL.replace("/postgres?", f"/{prefix}_{domain}?") for domain in ("events", "tickets"))
     with open(OUT / "native-peer.log", "w") as peer_log:
-        peer = subprocess.Popen([str(PEER), f"127.0.0.1:{peer_port}", events_url], stdout=subprocess.DEVNULL, stderr=peer_log)
+        peer = subprocess.Popen([str(PEER), f"127.0.0.1:{peer_port}", events_url, tickets_url],
+                                env={**os.environ, **platform_variables(prefix)}, stdout=subprocess.DEVNULL, stderr=peer_log)
     host_processes.append(peer)
-    wait_for(f"http://127.0.0.1:{peer_port}/api/events/{event_id}")
+    wait_for(f"{peer_base}/api/events/{event_id}")
     ours = api(base, "GET", f"/api/events/{event_id}")[0]
-    with urllib.request.urlopen(f"http://127.0.0.1:{peer_port}/api/events/{event_id}", timeout=5) as answer:
-        theirs = json.loads(answer.read())
+    theirs = api(peer_base, "GET", f"/api/events/{event_id}")[0]
     if ours != theirs:
         sys.exit(f"bench: the native peer answers {theirs}, the platform {ours}: not the same endpoint")
-    natively = wrk(f"http://127.0.0.1:{peer_port}/api/events/{event_id}", secs, conns, server_pid=peer.pid)
+    an_order, buying = {"ticket_type_id": type_id, "quantity": 1}, {"authorization": f"Bearer {buyer}"}
+    ours, theirs = (api(where, "POST", "/api/tickets/orders", an_order, buying) for where in (base, peer_base))
+    if (ours[1].status, shape(ours[0])) != (theirs[1].status, shape(theirs[0])):
+        sys.exit(f"bench: the native peer's order is {theirs[0]}, the platform's {ours[0]}: not the same endpoint")
+    natively = wrk(f"{peer_base}/api/events/{event_id}", secs, conns, server_pid=peer.pid)
+    ordering = wrk(f"{peer_base}/api/tickets/orders", secs, conns, lua(scripts / "orders.lua", LUA_ORDERS.format(type=type_id)),
+                   server_pid=peer.pid, header=as_buyer)
     peer.terminate()
     by_id = results["endpoints"][0]["platform"]
-    results["native_peer"] = {"event_by_id": {"platform": by_id, "native": natively, "ratio": by_id["rps"] / natively["rps"]}}
+    ordered = next(e for e in results["endpoints"] if "orders" in e["name"])["platform"]
+    results["native_peer"] = {"event_by_id": {"platform": by_id, "native": natively, "ratio": by_id["rps"] / natively["rps"]},
+                              "order": {"platform": ordered, "native": ordering, "ratio": ordered["rps"] / ordering["rps"]}}
 
     single_row = pgbench(f"{prefix}_tickets", SQL_SINGLE_ROW_PURCHASE.format(type=world["reference_type"], user=user_id), secs, conns)
     orders = next(e for e in results["endpoints"] if "orders" in e["name"])
@@ -369,7 +380,7 @@ def run(host_processes, prefix):
             print(f"bench check: {line}")
         complete = not refused and all(e["platform"]["rps"] > 0 and e["pgbench"]["tps"] > 0 for e in results["endpoints"])
         complete = complete and results["instantiation"].get("count", 0) > 0 and results["host_overhead"]["native"]["rps"] > 0
-        complete = complete and results["native_peer"]["event_by_id"]["native"]["rps"] > 0
+        complete = complete and results["native_peer"]["event_by_id"]["native"]["rps"] > 0 and results["native_peer"]["order"]["native"]["rps"] > 0
         complete = complete and results["identity"]["named_order"]["rps"] > 0 and results["identity"]["anonymous_read"]["rps"] > 0
         complete = complete and results["bad_receivers"]["bad"]["rps"] > 0 and results["bad_receivers"]["none"]["rps"] > 0
         complete = complete and results["token_reuse"]["checked"]["rps"] > 0 and results["token_reuse"]["remembered"]["rps"] > 0
@@ -529,18 +540,33 @@ def find_spins():
     return found
 
 
+def shape(value):
+    """A JSON document's keys and the kinds of its values, all the way down."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(item) for item in value]
+    return type(value).__name__
+
+
+def platform_variables(prefix):
+    """The `SPIN_VARIABLE_*` settings `eventos migrate --print-env` prints for these databases."""
+    exports = subprocess.run([str(EVENTOS), "migrate", "--prefix", prefix, "--print-env"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout
+    variables = {}
+    for line in exports.splitlines():
+        name, value = line.removeprefix("export ").split("=", 1)
+        variables[name] = value.strip("'")
+    return variables
+
+
 def on_spin(spin, prefix, secs, conns, event_id, started, order):
     """The no-I/O route, GET /api/events/{id} and the member's order (`order`:
     its path, script and header) served by real Spin from the same manifest and
     .wasm files, on the benchmark's databases, with Spin's default key-value
     store; and its start to first 200 with a warm compile cache (a first start
     warms it)."""
-    env = dict(os.environ)
-    exports = subprocess.run([str(EVENTOS), "migrate", "--prefix", prefix, "--print-env"], cwd=ROOT,
-                             capture_output=True, text=True, check=True).stdout
-    for line in exports.splitlines():
-        name, value = line.removeprefix("export ").split("=", 1)
-        env[name] = value.strip("'")
+    env = {**os.environ, **platform_variables(prefix)}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
 
@@ -661,9 +687,10 @@ def table(r):
         p = e["platform"]
         lines.append(f"{e['name'] + ' vs pgbench':44} {p['rps']:>14,.0f} {e['pgbench']['tps']:>14,.0f} {e['ratio']:>7.2f}   {latency(p):>20}   "
                      f"{p['server_cpu_us_per_request']:.0f} µs" + (f"  ({p['non_2xx']} non-2xx)" if p["non_2xx"] else ""))
-    n = r["native_peer"]["event_by_id"]
-    lines.append(f"{'GET /api/events/{id} vs native peer (req/s)':44} {n['platform']['rps']:>14,.0f} {n['native']['rps']:>14,.0f} {n['ratio']:>7.2f}   "
-                 f"{latency(n['platform']):>20}   {n['platform']['server_cpu_us_per_request']:.0f} µs (native {n['native']['server_cpu_us_per_request']:.0f} µs)")
+    for label, n in (("GET /api/events/{id} vs native peer (req/s)", r["native_peer"]["event_by_id"]),
+                     ("member's order vs native peer (req/s)", r["native_peer"]["order"])):
+        lines.append(f"{label:44} {n['platform']['rps']:>14,.0f} {n['native']['rps']:>14,.0f} {n['ratio']:>7.2f}   "
+                     f"{latency(n['platform']):>20}   {n['platform']['server_cpu_us_per_request']:.0f} µs (native {n['native']['server_cpu_us_per_request']:.0f} µs)")
     s = r["hot_spot"]
     lines.append(f"{'contended orders vs single-row pgbench':44} {s['orders_rps']:>14,.0f} {s['single_row_pgbench_tps']:>14,.0f} {s['ratio']:>7.2f}")
     t = r["identity"]

@@ -221,12 +221,16 @@ pub fn query<T>(
     params: &[ParameterValue],
     from_row: impl Fn(&Row<'_>) -> Result<T, DbError>,
 ) -> Result<Vec<T>, DbError> {
-    let never_empty = format!(
+    let rows = conn.query(&never_empty(sql), params)?;
+    rows.rows().filter(|row| row.get::<bool>(ROW_MARK).is_some()).map(|row| from_row(&row)).collect()
+}
+
+/// `sql` as [`query`] sends it: beside one row of NULLs, its own rows marked.
+pub fn never_empty(sql: &str) -> String {
+    format!(
         "WITH statement AS ({sql}) SELECT marked.* FROM (VALUES (1)) AS none \
          LEFT JOIN (SELECT true AS {ROW_MARK}, * FROM statement) AS marked ON true"
-    );
-    let rows = conn.query(&never_empty, params)?;
-    rows.rows().filter(|row| row.get::<bool>(ROW_MARK).is_some()).map(|row| from_row(&row)).collect()
+    )
 }
 
 /// Runs a statement that yields exactly one row by its own shape (an aggregate,

@@ -22,6 +22,7 @@ mod requests;
 mod room_gate;
 mod rules;
 mod sale;
+pub mod sale_statements;
 mod scan;
 mod signed_code;
 mod signing;

@@ -40,12 +40,13 @@ pub fn sale_facts(conn: &Connection, event_id: Uuid) -> Result<SaleFacts, DbErro
 
 /// Records what events just said about the event.
 pub fn remember_event(conn: &Connection, event_id: Uuid, facts: &EventFacts) -> Result<(), DbError> {
-    conn.execute(
-        "INSERT INTO event_facts (event_id, status, organizer_id, checked_at) VALUES ($1, $2, $3, clock_timestamp())
-         ON CONFLICT (event_id) DO UPDATE
-         SET status = excluded.status, organizer_id = excluded.organizer_id, checked_at = excluded.checked_at",
-        &[event_id.into(), facts.status.as_str().to_owned().into(), facts.organizer_id.into()],
-    )
-    .map_err(DbError::from)?;
+    let params = [event_id.into(), facts.status.as_str().to_owned().into(), facts.organizer_id.into()];
+    conn.execute(REMEMBER_EVENT, &params).map_err(DbError::from)?;
     Ok(())
 }
+
+/// Records an event's (`$1`) status (`$2`) and organizer (`$3`), heard just now.
+pub const REMEMBER_EVENT: &str =
+    "INSERT INTO event_facts (event_id, status, organizer_id, checked_at) VALUES ($1, $2, $3, clock_timestamp())
+     ON CONFLICT (event_id) DO UPDATE
+     SET status = excluded.status, organizer_id = excluded.organizer_id, checked_at = excluded.checked_at";

@@ -204,6 +204,16 @@ pub fn sell_from_free_bucket(
     draft: &OrderDraft<'_>,
     first_bucket: i32,
 ) -> Result<Option<InsertOrder>, DbError> {
+    let (sql, params) = sell_from_free_bucket_statement(draft, first_bucket)?;
+    match conn.execute(&sql, params.values()) {
+        Ok(0) => Ok(None),
+        Ok(_) => Ok(Some(InsertOrder::Inserted)),
+        Err(e) => unique_violation(&e).map(Some).ok_or_else(|| e.into()),
+    }
+}
+
+/// The statement of [`sell_from_free_bucket`], and its parameters.
+pub fn sell_from_free_bucket_statement(draft: &OrderDraft<'_>, first_bucket: i32) -> Result<(String, Params), DbError> {
     let [line] = draft.source.lines.as_slice() else {
         return Err(DbError::bug("a one-statement sale is of one ticket type"));
     };
@@ -223,20 +233,21 @@ pub fn sell_from_free_bucket(
              RETURNING id
          ), {then}"
     );
-    match conn.execute(&sql, params.values()) {
-        Ok(0) => Ok(None),
-        Ok(_) => Ok(Some(InsertOrder::Inserted)),
-        Err(e) => unique_violation(&e).map(Some).ok_or_else(|| e.into()),
-    }
+    Ok((sql, params))
 }
 
 /// The order and its tickets in one statement, without stock: the caller took
 /// it, or takes it, in the same transaction.
 pub fn insert_order(conn: &Connection, draft: &OrderDraft<'_>) -> Result<InsertOrder, DbError> {
-    let OrderStatement { columns, values, then, params } = draft.statement();
-    let sql = format!("WITH o AS (INSERT INTO orders ({columns}) VALUES ({values}) RETURNING id), {then}");
+    let (sql, params) = insert_order_statement(draft);
     match conn.execute(&sql, params.values()) {
         Ok(_) => Ok(InsertOrder::Inserted),
         Err(e) => unique_violation(&e).ok_or_else(|| e.into()),
     }
+}
+
+/// The statement of [`insert_order`], and its parameters.
+pub fn insert_order_statement(draft: &OrderDraft<'_>) -> (String, Params) {
+    let OrderStatement { columns, values, then, params } = draft.statement();
+    (format!("WITH o AS (INSERT INTO orders ({columns}) VALUES ({values}) RETURNING id), {then}"), params)
 }

@@ -21,6 +21,15 @@ pub(super) fn take_from_free_bucket(ticket_type: &str, quantity: &str, first: &s
     )
 }
 
+/// An `UPDATE` taking `quantity` from the bucket `bucket` of `ticket_type` if it
+/// has room, waiting for whoever holds it (all three are placeholders).
+pub(crate) fn take_from_bucket(ticket_type: &str, quantity: &str, bucket: &str) -> String {
+    format!(
+        "UPDATE ticket_stock SET sold = sold + {quantity}
+         WHERE ticket_type_id = {ticket_type} AND bucket = {bucket}::int AND sold + {quantity} <= quantity"
+    )
+}
+
 /// Takes `quantity` from the stock, all or nothing; `false` when not enough is left.
 ///
 /// Three tries, each holding no bucket of the type when it starts (rolling back to
@@ -35,10 +44,7 @@ pub fn take_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32, first_
     let (ticket_type, wanted, first) = (params.bind(ticket_type_id), params.bind(quantity), params.bind(first_bucket));
     conn.execute("SAVEPOINT take_stock", &[]).map_err(DbError::from)?;
     let free_bucket = take_from_free_bucket(&ticket_type, &wanted, &first);
-    let chosen_bucket = format!(
-        "UPDATE ticket_stock SET sold = sold + {wanted}
-         WHERE ticket_type_id = {ticket_type} AND bucket = {first}::int AND sold + {wanted} <= quantity"
-    );
+    let chosen_bucket = take_from_bucket(&ticket_type, &wanted, &first);
     for attempt in [&free_bucket, &chosen_bucket] {
         if conn.execute(attempt, params.values()).map_err(DbError::from)? == 1 {
             return Ok(true);

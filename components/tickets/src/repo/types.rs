@@ -103,8 +103,12 @@ fn sale_type_columns() -> String {
 /// What a sale needs of the type: one primary-key read, no stock figures, and
 /// whether its event is known to be on sale.
 pub fn find_sale_type(conn: &Connection, id: Uuid) -> Result<Option<SaleType>, DbError> {
-    let sql = format!("SELECT {} FROM ticket_types t WHERE t.id = $1", sale_type_columns());
-    Ok(query(conn, &sql, &[id.into()], sale_type_from_row)?.into_iter().next())
+    Ok(query(conn, &find_sale_type_sql(), &[id.into()], sale_type_from_row)?.into_iter().next())
+}
+
+/// The ticket type `$1` with what a sale needs of it.
+pub fn find_sale_type_sql() -> String {
+    format!("SELECT {} FROM ticket_types t WHERE t.id = $1", sale_type_columns())
 }
 
 /// The types of `ids` that exist, in id order.
