@@ -39,6 +39,7 @@ pub struct Peer {
     pub events: Pool,
     pub tickets: Pool,
     pub tokens: token::Tokens,
+    pub sold_lately: order::SoldLately,
 }
 
 /// An answer: its status, body, content type and extra headers, and what failed.
@@ -81,7 +82,12 @@ async fn main() -> std::io::Result<()> {
         eprintln!("usage: native-peer <listen address> <events database URL> <tickets database URL>");
         std::process::exit(2);
     };
-    let peer = Arc::new(Peer { events: pool(events)?, tickets: pool(tickets)?, tokens: token::Tokens::from_env() });
+    let peer = Arc::new(Peer {
+        events: pool(events)?,
+        tickets: pool(tickets)?,
+        tokens: token::Tokens::from_env(),
+        sold_lately: order::SoldLately::default(),
+    });
     let listener = TcpListener::bind(listen.as_str()).await?;
     println!("native-peer: serving http://{}", listener.local_addr()?);
     loop {

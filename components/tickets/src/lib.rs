@@ -11,6 +11,7 @@ mod checkout;
 mod code;
 mod error;
 mod hold;
+mod lately;
 mod model;
 mod ordering;
 mod pdf;

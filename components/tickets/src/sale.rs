@@ -7,7 +7,8 @@ use spin_sdk::pg4::Connection;
 
 use crate::error::TicketingError;
 use crate::hold;
-use crate::model::{Order, random_bucket};
+use crate::lately::SoldLately;
+use crate::model::{Order, SaleType, random_bucket};
 use crate::ordering::{Attempt, take_stock, with_fresh_codes};
 use crate::peers;
 use crate::repo::{self, order_insert::InsertOrder, order_insert::OrderDraft, order_insert::OrderSource};
@@ -65,32 +66,26 @@ pub fn sell_or_replay(conn: &Connection, new: &NewOrder) -> Result<Sold, Ticketi
     }
 }
 
-/// Checks the ticket type and asks the peers, then sells: from a free bucket if
+/// Sells in one round trip when the type was sold lately (see `lately`); else
+/// checks the ticket type and asks the peers, then sells: from a free bucket if
 /// one has room, else waiting for one; when expired checkout holds take the
 /// stock it needs, again after giving them back.
 fn sell(conn: &Connection, new: &NewOrder) -> Result<Sold, TicketingError> {
+    let sold_lately = SoldLately::open();
+    if let Some(sold) = sell_as_lately(conn, new, &sold_lately)? {
+        return Ok(sold);
+    }
     let ticket_type =
         repo::types::find_sale_type(conn, new.ticket_type_id)?.ok_or(TicketingError::TicketTypeNotFound)?;
-    let line = pricing::order_line(&ticket_type, new.quantity)?;
+    let source = order_source(&ticket_type, new)?;
     let other_buyer = (!new.buyer_is_caller).then_some(new.user_id);
     peers::require_on_sale(conn, ticket_type.event_id, ticket_type.known_on_sale, other_buyer)?;
     let room = ticket_type.room.as_ref();
     let quota = room_gate::enter(conn, ticket_type.event_id, room, new.pass.as_deref(), new.user_id, new.quantity)?;
-    let source = OrderSource {
-        event_id: ticket_type.event_id,
-        user_id: new.user_id,
-        currency: ticket_type.currency.clone(),
-        lines: vec![line],
-        voucher_code: None,
-        checkout_id: None,
-        idempotency_key: new.idempotency_key.clone(),
-        fingerprint: new.idempotency_key.as_ref().map(|_| new.fingerprint()),
-        actor: new.actor,
-    };
     let sold = hold::retrying_after_expiry(conn, ticket_type.event_id, || {
         let sold = with_fresh_codes(&source, |draft| {
             let first_bucket = random_bucket(ticket_type.quantity);
-            let outcome = match repo::order_insert::sell_from_free_bucket(conn, draft, first_bucket)? {
+            let outcome = match repo::order_insert::sell_from_free_bucket(conn, draft, first_bucket, None)? {
                 Some(outcome) => outcome.into_sale(draft),
                 None => sell_waiting(conn, draft, first_bucket),
             };
@@ -113,7 +108,48 @@ fn sell(conn: &Connection, new: &NewOrder) -> Result<Sold, TicketingError> {
     if let Some(quota) = quota.filter(|_| !matches!(sold, Ok(Sold::New(_)))) {
         quota.give_back(conn);
     }
+    if matches!(sold, Ok(Sold::New(_))) {
+        sold_lately.sold(&ticket_type);
+    }
     sold
+}
+
+/// A member's own order of a type sold lately, priced on what that sale read
+/// and written in one statement only if the type still reads so; `None` when
+/// it did not go through that way (the type changed, no bucket was free, the
+/// key was taken), and the sale starts over from the type.
+fn sell_as_lately(conn: &Connection, new: &NewOrder, sold_lately: &SoldLately) -> Result<Option<Sold>, TicketingError> {
+    let Some(lately) = sold_lately.recall(new.ticket_type_id).filter(|_| new.buyer_is_caller) else {
+        return Ok(None);
+    };
+    let source = order_source(&lately, new)?;
+    let sold = with_fresh_codes(&source, |draft| {
+        let first_bucket = random_bucket(lately.quantity);
+        Ok(match repo::order_insert::sell_from_free_bucket(conn, draft, first_bucket, Some(&lately))? {
+            Some(InsertOrder::Inserted) => Attempt::Done(Some(Sold::New(draft.order()))),
+            Some(InsertOrder::CodeTaken) => Attempt::CodeTaken,
+            Some(InsertOrder::KeyTaken) | None => Attempt::Done(None),
+        })
+    })?;
+    if lately.watched && sold.is_some() {
+        journal::owe_deliveries();
+    }
+    Ok(sold)
+}
+
+/// The order `new` makes of `ticket_type`, priced.
+fn order_source(ticket_type: &SaleType, new: &NewOrder) -> Result<OrderSource, TicketingError> {
+    Ok(OrderSource {
+        event_id: ticket_type.event_id,
+        user_id: new.user_id,
+        currency: ticket_type.currency.clone(),
+        lines: vec![pricing::order_line(ticket_type, new.quantity)?],
+        voucher_code: None,
+        checkout_id: None,
+        idempotency_key: new.idempotency_key.clone(),
+        fingerprint: new.idempotency_key.as_ref().map(|_| new.fingerprint()),
+        actor: new.actor,
+    })
 }
 
 /// The sale when every bucket with room was busy: in one transaction, the order

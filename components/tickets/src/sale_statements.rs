@@ -46,8 +46,10 @@ pub struct Draw {
 
 /// One try at a member's order of `quantity` tickets of `ticket_type` for
 /// themself: the order as it reads once written; the one-statement sale from a
-/// free bucket; and, for when no bucket was free, the order alone and the
-/// chosen bucket's stock taken (waiting for it), in one transaction.
+/// free bucket (`lately`: the type as a sale a moment ago read it, not read
+/// again, so the statement writes only if it still reads so, as in `lately.rs`);
+/// and, for when no bucket was free, the order alone and the chosen bucket's
+/// stock taken (waiting for it), in one transaction.
 pub struct SaleTry {
     pub order: Order,
     pub from_free_bucket: Statement,
@@ -55,7 +57,13 @@ pub struct SaleTry {
     pub from_chosen_bucket: Statement,
 }
 
-pub fn direct_sale(ticket_type: &SaleType, buyer: Uuid, quantity: i32, draw: Draw) -> Result<SaleTry, TicketingError> {
+pub fn direct_sale(
+    ticket_type: &SaleType,
+    buyer: Uuid,
+    quantity: i32,
+    draw: Draw,
+    lately: bool,
+) -> Result<SaleTry, TicketingError> {
     let line = pricing::order_line(ticket_type, quantity)?;
     let source = OrderSource {
         event_id: ticket_type.event_id,
@@ -80,7 +88,11 @@ pub fn direct_sale(ticket_type: &SaleType, buyer: Uuid, quantity: i32, draw: Dra
     let chosen = stock::take_from_bucket(&take.bind(ticket_type.id), &take.bind(quantity), &take.bind(first_bucket));
     Ok(SaleTry {
         order: draft.order(),
-        from_free_bucket: Statement::new(order_insert::sell_from_free_bucket_statement(&draft, first_bucket)?),
+        from_free_bucket: Statement::new(order_insert::sell_from_free_bucket_statement(
+            &draft,
+            first_bucket,
+            lately.then_some(ticket_type),
+        )?),
         order_alone: Statement::new(order_insert::insert_order_statement(&draft)),
         from_chosen_bucket: Statement::new((chosen, take)),
     })

@@ -229,3 +229,19 @@ fn a_room_is_its_organizers_to_run_and_a_drawn_on_sale_stays_put() {
         .send("POST", &format!("{path}/visitors"), &[], None)
         .assert_problem(409, "waiting-room-closed");
 }
+
+/// A member's order of a type sold a moment ago skips reading the type (one
+/// round trip), but only while the type still reads as it did: a room opened in
+/// between holds the next order at the door as if the type had been read.
+#[test]
+fn a_room_opened_a_moment_after_a_sale_holds_the_next_order_at_the_door() {
+    let event = world::published_event(&APP, 100);
+    let ticket_type = world::ticket_type(&APP, &event, 50);
+    let buyer = crate::support::people::Person::new(&[]);
+    buy(&ticket_type, &buyer.token, 1, None).assert_status(201);
+    buy(&ticket_type, &buyer.token, 1, None).assert_status(201);
+    let room = json!({"on_sale_at": rfc3339_in(3600), "admissions_per_minute": 60});
+    APP.json("PUT", &room_path(&event), &room).assert_status(201);
+    buy(&ticket_type, &buyer.token, 1, None).assert_problem(403, "waiting-room-pass-required");
+    world::assert_stock_adds_up(&APP, &ticket_type);
+}

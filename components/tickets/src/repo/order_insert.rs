@@ -9,7 +9,7 @@ use spin_sdk::pg4::{Connection, PgError};
 use uuid::Uuid;
 
 use super::{text_array, uuid_array};
-use crate::model::{Order, OrderStatus, Payment, PricedLine, Ticket, TicketStatus};
+use crate::model::{Order, OrderStatus, Payment, PricedLine, SaleType, Ticket, TicketStatus};
 use crate::rules::pricing::{self, Totals};
 
 /// What an order is made of besides what each try to write it draws: a direct
@@ -199,12 +199,17 @@ fn unique_violation(error: &PgError) -> Option<InsertOrder> {
 /// The sale's writes are `execute`d, not queried: Spin reports a constraint that
 /// fails while a query's rows stream back as text without its SQLSTATE, and the
 /// taken key and taken code are told apart by theirs.
+///
+/// With `lately`, the type the order was priced on without reading it again,
+/// nothing is written either unless the type still reads as it did
+/// (`types::unchanged_since`).
 pub fn sell_from_free_bucket(
     conn: &Connection,
     draft: &OrderDraft<'_>,
     first_bucket: i32,
+    lately: Option<&SaleType>,
 ) -> Result<Option<InsertOrder>, DbError> {
-    let (sql, params) = sell_from_free_bucket_statement(draft, first_bucket)?;
+    let (sql, params) = sell_from_free_bucket_statement(draft, first_bucket, lately)?;
     match conn.execute(&sql, params.values()) {
         Ok(0) => Ok(None),
         Ok(_) => Ok(Some(InsertOrder::Inserted)),
@@ -213,16 +218,23 @@ pub fn sell_from_free_bucket(
 }
 
 /// The statement of [`sell_from_free_bucket`], and its parameters.
-pub fn sell_from_free_bucket_statement(draft: &OrderDraft<'_>, first_bucket: i32) -> Result<(String, Params), DbError> {
+pub fn sell_from_free_bucket_statement(
+    draft: &OrderDraft<'_>,
+    first_bucket: i32,
+    lately: Option<&SaleType>,
+) -> Result<(String, Params), DbError> {
     let [line] = draft.source.lines.as_slice() else {
         return Err(DbError::bug("a one-statement sale is of one ticket type"));
     };
     let OrderStatement { columns, values, then, mut params } = draft.statement();
-    let take = super::stock::take_from_free_bucket(
+    let mut take = super::stock::take_from_free_bucket(
         &params.bind(line.ticket_type_id),
         &params.bind(line.quantity),
         &params.bind(first_bucket),
     );
+    if let Some(lately) = lately {
+        take = format!("{take} AND {}", super::types::unchanged_since(&mut params, lately));
+    }
     let sql = format!(
         "WITH stock AS (
              {take}

@@ -1,6 +1,6 @@
 //! Ticket types and what they have sold, held and left.
 
-use eventos_common::db::{DbError, column, query, query_a_row};
+use eventos_common::db::{DbError, Params, column, query, query_a_row};
 use eventos_common::journal;
 use eventos_common::page::{PageRequest, keyset};
 use spin_sdk::pg4::{Connection, Row};
@@ -104,6 +104,22 @@ fn sale_type_columns() -> String {
 /// whether its event is known to be on sale.
 pub fn find_sale_type(conn: &Connection, id: Uuid) -> Result<Option<SaleType>, DbError> {
     Ok(query(conn, &find_sale_type_sql(), &[id.into()], sale_type_from_row)?.into_iter().next())
+}
+
+/// A condition that holds while the type `lately` stands for still reads as it
+/// did: the same price, currency and stock, visible, no waiting room open, its
+/// event known to be on sale, and watched by webhooks or not as it was. Its
+/// values are bound in `params`.
+pub fn unchanged_since(params: &mut Params, lately: &SaleType) -> String {
+    let (id, price, currency) =
+        (params.bind(lately.id), params.bind(lately.price_cents), params.bind(lately.currency.clone()));
+    let (quantity, watched) = (params.bind(lately.quantity), params.bind(lately.watched));
+    format!(
+        "EXISTS (SELECT 1 FROM (SELECT {} FROM ticket_types t WHERE t.id = {id}) AS now
+                 WHERE now.price_cents = {price} AND now.currency = {currency} AND now.quantity = {quantity}
+                   AND NOT now.hidden AND now.known_on_sale AND now.room_secret IS NULL AND now.watched = {watched})",
+        sale_type_columns()
+    )
 }
 
 /// The ticket type `$1` with what a sale needs of it.
