@@ -332,18 +332,36 @@ def run(host_processes, prefix):
     # every signature checked again (`verified_token_seconds` 0): the member's
     # order, each on a freshly started host; alternating pairs, the median pair's
     # host CPU saved per request.
-    reuse = [token_reuse_orders(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer) for _ in range(args.pairs)]
+    reuse = [orders_on_fresh_hosts(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer,
+                                   (("checked", {"SPIN_VARIABLE_VERIFIED_TOKEN_SECONDS": "0"}, ()), ("remembered", {}, ())))
+             for _ in range(args.pairs)]
     cost = median_pair([(r["checked"], r["remembered"]) for r in reuse],
                        lambda checked, remembered: checked["server_cpu_us_per_request"] - remembered["server_cpu_us_per_request"])
     results["token_reuse"] = {"checked": cost["without"], "remembered": cost["with"], "saved_us": cost["median"],
                               "saved_spread_us": cost["spread"], "pairs": args.pairs}
+
+    # 13. A member's order of a type sold lately, priced on what that sale read
+    # and written in one statement (the default), against the type read for
+    # every order (`sold_lately_seconds` 0), each on a freshly started host;
+    # alternating pairs, the median pair's host CPU saved per request.
+    lately = [orders_on_fresh_hosts(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer,
+                                    (("read", {"SPIN_VARIABLE_SOLD_LATELY_SECONDS": "0"}, ()), ("lately", {}, ())))
+              for _ in range(args.pairs)]
+    cost = median_pair([(r["read"], r["lately"]) for r in lately],
+                       lambda read, sold_lately: read["server_cpu_us_per_request"] - sold_lately["server_cpu_us_per_request"])
+    rates = sorted(r["lately"]["rps"] / r["read"]["rps"] for r in lately)
+    results["sold_lately"] = {"read": cost["without"], "lately": cost["with"], "saved_us": cost["median"],
+                              "saved_spread_us": cost["spread"], "rate_ratio": rates[(len(rates) - 1) // 2],
+                              "rate_spread": [rates[0], rates[-1]], "pairs": args.pairs}
 
     # 12. Where the verified tokens are kept: the member's order with the
     # `default` store on a Redis server of the bench's own (a runtime config
     # file) against in memory (no file), each on a freshly started host;
     # alternating pairs, the median pair's host CPU added per request.
     redis = RedisServer(host_processes)
-    stores = [store_orders(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer, redis.runtime_config(OUT))
+    on_redis = ("--runtime-config-file", str(redis.runtime_config(OUT)))
+    stores = [orders_on_fresh_hosts(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer,
+                                    (("memory", {}, ()), ("redis", {}, on_redis)))
               for _ in range(args.pairs)]
     redis.stop()
     cost = median_pair([(r["memory"], r["redis"]) for r in stores],
@@ -385,6 +403,7 @@ def run(host_processes, prefix):
         complete = complete and results["bad_receivers"]["bad"]["rps"] > 0 and results["bad_receivers"]["none"]["rps"] > 0
         complete = complete and results["token_reuse"]["checked"]["rps"] > 0 and results["token_reuse"]["remembered"]["rps"] > 0
         complete = complete and results["store"]["memory"]["rps"] > 0 and results["store"]["redis"]["rps"] > 0
+        complete = complete and results["sold_lately"]["read"]["rps"] > 0 and results["sold_lately"]["lately"]["rps"] > 0
         complete = complete and results["room_joins"]["rps"] > 0 and results["offline_checks"]["per_second"] > 0
         complete = complete and results["tracing"]["on"]["rps"] > 0 and results["tracing"]["spans"] > 0 and results["tracing"]["metric_points"] > 0
         node = results.get("node")
@@ -427,24 +446,12 @@ def traced_orders(host, url, secs, conns, script, header, started):
     return {"off": untraced, "on": traced, "spans": exported, "metric_points": points}
 
 
-def token_reuse_orders(host, url, secs, conns, script, header):
-    """The same order load on a fresh host that checks every token's signature,
-    then on one that takes a verified token at its word (the default); the host
-    stopped again after each."""
+def orders_on_fresh_hosts(host, url, secs, conns, script, header, settings):
+    """The same order load on a freshly started host for each of `settings`
+    (name, environment, flags), in order; the host stopped again after each."""
     runs = {}
-    for name, env in (("checked", {"SPIN_VARIABLE_VERIFIED_TOKEN_SECONDS": "0"}), ("remembered", {})):
-        host.start(env)
-        runs[name] = wrk(url, secs, conns, script, server_pid=host.process.pid, header=header)
-        host.stop()
-    return runs
-
-
-def store_orders(host, url, secs, conns, script, header, runtime_config):
-    """The same order load on a fresh host keeping its `default` store in
-    memory, then on one keeping it on Redis; the host stopped again after each."""
-    runs = {}
-    for name, args in (("memory", ()), ("redis", ("--runtime-config-file", str(runtime_config)))):
-        host.start(args=args)
+    for name, env, args in settings:
+        host.start(env, args)
         runs[name] = wrk(url, secs, conns, script, server_pid=host.process.pid, header=header)
         host.stop()
     return runs
@@ -708,6 +715,12 @@ def table(r):
     lines.append(f"{'order: token remembered vs checked each time':44} {kept['rps']:>14,.0f} {checked['rps']:>14,.0f} {kept['rps'] / checked['rps']:>7.2f}   "
                  f"{latency(kept):>20}   {kept['server_cpu_us_per_request']:.0f} µs vs {checked['server_cpu_us_per_request']:.0f} µs: "
                  f"saves {k['saved_us']:.0f} µs (median of {k['pairs']} pairs, {k['saved_spread_us'][0]:.0f}..{k['saved_spread_us'][1]:.0f})")
+    sl = r["sold_lately"]
+    kept, read = sl["lately"], sl["read"]
+    lines.append(f"{'order: type sold lately vs read each time':44} {kept['rps']:>14,.0f} {read['rps']:>14,.0f} {kept['rps'] / read['rps']:>7.2f}   "
+                 f"{latency(kept):>20}   {kept['server_cpu_us_per_request']:.0f} µs vs {read['server_cpu_us_per_request']:.0f} µs: "
+                 f"saves {sl['saved_us']:.0f} µs (median of {sl['pairs']} pairs, {sl['saved_spread_us'][0]:.0f}..{sl['saved_spread_us'][1]:.0f}); "
+                 f"orders/s x{sl['rate_ratio']:.2f} ({sl['rate_spread'][0]:.2f}..{sl['rate_spread'][1]:.2f})")
     st = r["store"]
     mem, red = st["memory"], st["redis"]
     lines.append(f"{'order: default store on Redis vs in memory':44} {red['rps']:>14,.0f} {mem['rps']:>14,.0f} {red['rps'] / mem['rps']:>7.2f}   "

@@ -17,6 +17,12 @@ use spin_sdk::key_value::Store;
 /// How long a fact is remembered, at most.
 pub const CAP_SECONDS: i64 = 60;
 
+/// A setting in seconds (a Spin variable's text): within 0 and [`CAP_SECONDS`];
+/// unset or unreadable, `default`.
+pub fn seconds_setting(setting: Option<&str>, default: i64) -> i64 {
+    setting.and_then(|text| text.trim().parse::<i64>().ok()).map_or(default, |s| s.clamp(0, CAP_SECONDS))
+}
+
 /// A fact and until when it holds.
 #[derive(Serialize, Deserialize)]
 struct Entry<T> {

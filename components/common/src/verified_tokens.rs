@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use spin_sdk::variables;
 
 pub use crate::recent::CAP_SECONDS;
-use crate::recent::Recent;
+use crate::recent::{self, Recent};
 
 const PREFIX: &str = "verified-token/";
 
@@ -46,7 +46,7 @@ pub fn reuse_seconds() -> i64 {
 }
 
 fn reuse_seconds_from(setting: Option<&str>) -> i64 {
-    setting.and_then(|text| text.trim().parse::<i64>().ok()).map_or(CAP_SECONDS, |s| s.clamp(0, CAP_SECONDS))
+    recent::seconds_setting(setting, CAP_SECONDS)
 }
 
 /// Until when a token verified at `now` that expires at `exp` may be reused for `seconds`.

@@ -4,15 +4,17 @@
 //! it still holds when the statement runs (`repo::types::unchanged_since`).
 //! When anything changed, or no bucket was free, the sale reads the type again.
 
-use eventos_common::recent::Recent;
+use eventos_common::recent::{Recent, seconds_setting};
 use serde::{Deserialize, Serialize};
+use spin_sdk::variables;
 use uuid::Uuid;
 
 use crate::model::SaleType;
 
 const SOLD_LATELY: &str = "sold-lately/";
-/// How long a type's sale is priced on what was read without reading it again.
-pub const SOLD_LATELY_SECONDS: i64 = 10;
+/// How long a type's sale is priced on what was read without reading it again,
+/// unless the variable `sold_lately_seconds` says otherwise (0: never).
+const SOLD_LATELY_SECONDS: i64 = 10;
 
 /// What a sale of a plain type (visible, no waiting room) was priced on.
 #[derive(Serialize, Deserialize)]
@@ -24,16 +26,19 @@ struct Sold {
     watched: bool,
 }
 
-pub struct SoldLately(Recent);
+/// The store, unless the setting is 0.
+pub struct SoldLately(Option<(Recent, i64)>);
 
 impl SoldLately {
     pub fn open() -> Self {
-        Self(Recent::open(SOLD_LATELY))
+        let seconds = seconds_setting(variables::get("sold_lately_seconds").ok().as_deref(), SOLD_LATELY_SECONDS);
+        Self((seconds > 0).then(|| (Recent::open(SOLD_LATELY), seconds)))
     }
 
     /// The type as its last sale read it, if that was lately: visible, no room, on sale.
     pub fn recall(&self, id: Uuid) -> Option<SaleType> {
-        let sold: Sold = self.0.recall(&id.to_string(), now())?;
+        let (recent, _) = self.0.as_ref()?;
+        let sold: Sold = recent.recall(&id.to_string(), now())?;
         Some(SaleType {
             id,
             event_id: sold.event_id,
@@ -49,6 +54,7 @@ impl SoldLately {
 
     /// A sale of `ticket_type` just went through; only a plain type is remembered.
     pub fn sold(&self, ticket_type: &SaleType) {
+        let Some((recent, seconds)) = &self.0 else { return };
         if ticket_type.hidden || ticket_type.room.is_some() {
             return;
         }
@@ -60,7 +66,7 @@ impl SoldLately {
             watched: ticket_type.watched,
         };
         let now = now();
-        self.0.remember(&ticket_type.id.to_string(), &sold, now, now + SOLD_LATELY_SECONDS);
+        recent.remember(&ticket_type.id.to_string(), &sold, now, now + seconds);
     }
 }
 
