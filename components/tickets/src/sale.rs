@@ -138,7 +138,7 @@ fn sell_as_lately(conn: &Connection, new: &NewOrder, sold_lately: &SoldLately) -
 }
 
 /// The order `new` makes of `ticket_type`, priced.
-fn order_source(ticket_type: &SaleType, new: &NewOrder) -> Result<OrderSource, TicketingError> {
+pub fn order_source(ticket_type: &SaleType, new: &NewOrder) -> Result<OrderSource, TicketingError> {
     Ok(OrderSource {
         event_id: ticket_type.event_id,
         user_id: new.user_id,

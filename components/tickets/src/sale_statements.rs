@@ -12,9 +12,10 @@ use crate::error::TicketingError;
 use crate::model::bucket_count;
 pub use crate::model::{ORDER_QUANTITY_RANGE, Order, SaleType};
 pub use crate::repo::event_facts::REMEMBER_EVENT;
-use crate::repo::order_insert::{self, OrderDraft, OrderSource};
+use crate::repo::order_insert::{self, OrderDraft};
 use crate::repo::{stock, types};
-use crate::rules::pricing;
+use crate::requests::NewOrder;
+use crate::sale;
 
 /// A statement as sent: its text and its parameters.
 pub struct Statement {
@@ -64,18 +65,16 @@ pub fn direct_sale(
     draw: Draw,
     lately: bool,
 ) -> Result<SaleTry, TicketingError> {
-    let line = pricing::order_line(ticket_type, quantity)?;
-    let source = OrderSource {
-        event_id: ticket_type.event_id,
+    let new = NewOrder {
+        ticket_type_id: ticket_type.id,
         user_id: buyer,
-        currency: ticket_type.currency.clone(),
-        lines: vec![line],
-        voucher_code: None,
-        checkout_id: None,
+        buyer_is_caller: true,
+        quantity,
         idempotency_key: None,
-        fingerprint: None,
         actor: buyer,
+        pass: None,
     };
+    let source = sale::order_source(ticket_type, &new)?;
     let draft = OrderDraft {
         source: &source,
         id: draw.order_id,
