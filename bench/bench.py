@@ -684,6 +684,13 @@ def latency(measured):
     return f"{measured['p50_ms']:.2f} / {measured['p99_ms']:.2f} ms"
 
 
+def versus(label, first, second):
+    """A row of two loads: their rates, the first's ratio to the second and its
+    latency, and each one's host CPU per request."""
+    return (f"{label:44} {first['rps']:>14,.0f} {second['rps']:>14,.0f} {first['rps'] / second['rps']:>7.2f}   "
+            f"{latency(first):>20}   {first['server_cpu_us_per_request']:.0f} µs vs {second['server_cpu_us_per_request']:.0f} µs")
+
+
 def table(r):
     lines = [f"Eventos benchmark — {r['machine']}; wrk -t2 -c{r['connections']} -d{r['seconds']}s; pgbench -c{r['connections']} -j2 -T{r['seconds']}", ""]
     lines.append(f"{'measure':44} {'platform':>14} {'reference':>14} {'ratio':>7}   {'p50 / p99 (platform)':>20}   host CPU per request")
@@ -702,34 +709,26 @@ def table(r):
     lines.append(f"{'contended orders vs single-row pgbench':44} {s['orders_rps']:>14,.0f} {s['single_row_pgbench_tps']:>14,.0f} {s['ratio']:>7.2f}")
     t = r["identity"]
     own, named = t["own_order"], t["named_order"]
-    lines.append(f"{'order: own (token) vs buyer named (users asked)':44} {own['rps']:>14,.0f} {named['rps']:>14,.0f} "
-                 f"{own['rps'] / named['rps']:>7.2f}   {latency(own):>20}   "
-                 f"{own['server_cpu_us_per_request']:.0f} µs vs {named['server_cpu_us_per_request']:.0f} µs")
-    v, a = t["verified_read"], t["anonymous_read"]
-    lines.append(f"{'public read: with token vs without':44} {v['rps']:>14,.0f} {a['rps']:>14,.0f} {v['rps'] / a['rps']:>7.2f}   "
-                 f"{latency(v):>20}   {v['server_cpu_us_per_request']:.0f} µs vs {a['server_cpu_us_per_request']:.0f} µs: "
+    lines.append(versus("order: own (token) vs buyer named (users asked)", own, named))
+    lines.append(versus("public read: with token vs without", t["verified_read"], t["anonymous_read"]) + ": "
                  f"verifying {t['verify_cpu_us']:.0f} µs (median of {t['pairs']} pairs, {t['verify_spread_us'][0]:.0f}..{t['verify_spread_us'][1]:.0f}), "
                  f"{t['added_to_order'] * 100:+.0f}% on an order")
     k = r["token_reuse"]
     kept, checked = k["remembered"], k["checked"]
-    lines.append(f"{'order: token remembered vs checked each time':44} {kept['rps']:>14,.0f} {checked['rps']:>14,.0f} {kept['rps'] / checked['rps']:>7.2f}   "
-                 f"{latency(kept):>20}   {kept['server_cpu_us_per_request']:.0f} µs vs {checked['server_cpu_us_per_request']:.0f} µs: "
+    lines.append(versus("order: token remembered vs checked each time", kept, checked) + ": "
                  f"saves {k['saved_us']:.0f} µs (median of {k['pairs']} pairs, {k['saved_spread_us'][0]:.0f}..{k['saved_spread_us'][1]:.0f})")
     sl = r["sold_lately"]
     kept, read = sl["lately"], sl["read"]
-    lines.append(f"{'order: type sold lately vs read each time':44} {kept['rps']:>14,.0f} {read['rps']:>14,.0f} {kept['rps'] / read['rps']:>7.2f}   "
-                 f"{latency(kept):>20}   {kept['server_cpu_us_per_request']:.0f} µs vs {read['server_cpu_us_per_request']:.0f} µs: "
+    lines.append(versus("order: type sold lately vs read each time", kept, read) + ": "
                  f"saves {sl['saved_us']:.0f} µs (median of {sl['pairs']} pairs, {sl['saved_spread_us'][0]:.0f}..{sl['saved_spread_us'][1]:.0f}); "
                  f"orders/s x{sl['rate_ratio']:.2f} ({sl['rate_spread'][0]:.2f}..{sl['rate_spread'][1]:.2f})")
     st = r["store"]
     mem, red = st["memory"], st["redis"]
-    lines.append(f"{'order: default store on Redis vs in memory':44} {red['rps']:>14,.0f} {mem['rps']:>14,.0f} {red['rps'] / mem['rps']:>7.2f}   "
-                 f"{latency(red):>20}   {red['server_cpu_us_per_request']:.0f} µs vs {mem['server_cpu_us_per_request']:.0f} µs: "
+    lines.append(versus("order: default store on Redis vs in memory", red, mem) + ": "
                  f"{st['added_us']:+.0f} µs (median of {st['pairs']} pairs, {st['added_spread_us'][0]:+.0f}..{st['added_spread_us'][1]:+.0f})")
     tr = r["tracing"]
     on, off = tr["on"], tr["off"]
-    lines.append(f"{'order: telemetry on (OTLP) vs off':44} {on['rps']:>14,.0f} {off['rps']:>14,.0f} {on['rps'] / off['rps']:>7.2f}   "
-                 f"{latency(on):>20}   {on['server_cpu_us_per_request']:.0f} µs vs {off['server_cpu_us_per_request']:.0f} µs: "
+    lines.append(versus("order: telemetry on (OTLP) vs off", on, off) + ": "
                  f"{tr['added'] * 100:+.0f}% (median of {tr['pairs']} pairs, {tr['added_spread'][0] * 100:+.0f}%..{tr['added_spread'][1] * 100:+.0f}%), "
                  f"{tr['spans']:,} spans, {tr['metric_points']:,} metric points")
     b = r["bad_receivers"]
