@@ -332,7 +332,7 @@ def run(host_processes, prefix):
     # every signature checked again (`verified_token_seconds` 0): the member's
     # order, each on a freshly started host; alternating pairs, the median pair's
     # host CPU saved per request.
-    reuse = [orders_on_fresh_hosts(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer,
+    reuse = [loads_on_fresh_hosts(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer,
                                    (("checked", {"SPIN_VARIABLE_VERIFIED_TOKEN_SECONDS": "0"}, ()), ("remembered", {}, ())))
              for _ in range(args.pairs)]
     cost = median_pair([(r["checked"], r["remembered"]) for r in reuse],
@@ -344,7 +344,7 @@ def run(host_processes, prefix):
     # and written in one statement (the default), against the type read for
     # every order (`sold_lately_seconds` 0), each on a freshly started host;
     # alternating pairs, the median pair's host CPU saved per request.
-    lately = [orders_on_fresh_hosts(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer,
+    lately = [loads_on_fresh_hosts(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer,
                                     (("read", {"SPIN_VARIABLE_SOLD_LATELY_SECONDS": "0"}, ()), ("lately", {}, ())))
               for _ in range(args.pairs)]
     cost = median_pair([(r["read"], r["lately"]) for r in lately],
@@ -354,13 +354,26 @@ def run(host_processes, prefix):
                               "saved_spread_us": cost["spread"], "rate_ratio": rates[(len(rates) - 1) // 2],
                               "rate_spread": [rates[0], rates[-1]], "pairs": args.pairs}
 
+    # 14. A registration with the event as the events component described it a
+    # moment ago (`known_event_seconds`, the default) against the event asked
+    # for every registration (0), each on a freshly started host, each load on
+    # (user, event) pairs of its own: one pair of loads, the effect being no
+    # small cost.
+    slice_of = secs * 1000  # each thread's pairs a load may take, at up to 2,000 registrations/s
+    registrations = {}
+    for name, env, first in (("remembered", {}, slice_of), ("asked", {"SPIN_VARIABLE_KNOWN_EVENT_SECONDS": "0"}, 2 * slice_of)):
+        script = lua(scripts / f"registrations-{name}.lua", lua_registrations(world, first))
+        registrations[name] = loads_on_fresh_hosts(host, f"{base}/api/participation/registrations", secs, conns, script,
+                                                    as_admin, ((name, env, ()),))[name]
+    results["known_events"] = registrations
+
     # 12. Where the verified tokens are kept: the member's order with the
     # `default` store on a Redis server of the bench's own (a runtime config
     # file) against in memory (no file), each on a freshly started host;
     # alternating pairs, the median pair's host CPU added per request.
     redis = RedisServer(host_processes)
     on_redis = ("--runtime-config-file", str(redis.runtime_config(OUT)))
-    stores = [orders_on_fresh_hosts(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer,
+    stores = [loads_on_fresh_hosts(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer,
                                     (("memory", {}, ()), ("redis", {}, on_redis)))
               for _ in range(args.pairs)]
     redis.stop()
@@ -403,6 +416,7 @@ def run(host_processes, prefix):
         complete = complete and results["bad_receivers"]["bad"]["rps"] > 0 and results["bad_receivers"]["none"]["rps"] > 0
         complete = complete and results["token_reuse"]["checked"]["rps"] > 0 and results["token_reuse"]["remembered"]["rps"] > 0
         complete = complete and results["store"]["memory"]["rps"] > 0 and results["store"]["redis"]["rps"] > 0
+        complete = complete and results["known_events"]["asked"]["rps"] > 0 and results["known_events"]["remembered"]["rps"] > 0
         complete = complete and results["sold_lately"]["read"]["rps"] > 0 and results["sold_lately"]["lately"]["rps"] > 0
         complete = complete and results["room_joins"]["rps"] > 0 and results["offline_checks"]["per_second"] > 0
         complete = complete and results["tracing"]["on"]["rps"] > 0 and results["tracing"]["spans"] > 0 and results["tracing"]["metric_points"] > 0
@@ -446,8 +460,8 @@ def traced_orders(host, url, secs, conns, script, header, started):
     return {"off": untraced, "on": traced, "spans": exported, "metric_points": points}
 
 
-def orders_on_fresh_hosts(host, url, secs, conns, script, header, settings):
-    """The same order load on a freshly started host for each of `settings`
+def loads_on_fresh_hosts(host, url, secs, conns, script, header, settings):
+    """The same load on a freshly started host for each of `settings`
     (name, environment, flags), in order; the host stopped again after each."""
     runs = {}
     for name, env, args in settings:
@@ -606,7 +620,7 @@ def on_spin(spin, prefix, secs, conns, event_id, started, order):
 
 
 def seed(base):
-    users = [api(base, "POST", "/api/users", {"email": f"{uuid.uuid4().hex}@bench.io", "name": "Bench"})[0]["id"] for _ in range(300)]
+    users = [api(base, "POST", "/api/users", {"email": f"{uuid.uuid4().hex}@bench.io", "name": "Bench"})[0]["id"] for _ in range(600)]
     events = []
     for _ in range(100):
         event = api(base, "POST", "/api/events", {"title": "Bench night", "starts_at": "2027-01-01T19:00:00Z",
@@ -722,6 +736,8 @@ def table(r):
     lines.append(versus("order: type sold lately vs read each time", kept, read) + ": "
                  f"saves {sl['saved_us']:.0f} µs (median of {sl['pairs']} pairs, {sl['saved_spread_us'][0]:.0f}..{sl['saved_spread_us'][1]:.0f}); "
                  f"orders/s x{sl['rate_ratio']:.2f} ({sl['rate_spread'][0]:.2f}..{sl['rate_spread'][1]:.2f})")
+    ke = r["known_events"]
+    lines.append(versus("registration: event remembered vs asked", ke["remembered"], ke["asked"]))
     st = r["store"]
     mem, red = st["memory"], st["redis"]
     lines.append(versus("order: default store on Redis vs in memory", red, mem) + ": "
@@ -856,13 +872,14 @@ wrk.body = '{{"ticket_type_id":"{type}","user_id":"{user}","quantity":1}}'
 """
 
 
-def lua_registrations(world):
+def lua_registrations(world, first=0):
+    """New registrations, from the `first`-th of each thread's (user, event) pairs on."""
     users = ",".join(f'"{u}"' for u in world["users"])
     events = ",".join(f'"{e}"' for e in world["events"])
     return f"""
 local users = {{{users}}}
 local events = {{{events}}}
-local counter = 0
+local counter = {first}
 local threads = 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"

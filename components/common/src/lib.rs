@@ -7,6 +7,7 @@ pub mod db;
 pub mod fields;
 pub mod health;
 pub mod journal;
+pub mod known_events;
 pub mod outbound;
 pub mod page;
 pub mod peer;

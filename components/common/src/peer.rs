@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use spin_sdk::variables;
 
+use crate::known_events::KnownEvents;
 use crate::outbound::{Answer, Call, send_all};
 use crate::recent::Recent;
 
@@ -194,9 +195,18 @@ pub fn event(id: uuid::Uuid) -> Result<EventFacts, PeerError> {
     find_event(id)?.ok_or(PeerError::EventNotFound)
 }
 
-/// The event, or `None` when the events component does not know it.
+/// The event, or `None` when the events component does not know it: as it
+/// described the event lately (`known_events`), or asked now.
 pub fn find_event(id: uuid::Uuid) -> Result<Option<EventFacts>, PeerError> {
-    fetch("events", "events_url", &format!("/api/events/{id}"))?.map(EventFacts::read).transpose()
+    let known = KnownEvents::open();
+    if let Some(facts) = known.recall(id) {
+        return Ok(Some(facts));
+    }
+    let facts = fetch("events", "events_url", &format!("/api/events/{id}"))?.map(EventFacts::read).transpose()?;
+    if let Some(facts) = &facts {
+        known.learned(id, facts);
+    }
+    Ok(facts)
 }
 
 /// The caller is an organizer and `event_id` is one of their events.
@@ -221,7 +231,7 @@ pub fn list_scope(
 
 /// What other domains decide on about an event, read from the events
 /// component's document (which says more; the rest is not theirs to read).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EventFacts {
     pub status: EventStatus,
     pub capacity: i64,
@@ -235,7 +245,7 @@ impl EventFacts {
 }
 
 /// An event's place in its life cycle, as the events component names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventStatus {
     PendingReview,

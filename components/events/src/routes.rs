@@ -5,6 +5,7 @@ use eventos_common::db::{self, in_transaction};
 use eventos_common::fields::{parse_uuid, query_uuid};
 use eventos_common::health::health;
 use eventos_common::journal::{self, Entry};
+use eventos_common::known_events::KnownEvents;
 use eventos_common::page::{Cursor, PageRequest, page_response};
 use eventos_common::router::{Route, dispatch};
 use eventos_common::time::parse_rfc3339;
@@ -146,6 +147,8 @@ fn change_event(id: Uuid, actor: Uuid, change: impl FnOnce(&Event) -> Result<Eve
         journal::record(conn, &entry(&current, &saved, actor))?;
         Ok::<_, EventError>(saved)
     })?;
+    // The other domains hear of the change at once where they share this store.
+    KnownEvents::forget(id);
     Ok(ApiResponse::ok(&event))
 }
 

@@ -29,6 +29,39 @@ fn status_of(registration: &Value) -> Value {
     APP.get(&format!("/api/participation/registrations/{}", id(registration))).body
 }
 
+/// After a change of an event: where the components share a key-value store,
+/// the change forgot what participation remembered of the event, and the next
+/// request hears of it at once; on the node each keeps its own, and the change
+/// reaches participation once the second it may remember the event for is over
+/// (`known_event_seconds`).
+fn once_the_change_reaches_participation() {
+    if crate::support::on_node() {
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+}
+
+/// Participation takes an event as the events component described it for a
+/// second: a burst of registrations asks events about once a second, not once
+/// a registration.
+#[test]
+fn a_burst_of_registrations_asks_events_about_once_a_second() {
+    let event = world::published_event(&APP, 100);
+    let path = format!(r#""path":"/api/events/{}""#, id(&event));
+    let asked =
+        || APP.log_text().lines().filter(|l| l.contains(r#""component":"events""#) && l.contains(&path)).count();
+    let before = asked();
+    let started = std::time::Instant::now();
+    for _ in 0..10 {
+        registered(&event);
+    }
+    let seconds = started.elapsed().as_secs() as usize;
+    // The log is written as requests end: give the last one a moment.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let asked_during = asked() - before;
+    assert!(asked_during >= 1, "the first registration must ask events about the event");
+    assert!(asked_during <= seconds + 2, "events was asked {asked_during} times for 10 registrations in {seconds} s");
+}
+
 #[test]
 fn registrations_are_confirmed_up_to_capacity_then_waitlisted_in_order() {
     let event = world::published_event(&APP, 2);
@@ -134,7 +167,10 @@ fn only_published_events_take_registrations() {
     let pending = world::event(&APP, 3);
     register(&pending, &user).assert_problem(409, "event-not-open");
     let cancelled = world::published_event(&APP, 3);
+    // Remembered as open a moment before it is cancelled.
+    register(&cancelled, &world::user(&APP)).assert_status(201);
     APP.send("POST", &format!("/api/events/{}/cancel", id(&cancelled)), &[], None).assert_status(200);
+    once_the_change_reaches_participation();
     register(&cancelled, &user).assert_problem(409, "event-not-open");
 }
 
@@ -144,6 +180,7 @@ fn raising_the_capacity_lets_the_waitlist_in_first() {
     registered(&event);
     let waiting = registered(&event);
     APP.patch(&format!("/api/events/{}", id(&event)), &json!({"capacity": 2})).assert_status(200);
+    once_the_change_reaches_participation();
     let newcomer = registered(&event);
     assert_eq!(status_of(&waiting)["status"], "confirmed");
     assert_eq!(newcomer["status"], "waitlisted");
@@ -155,6 +192,7 @@ fn lowering_the_capacity_cancels_nobody() {
     let a = registered(&event);
     let b = registered(&event);
     APP.patch(&format!("/api/events/{}", id(&event)), &json!({"capacity": 1})).assert_status(200);
+    once_the_change_reaches_participation();
     assert_eq!(status_of(&a)["status"], "confirmed");
     assert_eq!(status_of(&b)["status"], "confirmed");
     assert_eq!(registered(&event)["status"], "waitlisted");

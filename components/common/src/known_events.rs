@@ -1,0 +1,57 @@
+//! Events the events component described a moment ago, remembered in Spin's
+//! `default` key-value store (see `recent`), so that a burst of registrations
+//! for one event asks the events component about once a second, not once a
+//! registration.
+//!
+//! - An event is remembered for at most the variable `known_event_seconds`
+//!   (1 by default: until the second the events component answered in is
+//!   over; at most [`crate::recent::CAP_SECONDS`]; 0 asks every time), as
+//!   ticketing trusts a `published` heard from events for a second.
+//! - Every change of an event forgets it ([`KnownEvents::forget`]) in the store
+//!   the application's components share (under eventos and `spin up`); where
+//!   each keeps its own (on the node, and per pod on a cluster), a change
+//!   reaches the other domains within that second, as it would reach a request
+//!   that raced it.
+//! - Only an event found is remembered: one created a moment ago is found at once.
+
+use spin_sdk::variables;
+use uuid::Uuid;
+
+use crate::peer::EventFacts;
+use crate::recent::{Recent, seconds_setting};
+
+const KNOWN_EVENTS: &str = "known-event/";
+/// How long an event is taken as the events component described it, by default.
+pub const KNOWN_EVENT_SECONDS: i64 = 1;
+
+/// The store, unless the setting is 0.
+pub struct KnownEvents(Option<(Recent, i64)>);
+
+impl KnownEvents {
+    pub fn open() -> Self {
+        let seconds = seconds_setting(variables::get("known_event_seconds").ok().as_deref(), KNOWN_EVENT_SECONDS);
+        Self((seconds > 0).then(|| (Recent::open(KNOWN_EVENTS), seconds)))
+    }
+
+    /// The event as the events component described it lately.
+    pub fn recall(&self, id: Uuid) -> Option<EventFacts> {
+        let (recent, _) = self.0.as_ref()?;
+        recent.recall(&id.to_string(), now())
+    }
+
+    /// The events component just described `id` as `facts`.
+    pub fn learned(&self, id: Uuid, facts: &EventFacts) {
+        let Some((recent, seconds)) = &self.0 else { return };
+        let now = now();
+        recent.remember(&id.to_string(), facts, now, now + seconds);
+    }
+
+    /// `id` changed: whatever was remembered of it is gone.
+    pub fn forget(id: Uuid) {
+        Recent::open(KNOWN_EVENTS).forget(&id.to_string(), now());
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
