@@ -12,12 +12,16 @@
 //!   each keeps its own (on the node, and per pod on a cluster), a change
 //!   reaches the other domains within that second, as it would reach a request
 //!   that raced it.
-//! - Only an event found is remembered: one created a moment ago is found at once.
+//! - Only a published event is remembered. Anybody may see one, so the events
+//!   component describes it alike to every caller; any other it describes to
+//!   its organizer and moderators alone, and it is asked about with each
+//!   caller's own token. An event not found is never remembered either: one
+//!   created a moment ago is found at once.
 
 use spin_sdk::variables;
 use uuid::Uuid;
 
-use crate::peer::EventFacts;
+use crate::peer::{EventFacts, EventStatus};
 use crate::recent::{Recent, seconds_setting};
 
 const KNOWN_EVENTS: &str = "known-event/";
@@ -39,9 +43,12 @@ impl KnownEvents {
         recent.recall(&id.to_string(), now())
     }
 
-    /// The events component just described `id` as `facts`.
+    /// The events component just described `id` as `facts`; kept if published.
     pub fn learned(&self, id: Uuid, facts: &EventFacts) {
         let Some((recent, seconds)) = &self.0 else { return };
+        if facts.status != EventStatus::Published {
+            return;
+        }
         let now = now();
         recent.remember(&id.to_string(), facts, now, now + seconds);
     }
