@@ -12,16 +12,17 @@
 //!   each keeps its own (on the node, and per pod on a cluster), a change
 //!   reaches the other domains within that second, as it would reach a request
 //!   that raced it.
-//! - Only a published event is remembered. Anybody may see one, so the events
-//!   component describes it alike to every caller; any other it describes to
-//!   its organizer and moderators alone, and it is asked about with each
-//!   caller's own token. An event not found is never remembered either: one
-//!   created a moment ago is found at once.
+//! - `peer::find_event` remembers only a published event. Anybody may see one,
+//!   so the events component describes it alike to every caller; any other it
+//!   describes to its organizer and moderators alone, and it is asked about
+//!   with each caller's own token. An event not found is never remembered
+//!   either: one created a moment ago is found at once.
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use spin_sdk::variables;
 use uuid::Uuid;
 
-use crate::peer::{EventFacts, EventStatus};
 use crate::recent::{Recent, seconds_setting};
 
 const KNOWN_EVENTS: &str = "known-event/";
@@ -38,17 +39,14 @@ impl KnownEvents {
     }
 
     /// The event as the events component described it lately.
-    pub fn recall(&self, id: Uuid) -> Option<EventFacts> {
+    pub fn recall<T: DeserializeOwned>(&self, id: Uuid) -> Option<T> {
         let (recent, _) = self.0.as_ref()?;
         recent.recall(&id.to_string(), now())
     }
 
-    /// The events component just described `id` as `facts`; kept if published.
-    pub fn learned(&self, id: Uuid, facts: &EventFacts) {
+    /// The events component just described `id` as `facts`.
+    pub fn learned<T: Serialize>(&self, id: Uuid, facts: &T) {
         let Some((recent, seconds)) = &self.0 else { return };
-        if facts.status != EventStatus::Published {
-            return;
-        }
         let now = now();
         recent.remember(&id.to_string(), facts, now, now + seconds);
     }

@@ -203,7 +203,8 @@ pub fn find_event(id: uuid::Uuid) -> Result<Option<EventFacts>, PeerError> {
         return Ok(Some(facts));
     }
     let facts = fetch("events", "events_url", &format!("/api/events/{id}"))?.map(EventFacts::read).transpose()?;
-    if let Some(facts) = &facts {
+    // Only a published event is described alike to every caller.
+    if let Some(facts) = facts.as_ref().filter(|facts| facts.status == EventStatus::Published) {
         known.learned(id, facts);
     }
     Ok(facts)
