@@ -20,43 +20,36 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use spin_sdk::variables;
 use uuid::Uuid;
 
-use crate::recent::{Recent, seconds_setting};
+use crate::recent::{ForSeconds, Recent, now};
 
 const KNOWN_EVENTS: &str = "known-event/";
 /// How long an event is taken as the events component described it, by default.
 pub const KNOWN_EVENT_SECONDS: i64 = 1;
 
 /// The store, unless the setting is 0.
-pub struct KnownEvents(Option<(Recent, i64)>);
+pub struct KnownEvents(Option<ForSeconds>);
 
 impl KnownEvents {
     pub fn open() -> Self {
-        let seconds = seconds_setting(variables::get("known_event_seconds").ok().as_deref(), KNOWN_EVENT_SECONDS);
-        Self((seconds > 0).then(|| (Recent::open(KNOWN_EVENTS), seconds)))
+        Self(ForSeconds::open(KNOWN_EVENTS, "known_event_seconds", KNOWN_EVENT_SECONDS))
     }
 
     /// The event as the events component described it lately.
     pub fn recall<T: DeserializeOwned>(&self, id: Uuid) -> Option<T> {
-        let (recent, _) = self.0.as_ref()?;
-        recent.recall(&id.to_string(), now())
+        self.0.as_ref()?.recall(&id.to_string())
     }
 
     /// The events component just described `id` as `facts`.
     pub fn learned<T: Serialize>(&self, id: Uuid, facts: &T) {
-        let Some((recent, seconds)) = &self.0 else { return };
-        let now = now();
-        recent.remember(&id.to_string(), facts, now, now + seconds);
+        if let Some(known) = &self.0 {
+            known.remember(&id.to_string(), facts);
+        }
     }
 
     /// `id` changed: whatever was remembered of it is gone.
     pub fn forget(id: Uuid) {
         Recent::open(KNOWN_EVENTS).forget(&id.to_string(), now());
     }
-}
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
 }

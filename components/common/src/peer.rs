@@ -11,7 +11,7 @@ use spin_sdk::variables;
 
 use crate::known_events::KnownEvents;
 use crate::outbound::{Answer, Call, send_all};
-use crate::recent::Recent;
+use crate::recent::{Recent, now};
 
 use crate::{FieldError, Problem};
 
@@ -184,10 +184,6 @@ impl KnownUsers {
     pub fn forget(id: uuid::Uuid) {
         Self::open().0.forget(&id.to_string(), now());
     }
-}
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
 }
 
 /// The event as the events component knows it, or `event-not-found`.

@@ -23,6 +23,37 @@ pub fn seconds_setting(setting: Option<&str>, default: i64) -> i64 {
     setting.and_then(|text| text.trim().parse::<i64>().ok()).map_or(default, |s| s.clamp(0, CAP_SECONDS))
 }
 
+/// Unix seconds now, the clock every fact's `until` is read against.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// One kind of fact, remembered for as many seconds as a Spin variable says:
+/// none when it says 0.
+pub struct ForSeconds {
+    recent: Recent,
+    seconds: i64,
+}
+
+impl ForSeconds {
+    /// The store for `prefix`, unless the variable `variable` (unset: `default`) is 0.
+    pub fn open(prefix: &'static str, variable: &str, default: i64) -> Option<Self> {
+        let seconds = seconds_setting(spin_sdk::variables::get(variable).ok().as_deref(), default);
+        (seconds > 0).then(|| Self { recent: Recent::open(prefix), seconds })
+    }
+
+    /// The fact called `name`, if it was remembered lately.
+    pub fn recall<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
+        self.recent.recall(name, now())
+    }
+
+    /// Remembers `fact` as `name` for the setting's seconds from now.
+    pub fn remember<T: Serialize>(&self, name: &str, fact: &T) {
+        let now = now();
+        self.recent.remember(name, fact, now, now + self.seconds);
+    }
+}
+
 /// A fact and until when it holds.
 #[derive(Serialize, Deserialize)]
 struct Entry<T> {

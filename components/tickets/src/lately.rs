@@ -4,9 +4,8 @@
 //! it still holds when the statement runs (`repo::types::unchanged_since`).
 //! When anything changed, or no bucket was free, the sale reads the type again.
 
-use eventos_common::recent::{Recent, seconds_setting};
+use eventos_common::recent::ForSeconds;
 use serde::{Deserialize, Serialize};
-use spin_sdk::variables;
 use uuid::Uuid;
 
 use crate::model::SaleType;
@@ -27,18 +26,16 @@ struct Sold {
 }
 
 /// The store, unless the setting is 0.
-pub struct SoldLately(Option<(Recent, i64)>);
+pub struct SoldLately(Option<ForSeconds>);
 
 impl SoldLately {
     pub fn open() -> Self {
-        let seconds = seconds_setting(variables::get("sold_lately_seconds").ok().as_deref(), SOLD_LATELY_SECONDS);
-        Self((seconds > 0).then(|| (Recent::open(SOLD_LATELY), seconds)))
+        Self(ForSeconds::open(SOLD_LATELY, "sold_lately_seconds", SOLD_LATELY_SECONDS))
     }
 
     /// The type as its last sale read it, if that was lately: visible, no room, on sale.
     pub fn recall(&self, id: Uuid) -> Option<SaleType> {
-        let (recent, _) = self.0.as_ref()?;
-        let sold: Sold = recent.recall(&id.to_string(), now())?;
+        let sold: Sold = self.0.as_ref()?.recall(&id.to_string())?;
         Some(SaleType {
             id,
             event_id: sold.event_id,
@@ -54,7 +51,7 @@ impl SoldLately {
 
     /// A sale of `ticket_type` just went through; only a plain type is remembered.
     pub fn sold(&self, ticket_type: &SaleType) {
-        let Some((recent, seconds)) = &self.0 else { return };
+        let Some(lately) = &self.0 else { return };
         if ticket_type.hidden || ticket_type.room.is_some() {
             return;
         }
@@ -65,11 +62,6 @@ impl SoldLately {
             quantity: ticket_type.quantity,
             watched: ticket_type.watched,
         };
-        let now = now();
-        recent.remember(&ticket_type.id.to_string(), &sold, now, now + seconds);
+        lately.remember(&ticket_type.id.to_string(), &sold);
     }
-}
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
 }
