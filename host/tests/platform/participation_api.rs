@@ -46,9 +46,7 @@ fn once_the_change_reaches_participation() {
 #[test]
 fn a_burst_of_registrations_asks_events_about_once_a_second() {
     let event = world::published_event(&APP, 100);
-    let path = format!(r#""path":"/api/events/{}""#, id(&event));
-    let asked =
-        || APP.log_text().lines().filter(|l| l.contains(r#""component":"events""#) && l.contains(&path)).count();
+    let asked = || world::times_events_was_asked_about(&APP, &event);
     let before = asked();
     let started = std::time::Instant::now();
     for _ in 0..10 {

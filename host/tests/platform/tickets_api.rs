@@ -189,9 +189,7 @@ fn orders_need_a_known_ticket_type_and_user_and_an_event_on_sale() {
 fn an_on_sale_asks_events_about_once_a_second_and_stops_within_one_of_a_cancellation() {
     let (event, ticket_type) = on_sale(100);
     let user = world::user(&APP);
-    let path = format!(r#""path":"/api/events/{}""#, id(&event));
-    let asked =
-        || APP.log_text().lines().filter(|l| l.contains(r#""component":"events""#) && l.contains(&path)).count();
+    let asked = || world::times_events_was_asked_about(&APP, &event);
     let started = std::time::Instant::now();
     let before = asked();
     for _ in 0..20 {

@@ -39,6 +39,13 @@ pub fn ticket_type(app: &Platform, event: &Value, quantity: i64) -> Value {
     reply.body
 }
 
+/// How many requests for `event`'s document the events component has logged
+/// so far: how often another domain asked it about the event.
+pub fn times_events_was_asked_about(app: &Platform, event: &Value) -> usize {
+    let path = format!(r#""path":"/api/events/{}""#, id(event));
+    app.log_text().lines().filter(|l| l.contains(r#""component":"events""#) && l.contains(&path)).count()
+}
+
 pub fn id(value: &Value) -> &str {
     value["id"].as_str().expect("an id")
 }
