@@ -37,8 +37,8 @@ setup:
 # tickets is a native library too (the bench's native peer runs its sale's
 # statements), so its crate type is rlib and its component is asked for by name.
 components: setup
-	$(CARGO) build --release --target $(WASM_TARGET) $(addprefix -p ,$(filter-out tickets,$(COMPONENTS)) $(TEST_GUESTS))
-	$(CARGO) rustc --release --target $(WASM_TARGET) -p tickets --crate-type cdylib
+	$(CARGO) build --profile component --target $(WASM_TARGET) $(addprefix -p ,$(filter-out tickets,$(COMPONENTS)) $(TEST_GUESTS))
+	$(CARGO) rustc --profile component --target $(WASM_TARGET) -p tickets --crate-type cdylib
 
 host:
 	$(CARGO) build --release -p eventos

@@ -30,7 +30,7 @@ const SWAP_PATIENCE: Duration = Duration::from_secs(60);
 fn swappable_app() -> PathBuf {
     let dir = workspace().join("target/watch-tests").join(unique_prefix("swap"));
     std::fs::create_dir_all(dir.join("builds")).expect("create the app's folder");
-    let probe = workspace().join("target/wasm32-wasip2/release/probe.wasm");
+    let probe = workspace().join("target/wasm32-wasip2/component/probe.wasm");
     let wasm = std::fs::read(&probe).expect("the probe is built: run `make components` first");
     let stamps: Vec<usize> =
         wasm.windows(STAMP.len()).enumerate().filter(|(_, w)| *w == STAMP).map(|(i, _)| i).collect();

@@ -98,7 +98,7 @@ fn a_pushed_application_has_one_layer_per_component_and_its_locked_app() {
     let ids = ["users", "events", "participation", "tickets", "status"];
     assert_eq!(wasm_layers.len(), ids.len(), "one layer per component, in manifest order");
     for (id, layer) in ids.iter().zip(wasm_layers) {
-        let wasm = std::fs::read(workspace().join(format!("target/wasm32-wasip2/release/{id}.wasm"))).expect("built");
+        let wasm = std::fs::read(workspace().join(format!("target/wasm32-wasip2/component/{id}.wasm"))).expect("built");
         assert_eq!(layer["mediaType"], "application/vnd.wasm.content.layer.v1+wasm");
         assert_eq!(layer["digest"], sha256(&wasm), "{id}: the layer is the built component");
         assert_eq!(layer["size"], wasm.len());
@@ -130,7 +130,7 @@ fn a_plain_push_builds_in_the_folder_of_the_default_manifest() {
     let registry = Registry::start();
     let folder = workspace().join("target/test-fixtures").join(unique_prefix("plain-push"));
     std::fs::create_dir_all(&folder).expect("folder");
-    let users = workspace().join("target/wasm32-wasip2/release/users.wasm");
+    let users = workspace().join("target/wasm32-wasip2/component/users.wasm");
     let manifest = format!(
         "spin_manifest_version = 2\n[application]\nname = \"plain\"\n\
          [[trigger.http]]\nroute = \"/...\"\ncomponent = \"users\"\n\
