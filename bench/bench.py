@@ -168,7 +168,7 @@ def run(host_processes, prefix):
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--pairs", type=int, default=5, help="alternating without/with pairs per small cost")
-    parser.add_argument("--quiet", action="store_true", help="check that every row is measured; print one line")
+    parser.add_argument("--quiet", action="store_true", help="check that every row is measured (all but the build row, which builds tickets again); print one line")
     args = parser.parse_args()
     secs, conns = args.seconds, args.connections
     OUT.mkdir(parents=True, exist_ok=True)
@@ -263,10 +263,18 @@ def run(host_processes, prefix):
     results["native_peer"] = {"event_by_id": {"platform": by_id, "native": natively, "ratio": by_id["rps"] / natively["rps"]},
                               "order": {"platform": ordered, "native": ordering, "ratio": ordered["rps"] / ordering["rps"]}}
 
-    single_row = pgbench(f"{prefix}_tickets", SQL_SINGLE_ROW_PURCHASE.format(type=world["reference_type"], user=user_id), secs, conns)
+    # The on-sale against the single-row design of the targets: the member's
+    # order on the platform and the single-row purchase in pgbench, in
+    # alternating pairs, the median pair's ratio. Each rate drifts with what ran
+    # before it on this machine; the two loads of a pair share their conditions.
+    single_row = SQL_SINGLE_ROW_PURCHASE.format(type=world["reference_type"], user=user_id)
+    orders_script = lua(scripts / "orders.lua", LUA_ORDERS.format(type=type_id))
+    pairs = [(wrk(f"{base}/api/tickets/orders", secs, conns, orders_script, server_pid=host.process.pid, header=as_buyer),
+              pgbench(f"{prefix}_tickets", single_row, secs, conns)) for _ in range(args.pairs)]
+    hot = median_pair(pairs, lambda orders, single: orders["rps"] / single["tps"])
+    results["hot_spot"] = {"orders": hot["without"], "single_row_pgbench_tps": hot["with"]["tps"], "ratio": hot["median"],
+                           "spread": hot["spread"], "pairs": args.pairs}
     orders = next(e for e in results["endpoints"] if "orders" in e["name"])
-    results["hot_spot"] = {"orders_rps": orders["platform"]["rps"], "single_row_pgbench_tps": single_row["tps"],
-                           "ratio": orders["platform"]["rps"] / single_row["tps"]}
     results["memory"]["peak_rss_mib"] = peak / 1024
 
     # 6. Identity on the order path, same run. The order above is a member's for
@@ -354,6 +362,24 @@ def run(host_processes, prefix):
                               "saved_spread_us": cost["spread"], "rate_ratio": rates[(len(rates) - 1) // 2],
                               "rate_spread": [rates[0], rates[-1]], "pairs": args.pairs}
 
+    # 15. The components' build: the member's order with the tickets component
+    # built by the component profile (whole-program LTO, one codegen unit, as
+    # `make components` builds it) against the same code built with release's
+    # settings, each on a freshly started host; alternating pairs, the median
+    # pair's host CPU saved per request. Only in a full run: it builds tickets
+    # again, which takes a minute or two.
+    if not args.quiet:
+        release_built = ("--from", str(manifest_with_release_built_tickets(OUT / "release-built")))
+        builds = [loads_on_fresh_hosts(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer,
+                                       (("release", {}, release_built), ("component", {}, ())))
+                  for _ in range(args.pairs)]
+        cost = median_pair([(b["release"], b["component"]) for b in builds],
+                           lambda release, component: release["server_cpu_us_per_request"] - component["server_cpu_us_per_request"])
+        rates = sorted(b["component"]["rps"] / b["release"]["rps"] for b in builds)
+        results["build_profile"] = {"release": cost["without"], "component": cost["with"], "saved_us": cost["median"],
+                                    "saved_spread_us": cost["spread"], "rate_ratio": rates[(len(rates) - 1) // 2],
+                                    "rate_spread": [rates[0], rates[-1]], "pairs": args.pairs}
+
     # 14. A registration with the event as the events component described it a
     # moment ago (`known_event_seconds`, the default) against the event asked
     # for every registration (0), each on a freshly started host, each load on
@@ -418,6 +444,7 @@ def run(host_processes, prefix):
         complete = complete and results["store"]["memory"]["rps"] > 0 and results["store"]["redis"]["rps"] > 0
         complete = complete and results["known_events"]["asked"]["rps"] > 0 and results["known_events"]["remembered"]["rps"] > 0
         complete = complete and results["sold_lately"]["read"]["rps"] > 0 and results["sold_lately"]["lately"]["rps"] > 0
+        complete = complete and results["hot_spot"]["orders"]["rps"] > 0 and results["hot_spot"]["single_row_pgbench_tps"] > 0
         complete = complete and results["room_joins"]["rps"] > 0 and results["offline_checks"]["per_second"] > 0
         complete = complete and results["tracing"]["on"]["rps"] > 0 and results["tracing"]["spans"] > 0 and results["tracing"]["metric_points"] > 0
         node = results.get("node")
@@ -458,6 +485,25 @@ def traced_orders(host, url, secs, conns, script, header, started):
     exported = sum(1 for line in lines if '"signal": "span"' in line)
     points = sum(1 for line in lines if '"signal": "metric"' in line)
     return {"off": untraced, "on": traced, "spans": exported, "metric_points": points}
+
+
+def manifest_with_release_built_tickets(folder):
+    """`spin.toml` as it is but for the tickets component, built with release's
+    settings instead of the component profile's: a manifest in `folder`, beside
+    links to the components (their migrations) and to the builds."""
+    cargo = os.environ.get("CARGO", "cargo")
+    subprocess.run([cargo, "rustc", "--release", "--target", "wasm32-wasip2", "-p", "tickets", "--crate-type", "cdylib"],
+                   cwd=ROOT, capture_output=True, check=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("components", "target"):
+        if not (folder / name).is_symlink():
+            (folder / name).symlink_to(ROOT / name)
+    built_by_profile = "target/wasm32-wasip2/component/tickets.wasm"
+    manifest = (ROOT / "spin.toml").read_text()
+    if built_by_profile not in manifest:
+        sys.exit(f"bench: spin.toml no longer takes tickets from {built_by_profile}")
+    (folder / "spin.toml").write_text(manifest.replace(built_by_profile, "target/wasm32-wasip2/release/tickets.wasm"))
+    return folder / "spin.toml"
 
 
 def loads_on_fresh_hosts(host, url, secs, conns, script, header, settings):
@@ -720,7 +766,8 @@ def table(r):
         lines.append(f"{label:44} {n['platform']['rps']:>14,.0f} {n['native']['rps']:>14,.0f} {n['ratio']:>7.2f}   "
                      f"{latency(n['platform']):>20}   {n['platform']['server_cpu_us_per_request']:.0f} µs (native {n['native']['server_cpu_us_per_request']:.0f} µs)")
     s = r["hot_spot"]
-    lines.append(f"{'contended orders vs single-row pgbench':44} {s['orders_rps']:>14,.0f} {s['single_row_pgbench_tps']:>14,.0f} {s['ratio']:>7.2f}")
+    lines.append(f"{'contended orders vs single-row pgbench':44} {s['orders']['rps']:>14,.0f} {s['single_row_pgbench_tps']:>14,.0f} {s['ratio']:>7.2f}   "
+                 f"{latency(s['orders']):>20}   {s['orders']['server_cpu_us_per_request']:.0f} µs (median of {s['pairs']} pairs, {s['spread'][0]:.2f}..{s['spread'][1]:.2f})")
     t = r["identity"]
     own, named = t["own_order"], t["named_order"]
     lines.append(versus("order: own (token) vs buyer named (users asked)", own, named))
@@ -736,6 +783,11 @@ def table(r):
     lines.append(versus("order: type sold lately vs read each time", kept, read) + ": "
                  f"saves {sl['saved_us']:.0f} µs (median of {sl['pairs']} pairs, {sl['saved_spread_us'][0]:.0f}..{sl['saved_spread_us'][1]:.0f}); "
                  f"orders/s x{sl['rate_ratio']:.2f} ({sl['rate_spread'][0]:.2f}..{sl['rate_spread'][1]:.2f})")
+    bp = r.get("build_profile")
+    if bp:
+        lines.append(versus("order: tickets, component vs release build", bp["component"], bp["release"]) + ": "
+                     f"saves {bp['saved_us']:.0f} µs (median of {bp['pairs']} pairs, {bp['saved_spread_us'][0]:.0f}..{bp['saved_spread_us'][1]:.0f}); "
+                     f"orders/s x{bp['rate_ratio']:.2f} ({bp['rate_spread'][0]:.2f}..{bp['rate_spread'][1]:.2f})")
     ke = r["known_events"]
     lines.append(versus("registration: event remembered vs asked", ke["remembered"], ke["asked"]))
     st = r["store"]
