@@ -340,27 +340,16 @@ def run(host_processes, prefix):
     # every signature checked again (`verified_token_seconds` 0): the member's
     # order, each on a freshly started host; alternating pairs, the median pair's
     # host CPU saved per request.
-    reuse = [loads_on_fresh_hosts(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer,
-                                   (("checked", {"SPIN_VARIABLE_VERIFIED_TOKEN_SECONDS": "0"}, ()), ("remembered", {}, ())))
-             for _ in range(args.pairs)]
-    cost = median_pair([(r["checked"], r["remembered"]) for r in reuse],
-                       lambda checked, remembered: checked["server_cpu_us_per_request"] - remembered["server_cpu_us_per_request"])
-    results["token_reuse"] = {"checked": cost["without"], "remembered": cost["with"], "saved_us": cost["median"],
-                              "saved_spread_us": cost["spread"], "pairs": args.pairs}
+    own_order_on_fresh_hosts = (host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer, args.pairs)
+    results["token_reuse"] = host_cpu_saved(*own_order_on_fresh_hosts, ("checked", {"SPIN_VARIABLE_VERIFIED_TOKEN_SECONDS": "0"}, ()),
+                                            ("remembered", {}, ()))
 
     # 13. A member's order of a type sold lately, priced on what that sale read
     # and written in one statement (the default), against the type read for
     # every order (`sold_lately_seconds` 0), each on a freshly started host;
     # alternating pairs, the median pair's host CPU saved per request.
-    lately = [loads_on_fresh_hosts(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer,
-                                    (("read", {"SPIN_VARIABLE_SOLD_LATELY_SECONDS": "0"}, ()), ("lately", {}, ())))
-              for _ in range(args.pairs)]
-    cost = median_pair([(r["read"], r["lately"]) for r in lately],
-                       lambda read, sold_lately: read["server_cpu_us_per_request"] - sold_lately["server_cpu_us_per_request"])
-    rates = sorted(r["lately"]["rps"] / r["read"]["rps"] for r in lately)
-    results["sold_lately"] = {"read": cost["without"], "lately": cost["with"], "saved_us": cost["median"],
-                              "saved_spread_us": cost["spread"], "rate_ratio": rates[(len(rates) - 1) // 2],
-                              "rate_spread": [rates[0], rates[-1]], "pairs": args.pairs}
+    results["sold_lately"] = host_cpu_saved(*own_order_on_fresh_hosts, ("read", {"SPIN_VARIABLE_SOLD_LATELY_SECONDS": "0"}, ()),
+                                            ("lately", {}, ()))
 
     # 15. The components' build: the member's order with the tickets component
     # built by the component profile (whole-program LTO, one codegen unit, as
@@ -370,15 +359,7 @@ def run(host_processes, prefix):
     # again, which takes a minute or two.
     if not args.quiet:
         release_built = ("--from", str(manifest_with_release_built_tickets(OUT / "release-built")))
-        builds = [loads_on_fresh_hosts(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer,
-                                       (("release", {}, release_built), ("component", {}, ())))
-                  for _ in range(args.pairs)]
-        cost = median_pair([(b["release"], b["component"]) for b in builds],
-                           lambda release, component: release["server_cpu_us_per_request"] - component["server_cpu_us_per_request"])
-        rates = sorted(b["component"]["rps"] / b["release"]["rps"] for b in builds)
-        results["build_profile"] = {"release": cost["without"], "component": cost["with"], "saved_us": cost["median"],
-                                    "saved_spread_us": cost["spread"], "rate_ratio": rates[(len(rates) - 1) // 2],
-                                    "rate_spread": [rates[0], rates[-1]], "pairs": args.pairs}
+        results["build_profile"] = host_cpu_saved(*own_order_on_fresh_hosts, ("release", {}, release_built), ("component", {}, ()))
 
     # 14. A registration with the event as the events component described it a
     # moment ago (`known_event_seconds`, the default) against the event asked
@@ -515,6 +496,20 @@ def loads_on_fresh_hosts(host, url, secs, conns, script, header, settings):
         runs[name] = wrk(url, secs, conns, script, server_pid=host.process.pid, header=header)
         host.stop()
     return runs
+
+
+def host_cpu_saved(host, url, secs, conns, script, header, pairs, without, with_it):
+    """Alternating pairs of the same load on freshly started hosts, with the
+    setting `without` and then `with_it` (name, environment, flags): the median
+    pair's host CPU per request saved by `with_it` and the median ratio of their
+    rates, each with its spread, and the median pair's loads under their names."""
+    runs = [loads_on_fresh_hosts(host, url, secs, conns, script, header, (without, with_it)) for _ in range(pairs)]
+    off, on = without[0], with_it[0]
+    cost = median_pair([(run[off], run[on]) for run in runs],
+                       lambda first, second: first["server_cpu_us_per_request"] - second["server_cpu_us_per_request"])
+    rates = sorted(run[on]["rps"] / run[off]["rps"] for run in runs)
+    return {off: cost["without"], on: cost["with"], "saved_us": cost["median"], "saved_spread_us": cost["spread"],
+            "rate_ratio": rates[(len(rates) - 1) // 2], "rate_spread": [rates[0], rates[-1]], "pairs": pairs}
 
 
 class RedisServer:
