@@ -215,12 +215,14 @@ def run(host_processes, prefix):
     scripts = OUT / "scripts"
     scripts.mkdir(exist_ok=True)
     event_id, type_id, user_id = world["event"], world["ticket_type"], world["users"][0]
+    # The member's order of one ticket type, which every order row loads.
+    own_orders = lua(scripts / "orders.lua", LUA_ORDERS.format(type=type_id))
     endpoints = [
         ("GET /api/events/{id}", f"{base}/api/events/{event_id}", None, None, f"{prefix}_events", SQL_EVENT.format(id=event_id), "read"),
         ("GET /api/events?limit=50", f"{base}/api/events?limit=50", None, None, f"{prefix}_events", SQL_EVENT_LIST, "read"),
         ("POST /api/users (admin)", f"{base}/api/users", lua(scripts / "users.lua", LUA_USERS), as_admin, f"{prefix}_users", SQL_USER, "write"),
         ("POST /api/tickets/orders (contended)", f"{base}/api/tickets/orders",
-         lua(scripts / "orders.lua", LUA_ORDERS.format(type=type_id)), as_buyer, f"{prefix}_tickets",
+         own_orders, as_buyer, f"{prefix}_tickets",
          SQL_ORDER.format(type=type_id, user=buyer_id), "write"),
         ("POST /api/participation/registrations (admin)", f"{base}/api/participation/registrations",
          lua(scripts / "registrations.lua", lua_registrations(world)), as_admin, f"{prefix}_participation",
@@ -255,8 +257,7 @@ def run(host_processes, prefix):
     if (ours[1].status, shape(ours[0])) != (theirs[1].status, shape(theirs[0])):
         sys.exit(f"bench: the native peer's order is {theirs[0]}, the platform's {ours[0]}: not the same endpoint")
     natively = wrk(f"{peer_base}/api/events/{event_id}", secs, conns, server_pid=peer.pid)
-    ordering = wrk(f"{peer_base}/api/tickets/orders", secs, conns, lua(scripts / "orders.lua", LUA_ORDERS.format(type=type_id)),
-                   server_pid=peer.pid, header=as_buyer)
+    ordering = wrk(f"{peer_base}/api/tickets/orders", secs, conns, own_orders, server_pid=peer.pid, header=as_buyer)
     peer.terminate()
     by_id = results["endpoints"][0]["platform"]
     ordered = next(e for e in results["endpoints"] if "orders" in e["name"])["platform"]
@@ -268,8 +269,7 @@ def run(host_processes, prefix):
     # alternating pairs, the median pair's ratio. Each rate drifts with what ran
     # before it on this machine; the two loads of a pair share their conditions.
     single_row = SQL_SINGLE_ROW_PURCHASE.format(type=world["reference_type"], user=user_id)
-    orders_script = lua(scripts / "orders.lua", LUA_ORDERS.format(type=type_id))
-    pairs = [(wrk(f"{base}/api/tickets/orders", secs, conns, orders_script, server_pid=host.process.pid, header=as_buyer),
+    pairs = [(wrk(f"{base}/api/tickets/orders", secs, conns, own_orders, server_pid=host.process.pid, header=as_buyer),
               pgbench(f"{prefix}_tickets", single_row, secs, conns)) for _ in range(args.pairs)]
     hot = median_pair(pairs, lambda orders, single: orders["rps"] / single["tps"])
     results["hot_spot"] = {"orders": hot["without"], "single_row_pgbench_tps": hot["with"]["tps"], "ratio": hot["median"],
@@ -329,7 +329,6 @@ def run(host_processes, prefix):
     # 7. Telemetry off, then on: the member's order, each on a freshly started
     # host, the second time with every span and metric exported over OTLP to a
     # receiver that decodes them; alternating pairs, the median pair's cost.
-    own_orders = lua(scripts / "orders.lua", LUA_ORDERS.format(type=type_id))
     traced = [traced_orders(host, f"{base}/api/tickets/orders", secs, conns, own_orders, as_buyer, host_processes)
               for _ in range(args.pairs)]
     cost = median_pair([(t["off"], t["on"]) for t in traced], relative_cpu)
