@@ -844,13 +844,13 @@ SQL_EVENT_LIST = """SELECT id, title, description, venue, starts_at, ends_at, ca
 SQL_USER = """INSERT INTO users (email, name) VALUES ('pgb' || :client_id || '-' || md5(random()::text) || '@bench.io', 'Bench') RETURNING id, email, name, created_at, updated_at;
 """
 # pgbench's codes are 32 random bits (md5 hex): a collision is skipped, not retried.
-SQL_ORDER = """\\set b random(0, 7)
+SQL_ORDER = """\\set b random(0, 15)
 SELECT id, event_id, price_cents, currency, quantity, hidden FROM ticket_types WHERE id = '{type}';
 WITH stock AS (
   UPDATE ticket_stock SET sold = sold + 1
   WHERE (ticket_type_id, bucket) = (
     SELECT ticket_type_id, bucket FROM ticket_stock WHERE ticket_type_id = '{type}' AND sold + 1 <= quantity
-    ORDER BY (bucket - :b + 8) % 8 LIMIT 1 FOR UPDATE SKIP LOCKED)
+    ORDER BY (bucket - :b + 16) % 16 LIMIT 1 FOR UPDATE SKIP LOCKED)
   RETURNING ticket_type_id
 ), o AS (
   INSERT INTO orders (id, event_id, ticket_type_id, user_id, quantity, total_cents, discount_cents, currency, payment,

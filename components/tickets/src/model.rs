@@ -9,7 +9,7 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub const QUANTITY_RANGE: std::ops::RangeInclusive<i64> = 1..=1_000_000;
 pub const ORDER_QUANTITY_RANGE: std::ops::RangeInclusive<i64> = 1..=10;
 /// Stock rows per ticket type (the migration's bucket range must allow them).
-pub const STOCK_BUCKETS: i32 = 8;
+pub const STOCK_BUCKETS: i32 = 16;
 
 /// How many bucket rows a type of `quantity` tickets has: each holds at least one.
 pub fn bucket_count(quantity: i32) -> i32 {

@@ -13,4 +13,5 @@ mod key_value_on_redis;
 mod limits;
 mod metrics;
 mod serving;
+mod stock_buckets;
 mod watch;

@@ -138,7 +138,7 @@ fn a_domain_role_cannot_connect_to_another_domains_database() {
 }
 
 /// A fixture application of one component, `demo`, with these migrations.
-fn demo_with_migrations(name: &str, migrations: &[(&str, &str)]) -> PathBuf {
+pub(crate) fn demo_with_migrations(name: &str, migrations: &[(&str, &str)]) -> PathBuf {
     let dir = workspace().join("target/test-fixtures").join(crate::support::unique_prefix(name));
     let folder = dir.join("components/demo/migrations");
     std::fs::create_dir_all(&folder).expect("fixture dir");

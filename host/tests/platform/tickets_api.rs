@@ -128,15 +128,15 @@ fn a_sale_that_cannot_be_filled_sells_nothing() {
 
 #[test]
 fn stock_spread_over_buckets_still_sells_to_the_last_ticket() {
-    // Ten tickets in eight buckets (two of two, six of one): orders of two must
-    // combine buckets once the two-ticket ones are gone, and never oversell.
-    let (_, ticket_type) = on_sale(10);
+    // Twenty tickets in sixteen buckets (four of two, twelve of one): orders of
+    // two must combine buckets once the two-ticket ones are gone, and never oversell.
+    let (_, ticket_type) = on_sale(20);
     let user = world::user(&APP);
-    for _ in 0..5 {
+    for _ in 0..10 {
         buy(&ticket_type, &user, 2, None).assert_status(201);
     }
     buy(&ticket_type, &user, 1, None).assert_problem(409, "sold-out");
-    assert_eq!((stock(&ticket_type)["sold"].as_i64(), stock(&ticket_type)["available"].as_i64()), (Some(10), Some(0)));
+    assert_eq!((stock(&ticket_type)["sold"].as_i64(), stock(&ticket_type)["available"].as_i64()), (Some(20), Some(0)));
     world::assert_stock_adds_up(&APP, &ticket_type);
 }
 

@@ -223,9 +223,9 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "a migration Job not named after its newest migration",
-        "name: tickets-migrate-0012-d16458c1",
+        "name: tickets-migrate-0013-8c19ea78",
         "name: tickets-migrate",
-        "Job/tickets-migrate: metadata.name: must end in -0012-d16458c1",
+        "Job/tickets-migrate: metadata.name: must end in -0013-8c19ea78",
     ),
     (
         "a changed migration program under the old Job's name (immutable on the server)",

@@ -1,4 +1,4 @@
--- The migration program of the tickets domain (newest migration: 0012), rendered by
+-- The migration program of the tickets domain (newest migration: 0013), rendered by
 -- `eventos migrate --job-sql` from components/tickets/migrations/: do not edit.
 -- Run with: psql -X -q -v ON_ERROR_STOP=1 -d <database URL> -f tickets.sql
 
@@ -20,7 +20,7 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(28559150664675187);
   SELECT string_agg(version, ', ') INTO gone FROM eventos_migrations
-    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004', '0005', '0006', '0007', '0008', '0009', '0010', '0011', '0012']::text[]);
+    WHERE version <> ALL (ARRAY['0001', '0002', '0003', '0004', '0005', '0006', '0007', '0008', '0009', '0010', '0011', '0012', '0013']::text[]);
   IF gone IS NOT NULL THEN
     RAISE EXCEPTION 'migration % was applied but its file is gone; migrations are never deleted', gone;
   END IF;
@@ -621,6 +621,54 @@ $eventos_migration$;
     RAISE NOTICE 'migrate: applied 0012_waiting_rooms';
   ELSIF recorded <> 'edd60f4412fe312af2019dcf46882a0534fec031e387ef9fe2a0d024ad75a548' THEN
     RAISE EXCEPTION 'migration 0012_waiting_rooms was changed after it was applied; add a new migration instead of editing it';
+  END IF;
+END
+$eventos$;
+
+DO $eventos$
+DECLARE
+  recorded text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(28559150664675187);
+  SELECT checksum INTO recorded FROM eventos_migrations WHERE version = '0013';
+  IF recorded IS NULL THEN
+    EXECUTE $eventos_migration$-- Sixteen stock buckets per ticket type instead of eight. A sale that finds
+-- every bucket of its type held by other sales reads the type again and then
+-- waits for one; with eight, a host's sixteen database connections could hold
+-- them all, and under load one sale in seven took that longer way. With as
+-- many buckets as a host has connections, one host's sales alone can no
+-- longer hold every bucket of a type while another of them looks for one.
+--
+-- Existing stock is split again as new types are (quantity spread evenly over
+-- min(16, quantity) buckets, the units already sold filling buckets in order),
+-- with sales kept out meanwhile: the type's quantity and sold stay the same.
+LOCK TABLE ticket_stock IN EXCLUSIVE MODE;
+
+ALTER TABLE ticket_stock
+    DROP CONSTRAINT ticket_stock_bucket_range,
+    ADD CONSTRAINT ticket_stock_bucket_range CHECK (bucket BETWEEN 0 AND 15);
+
+CREATE TEMPORARY TABLE stock_before ON COMMIT DROP AS
+SELECT ticket_type_id, sum(quantity)::int AS quantity, sum(sold)::int AS sold
+FROM ticket_stock GROUP BY ticket_type_id;
+
+DELETE FROM ticket_stock;
+
+INSERT INTO ticket_stock (ticket_type_id, bucket, quantity, sold)
+SELECT ticket_type_id, bucket, share,
+       GREATEST(0, LEAST(share, sold - (sum(share) OVER (PARTITION BY ticket_type_id ORDER BY bucket) - share)))
+FROM (
+    SELECT s.ticket_type_id, s.sold, b.bucket,
+           s.quantity / GREATEST(1, LEAST(16, s.quantity))
+           + CASE WHEN b.bucket < s.quantity % GREATEST(1, LEAST(16, s.quantity)) THEN 1 ELSE 0 END AS share
+    FROM stock_before s
+    CROSS JOIN LATERAL generate_series(0, GREATEST(1, LEAST(16, s.quantity)) - 1) AS b (bucket)
+) AS split;
+$eventos_migration$;
+    INSERT INTO eventos_migrations (version, name, checksum) VALUES ('0013', 'sixteen_stock_buckets', 'd3dc23167336387195081b0281c0f7cbd1bfd2944120200a15f649c6d41b9b36');
+    RAISE NOTICE 'migrate: applied 0013_sixteen_stock_buckets';
+  ELSIF recorded <> 'd3dc23167336387195081b0281c0f7cbd1bfd2944120200a15f649c6d41b9b36' THEN
+    RAISE EXCEPTION 'migration 0013_sixteen_stock_buckets was changed after it was applied; add a new migration instead of editing it';
   END IF;
 END
 $eventos$;

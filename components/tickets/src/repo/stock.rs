@@ -37,7 +37,7 @@ pub(crate) fn take_from_bucket(ticket_type: &str, quantity: &str, bucket: &str) 
 /// no two sales can wait for each other in a cycle:
 /// 1. a bucket with room that no other sale holds, from `first_bucket` on: never waits;
 /// 2. bucket `first_bucket` itself, waiting for whoever holds it: buyers queue on
-///    eight rows instead of one;
+///    sixteen rows instead of one;
 /// 3. all buckets, locked in bucket order: sold-out only when the whole type is short.
 pub fn take_stock(conn: &Connection, ticket_type_id: Uuid, quantity: i32, first_bucket: i32) -> Result<bool, DbError> {
     let mut params = Params::default();
