@@ -110,16 +110,35 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def database_cpu_seconds():
+    """CPU time this machine's PostgreSQL processes have used so far: the live
+    ones', and what each postmaster's exited backends used."""
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
+                continue
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            parent = Path(f"/proc/{fields[1]}/comm").read_text().strip()
+        except OSError:
+            continue  # it exited meanwhile
+        ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if parent != "postgres" else 0)
+        total += ticks / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def wrk(url, seconds, connections, script=None, server_pid=None, header=None):
-    """Load from wrk; with `server_pid`, also the server's CPU time per request."""
+    """Load from wrk; with `server_pid`, also the server's CPU time per request,
+    and the database's (every PostgreSQL process on this machine)."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if header:
         command[1:1] = ["-H", header]
     if script:
         command[1:1] = ["-s", script]
-    cpu_before = cpu_seconds(server_pid) if server_pid else 0
+    cpu_before, database_before = (cpu_seconds(server_pid), database_cpu_seconds()) if server_pid else (0, 0)
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     cpu_used = cpu_seconds(server_pid) - cpu_before if server_pid else 0
+    database_used = database_cpu_seconds() - database_before if server_pid else 0
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     def percentile(p):
@@ -128,7 +147,8 @@ def wrk(url, seconds, connections, script=None, server_pid=None, header=None):
         return value * {"us": 0.001, "ms": 1, "s": 1000}[unit]
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rate, "p50_ms": percentile(50), "p99_ms": percentile(99), "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-            "server_cpu_us_per_request": cpu_used * 1e6 / requests if requests else 0}
+            "server_cpu_us_per_request": cpu_used * 1e6 / requests if requests else 0,
+            "database_cpu_us_per_request": database_used * 1e6 / requests if requests else 0}
 
 
 def pgbench(database, sql, seconds, clients):
@@ -193,6 +213,10 @@ def run(host_processes, prefix):
     AUTHORIZATION["authorization"] = f"Bearer {admin}"
     as_admin = f"Authorization: Bearer {admin}"
     world = seed(base)
+    # The single-row reference sells from one stock row; the buckets row's type
+    # from eight, as every type did before the tickets' migration 0013.
+    restock(f"{prefix}_tickets", world["reference_type"], 1)
+    restock(f"{prefix}_tickets", world["eight_bucket_type"], 8)
     # The buyer of the order rows: a member buying for themself, whom the order
     # takes from the token without asking the users component.
     buyer = token(f"bench-buyer-{os.getpid()}")
@@ -274,6 +298,19 @@ def run(host_processes, prefix):
     hot = median_pair(pairs, lambda orders, single: orders["rps"] / single["tps"])
     results["hot_spot"] = {"orders": hot["without"], "single_row_pgbench_tps": hot["with"]["tps"], "ratio": hot["median"],
                            "spread": hot["spread"], "pairs": args.pairs}
+
+    # The stock of the on-sale's type in sixteen buckets (as the tickets
+    # component splits it) against eight: the member's order of each, in
+    # alternating pairs on the same host, the median pair's ratio of rates.
+    # With eight, sales that find every bucket held read the type again and
+    # wait; the database's CPU per order shows what that costs.
+    eight_orders = lua(scripts / "orders-eight.lua", LUA_ORDERS.format(type=world["eight_bucket_type"]))
+    pairs = [(wrk(f"{base}/api/tickets/orders", secs, conns, eight_orders, server_pid=host.process.pid, header=as_buyer),
+              wrk(f"{base}/api/tickets/orders", secs, conns, own_orders, server_pid=host.process.pid, header=as_buyer))
+             for _ in range(args.pairs)]
+    split = median_pair(pairs, lambda eight, sixteen: sixteen["rps"] / eight["rps"])
+    results["buckets"] = {"eight": split["without"], "sixteen": split["with"], "rate_ratio": split["median"],
+                          "rate_spread": split["spread"], "pairs": args.pairs}
     orders = next(e for e in results["endpoints"] if "orders" in e["name"])
     results["memory"]["peak_rss_mib"] = peak / 1024
 
@@ -425,6 +462,7 @@ def run(host_processes, prefix):
         complete = complete and results["known_events"]["asked"]["rps"] > 0 and results["known_events"]["remembered"]["rps"] > 0
         complete = complete and results["sold_lately"]["read"]["rps"] > 0 and results["sold_lately"]["lately"]["rps"] > 0
         complete = complete and results["hot_spot"]["orders"]["rps"] > 0 and results["hot_spot"]["single_row_pgbench_tps"] > 0
+        complete = complete and results["buckets"]["eight"]["rps"] > 0 and results["buckets"]["sixteen"]["rps"] > 0
         complete = complete and results["room_joins"]["rps"] > 0 and results["offline_checks"]["per_second"] > 0
         complete = complete and results["tracing"]["on"]["rps"] > 0 and results["tracing"]["spans"] > 0 and results["tracing"]["metric_points"] > 0
         node = results.get("node")
@@ -671,11 +709,25 @@ def seed(base):
                       "currency": "EUR", "quantity": 1000000})[0]
     reference = api(base, "POST", "/api/tickets/types", {"event_id": events[0], "name": "Reference", "price_cents": 1000,
                     "currency": "EUR", "quantity": 1000000})[0]
+    # The buckets row's type, whose stock the run splits over eight rows.
+    eight = api(base, "POST", "/api/tickets/types", {"event_id": events[0], "name": "Eight buckets", "price_cents": 1000,
+                "currency": "EUR", "quantity": 1000000})[0]
     # The on-sale row's two types: one of an event nobody watches, one of an event with bad receivers.
     quiet, watched = (api(base, "POST", "/api/tickets/types", {"event_id": event, "name": "On sale", "price_cents": 1000,
                           "currency": "EUR", "quantity": 1000000})[0]["id"] for event in (events[2], events[1]))
     return {"users": users, "events": events, "event": events[0], "ticket_type": ticket_type["id"], "reference_type": reference["id"],
-            "quiet_type": quiet, "watched_type": watched}
+            "eight_bucket_type": eight["id"], "quiet_type": quiet, "watched_type": watched}
+
+
+def restock(database, ticket_type, buckets):
+    """Splits the stock of a ticket type nobody bought yet over `buckets` rows,
+    as the tickets component splits a new type's over sixteen."""
+    sql = (f"DELETE FROM ticket_stock WHERE ticket_type_id = '{ticket_type}'; "
+           f"INSERT INTO ticket_stock (ticket_type_id, bucket, quantity) "
+           f"SELECT t.id, b, t.quantity / {buckets} + (b < t.quantity % {buckets})::int "
+           f"FROM ticket_types t, generate_series(0, {buckets} - 1) AS b WHERE t.id = '{ticket_type}'")
+    url = ADMIN_URL.replace("/postgres?", f"/{database}?")
+    subprocess.run(["psql", url, "-XqAt", "-v", "ON_ERROR_STOP=1", "-c", sql], capture_output=True, check=True)
 
 
 class BadReceivers:
@@ -762,6 +814,11 @@ def table(r):
     s = r["hot_spot"]
     lines.append(f"{'contended orders vs single-row pgbench':44} {s['orders']['rps']:>14,.0f} {s['single_row_pgbench_tps']:>14,.0f} {s['ratio']:>7.2f}   "
                  f"{latency(s['orders']):>20}   {s['orders']['server_cpu_us_per_request']:.0f} µs (median of {s['pairs']} pairs, {s['spread'][0]:.2f}..{s['spread'][1]:.2f})")
+    sb = r["buckets"]
+    sixteen, eight = sb["sixteen"], sb["eight"]
+    lines.append(versus("order: stock in 16 buckets vs 8", sixteen, eight) + ": "
+                 f"orders/s x{sb['rate_ratio']:.2f} (median of {sb['pairs']} pairs, {sb['rate_spread'][0]:.2f}..{sb['rate_spread'][1]:.2f}); "
+                 f"database CPU per order {sixteen['database_cpu_us_per_request']:.0f} µs vs {eight['database_cpu_us_per_request']:.0f} µs")
     t = r["identity"]
     own, named = t["own_order"], t["named_order"]
     lines.append(versus("order: own (token) vs buyer named (users asked)", own, named))
