@@ -104,9 +104,15 @@ class Host(Platform):
         return lines[-1] if lines else ""
 
 
+def stat_fields(pid):
+    """A process's /proc stat after its name: field 0 is its state, 1 its parent,
+    11 and 12 its user and system CPU ticks, 13 and 14 its reaped children's."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid):
     """User and system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -118,7 +124,7 @@ def database_cpu_seconds():
         try:
             if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
                 continue
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = stat_fields(pid)
             parent = Path(f"/proc/{fields[1]}/comm").read_text().strip()
         except OSError:
             continue  # it exited meanwhile
@@ -712,28 +718,25 @@ def seed(base):
                     "ends_at": "2027-01-01T23:00:00Z", "capacity": 1000000, "organizer_id": users[0]})[0]
         api(base, "POST", f"/api/events/{event['id']}/moderation", {"decision": "approve"})
         events.append(event["id"])
-    ticket_type = api(base, "POST", "/api/tickets/types", {"event_id": events[0], "name": "GA", "price_cents": 1000,
-                      "currency": "EUR", "quantity": 1000000})[0]
-    reference = api(base, "POST", "/api/tickets/types", {"event_id": events[0], "name": "Reference", "price_cents": 1000,
-                    "currency": "EUR", "quantity": 1000000})[0]
+    ticket_type, reference = new_ticket_type(base, events[0], "GA"), new_ticket_type(base, events[0], "Reference")
     # The buckets row's type, whose stock the run splits over eight rows.
-    eight = api(base, "POST", "/api/tickets/types", {"event_id": events[0], "name": "Eight buckets", "price_cents": 1000,
-                "currency": "EUR", "quantity": 1000000})[0]
+    eight = new_ticket_type(base, events[0], "Eight buckets")
     # The on-sale row's two types: one of an event nobody watches, one of an event with bad receivers.
-    quiet, watched = (api(base, "POST", "/api/tickets/types", {"event_id": event, "name": "On sale", "price_cents": 1000,
-                          "currency": "EUR", "quantity": 1000000})[0]["id"] for event in (events[2], events[1]))
-    return {"users": users, "events": events, "event": events[0], "ticket_type": ticket_type["id"], "reference_type": reference["id"],
-            "eight_bucket_type": eight["id"], "quiet_type": quiet, "watched_type": watched}
+    quiet, watched = (new_ticket_type(base, event, "On sale") for event in (events[2], events[1]))
+    return {"users": users, "events": events, "event": events[0], "ticket_type": ticket_type, "reference_type": reference,
+            "eight_bucket_type": eight, "quiet_type": quiet, "watched_type": watched}
+
+
+def new_ticket_type(base, event_id, name):
+    """A ticket type of a million tickets at 10 EUR; its id."""
+    return api(base, "POST", "/api/tickets/types", {"event_id": event_id, "name": name, "price_cents": 1000,
+               "currency": "EUR", "quantity": 1000000})[0]["id"]
 
 
 def orders_of_new_types(base, event_id, scripts, rows):
     """For each of `rows`, the member's order of a ticket type of its own (a
     million tickets), so that no row sells out the type another row buys."""
-    def orders(row):
-        new_type = api(base, "POST", "/api/tickets/types", {"event_id": event_id, "name": row, "price_cents": 1000,
-                       "currency": "EUR", "quantity": 1000000})[0]["id"]
-        return lua(scripts / f"orders-{row}.lua", LUA_ORDERS.format(type=new_type))
-    return {row: orders(row) for row in rows}
+    return {row: lua(scripts / f"orders-{row}.lua", LUA_ORDERS.format(type=new_ticket_type(base, event_id, row))) for row in rows}
 
 
 def restock(database, ticket_type, buckets):
